@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Idempotent setup for a Debian 12 machine: Debian packages (installed when root, listed when
+# not), npm ci (only when package-lock.json changed), the native addon (incremental build).
+# Takes seconds when everything is already there. Every failure names the step and the cause.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+# Debian packages the project uses, one per purpose:
+#   build:   pkg-config, glslang-tools (shaders -> SPIR-V), g++/make/python3 (node-gyp)
+#   media:   libavcodec-dev/libavutil-dev (x264, NVENC, H.264 decoder), libopenh264-dev, libyuv-dev
+#   vulkan:  libvulkan-dev (loader), mesa-vulkan-drivers (lavapipe)
+#   peers:   ffmpeg, chromium
+#   network: iproute2 (netns, veth, tc), iperf3
+packages=(
+  pkg-config g++ make python3 glslang-tools
+  libavcodec-dev libavutil-dev libopenh264-dev libyuv-dev
+  libvulkan-dev mesa-vulkan-drivers
+  ffmpeg chromium
+  iproute2 iperf3
+)
+
+say() { printf '[setup] %s\n' "$*"; }
+fail() { printf '[setup] FAILED at %s: %s\n' "$1" "$2" >&2; exit 1; }
+started=$(date +%s%N)
+
+# 1. Node
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null) || fail "node" "node is not installed"
+[ "$node_major" -ge 20 ] || fail "node" "Node 20 or newer is required (found $(node --version))"
+
+# 2. Debian packages
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [ "$status" = "install ok installed" ] || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    fail "debian-packages" "missing: ${missing[*]} (not root; install them with: sudo apt-get install -y ${missing[*]})"
+  fi
+  say "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >/tmp/glasslab-apt-update.log 2>&1 || { tail -20 /tmp/glasslab-apt-update.log >&2; fail "debian-packages" "apt-get update failed"; }
+  apt-get install -y -q --no-install-recommends "${missing[@]}" >/tmp/glasslab-apt-install.log 2>&1 \
+    || { tail -20 /tmp/glasslab-apt-install.log >&2; fail "debian-packages" "apt-get install ${missing[*]} failed"; }
+else
+  say "Debian packages: all ${#packages[@]} present"
+fi
+
+# 3. npm dependencies: npm ci only when the lock file differs from what was installed.
+lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
+stamp=node_modules/.glasslab-lock-sha256
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_hash" ]; then
+  say "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error || fail "npm-ci" "npm ci failed (see npm's output above)"
+  echo "$lock_hash" > "$stamp"
+else
+  say "npm dependencies: up to date"
+fi
+
+# 4. Native addon
+bash scripts/build-native.sh || fail "native-build" "the native addon did not build"
+
+say "done in $(( ($(date +%s%N) - started) / 1000000 )) ms"

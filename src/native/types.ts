@@ -1,0 +1,177 @@
+/**
+ * The contract between the TypeScript side and the native addon (native/).
+ * All times are CLOCK_MONOTONIC nanoseconds as bigint, the same clock as
+ * `process.hrtime.bigint()` on Linux.
+ */
+
+/** One Vulkan physical device as the loader reports it. */
+export interface VulkanDeviceInfo {
+  index: number;
+  name: string;
+  type: 'discrete' | 'integrated' | 'virtual' | 'cpu' | 'other';
+  vendorId: number;
+  deviceId: number;
+  driverName: string;
+  driverInfo: string;
+  /** "major.minor.patch" */
+  apiVersion: string;
+  /** VK_KHR_external_memory_fd is offered (needed by the zero-copy path). */
+  externalMemoryFd: boolean;
+}
+
+export type CapturePath = 'readback' | 'gpu-convert' | 'zero-copy';
+export type PixelFormat = 'i420' | 'nv12';
+
+export interface FrameSourceOptions {
+  width: number;
+  height: number;
+  /** frames per second, > 0 */
+  fps: number;
+  capturePath: CapturePath;
+  pixelFormat?: PixelFormat;
+  /** device index, or a case-insensitive substring of its name; default: automatic choice */
+  device?: number | string;
+  /** frames rendered but not yet taken by JS before the source drops (counted); default 4 */
+  queueDepth?: number;
+}
+
+/** Stage times of a captured frame, CLOCK_MONOTONIC ns. */
+export interface CaptureTimes {
+  renderSubmitNs: bigint;
+  /** The render fence was observed signalled: this is the frame's capture time. */
+  renderDoneNs: bigint;
+  /** Pixels are in host memory (readback) or in the conversion output. */
+  copyDoneNs: bigint;
+  /** YUV conversion finished; the frame is ready for the encoder. */
+  convertDoneNs: bigint;
+}
+
+/** A captured frame in host memory, planes contiguous in `data`. */
+export interface RawFrame {
+  id: number;
+  width: number;
+  height: number;
+  format: PixelFormat;
+  data: Buffer;
+  /** bytes per row of each plane (i420: Y,U,V; nv12: Y,UV) */
+  strides: number[];
+  /** byte offset of each plane inside `data` */
+  planeOffsets: number[];
+  captureTimeNs: bigint;
+  times: CaptureTimes;
+}
+
+export interface FrameSourceStats {
+  rendered: number;
+  delivered: number;
+  /** frames dropped because JS did not keep up (queue full) */
+  droppedQueueFull: number;
+  /** render ticks missed because rendering took longer than a frame interval */
+  missedTicks: number;
+}
+
+export interface NativeFrameSource {
+  readonly device: VulkanDeviceInfo;
+  /** Why this device was chosen (or that it was asked for). */
+  readonly deviceChoice: string;
+  readonly capturePath: CapturePath;
+  /** Starts the paced render thread; `onFrame` is called on the JS thread for each frame. */
+  start(onFrame: (frame: RawFrame) => void, onError?: (error: Error) => void): void;
+  /** Stops the render thread; resolves when it has ended. */
+  stop(): Promise<void>;
+  /** Renders and captures one frame right away (no pacing); for tests and benchmarks. */
+  captureOne(): Promise<RawFrame>;
+  stats(): FrameSourceStats;
+  close(): void;
+}
+
+export type EncoderCodec = 'x264' | 'openh264' | 'h264_nvenc' | 'hevc_nvenc';
+
+export interface EncoderOptions {
+  codec: EncoderCodec;
+  width: number;
+  height: number;
+  fps: number;
+  /** target bitrate, bits per second */
+  bitrateBps: number;
+  /** keyframe interval in frames; 0 = only on request (and the first frame) */
+  gop: number;
+  /** VBV buffer as a multiple of one frame's bits at the target rate; default 1 */
+  vbvFrames?: number;
+  /** encoder threads; default 1 (lowest latency) */
+  threads?: number;
+}
+
+/** One encoded access unit in Annex-B byte stream format. */
+export interface EncodedFrame {
+  frameId: number;
+  data: Buffer;
+  keyframe: boolean;
+  captureTimeNs: bigint;
+  encodeStartNs: bigint;
+  encodeDoneNs: bigint;
+}
+
+export interface NativeEncoder {
+  readonly codec: EncoderCodec;
+  /** the library and version doing the work, e.g. "libavcodec libx264 (x264 core 164)" */
+  readonly implementation: string;
+  /** Encodes one frame; resolves with the access unit (null if the encoder held it back). */
+  encode(frame: RawFrame): Promise<EncodedFrame | null>;
+  setBitrate(bitrateBps: number): void;
+  /** The next frame given to encode() comes out as an IDR with SPS/PPS in-band. */
+  requestKeyframe(): void;
+  close(): void;
+}
+
+export interface EncoderProbe {
+  codec: EncoderCodec;
+  available: boolean;
+  implementation?: string;
+  /** why it cannot be used here, when not available */
+  reason?: string;
+}
+
+export type MarkerRead =
+  | { ok: true; frameId: number; captureTimeNs: bigint }
+  | { ok: false; reason: 'too-small' | 'check-failed' };
+
+export interface DecoderOptions {
+  codec: 'h264';
+  /** read the frame marker on the decoder thread right after decoding; default true */
+  readMarker?: boolean;
+}
+
+export interface DecodedFrame {
+  width: number;
+  height: number;
+  /** Y plane only, `yStride` bytes per row */
+  y: Buffer;
+  yStride: number;
+  decodeStartNs: bigint;
+  decodeDoneNs: bigint;
+  /** present when readMarker is on */
+  marker?: MarkerRead;
+  markerReadNs?: bigint;
+}
+
+export interface NativeDecoder {
+  /** Decodes one Annex-B access unit; resolves with the pictures it produced (0 or 1 at low delay). */
+  decode(accessUnit: Buffer): Promise<DecodedFrame[]>;
+  close(): void;
+}
+
+/** What the addon exports; loaded by src/native/addon.ts. */
+export interface NativeAddon {
+  modules: string[];
+  monotonicNowNs(): bigint;
+  listVulkanDevices(): Promise<VulkanDeviceInfo[]>;
+  FrameSource: new (options: FrameSourceOptions) => NativeFrameSource;
+  probeEncoders(): Promise<EncoderProbe[]>;
+  Encoder: new (options: EncoderOptions) => NativeEncoder;
+  Decoder: new (options: DecoderOptions) => NativeDecoder;
+  /** Reads the frame marker from a Y plane (see native/README.md). */
+  readMarker(y: Buffer, width: number, height: number, stride: number): MarkerRead;
+  /** Writes the marker into a Y plane at full contrast (for tests and tools). */
+  writeMarker(y: Buffer, width: number, height: number, stride: number, frameId: number, captureTimeNs: bigint): void;
+}
