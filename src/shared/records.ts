@@ -1,0 +1,119 @@
+/**
+ * Records every process of a run writes, one JSON object per line (NDJSON), to files in the run
+ * folder: `sender.ndjson`, `receiver.ndjson`, `link.ndjson` (fate log), `run.ndjson` (orchestrator).
+ *
+ * Times are CLOCK_MONOTONIC milliseconds as JSON numbers (fractional, sub-µs precision), the clock
+ * shared by every process on the host (`process.hrtime.bigint()` / native clock_gettime).
+ * Fields that a stage did not reach are absent, never 0.
+ */
+
+/** Which process wrote the record. */
+export type RecordSide = 'sender' | 'receiver' | 'relay' | 'link' | 'orchestrator';
+
+/** RTP packet kinds the lab tells apart. */
+export type PacketKind = 'media' | 'rtx' | 'fec' | 'padding';
+
+/** One frame on the sender: native stage times, then what the RTP side did with it. */
+export interface SenderFrameRecord {
+  type: 'frame';
+  side: 'sender';
+  frameId: number;
+  /** capture time = render fence observed signalled (also stamped into the pixels) */
+  captureMs: number;
+  renderSubmitMs: number;
+  renderDoneMs: number;
+  copyDoneMs: number;
+  convertDoneMs: number;
+  encodeStartMs?: number;
+  encodeDoneMs?: number;
+  keyframe?: boolean;
+  /** encoded access unit size, bytes */
+  bytes?: number;
+  /** 90 kHz RTP timestamp of the frame */
+  rtpTimestamp?: number;
+  /** number of media RTP packets the frame was packetized into */
+  packets?: number;
+  firstSeq?: number;
+  lastSeq?: number;
+  firstPacketSentMs?: number;
+  lastPacketSentMs?: number;
+  /** why the frame did not go out, when it did not (e.g. "encoder-dropped", "source-queue-full") */
+  dropped?: string;
+}
+
+/** Marker outcome on the receiver (see native/README.md). */
+export type MarkerOutcome = 'ok' | 'check-failed' | 'too-small';
+
+/** One frame on the receiver, keyed by RTP timestamp; frameId comes from the marker. */
+export interface ReceiverFrameRecord {
+  type: 'frame';
+  side: 'receiver';
+  rtpTimestamp: number;
+  /** from the decoded marker; absent when unreadable */
+  frameId?: number;
+  /** capture time read from the marker */
+  captureMs?: number;
+  firstPacketMs: number;
+  lastPacketMs: number;
+  /** all packets of the frame present (after recovery) */
+  completeMs?: number;
+  decodeStartMs?: number;
+  decodeDoneMs?: number;
+  markerReadMs?: number;
+  marker?: MarkerOutcome;
+  keyframe?: boolean;
+  packets: number;
+  /** packets of this frame that were recovered by FEC / RTX */
+  recoveredFec?: number;
+  recoveredRtx?: number;
+  /** why the frame was not displayed, when it was not (e.g. "incomplete", "not-decodable", "decode-error") */
+  notDisplayed?: string;
+}
+
+/** One RTP packet sent or received. */
+export interface PacketRecord {
+  type: 'packet';
+  side: RecordSide;
+  dir: 'out' | 'in';
+  ssrc: number;
+  seq: number;
+  pt: number;
+  kind: PacketKind;
+  /** RTP packet size in bytes (header + payload) */
+  size: number;
+  timeMs: number;
+  /** RTP timestamp of the media the packet carries */
+  rtpTimestamp?: number;
+  /** for RTX: the original sequence number; for recovered packets: how */
+  originalSeq?: number;
+  recoveredBy?: 'fec' | 'rtx';
+  /** sender only: time the packet spent in the pacer queue, ms */
+  queueMs?: number;
+}
+
+/** One feedback event (RTCP) sent or received. */
+export interface FeedbackRecord {
+  type: 'feedback';
+  side: RecordSide;
+  dir: 'out' | 'in';
+  kind: 'nack' | 'pli' | 'fir' | 'rr' | 'sr' | 'twcc' | 'remb';
+  timeMs: number;
+  /** NACK: the media sequence numbers asked for */
+  seqs?: number[];
+  /** RR: fraction lost (0..1), cumulative lost, jitter in ms, rtt in ms when known */
+  fractionLost?: number;
+  cumulativeLost?: number;
+  jitterMs?: number;
+  rttMs?: number;
+}
+
+/** Something that happened to the run as a whole (start, stop, timeline change, error). */
+export interface EventRecord {
+  type: 'event';
+  side: RecordSide;
+  timeMs: number;
+  name: string;
+  detail?: Record<string, string | number | boolean | null>;
+}
+
+export type LabRecord = SenderFrameRecord | ReceiverFrameRecord | PacketRecord | FeedbackRecord | EventRecord;
