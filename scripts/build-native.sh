@@ -52,9 +52,12 @@ nodedir=$(dirname "$(dirname "$node_bin")")
 [ -f "$nodedir/include/node/node_api.h" ] || fail "headers" "Node headers not found under $nodedir/include/node (install Node with its headers, e.g. Debian's libnode-dev or the official tarball)"
 gyp="$root/node_modules/.bin/node-gyp"
 [ -x "$gyp" ] || fail "node-gyp" "node_modules/.bin/node-gyp missing: run npm ci first"
-if [ ! -f build/Makefile ] || [ binding.gyp -nt build/Makefile ]; then
+# binding.gyp lists src/*.cc at configure time: reconfigure when that list changes.
+sources=$(ls -1 src/*.cc | sha256sum | cut -d' ' -f1)
+if [ ! -f build/Makefile ] || [ binding.gyp -nt build/Makefile ] || [ "$(cat build/.sources 2>/dev/null)" != "$sources" ]; then
   step "node-gyp configure"
   "$gyp" configure --nodedir="$nodedir" --silent >/dev/null || fail "configure" "node-gyp configure failed (see output above)"
+  echo "$sources" > build/.sources
 fi
 step "node-gyp build"
 "$gyp" build --nodedir="$nodedir" -j "$(nproc)" --silent || fail "compile" "node-gyp build failed (see compiler output above)"
