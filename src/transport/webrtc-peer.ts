@@ -1,0 +1,256 @@
+import {
+  RTCPeerConnection,
+  RTCRtpCodecParameters,
+  RTCRtpHeaderExtensionParameters,
+  RtpPacket,
+  type RTCDtlsTransport,
+  type RTCRtpTransceiver,
+  type RtcpPacket,
+} from 'werift';
+import { filterCandidates } from './sdp-candidates.ts';
+
+/**
+ * A werift RTCPeerConnection set up so that the lab owns every packet (DESIGN §10, docs/werift.md):
+ * - ICE on host candidates of the given address only, with the lab's own STUN server;
+ * - no rtcp-fb lines on werift-to-werift links, so werift's receiver never NACKs by itself;
+ * - media goes out through `dtlsTransport.sendRtp`, which bypasses werift's retransmission cache;
+ * - media comes in at the DTLS-transport level (before werift's SSRC router, which drops RED);
+ * - every RTCP packet werift sends by itself (RR, SR, TWCC) is observed and reported.
+ */
+
+/** Header extensions the lab can negotiate, by URI. */
+export const EXTENSION_URIS = {
+  transportWideCc: 'http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01',
+  absSendTime: 'http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time',
+  absCaptureTime: 'http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time',
+} as const;
+export type ExtensionName = keyof typeof EXTENSION_URIS;
+
+export interface PeerOptions {
+  /** the only address ICE may use, e.g. 127.0.0.1 or the namespace's address */
+  hostAddress: string;
+  /** "stun:host:port" of the lab's STUN server (never a public one) */
+  stunUrl: string;
+  /** H.264 payload type; default 102 */
+  payloadType?: number;
+  /** extensions to offer; default all three */
+  extensions?: ExtensionName[];
+  /** rtcp-fb values to put on the codec (for real browsers); default none */
+  rtcpFeedback?: { type: string; parameter?: string }[];
+}
+
+/** Negotiated parameters the packetizer needs. */
+export interface NegotiatedMedia {
+  payloadType: number;
+  ssrc: number;
+  /** extension name → negotiated id; only negotiated ones are present */
+  extensionIds: Partial<Record<ExtensionName, number>>;
+}
+
+/** Raised when the peer cannot be set up or negotiated; `code` names the stage. */
+export class PeerError extends Error {
+  constructor(
+    readonly code: 'PEER_NEGOTIATION' | 'PEER_CONNECT_TIMEOUT' | 'PEER_CLOSED',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'PeerError';
+  }
+}
+
+/** An RTCP packet werift sent by itself (not through the lab), for the records. */
+export type WeriftRtcpObserver = (kind: string, raw: Buffer) => void;
+
+function createConnection(options: PeerOptions): RTCPeerConnection {
+  const payloadType = options.payloadType ?? 102;
+  const extensions = options.extensions ?? (Object.keys(EXTENSION_URIS) as ExtensionName[]);
+  return new RTCPeerConnection({
+    codecs: {
+      video: [
+        new RTCRtpCodecParameters({
+          mimeType: 'video/H264',
+          clockRate: 90000,
+          payloadType,
+          rtcpFeedback: options.rtcpFeedback ?? [],
+          parameters: 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f',
+        }),
+      ],
+    },
+    headerExtensions: { video: extensions.map((name) => new RTCRtpHeaderExtensionParameters({ uri: EXTENSION_URIS[name] })) },
+    iceServers: [{ urls: options.stunUrl }],
+    iceAdditionalHostAddresses: [options.hostAddress],
+    iceUseIpv6: false,
+    iceStunGatherTimeout: 1,
+    // Only pairs between lab addresses: no connectivity check ever leaves the run's addresses.
+    iceFilterCandidatePair: (pair) => pair.localCandidate.host === options.hostAddress,
+  });
+}
+
+async function gatheringComplete(pc: RTCPeerConnection): Promise<void> {
+  if (pc.iceGatheringState === 'complete') return;
+  await new Promise<void>((resolve) => {
+    const { unSubscribe } = pc.iceGatheringStateChange.subscribe((state) => {
+      if (state === 'complete') {
+        unSubscribe();
+        resolve();
+      }
+    });
+  });
+}
+
+/** Resolves when the connection is up; rejects after `timeoutMs`. */
+async function connected(pc: RTCPeerConnection, timeoutMs: number): Promise<void> {
+  if (pc.connectionState === 'connected') return;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      unSubscribe();
+      reject(new PeerError('PEER_CONNECT_TIMEOUT', `WebRTC connection not established within ${timeoutMs} ms (state ${pc.connectionState})`));
+    }, timeoutMs);
+    const { unSubscribe } = pc.connectionStateChange.subscribe((state) => {
+      if (state === 'connected') {
+        clearTimeout(timer);
+        unSubscribe();
+        resolve();
+      } else if (state === 'failed' || state === 'closed') {
+        clearTimeout(timer);
+        unSubscribe();
+        reject(new PeerError('PEER_CLOSED', `WebRTC connection ${state} before it was established`));
+      }
+    });
+  });
+}
+
+/** Reports every RTCP compound werift sends on this transport by itself. */
+function observeWeriftRtcp(dtls: RTCDtlsTransport, observer: WeriftRtcpObserver, labSending: { active: boolean }): void {
+  const original = dtls.sendRtcp.bind(dtls);
+  dtls.sendRtcp = async (packets: RtcpPacket[]) => {
+    if (!labSending.active) {
+      for (const packet of packets) observer(packet.constructor.name.replace(/^_/, ''), packet.serialize());
+    }
+    return original(packets);
+  };
+}
+
+function negotiatedExtensionIds(transceiver: RTCRtpTransceiver): Partial<Record<ExtensionName, number>> {
+  const ids: Partial<Record<ExtensionName, number>> = {};
+  for (const ext of transceiver.headerExtensions) {
+    const name = (Object.keys(EXTENSION_URIS) as ExtensionName[]).find((n) => EXTENSION_URIS[n] === ext.uri);
+    if (name) ids[name] = ext.id;
+  }
+  return ids;
+}
+
+/** A raw RTCP packet the lab sends (already serialized by the lab's own RTCP code). */
+function rawRtcp(bytes: Buffer): RtcpPacket {
+  return { serialize: () => bytes } as unknown as RtcpPacket;
+}
+
+/** Common to both ends: raw RTCP in and out, close. */
+abstract class LabPeer {
+  protected readonly labSending = { active: false };
+  protected dtls: RTCDtlsTransport | undefined;
+
+  constructor(protected readonly pc: RTCPeerConnection, protected readonly options: PeerOptions) {}
+
+  /** Sends one serialized RTCP compound packet (SRTCP-protected by werift). */
+  async sendRtcp(compound: Buffer): Promise<void> {
+    if (!this.dtls) throw new PeerError('PEER_CLOSED', 'sendRtcp before the connection is up');
+    this.labSending.active = true;
+    try {
+      await this.dtls.sendRtcp([rawRtcp(compound)]);
+    } finally {
+      this.labSending.active = false;
+    }
+  }
+
+  /** Calls `handler` with each received RTCP packet (serialized) and its arrival time (ns). */
+  onRtcp(handler: (packet: Buffer, arrivalNs: bigint) => void): void {
+    if (!this.dtls) throw new PeerError('PEER_CLOSED', 'onRtcp before the connection is up');
+    this.dtls.onRtcp.subscribe((packet) => handler(packet.serialize(), process.hrtime.bigint()));
+  }
+
+  /** Reports the RTCP werift sends by itself (RR, SR, TWCC feedback). */
+  observeWeriftRtcp(observer: WeriftRtcpObserver): void {
+    if (!this.dtls) throw new PeerError('PEER_CLOSED', 'observeWeriftRtcp before the connection is up');
+    observeWeriftRtcp(this.dtls, observer, this.labSending);
+  }
+
+  async close(): Promise<void> {
+    await this.pc.close();
+  }
+}
+
+/** The sending end: offers one sendonly H.264 video transceiver. */
+export class SenderPeer extends LabPeer {
+  private transceiver: RTCRtpTransceiver | undefined;
+
+  static create(options: PeerOptions): SenderPeer {
+    return new SenderPeer(createConnection(options), options);
+  }
+
+  /** Creates the offer (ICE gathered, candidates restricted to the lab address). */
+  async offer(): Promise<string> {
+    this.transceiver = this.pc.addTransceiver('video', { direction: 'sendonly' });
+    await this.pc.setLocalDescription(await this.pc.createOffer());
+    await gatheringComplete(this.pc);
+    return filterCandidates(this.pc.localDescription!.sdp, [this.options.hostAddress]);
+  }
+
+  /** Applies the answer and waits for the connection. */
+  async accept(answerSdp: string, timeoutMs = 10_000): Promise<NegotiatedMedia> {
+    if (!this.transceiver) throw new PeerError('PEER_NEGOTIATION', 'accept() before offer()');
+    await this.pc.setRemoteDescription({ type: 'answer', sdp: answerSdp });
+    await connected(this.pc, timeoutMs);
+    this.dtls = this.transceiver.sender.dtlsTransport;
+    const codec = this.transceiver.codecs[0];
+    if (!codec) throw new PeerError('PEER_NEGOTIATION', 'the answer accepted no video codec');
+    return { payloadType: codec.payloadType, ssrc: this.transceiver.sender.ssrc, extensionIds: negotiatedExtensionIds(this.transceiver) };
+  }
+
+  /**
+   * Sends one serialized RTP packet as it is (SSRC, PT, seq, extensions untouched), SRTP-protected.
+   * Returns false when the packet could not be parsed for werift's SRTP layer.
+   */
+  async sendRtp(packet: Buffer): Promise<boolean> {
+    if (!this.dtls) throw new PeerError('PEER_CLOSED', 'sendRtp before the connection is up');
+    let parsed: RtpPacket;
+    try {
+      parsed = RtpPacket.deSerialize(packet);
+    } catch {
+      return false;
+    }
+    await this.dtls.sendRtp(parsed.payload, parsed.header);
+    return true;
+  }
+}
+
+/** The receiving end: answers with a recvonly transceiver and hands RTP to the lab raw. */
+export class ReceiverPeer extends LabPeer {
+  static create(options: PeerOptions): ReceiverPeer {
+    return new ReceiverPeer(createConnection(options), options);
+  }
+
+  /** Answers an offer (candidates restricted to the lab address). */
+  async answer(offerSdp: string): Promise<string> {
+    await this.pc.setRemoteDescription({ type: 'offer', sdp: offerSdp });
+    const transceiver = this.pc.getTransceivers()[0];
+    if (!transceiver) throw new PeerError('PEER_NEGOTIATION', 'the offer has no media section');
+    transceiver.setDirection('recvonly');
+    await this.pc.setLocalDescription(await this.pc.createAnswer());
+    await gatheringComplete(this.pc);
+    return filterCandidates(this.pc.localDescription!.sdp, [this.options.hostAddress]);
+  }
+
+  /** Waits for the connection; then RTP arrives through onRtp. */
+  async waitConnected(timeoutMs = 10_000): Promise<void> {
+    await connected(this.pc, timeoutMs);
+    const transceiver = this.pc.getTransceivers()[0]!;
+    this.dtls = transceiver.receiver.dtlsTransport;
+  }
+
+  /** Calls `handler` with every received RTP packet (serialized, after SRTP) and its arrival time (ns). */
+  onRtp(handler: (packet: Buffer, arrivalNs: bigint) => void): void {
+    if (!this.dtls) throw new PeerError('PEER_CLOSED', 'onRtp before the connection is up');
+    this.dtls.onRtp.subscribe((packet) => handler(packet.serialize(), process.hrtime.bigint()));
+  }
+}
