@@ -105,6 +105,12 @@ export interface FeedbackRecord {
   cumulativeLost?: number;
   jitterMs?: number;
   rttMs?: number;
+  /** who produced it: the lab's own units, or werift by itself (its RR/SR/TWCC loops) */
+  by?: 'lab' | 'werift';
+  /** why it was sent (e.g. a keyframe request: "incomplete", "not-decodable", "decode-error") */
+  reason?: string;
+  /** werift's own packet class name, when by = "werift" */
+  weriftKind?: string;
 }
 
 /** Something that happened to the run as a whole (start, stop, timeline change, error). */

@@ -1,0 +1,99 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { loadScenario, ScenarioError } from '../../scenario/load.ts';
+import { runScenario, type RunProgress } from '../../run/orchestrator.ts';
+import { buildReport } from '../../report/build.ts';
+import { type CliContext, ExitCode, type GlobalOptions } from '../context.ts';
+
+interface RunCommandOptions {
+  runs: string;
+  seed?: string;
+}
+
+function formatProgress(p: RunProgress): string {
+  const g2g = p.receiver.g2gP50Ms !== undefined ? `${p.receiver.g2gP50Ms.toFixed(1)} ms` : '-';
+  return `${(p.elapsedMs / 1000).toFixed(1)}/${(p.durationMs / 1000).toFixed(1)} s  sent ${p.sender.framesSent ?? 0}  received ${p.receiver.framesReceived ?? 0}  displayed ${p.receiver.framesDisplayed ?? 0}  g2g p50 ${g2g}`;
+}
+
+/**
+ * Registers `glasslab run <scenario>`: runs it, writes the run folder (records, results.json,
+ * report.html, junit.xml with budgets) and exits 0 (met), 1 (a budget broken), 2 (bad input),
+ * 3 (the run failed or was interrupted).
+ */
+export function registerRunCommand(program: Command, context: CliContext): void {
+  program
+    .command('run')
+    .description('run a scenario and write its run folder and report')
+    .argument('<scenario>', 'scenario file (YAML)')
+    .option('--runs <dir>', 'folder that receives run folders', 'runs')
+    .option('--seed <n>', 'seed for a scenario that names none')
+    .action(async (scenarioFile: string, options: RunCommandOptions, command: Command) => {
+      const { json } = command.optsWithGlobals<GlobalOptions>();
+      const { io } = context;
+      let seed: number | undefined;
+      if (options.seed !== undefined) {
+        seed = Number(options.seed);
+        if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 32 - 1) {
+          io.stderr(`glasslab: --seed: expected an integer 0..4294967295 (got "${options.seed}")\n`);
+          context.exitCode = ExitCode.badInput;
+          return;
+        }
+      }
+      let scenario;
+      try {
+        scenario = await loadScenario(scenarioFile, seed);
+      } catch (error) {
+        if (error instanceof ScenarioError) {
+          io.stderr(`glasslab: invalid scenario\n${error.message}\n`);
+          context.exitCode = ExitCode.badInput;
+          return;
+        }
+        throw error;
+      }
+
+      const tty = !json && process.stderr.isTTY === true;
+      const abort = new AbortController();
+      const onSignal = (): void => abort.abort();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      let lastLine = 0;
+      try {
+        const outcome = await runScenario(scenario, {
+          runsRoot: path.resolve(options.runs),
+          signal: abort.signal,
+          onPhase: (phase) => {
+            if (!json) io.stderr(`${tty ? '\r\x1b[2K' : ''}[run] ${scenario.name}: ${phase}\n`);
+          },
+          onProgress: (p) => {
+            if (json) return;
+            if (tty) io.stderr(`\r\x1b[2K[run] ${formatProgress(p)}`);
+            else if (p.elapsedMs - lastLine >= 5000) {
+              lastLine = p.elapsedMs;
+              io.stderr(`[run] ${formatProgress(p)}\n`);
+            }
+          },
+        });
+        if (tty) io.stderr('\n');
+        const report = await buildReport(outcome.runDir);
+        const summary = {
+          runDir: outcome.runDir,
+          state: outcome.status.state,
+          ...(outcome.status.message ? { message: outcome.status.message } : {}),
+          report: path.join(outcome.runDir, 'report.html'),
+          budgetsBroken: report.budgetsBroken,
+          g2gP50Ms: report.g2gP50Ms,
+          g2gP95Ms: report.g2gP95Ms,
+        };
+        if (json) io.stdout(`${JSON.stringify(summary)}\n`);
+        else {
+          if (outcome.status.state !== 'completed') io.stderr(`[run] ${outcome.status.state}: ${outcome.status.message ?? ''}\n`);
+          io.stdout(`report: ${summary.report}\n`);
+        }
+        context.exitCode =
+          outcome.status.state !== 'completed' ? ExitCode.failed : report.budgetsBroken > 0 ? ExitCode.budgetBroken : ExitCode.ok;
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    });
+}

@@ -1,0 +1,42 @@
+import { closeSync, openSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { execa, type ResultPromise } from 'execa';
+
+/** The TypeScript entry of each child process. */
+const ENTRIES = {
+  sender: fileURLToPath(new URL('../../src/sender/main.ts', import.meta.url)),
+  receiver: fileURLToPath(new URL('../../src/receiver/main.ts', import.meta.url)),
+} as const;
+
+export type ChildRole = keyof typeof ENTRIES;
+
+/** A running child process of the run. */
+export interface ChildProcess {
+  role: ChildRole;
+  pid: number | undefined;
+  /** resolves when the process has exited, with its exit code (or signal name) */
+  exited: Promise<{ exitCode: number | undefined; signal: string | undefined }>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+/**
+ * Starts a child (sender or receiver) that connects back to `controlSocket`. Its stdout and stderr
+ * go to `logFile`. `wrapper` prefixes the command (e.g. ["ip", "netns", "exec", ns]).
+ */
+export function spawnChild(role: ChildRole, controlSocket: string, logFile: string, wrapper: string[] = []): ChildProcess {
+  const tsx = import.meta.resolve('tsx');
+  const log = openSync(logFile, 'a');
+  const args = ['--import', tsx, ENTRIES[role], '--control', controlSocket];
+  const [command, ...commandArgs] = wrapper.length > 0 ? [...wrapper, process.execPath, ...args] : [process.execPath, ...args];
+  let subprocess: ResultPromise;
+  try {
+    subprocess = execa(command!, commandArgs, { stdio: ['ignore', log, log], reject: false, cleanup: true, forceKillAfterDelay: 3000 });
+  } finally {
+    closeSync(log);
+  }
+  const exited = subprocess.then((result) => ({
+    exitCode: result.exitCode,
+    signal: result.signal,
+  }));
+  return { role, pid: subprocess.pid, exited, kill: (signal = 'SIGTERM') => subprocess.kill(signal) };
+}

@@ -1,0 +1,205 @@
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { rm, writeFile } from 'node:fs/promises';
+import { JsonLineChannel } from '../../src/control/channel.ts';
+import type { ChildConfig, ChildMessage, ChildProgress, OrchestratorMessage } from '../../src/control/messages.ts';
+import { startLocalStunServer } from '../../src/transport/stun-server.ts';
+import { NdjsonWriter } from '../results/ndjson.ts';
+import { writeFileAtomic } from '../results/atomic.ts';
+import type { ResolvedScenario } from '../scenario/schema.ts';
+import { collectEnvironment } from './environment.ts';
+import { createRunFolder, RUN_FILES, type RunStatus } from './run-folder.ts';
+import { spawnChild, type ChildProcess, type ChildRole } from './children.ts';
+
+/** What the caller sees while a run goes on. */
+export interface RunProgress {
+  elapsedMs: number;
+  durationMs: number;
+  sender: ChildProgress;
+  receiver: ChildProgress;
+}
+
+export interface RunOptions {
+  /** folder that receives the run folder (default ./runs) */
+  runsRoot: string;
+  onProgress?: (progress: RunProgress) => void;
+  /** a message about the run's phases ("connecting", "running", ...) */
+  onPhase?: (phase: string) => void;
+  /** aborting stops the run early; it ends as "interrupted" */
+  signal?: AbortSignal;
+}
+
+export interface RunOutcome {
+  runDir: string;
+  runId: string;
+  status: RunStatus;
+}
+
+/** A failure of the run itself (not of a budget); `phase` says where it happened. */
+export class RunFailedError extends Error {
+  readonly code = 'RUN_FAILED';
+  constructor(readonly phase: string, message: string) {
+    super(`${phase}: ${message}`);
+    this.name = 'RunFailedError';
+  }
+}
+
+const CONNECT_TIMEOUT_MS = 20_000;
+const SETUP_TIMEOUT_MS = 30_000;
+/** time after the sender stops for the last frames to reach the receiver */
+const DRAIN_MS = 600;
+
+function monotonicMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
+/** Accepts the two children's control connections and tells them apart by their hello. */
+async function acceptChildren(server: net.Server, timeoutMs: number): Promise<Record<ChildRole, JsonLineChannel<ChildMessage, OrchestratorMessage>>> {
+  const channels: Partial<Record<ChildRole, JsonLineChannel<ChildMessage, OrchestratorMessage>>> = {};
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new RunFailedError('start', `child processes did not connect within ${timeoutMs} ms (see sender.log / receiver.log)`)), timeoutMs);
+    server.on('connection', (socket) => {
+      const channel = new JsonLineChannel<ChildMessage, OrchestratorMessage>(socket);
+      channel.next('hello', timeoutMs).then((hello) => {
+        channels[hello.role] = channel;
+        if (channels.sender && channels.receiver) {
+          clearTimeout(timer);
+          resolve(channels as Record<ChildRole, JsonLineChannel<ChildMessage, OrchestratorMessage>>);
+        }
+      }, reject);
+    });
+  });
+}
+
+/** Rejects as soon as a child reports an error or exits before it should. */
+function watchChildren(
+  channels: Record<ChildRole, JsonLineChannel<ChildMessage, OrchestratorMessage>>,
+  children: ChildProcess[],
+  expectExit: { value: boolean },
+): Promise<never> {
+  return new Promise((_, reject) => {
+    for (const role of ['sender', 'receiver'] as const) {
+      channels[role].onMessage((m) => {
+        if (m.type === 'error') reject(new RunFailedError(role, m.message));
+      });
+    }
+    for (const child of children) {
+      void child.exited.then(({ exitCode, signal }) => {
+        if (!expectExit.value) reject(new RunFailedError(child.role, `process exited early (code ${exitCode ?? '-'}, signal ${signal ?? '-'}); see ${child.role}.log`));
+      });
+    }
+  });
+}
+
+/**
+ * Runs one resolved scenario end to end: run folder, STUN server, sender and receiver processes,
+ * signaling, the timed run, stop and drain. Records stay in the run folder whatever happens;
+ * status.json says how the run ended. Analysis (results, report) is the caller's next step.
+ */
+export async function runScenario(scenario: ResolvedScenario, options: RunOptions): Promise<RunOutcome> {
+  const { dir: runDir, runId } = await createRunFolder(options.runsRoot, scenario.name);
+  const status: RunStatus = { state: 'running', startedAt: new Date().toISOString(), pid: process.pid };
+  await writeFileAtomic(path.join(runDir, RUN_FILES.scenario), `${JSON.stringify(scenario, null, 2)}\n`);
+  await writeFileAtomic(path.join(runDir, RUN_FILES.status), `${JSON.stringify(status, null, 2)}\n`);
+  const events = new NdjsonWriter(path.join(runDir, RUN_FILES.runRecords));
+  const event = (name: string, detail?: Record<string, string | number | boolean | null>): void =>
+    events.write({ type: 'event', side: 'orchestrator', timeMs: monotonicMs(), name, ...(detail ? { detail } : {}) });
+
+  const socketPath = path.join(os.tmpdir(), `glasslab-${process.pid}-${runId.slice(-20)}.sock`);
+  const server = net.createServer();
+  const stun = await startLocalStunServer('127.0.0.1');
+  const children: ChildProcess[] = [];
+  const expectExit = { value: false };
+  const phase = (name: string): void => {
+    event('phase', { name });
+    options.onPhase?.(name);
+  };
+
+  try {
+    await rm(socketPath, { force: true });
+    await new Promise<void>((resolve, reject) => server.listen(socketPath, resolve).once('error', reject));
+    phase('starting');
+    const accepted = acceptChildren(server, SETUP_TIMEOUT_MS);
+    for (const role of ['receiver', 'sender'] as const) {
+      children.push(spawnChild(role, socketPath, path.join(runDir, role === 'sender' ? RUN_FILES.senderLog : RUN_FILES.receiverLog)));
+    }
+    const channels = await accepted;
+    const failure = watchChildren(channels, children, expectExit);
+    const abort = new Promise<never>((_, reject) => {
+      const onAbort = (): void => reject(new RunFailedError('interrupted', 'the run was interrupted'));
+      if (options.signal?.aborted) onAbort();
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    const guard = <T>(work: Promise<T>): Promise<T> => Promise.race([work, failure, abort]);
+
+    const base: Omit<ChildConfig, 'role'> = { runDir, scenario, hostAddress: '127.0.0.1', stunUrl: stun.url };
+    phase('configuring');
+    const readySender = channels.sender.next('ready', SETUP_TIMEOUT_MS);
+    const readyReceiver = channels.receiver.next('ready', SETUP_TIMEOUT_MS);
+    channels.sender.send({ type: 'configure', config: { ...base, role: 'sender' } });
+    channels.receiver.send({ type: 'configure', config: { ...base, role: 'receiver' } });
+    const [senderReady, receiverReady] = await guard(Promise.all([readySender, readyReceiver]));
+    await writeFileAtomic(
+      path.join(runDir, RUN_FILES.env),
+      `${JSON.stringify(await collectEnvironment({ sender: senderReady.detail, receiver: receiverReady.detail, link: { backend: 'none', note: 'loopback, no impairment' } }), null, 2)}\n`,
+    );
+
+    phase('connecting');
+    const offer = await guard(channels.sender.next('offer', SETUP_TIMEOUT_MS));
+    const answerPromise = channels.receiver.next('answer', SETUP_TIMEOUT_MS);
+    channels.receiver.send({ type: 'offer', sdp: offer.sdp });
+    const answer = await guard(answerPromise);
+    await writeFile(path.join(runDir, 'offer.sdp'), offer.sdp);
+    await writeFile(path.join(runDir, 'answer.sdp'), answer.sdp);
+    const connected = Promise.all([channels.sender.next('connected', CONNECT_TIMEOUT_MS), channels.receiver.next('connected', CONNECT_TIMEOUT_MS)]);
+    channels.sender.send({ type: 'answer', sdp: answer.sdp });
+    await guard(connected);
+
+    phase('running');
+    const progress: RunProgress = { elapsedMs: 0, durationMs: scenario.durationMs, sender: {}, receiver: {} };
+    channels.sender.onMessage((m) => m.type === 'progress' && (progress.sender = m.progress));
+    channels.receiver.onMessage((m) => m.type === 'progress' && (progress.receiver = m.progress));
+    channels.receiver.send({ type: 'start' });
+    channels.sender.send({ type: 'start' });
+    const startedMs = monotonicMs();
+    const ticker = setInterval(() => {
+      progress.elapsedMs = monotonicMs() - startedMs;
+      options.onProgress?.(progress);
+    }, 500);
+    try {
+      await guard(new Promise((resolve) => setTimeout(resolve, scenario.durationMs)));
+    } finally {
+      clearInterval(ticker);
+    }
+
+    phase('stopping');
+    const senderStopped = channels.sender.next('stopped', SETUP_TIMEOUT_MS);
+    channels.sender.send({ type: 'stop' });
+    await guard(senderStopped);
+    await guard(new Promise((resolve) => setTimeout(resolve, DRAIN_MS)));
+    const receiverStopped = channels.receiver.next('stopped', SETUP_TIMEOUT_MS);
+    channels.receiver.send({ type: 'stop' });
+    await guard(receiverStopped);
+    expectExit.value = true;
+    await Promise.race([Promise.all(children.map((c) => c.exited)), new Promise((r) => setTimeout(r, 5000))]);
+    status.state = 'completed';
+  } catch (error) {
+    const interrupted = error instanceof RunFailedError && error.phase === 'interrupted';
+    status.state = interrupted ? 'interrupted' : 'failed';
+    status.message = (error as Error).message;
+  } finally {
+    expectExit.value = true;
+    for (const child of children) child.kill('SIGTERM');
+    await Promise.race([Promise.all(children.map((c) => c.exited)), new Promise((r) => setTimeout(r, 4000))]);
+    for (const child of children) child.kill('SIGKILL');
+    server.close();
+    await rm(socketPath, { force: true });
+    await stun.close();
+    status.endedAt = new Date().toISOString();
+    event('run-ended', { state: status.state, message: status.message ?? null });
+    events.close();
+    await writeFileAtomic(path.join(runDir, RUN_FILES.status), `${JSON.stringify(status, null, 2)}\n`);
+  }
+  return { runDir, runId, status };
+}

@@ -1,0 +1,47 @@
+import { mkdir, readdir } from 'node:fs/promises';
+import path from 'node:path';
+
+/**
+ * A run folder `runs/<YYYYMMDD-HHMMSS>-<name>/` holds everything needed to re-analyze a run without
+ * re-running it. Its files, by name:
+ */
+export const RUN_FILES = {
+  scenario: 'scenario.json',
+  env: 'env.json',
+  status: 'status.json',
+  senderRecords: 'sender.ndjson',
+  receiverRecords: 'receiver.ndjson',
+  runRecords: 'run.ndjson',
+  senderLog: 'sender.log',
+  receiverLog: 'receiver.log',
+  results: 'results.json',
+  report: 'report.html',
+  junit: 'junit.xml',
+} as const;
+
+/** How a run ended, as status.json says. */
+export interface RunStatus {
+  state: 'running' | 'completed' | 'failed' | 'interrupted';
+  startedAt: string;
+  endedAt?: string;
+  /** what went wrong, for failed and interrupted runs */
+  message?: string;
+  pid: number;
+}
+
+function stamp(date: Date): string {
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return `${date.getFullYear()}${p(date.getMonth() + 1)}${p(date.getDate())}-${p(date.getHours())}${p(date.getMinutes())}${p(date.getSeconds())}`;
+}
+
+/** Creates a new run folder under `runsRoot`; a suffix keeps two runs in one second apart. */
+export async function createRunFolder(runsRoot: string, scenarioName: string, now = new Date()): Promise<{ dir: string; runId: string }> {
+  await mkdir(runsRoot, { recursive: true });
+  const existing = new Set(await readdir(runsRoot));
+  const base = `${stamp(now)}-${scenarioName}`;
+  let runId = base;
+  for (let i = 2; existing.has(runId); i++) runId = `${base}-${i}`;
+  const dir = path.join(runsRoot, runId);
+  await mkdir(dir);
+  return { dir, runId };
+}

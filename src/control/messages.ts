@@ -1,0 +1,42 @@
+import type { ResolvedScenario } from '../../lab/scenario/schema.ts';
+
+/**
+ * Messages between the orchestrator and its child processes (sender, receiver), one JSON object
+ * per line over a Unix-domain socket (the socket path crosses network namespaces).
+ */
+
+/** Where a child writes its records and which address it uses. */
+export interface ChildConfig {
+  role: 'sender' | 'receiver';
+  runDir: string;
+  scenario: ResolvedScenario;
+  /** the address ICE may use in this process's namespace */
+  hostAddress: string;
+  stunUrl: string;
+}
+
+/** Counters a child reports while running. */
+export interface ChildProgress {
+  framesSent?: number;
+  framesReceived?: number;
+  framesDisplayed?: number;
+  /** latest glass-to-glass p50 over the last second, ms */
+  g2gP50Ms?: number;
+}
+
+export type OrchestratorMessage =
+  | { type: 'configure'; config: ChildConfig }
+  | { type: 'offer'; sdp: string }
+  | { type: 'answer'; sdp: string }
+  | { type: 'start' }
+  | { type: 'stop' };
+
+export type ChildMessage =
+  | { type: 'hello'; role: 'sender' | 'receiver'; pid: number }
+  | { type: 'ready'; detail: Record<string, string | number | boolean> }
+  | { type: 'offer'; sdp: string }
+  | { type: 'answer'; sdp: string }
+  | { type: 'connected' }
+  | { type: 'progress'; progress: ChildProgress }
+  | { type: 'stopped'; summary: Record<string, number> }
+  | { type: 'error'; message: string; code?: string };

@@ -1,0 +1,61 @@
+/**
+ * The receiver process: werift transport → frame assembly → native decoder → marker read.
+ * Started by the orchestrator (`--control <socket>`); writes receiver.ndjson in the run folder.
+ */
+import path from 'node:path';
+import { startChild } from '../control/child.ts';
+import { loadNative } from '../native/addon.ts';
+import { ReceiverPeer } from '../transport/webrtc-peer.ts';
+import { NdjsonWriter } from '../../lab/results/ndjson.ts';
+import { VideoReceiver } from './video-receiver.ts';
+
+const control = await startChild('receiver', process.argv);
+const { channel, config } = control;
+
+try {
+  const native = loadNative();
+  const decoder = new native.Decoder({ codec: 'h264', readMarker: true });
+  const records = new NdjsonWriter(path.join(config.runDir, 'receiver.ndjson'));
+  const peer = ReceiverPeer.create({ hostAddress: config.hostAddress, stunUrl: config.stunUrl });
+  channel.send({ type: 'ready', detail: { decoder: 'libavcodec h264 (low delay, no frame threads)', markerReader: 'native' } });
+
+  const { sdp: offer } = await channel.next('offer', 60_000);
+  channel.send({ type: 'answer', sdp: await peer.answer(offer) });
+  await peer.waitConnected();
+
+  const receiver = new VideoReceiver({
+    decoder,
+    records,
+    sendRtcp: (packet) => peer.sendRtcp(packet),
+    pliIntervalMs: config.scenario.transport.pliIntervalMs,
+    localSsrc: 1,
+    onError: (error) => control.fail(error),
+  });
+  peer.onRtp((packet, arrivalNs) => receiver.handleRtp(packet, arrivalNs));
+  peer.observeWeriftRtcp((kind) => records.write({ type: 'feedback', side: 'receiver', dir: 'out', kind: 'rr', timeMs: Number(process.hrtime.bigint()) / 1e6, by: 'werift', weriftKind: kind }));
+  channel.send({ type: 'connected' });
+
+  await channel.next('start', 600_000);
+  const progress = setInterval(() => {
+    const g2gP50Ms = receiver.recentG2gP50();
+    channel.send({
+      type: 'progress',
+      progress: { framesReceived: receiver.framesReceived, framesDisplayed: receiver.framesDisplayed, ...(g2gP50Ms !== undefined ? { g2gP50Ms } : {}) },
+    });
+  }, 500);
+
+  await channel.next('stop', 24 * 3600_000);
+  clearInterval(progress);
+  await receiver.finish();
+  records.close();
+  channel.send({
+    type: 'stopped',
+    summary: { framesReceived: receiver.framesReceived, framesDisplayed: receiver.framesDisplayed, keyframeRequests: receiver.keyframeRequests, badPackets: receiver.badPackets },
+  });
+  decoder.close();
+  await peer.close();
+  channel.close();
+  process.exit(0);
+} catch (error) {
+  control.fail(error);
+}

@@ -1,0 +1,175 @@
+import type { DecodedFrame, NativeDecoder } from '../native/types.ts';
+import type { PacketRecord, ReceiverFrameRecord } from '../shared/records.ts';
+import { parseRtp, RtpParseError } from '../shared/rtp/packet.ts';
+import { FrameAssembler, type AssembledFrame } from './frame-assembler.ts';
+import { buildPli } from './keyframe-request.ts';
+
+/** Where records go (an NdjsonWriter in a run). */
+export interface RecordSink {
+  write(record: object): void;
+}
+
+export interface VideoReceiverOptions {
+  decoder: NativeDecoder;
+  records: RecordSink;
+  /** sends one serialized RTCP packet to the sender */
+  sendRtcp: (packet: Buffer) => Promise<void>;
+  /** minimum time between two keyframe requests, ms */
+  pliIntervalMs: number;
+  /** our RTCP sender SSRC */
+  localSsrc: number;
+  onError: (error: Error) => void;
+}
+
+const nowMs = (): number => Number(process.hrtime.bigint()) / 1e6;
+const nsToMs = (ns: bigint): number => Number(ns) / 1e6;
+
+/**
+ * The real-time receiving pipeline of one video stream: raw RTP → frame assembler → decoder (one
+ * at a time, off the event loop) → marker read, writing a record per packet and per frame, and
+ * asking for a keyframe when a frame cannot be decoded.
+ */
+export class VideoReceiver {
+  framesReceived = 0;
+  framesDisplayed = 0;
+  keyframeRequests = 0;
+  badPackets = 0;
+  private readonly assembler = new FrameAssembler();
+  private readonly decodeQueue: AssembledFrame[] = [];
+  private decoding: Promise<void> | undefined;
+  private lastPliMs = -Infinity;
+  private mediaSsrc: number | undefined;
+  private readonly recentG2g: { atMs: number; g2gMs: number }[] = [];
+
+  constructor(private readonly options: VideoReceiverOptions) {}
+
+  /** Takes one RTP packet as it came off the transport, with its arrival time. */
+  handleRtp(raw: Buffer, arrivalNs: bigint): void {
+    const arrivalMs = nsToMs(arrivalNs);
+    const packet = parseRtp(raw);
+    if (packet instanceof RtpParseError) {
+      this.badPackets++;
+      this.options.records.write({ type: 'event', side: 'receiver', timeMs: arrivalMs, name: 'bad-rtp', detail: { code: packet.code, size: raw.length } });
+      return;
+    }
+    this.mediaSsrc ??= packet.ssrc;
+    const record: PacketRecord = {
+      type: 'packet',
+      side: 'receiver',
+      dir: 'in',
+      ssrc: packet.ssrc,
+      seq: packet.sequenceNumber,
+      pt: packet.payloadType,
+      kind: 'media',
+      size: raw.length,
+      timeMs: arrivalMs,
+      rtpTimestamp: packet.timestamp,
+    };
+    this.options.records.write(record);
+    this.assembler.insert(packet, arrivalMs);
+    this.drainAssembler(arrivalMs);
+  }
+
+  /** Stops: frames still waiting are recorded as never displayed; resolves when decoding is done. */
+  async finish(): Promise<void> {
+    while (this.decoding) await this.decoding;
+    for (const frame of this.assembler.flush()) {
+      this.writeFrame(frame, { notDisplayed: 'incomplete' });
+    }
+  }
+
+  /** Glass-to-glass p50 over the last second, ms (progress display). */
+  recentG2gP50(): number | undefined {
+    const cutoff = nowMs() - 1000;
+    while (this.recentG2g.length > 0 && this.recentG2g[0]!.atMs < cutoff) this.recentG2g.shift();
+    if (this.recentG2g.length === 0) return undefined;
+    const sorted = this.recentG2g.map((s) => s.g2gMs).sort((a, b) => a - b);
+    return sorted[Math.floor((sorted.length - 1) / 2)];
+  }
+
+  private drainAssembler(now: number): void {
+    for (const output of this.assembler.poll(now)) {
+      if (output.kind === 'frame') {
+        this.framesReceived++;
+        if (!output.frame.decodable) {
+          this.writeFrame(output.frame, { notDisplayed: 'not-decodable' });
+          this.requestKeyframe(now, 'not-decodable');
+          continue;
+        }
+        this.decodeQueue.push(output.frame);
+        if (!this.decoding) this.decoding = this.decodeLoop();
+      } else {
+        this.writeFrame(output.frame, { notDisplayed: 'incomplete' });
+        this.requestKeyframe(now, 'incomplete');
+      }
+    }
+  }
+
+  private async decodeLoop(): Promise<void> {
+    try {
+      let frame: AssembledFrame | undefined;
+      while ((frame = this.decodeQueue.shift())) {
+        let pictures: DecodedFrame[];
+        try {
+          pictures = await this.options.decoder.decode(frame.accessUnit);
+        } catch (error) {
+          this.writeFrame(frame, { notDisplayed: 'decode-error' });
+          this.requestKeyframe(nowMs(), 'decode-error');
+          continue;
+        }
+        const picture = pictures[pictures.length - 1];
+        if (!picture) {
+          this.writeFrame(frame, { notDisplayed: 'decoder-held' });
+          continue;
+        }
+        this.onDecoded(frame, picture);
+      }
+    } catch (error) {
+      this.options.onError(error as Error);
+    } finally {
+      this.decoding = undefined;
+    }
+  }
+
+  private onDecoded(frame: AssembledFrame, picture: DecodedFrame): void {
+    const marker = picture.marker;
+    const markerReadMs = picture.markerReadNs !== undefined ? nsToMs(picture.markerReadNs) : undefined;
+    const fields: Partial<ReceiverFrameRecord> = {
+      decodeStartMs: nsToMs(picture.decodeStartNs),
+      decodeDoneMs: nsToMs(picture.decodeDoneNs),
+      ...(markerReadMs !== undefined ? { markerReadMs } : {}),
+    };
+    if (marker?.ok) {
+      this.framesDisplayed++;
+      const captureMs = nsToMs(marker.captureTimeNs);
+      if (markerReadMs !== undefined) this.recentG2g.push({ atMs: markerReadMs, g2gMs: markerReadMs - captureMs });
+      this.writeFrame(frame, { ...fields, marker: 'ok', frameId: marker.frameId, captureMs });
+    } else {
+      this.framesDisplayed++;
+      this.writeFrame(frame, { ...fields, marker: marker ? marker.reason : 'check-failed' });
+    }
+  }
+
+  private writeFrame(frame: AssembledFrame, rest: Partial<ReceiverFrameRecord>): void {
+    const record: ReceiverFrameRecord = {
+      type: 'frame',
+      side: 'receiver',
+      rtpTimestamp: frame.rtpTimestamp,
+      firstPacketMs: frame.firstPacketMs,
+      lastPacketMs: frame.lastPacketMs,
+      ...(frame.completeMs !== undefined ? { completeMs: frame.completeMs } : {}),
+      keyframe: frame.keyframe,
+      packets: frame.packetCount,
+      ...rest,
+    };
+    this.options.records.write(record);
+  }
+
+  private requestKeyframe(now: number, reason: string): void {
+    if (this.mediaSsrc === undefined || now - this.lastPliMs < this.options.pliIntervalMs) return;
+    this.lastPliMs = now;
+    this.keyframeRequests++;
+    this.options.records.write({ type: 'feedback', side: 'receiver', dir: 'out', kind: 'pli', timeMs: now, reason });
+    this.options.sendRtcp(buildPli(this.options.localSsrc, this.mediaSsrc)).catch((error: Error) => this.options.onError(error));
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * The sender process: native frame source → encoder → RTP packetizer → werift transport.
+ * Started by the orchestrator (`--control <socket>`); writes sender.ndjson in the run folder.
+ */
+import path from 'node:path';
+import { startChild } from '../control/child.ts';
+import { loadNative } from '../native/addon.ts';
+import { SenderPeer } from '../transport/webrtc-peer.ts';
+import { NdjsonWriter } from '../../lab/results/ndjson.ts';
+import { VideoSender } from './video-sender.ts';
+
+const control = await startChild('sender', process.argv);
+const { channel, config } = control;
+const { scenario } = config;
+
+try {
+  const native = loadNative();
+  const source = new native.FrameSource({
+    width: scenario.width,
+    height: scenario.height,
+    fps: scenario.fps,
+    capturePath: scenario.capture.path,
+    pixelFormat: scenario.capture.format,
+    ...(scenario.capture.device !== undefined ? { device: scenario.capture.device } : {}),
+  });
+  const encoder = new native.Encoder({
+    codec: scenario.encoder.codec,
+    width: scenario.width,
+    height: scenario.height,
+    fps: scenario.fps,
+    bitrateBps: scenario.encoder.bitrateBps,
+    gop: scenario.encoder.gop,
+    vbvFrames: scenario.encoder.vbvFrames,
+    threads: scenario.encoder.threads,
+  });
+  const records = new NdjsonWriter(path.join(config.runDir, 'sender.ndjson'));
+  const peer = SenderPeer.create({ hostAddress: config.hostAddress, stunUrl: config.stunUrl });
+
+  channel.send({
+    type: 'ready',
+    detail: {
+      vulkanDevice: source.device.name,
+      vulkanDriver: `${source.device.driverName} ${source.device.driverInfo}`.trim(),
+      deviceChoice: source.deviceChoice,
+      capturePath: source.capturePath,
+      encoder: encoder.codec,
+      encoderImplementation: encoder.implementation,
+    },
+  });
+
+  channel.send({ type: 'offer', sdp: await peer.offer() });
+  const { sdp: answer } = await channel.next('answer', 30_000);
+  const media = await peer.accept(answer);
+  peer.observeWeriftRtcp((kind) => records.write({ type: 'feedback', side: 'sender', dir: 'out', kind: kind.toLowerCase().includes('sr') ? 'sr' : 'rr', timeMs: Number(process.hrtime.bigint()) / 1e6, by: 'werift' }));
+  channel.send({ type: 'connected' });
+
+  const sender = new VideoSender({
+    encoder,
+    records,
+    media,
+    mtu: scenario.transport.mtu,
+    seed: scenario.seed,
+    send: (packet) => peer.sendRtp(packet),
+    onError: (error) => control.fail(error),
+  });
+  peer.onRtcp((packet, arrivalNs) => sender.handleRtcp(packet, arrivalNs));
+
+  await channel.next('start', 600_000);
+  source.start(
+    (frame) => sender.handleFrame(frame),
+    (error) => control.fail(error),
+  );
+  const progress = setInterval(() => channel.send({ type: 'progress', progress: { framesSent: sender.framesSent } }), 500);
+
+  await channel.next('stop', 24 * 3600_000);
+  clearInterval(progress);
+  await source.stop();
+  await sender.drain();
+  const stats = source.stats();
+  sender.recordSourceStats(stats);
+  records.close();
+  channel.send({
+    type: 'stopped',
+    summary: { framesSent: sender.framesSent, packetsSent: sender.packetsSent, rendered: stats.rendered, droppedQueueFull: stats.droppedQueueFull, missedTicks: stats.missedTicks },
+  });
+  encoder.close();
+  source.close();
+  await peer.close();
+  channel.close();
+  process.exit(0);
+} catch (error) {
+  control.fail(error);
+}
