@@ -11,13 +11,16 @@ export type AddonLoader = () => Partial<NativeAddon>;
 /** The default loader: the real addon from native/build. */
 export const defaultAddonLoader: AddonLoader = loadNative;
 
-/** Which native module provides each export, for "built without the X module" messages. */
+/**
+ * Which native module (its name in `addon.modules`) provides each export, for "built without
+ * the X module" messages.
+ */
 const moduleOfExport: Partial<Record<keyof NativeAddon, string>> = {
   listVulkanDevices: 'vulkan',
-  FrameSource: 'vulkan',
-  probeEncoders: 'codec',
-  Encoder: 'codec',
-  Decoder: 'codec',
+  FrameSource: 'frame-source',
+  probeEncoders: 'encoder',
+  Encoder: 'encoder',
+  Decoder: 'decoder',
   readMarker: 'marker',
   writeMarker: 'marker',
   monotonicNowNs: 'marker',
@@ -37,7 +40,7 @@ export function accessAddon(load: AddonLoader): AddonAccess {
 
 /**
  * Looks up one export; undefined with a reason when the addon is absent or lacks it, e.g.
- * "native addon lacks probeEncoders (built without the codec module; modules: marker)".
+ * "native addon lacks probeEncoders (built without the encoder module; modules: marker)".
  */
 export function addonExport<K extends keyof NativeAddon>(
   access: AddonAccess,

@@ -40,13 +40,13 @@ describe('native probes when the addon is absent or partial', () => {
     }
   });
 
-  it('an addon built without the codec and vulkan modules names the missing function and module', async () => {
+  it('an addon built without the encoder, decoder and vulkan modules names the missing function and module', async () => {
     const access = accessAddon(() => ({ modules: ['marker'] }));
     expect(probeAddonCheck(access)).toMatchObject({ status: 'ok', data: { modules: ['marker'] } });
     const [x264] = await probeEncoderChecks(access);
     expect(x264).toMatchObject({ status: 'error', required: true });
-    expect(x264?.detail).toBe('native addon lacks probeEncoders (built without the codec module; modules: marker)');
-    expect(probeDecoderCheck(access).detail).toBe('native addon lacks Decoder (built without the codec module; modules: marker)');
+    expect(x264?.detail).toBe('native addon lacks probeEncoders (built without the encoder module; modules: marker)');
+    expect(probeDecoderCheck(access).detail).toBe('native addon lacks Decoder (built without the decoder module; modules: marker)');
     expect((await probeVulkan(access, undefined)).detail).toContain('lacks listVulkanDevices (built without the vulkan module');
   });
 });
