@@ -36,6 +36,7 @@ export function createProgram(context: CliContext): Command {
       writeErr: context.io.stderr,
       outputError: (text, write) => write(`glasslab: ${text.replace(/^error: /, '')}`),
     })
+    .configureHelp({ showGlobalOptions: true })
     .showHelpAfterError('(run "glasslab --help" for usage)');
   registerDoctorCommand(program, context);
   return program;
