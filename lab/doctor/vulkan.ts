@@ -10,7 +10,8 @@ export const nvidiaVendorId = 0x10de;
 
 /**
  * Preference rank of a device, lower is better: NVIDIA (any type) 0, other discrete 1,
- * integrated 2, virtual 3, cpu (lavapipe) 4, other 5. The native FrameSource applies the same rule.
+ * integrated 2, virtual or cpu (lavapipe) 3, other 4. Same order as the native FrameSource's
+ * automatic choice (native/src/vk_context.cc Rank), which also skips devices without a compute queue.
  */
 export function vulkanDeviceRank(device: VulkanDeviceInfo): number {
   if (device.vendorId === nvidiaVendorId) return 0;
@@ -20,11 +21,10 @@ export function vulkanDeviceRank(device: VulkanDeviceInfo): number {
     case 'integrated':
       return 2;
     case 'virtual':
-      return 3;
     case 'cpu':
-      return 4;
+      return 3;
     case 'other':
-      return 5;
+      return 4;
   }
 }
 
@@ -32,8 +32,7 @@ const rankReasons = [
   'NVIDIA GPU, preferred over every other device',
   'discrete GPU, no NVIDIA device present',
   'integrated GPU, no discrete GPU present',
-  'virtual GPU, no discrete or integrated GPU present',
-  'CPU implementation (lavapipe), no GPU present',
+  'virtual or CPU device (lavapipe), no discrete or integrated GPU present',
   'device of type "other", nothing better present',
 ] as const;
 
@@ -54,11 +53,17 @@ function bestRanked(devices: readonly VulkanDeviceInfo[]): VulkanDeviceInfo | un
   return best;
 }
 
+/** The device with the lowest index among `devices`; undefined for an empty list. */
+function lowestIndex(devices: readonly VulkanDeviceInfo[]): VulkanDeviceInfo | undefined {
+  return devices.reduce<VulkanDeviceInfo | undefined>((low, d) => (!low || d.index < low.index ? d : low), undefined);
+}
+
 /**
  * Chooses the Vulkan device to render on. Without an override: the best-ranked device (see
  * vulkanDeviceRank), ties to the lowest index. `override` (the value of GLASSLAB_VULKAN_DEVICE):
  * all digits selects the device with that `index`; anything else is a case-insensitive substring
- * of the device name (the best-ranked match wins). Blank means no override. Pure function.
+ * of the device name (the first match in enumeration order, i.e. lowest index, wins, as natively).
+ * Blank means no override. Pure function.
  */
 export function chooseVulkanDevice(devices: readonly VulkanDeviceInfo[], override?: string): VulkanChoice {
   if (devices.length === 0) return { ok: false, reason: 'no Vulkan device' };
@@ -76,7 +81,7 @@ export function chooseVulkanDevice(devices: readonly VulkanDeviceInfo[], overrid
     return { ok: false, reason: `${vulkanDeviceEnv}=${wanted}: no device with index ${index} (indexes: ${indexes})` };
   }
   const needle = wanted.toLowerCase();
-  const device = bestRanked(devices.filter((d) => d.name.toLowerCase().includes(needle)));
+  const device = lowestIndex(devices.filter((d) => d.name.toLowerCase().includes(needle)));
   if (device) return { ok: true, device, reason: asked };
   const names = devices.map((d) => `"${d.name}"`).join(', ');
   return { ok: false, reason: `${vulkanDeviceEnv}=${wanted}: no device name contains it (devices: ${names})` };

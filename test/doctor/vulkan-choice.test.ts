@@ -8,7 +8,8 @@ const NVIDIA = 0x10de;
 /** The rule as the brief states it, written independently of the implementation's rank table. */
 function preference(device: VulkanDeviceInfo): number {
   if (device.vendorId === NVIDIA) return 0;
-  return ['discrete', 'integrated', 'virtual', 'cpu', 'other'].indexOf(device.type) + 1;
+  const order: VulkanDeviceInfo['type'][][] = [['discrete'], ['integrated'], ['virtual', 'cpu'], ['other']];
+  return order.findIndex((types) => types.includes(device.type)) + 1;
 }
 
 function isBetter(a: VulkanDeviceInfo, b: VulkanDeviceInfo): boolean {
@@ -69,7 +70,7 @@ describe('chooseVulkanDevice', () => {
     );
   });
 
-  it('a name override matches a case-insensitive substring and takes the best-ranked match', () => {
+  it('a name override matches a case-insensitive substring and takes the first match (lowest index)', () => {
     fc.assert(
       fc.property(devicesArb, fc.nat(), fc.nat(), fc.nat(), fc.boolean(), (devices, pick, from, length, upper) => {
         const target = devices[pick % devices.length] as VulkanDeviceInfo;
@@ -83,7 +84,7 @@ describe('chooseVulkanDevice', () => {
         const trimmed = needle.trim().toLowerCase();
         expect(choice.device.name.toLowerCase()).toContain(trimmed);
         for (const other of devices) {
-          if (other.name.toLowerCase().includes(trimmed)) expect(isBetter(other, choice.device)).toBe(false);
+          if (other.name.toLowerCase().includes(trimmed)) expect(other.index).toBeGreaterThanOrEqual(choice.device.index);
         }
       }),
     );
@@ -94,11 +95,14 @@ describe('chooseVulkanDevice', () => {
     const intel = device(1, 'Intel(R) UHD Graphics 630', 'integrated', 0x8086);
     const amd = device(2, 'AMD Radeon RX 7900', 'discrete', 0x1002);
     const nvidiaIntegrated = device(3, 'NVIDIA Tegra Orin', 'integrated', NVIDIA);
+    const swiftshader = device(4, 'SwiftShader Device', 'virtual', 0x1ae0);
     expect(chooseVulkanDevice([lavapipe])).toMatchObject({ ok: true, device: lavapipe });
     expect(chooseVulkanDevice([lavapipe, intel])).toMatchObject({ ok: true, device: intel });
     expect(chooseVulkanDevice([lavapipe, intel, amd])).toMatchObject({ ok: true, device: amd });
     expect(chooseVulkanDevice([amd, nvidiaIntegrated, lavapipe])).toMatchObject({ ok: true, device: nvidiaIntegrated });
+    expect(chooseVulkanDevice([swiftshader, lavapipe])).toMatchObject({ ok: true, device: lavapipe }); // equal rank: lower index
     expect(chooseVulkanDevice([amd, lavapipe], 'LLVMPIPE')).toMatchObject({ ok: true, device: lavapipe });
+    expect(chooseVulkanDevice([amd, lavapipe], 'E')).toMatchObject({ ok: true, device: lavapipe }); // first match, not best-ranked
     expect(chooseVulkanDevice([amd, lavapipe], '0')).toMatchObject({ ok: true, device: lavapipe });
     const none = chooseVulkanDevice([amd, lavapipe], 'geforce');
     expect(none.ok).toBe(false);
