@@ -3,7 +3,8 @@ import { execa } from 'execa';
 /** How a command ended, as a value: probes interpret it, nothing throws. */
 export type CommandOutcome =
   | { kind: 'exited'; exitCode: number; stdout: string; stderr: string }
-  | { kind: 'not-found'; file: string }
+  /** ENOENT, or EACCES (on PATH but not executable by this user, or a PATH folder unreadable) */
+  | { kind: 'not-found'; file: string; code?: 'ENOENT' | 'EACCES' }
   | { kind: 'timed-out'; timeoutMs: number }
   | { kind: 'spawn-failed'; message: string };
 
@@ -23,7 +24,7 @@ export const execaRunner: CommandRunner = async (file, args, options = {}) => {
   const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
   const result = await execa(file, args, { reject: false, timeout: timeoutMs, stdin: 'ignore', encoding: 'utf8' });
   if (result.timedOut) return { kind: 'timed-out', timeoutMs };
-  if (result.code === 'ENOENT') return { kind: 'not-found', file };
+  if (result.code === 'ENOENT' || result.code === 'EACCES') return { kind: 'not-found', file, code: result.code };
   if (result.exitCode === undefined) {
     return { kind: 'spawn-failed', message: result.shortMessage ?? `${file} ended by ${result.signal ?? 'unknown cause'}` };
   }
@@ -38,7 +39,7 @@ export function describeFailure(command: string, outcome: CommandOutcome): strin
       return `${command} exited ${outcome.exitCode}${said ? `: ${said}` : ''}`;
     }
     case 'not-found':
-      return `${outcome.file} not found`;
+      return outcome.code === 'EACCES' ? `${outcome.file} not executable by this user (EACCES)` : `${outcome.file} not found`;
     case 'timed-out':
       return `${command} did not finish within ${outcome.timeoutMs} ms`;
     case 'spawn-failed':

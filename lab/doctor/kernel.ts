@@ -102,6 +102,10 @@ export async function probeTun(env: KernelProbeEnv): Promise<CheckResult> {
     case 'step-failed':
       if (outcome.label === 'ip') return makeCheck(base, 'missing', 'ip not installed (iproute2)');
       if (outcome.label === 'node') return makeCheck(base, 'missing', '/dev/net/tun is absent (kernel without CONFIG_TUN?)');
+      if (/permission denied/i.test(outcome.message)) {
+        const hint = 'this user cannot open /dev/net/tun (rootless TUN needs it mode 0666)';
+        return makeCheck(base, 'missing', `cannot create a TUN device: ${outcome.message}; ${hint}`);
+      }
       return makeCheck(base, 'missing', `cannot create a TUN device: ${outcome.message}`);
   }
 }
@@ -127,6 +131,8 @@ export async function probeNftables(env: KernelProbeEnv): Promise<CheckResult> {
   const base = { name: 'nftables', area: 'kernel', required: false } as const;
   const outcome = await env.exec('nft', ['--version']);
   if (outcome.kind === 'exited' && outcome.exitCode === 0) return makeCheck(base, 'ok', firstLine(outcome.stdout));
-  if (outcome.kind === 'not-found') return makeCheck(base, 'missing', 'nft not installed (Debian package nftables)');
+  if (outcome.kind === 'not-found') {
+    return makeCheck(base, 'missing', `${describeFailure('nft', outcome)} (Debian package nftables)`);
+  }
   return makeCheck(base, 'error', describeFailure('nft --version', outcome));
 }

@@ -42,7 +42,8 @@ export async function probeNvidia(
   const hasNode = await pathExists('/dev/nvidia0');
   const outcome = await exec('nvidia-smi', ['--query-gpu=name,driver_version,memory.total', '--format=csv,noheader,nounits']);
   if (outcome.kind === 'not-found') {
-    const detail = hasNode ? `/dev/nvidia0 present but nvidia-smi not installed; ${noNvidiaDetail}` : noNvidiaDetail;
+    const why = describeFailure('nvidia-smi', outcome);
+    const detail = hasNode ? `/dev/nvidia0 present but ${why}; ${noNvidiaDetail}` : noNvidiaDetail;
     return makeCheck(base, 'missing', detail);
   }
   if (outcome.kind !== 'exited' || outcome.exitCode !== 0) {

@@ -35,7 +35,9 @@ export async function probeFfmpeg(exec: CommandRunner): Promise<CheckResult<Ffmp
     exec('ffmpeg', ['-hide_banner', '-version']),
     exec('ffmpeg', ['-hide_banner', '-encoders']),
   ]);
-  if (versionOut.kind === 'not-found') return makeCheck(base, 'missing', 'ffmpeg not installed (Debian package ffmpeg)');
+  if (versionOut.kind === 'not-found') {
+    return makeCheck(base, 'missing', `${describeFailure('ffmpeg', versionOut)} (Debian package ffmpeg)`);
+  }
   if (versionOut.kind !== 'exited' || versionOut.exitCode !== 0) {
     return makeCheck(base, 'error', describeFailure('ffmpeg -version', versionOut));
   }
@@ -54,7 +56,8 @@ export async function probeChromium(exec: CommandRunner): Promise<CheckResult<{ 
   const base = { name: 'chromium', area: 'tools', required: false } as const;
   const outcome = await exec(chromiumPath, ['--version'], { timeoutMs: 10_000 });
   if (outcome.kind === 'not-found') {
-    return makeCheck(base, 'missing', `${chromiumPath} not found (Debian package chromium): browser scenarios will be skipped`);
+    const why = describeFailure(chromiumPath, outcome);
+    return makeCheck(base, 'missing', `${why} (Debian package chromium): browser scenarios will be skipped`);
   }
   if (outcome.kind !== 'exited' || outcome.exitCode !== 0) {
     return makeCheck(base, 'error', describeFailure(`${chromiumPath} --version`, outcome));
@@ -85,7 +88,8 @@ export async function probeSimpleTool(exec: CommandRunner, tool: SimpleTool): Pr
   const base = { name: tool.name, area: 'tools', required: tool.required } as const;
   const outcome = await exec(tool.name, tool.args);
   if (outcome.kind === 'not-found') {
-    return makeCheck(base, 'missing', `${tool.name} not installed (Debian package ${tool.package}; used for ${tool.usedFor})`);
+    const why = describeFailure(tool.name, outcome);
+    return makeCheck(base, 'missing', `${why} (Debian package ${tool.package}; used for ${tool.usedFor})`);
   }
   if (outcome.kind !== 'exited' || outcome.exitCode !== 0) {
     return makeCheck(base, 'error', describeFailure(`${tool.name} ${tool.args.join(' ')}`, outcome));

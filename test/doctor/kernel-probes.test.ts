@@ -85,6 +85,8 @@ describe('tun, netns, userns, nft', () => {
     expect((await probeTun(env(scripted(() => exited(101)).exec))).detail).toContain('/dev/net/tun is absent');
     const failed = await probeTun(env(scripted(() => exited(102, 'ioctl(TUNSETIFF): Operation not permitted')).exec));
     expect(failed).toMatchObject({ status: 'missing', detail: expect.stringContaining('TUNSETIFF') });
+    const rootless = await probeTun(env(scripted(() => exited(102, 'open: Permission denied')).exec, { mode: 'rootless' }));
+    expect(rootless.detail).toContain('rootless TUN needs it mode 0666');
   });
 
   it('netns as root adds and always deletes glasslab-doctor-<pid>', async () => {
@@ -122,6 +124,8 @@ describe('tun, netns, userns, nft', () => {
       detail: 'nftables v1.0.6 (Lester Gooch #5)',
     });
     expect((await probeNftables(env(scripted(() => ({ kind: 'not-found', file: 'nft' })).exec))).status).toBe('missing');
+    const denied = await probeNftables(env(scripted(() => ({ kind: 'not-found', file: 'nft', code: 'EACCES' })).exec));
+    expect(denied).toMatchObject({ status: 'missing', detail: expect.stringContaining('not executable by this user') });
   });
 });
 
