@@ -12,6 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerDoctorCommand } from './commands/doctor.ts';
+import { registerRunCommand } from './commands/run.ts';
 import { type CliContext, type CliIo, ExitCode, processIo } from './context.ts';
 
 /** The version in package.json. */
@@ -39,6 +40,7 @@ export function createProgram(context: CliContext): Command {
     .configureHelp({ showGlobalOptions: true })
     .showHelpAfterError('(run "glasslab --help" for usage)');
   registerDoctorCommand(program, context);
+  registerRunCommand(program, context);
   return program;
 }
 
