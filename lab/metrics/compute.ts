@@ -83,6 +83,7 @@ export function computeRunMetrics(records: RunRecords, options: ComputeOptions =
   const displaySpanMs = displayTimes.length >= 2 ? displayTimes[displayTimes.length - 1]! - displayTimes[0]! : 0;
   const fps = displaySpanMs > 0 ? ((displayTimes.length - 1) * 1000) / displaySpanMs : null;
 
+  const byCapture = [...frames].sort((a, b) => a.captureMs - b.captureMs);
   const bitrate = bitrateSeries(records.packets, originMs, bitrateBinMs);
   const summary: RunSummary = {
     g2g: summarize(frames.map((frame) => frame.g2gMs)),
@@ -112,9 +113,9 @@ export function computeRunMetrics(records: RunRecords, options: ComputeOptions =
     series: {
       originMs,
       g2g: {
-        captureS: frames.map((frame) => (frame.captureMs - originMs) / 1000),
-        g2gMs: frames.map((frame) => frame.g2gMs),
-        frameId: frames.map((frame) => frame.frameId),
+        captureS: byCapture.map((frame) => (frame.captureMs - originMs) / 1000),
+        g2gMs: byCapture.map((frame) => frame.g2gMs),
+        frameId: byCapture.map((frame) => frame.frameId),
       },
       cdf: empiricalCdf(frames.map((frame) => frame.g2gMs)),
       stagesOverTime: stageBins(frames, originMs, options.maxStageBins ?? 120),
