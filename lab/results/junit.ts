@@ -25,8 +25,8 @@ export function renderJunit(results: Results): string {
     const measured = budget.measured === null ? 'no data' : `${budget.measured} ${budget.baseUnit}`.trim();
     const limit = `${budget.op} ${budget.limitBase} ${budget.baseUnit}`.trim();
     return (
-      `${open}\n      <failure message="${escapeXml(`measured ${measured}, limit ${limit}`)}" type="BudgetExceeded">` +
-      `${escapeXml(budget.message)}</failure>\n    </testcase>`
+      `${open}\n      <failure message="${escapeXml(budget.message)}" type="BudgetExceeded">` +
+      `${escapeXml(`budget ${budget.expression}: measured ${measured}, limit ${limit}`)}</failure>\n    </testcase>`
     );
   });
   const outcome = results.outcome.status === 'completed' ? '' : ` (run ${results.outcome.status}${results.outcome.message ? `: ${results.outcome.message}` : ''})`;
