@@ -37,6 +37,9 @@ export class RunFolderError extends Error {
   }
 }
 
+const SHARED_KINDS = new Set(['frame', 'packet', 'feedback', 'event']);
+const isSharedKind = (value: unknown): boolean => SHARED_KINDS.has(String((value as { type?: unknown }).type));
+
 async function readOptional(filePath: string): Promise<string | undefined> {
   try {
     return await readFile(filePath, 'utf8');
@@ -75,7 +78,9 @@ export async function loadRun(runDir: string): Promise<LoadedRun> {
     const read = await readNdjsonFile(path.join(runDir, name));
     if (read.missing) continue;
     files.push(name);
-    objects.push(...read.records);
+    // The link's fate log has record kinds of its own (analysed by the loss-recovery work, not
+    // here); only the shared kinds are taken from it, so its fate records do not count as invalid.
+    objects.push(...(name === 'link.ndjson' ? read.records.filter(isSharedKind) : read.records));
     badLines += read.badLines.length;
     if (read.truncatedLastLine !== undefined) truncatedFiles.push(name);
   }

@@ -15,6 +15,18 @@ import { syntheticRun, writeSyntheticRunDir } from './fixtures.ts';
 const CHROMIUM = '/usr/bin/chromium';
 const CHART_IDS = ['chart-g2g-timeline', 'chart-g2g-cdf', 'chart-stages', 'chart-bitrate', 'chart-packets'];
 
+/** The few browser APIs the in-page checks use (the project's tsconfig has no DOM lib). */
+interface PageCanvas {
+  width: number;
+  height: number;
+  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } };
+}
+interface PageGlobals {
+  Chart: { getChart(canvas: PageCanvas): { data: { datasets: { data: unknown[] }[] } } | undefined };
+  document: { getElementById(id: string): (PageCanvas & { textContent: string | null }) | null; title: string; body: { innerText: string } };
+  pwned?: number;
+}
+
 interface CanvasState {
   id: string;
   hasChart: boolean;
@@ -73,12 +85,12 @@ describe.skipIf(!existsSync(CHROMIUM))('report in headless Chromium (offline)', 
     await page.waitForSelector('body[data-charts-ready="true"]', { timeout: 10_000 });
 
     const states = await page.evaluate((ids: string[]) => {
-      const chartApi = (window as unknown as { Chart: { getChart(canvas: HTMLCanvasElement): { data: { datasets: { data: unknown[] }[] } } | undefined } }).Chart;
+      const { Chart: chartApi, document } = globalThis as unknown as PageGlobals;
       return ids.map((id) => {
-        const canvas = document.getElementById(id) as HTMLCanvasElement | null;
+        const canvas = document.getElementById(id);
         if (canvas === null) return { id, hasChart: false, datasets: 0, points: 0, width: 0, height: 0, inkPixels: 0 };
         const chart = chartApi.getChart(canvas);
-        const context = canvas.getContext('2d')!;
+        const context = canvas.getContext('2d');
         const pixels = context.getImageData(0, 0, canvas.width, canvas.height).data;
         let inkPixels = 0;
         for (let i = 3; i < pixels.length; i += 4) if (pixels[i]! > 0) inkPixels += 1;
@@ -89,7 +101,7 @@ describe.skipIf(!existsSync(CHROMIUM))('report in headless Chromium (offline)', 
 
     const screenshotPath = path.join(os.tmpdir(), 'glasslab-report-test.png');
     await page.screenshot({ path: screenshotPath, fullPage: true });
-    const text = await page.evaluate(() => document.body.innerText);
+    const text = await page.evaluate(() => (globalThis as unknown as PageGlobals).document.body.innerText);
     await page.close();
 
     expect(blocked).toEqual([]);
@@ -117,11 +129,14 @@ describe.skipIf(!existsSync(CHROMIUM))('report in headless Chromium (offline)', 
     page.on('pageerror', (error) => errors.push(String(error)));
     await page.goto(pathToFileURL(hostile.reportPath).href, { waitUntil: 'load' });
     await page.waitForSelector('body[data-charts-ready="true"]', { timeout: 10_000 });
-    const outcome = await page.evaluate(() => ({
-      pwned: (window as unknown as { pwned?: number }).pwned,
-      scenario: (JSON.parse(document.getElementById('glasslab-data')!.textContent!) as { results: { scenario: string } }).results.scenario,
-      title: document.title,
-    }));
+    const outcome = await page.evaluate(() => {
+      const page = globalThis as unknown as PageGlobals;
+      return {
+        pwned: page.pwned,
+        scenario: (JSON.parse(page.document.getElementById('glasslab-data')!.textContent!) as { results: { scenario: string } }).results.scenario,
+        title: page.document.title,
+      };
+    });
     await page.close();
     expect(errors).toEqual([]);
     expect(outcome.pwned).toBeUndefined();
