@@ -28,6 +28,7 @@ export function scriptForInline(source: string): string {
 /** "12.34 ms" (3 significant digits below 100), "—" for null. */
 export function formatMs(value: number | null | undefined): string {
   if (value === null || value === undefined) return '—';
+  if (value === 0) return '0 ms';
   return `${Math.abs(value) >= 100 ? value.toFixed(0) : value.toPrecision(3)} ms`;
 }
 
