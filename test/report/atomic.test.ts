@@ -3,6 +3,7 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AtomicWriteError, writeFileAtomic, writeFileAtomicSync } from '../../lab/results/atomic.ts';
 import { NdjsonWriter, NdjsonWriterError, parseNdjson, readNdjsonFile } from '../../lab/results/ndjson.ts';
@@ -74,6 +75,27 @@ describe('NDJSON reader', () => {
     expect(result.records).toEqual([{ a: 1 }, { a: 2 }]);
     expect(result.truncatedLastLine).toBeUndefined();
     expect(result.badLines.map((line) => line.lineNumber)).toEqual([2, 3]);
+  });
+
+  it('property: a file cut at any byte yields a prefix of the records, never a bad line', () => {
+    const record = fc.dictionary(fc.string({ maxLength: 6 }), fc.oneof(fc.integer(), fc.string({ maxLength: 8 }), fc.constant(null)), { maxKeys: 4 });
+    fc.assert(
+      fc.property(fc.array(record, { maxLength: 8 }), fc.nat(), (records, cutSeed) => {
+        const text = records.map((item) => JSON.stringify(item) + '\n').join('');
+        const cut = text.length === 0 ? 0 : cutSeed % (text.length + 1);
+        const result = parseNdjson(text.slice(0, cut));
+        const completeLines = text.slice(0, cut).split('\n').length - 1;
+        expect(result.badLines).toEqual([]);
+        expect(result.records).toEqual(records.slice(0, result.records.length));
+        expect(result.records.length - completeLines).toBeGreaterThanOrEqual(0);
+        expect(result.records.length - completeLines).toBeLessThanOrEqual(1);
+        if (result.truncatedLastLine !== undefined) expect(result.records.length).toBe(completeLines);
+      }),
+    );
+  });
+
+  it('never throws on arbitrary text', () => {
+    fc.assert(fc.property(fc.string(), (text) => void parseNdjson(text)));
   });
 
   it('reads a missing file as empty', async () => {

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BudgetError, evaluateBudget, parseBudget, parseBudgets, readMetric } from '../../lab/metrics/budgets.ts';
 import { computeRunMetrics } from '../../lab/metrics/compute.ts';
@@ -45,6 +46,16 @@ describe('budget parsing', () => {
     expect(result.error).toBeInstanceOf(BudgetError);
     expect(result.error.code).toBe(code);
     expect(result.error.message).toContain(`"${expression}"`);
+  });
+
+  it('never throws on arbitrary input (returns an error value)', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.stringMatching(/^[a-z0-9.]{0,12} ?[<>=]{1,2} ?[0-9.]{0,6}[a-zµ%]{0,4}$/)), (text) => {
+        const result = parseBudget(text);
+        if (!result.ok) expect(result.error).toBeInstanceOf(BudgetError);
+        else expect(Number.isFinite(result.budget.limitBase)).toBe(true);
+      }),
+    );
   });
 
   it('parseBudgets throws one error naming every bad expression', () => {
