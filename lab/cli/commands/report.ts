@@ -1,0 +1,80 @@
+/**
+ * `glasslab report <run-dir>`: (re)analyses a run folder and writes results.json, report.html and
+ * junit.xml (with budgets). Exit codes: 0 all budgets met (or none), 1 a budget is broken,
+ * 2 the folder or a budget expression is unusable.
+ */
+import type { Command } from 'commander';
+import { BudgetError } from '../../metrics/budgets.ts';
+import { buildReport, type BuildReportOptions } from '../../report/build.ts';
+import { RunFolderError } from '../../report/load-run.ts';
+import { ResultsValidationError } from '../../results/schema.ts';
+
+/** Exit codes of the report command. */
+export const REPORT_EXIT = { ok: 0, budgetBroken: 1, unusable: 2 } as const;
+
+/** Options as commander parses them. */
+interface ReportCliOptions {
+  budget?: string[];
+  scenario?: string;
+  runId?: string;
+  out?: string;
+  json?: boolean;
+}
+
+/** Output sinks (stdout/stderr lines), injectable for tests. */
+export interface ReportIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+const defaultIo: ReportIo = { out: (text) => process.stdout.write(text + '\n'), err: (text) => process.stderr.write(text + '\n') };
+
+/** Runs the report command; returns its exit code. */
+export async function runReportCommand(runDir: string, options: ReportCliOptions, io: ReportIo = defaultIo): Promise<number> {
+  const buildOptions: BuildReportOptions = {
+    ...(options.budget !== undefined ? { budgets: options.budget } : {}),
+    ...(options.scenario !== undefined ? { scenario: options.scenario } : {}),
+    ...(options.runId !== undefined ? { runId: options.runId } : {}),
+    ...(options.out !== undefined ? { outDir: options.out } : {}),
+  };
+  try {
+    const built = await buildReport(runDir, buildOptions);
+    const { results } = built;
+    if (options.json) {
+      io.out(JSON.stringify({ results: built.resultsPath, report: built.reportPath, junit: built.junitPath ?? null, budgetsPassed: results.budgetsPassed, outcome: results.outcome }));
+    } else {
+      const g2g = results.summary.g2g;
+      io.out(`${results.scenario} (${results.runId}): ${results.outcome.status}; g2g p50 ${g2g.p50?.toFixed(1) ?? '—'} ms, p95 ${g2g.p95?.toFixed(1) ?? '—'} ms; ` +
+        `${results.summary.frames.displayed}/${results.summary.frames.sent} frames displayed, ${results.summary.frames.neverDisplayed} never`);
+      for (const budget of results.budgets) io.out(`  ${budget.pass ? 'PASS' : 'FAIL'} ${budget.expression}: ${budget.message}`);
+      io.out(`wrote ${built.resultsPath}, ${built.reportPath}${built.junitPath ? `, ${built.junitPath}` : ''}`);
+    }
+    return results.budgetsPassed ? REPORT_EXIT.ok : REPORT_EXIT.budgetBroken;
+  } catch (error) {
+    if (error instanceof BudgetError || error instanceof RunFolderError || error instanceof ResultsValidationError) {
+      io.err(`glasslab report: ${error.message}`);
+      return REPORT_EXIT.unusable;
+    }
+    throw error;
+  }
+}
+
+/**
+ * Adds `report <run-dir>` to a commander 14 program. `setExitCode` receives the command's exit
+ * code (default: sets process.exitCode); main() should return it.
+ */
+export function registerReportCommand(program: Command, setExitCode: (code: number) => void = (code) => void (process.exitCode = code)): Command {
+  return program
+    .command('report')
+    .description('analyse a run folder: write results.json, report.html and junit.xml (with budgets)')
+    .argument('<run-dir>', 'run folder with sender/receiver/run .ndjson records')
+    .option('-b, --budget <expr...>', 'budget expressions, e.g. "g2g.p95 <= 120ms" (replace the scenario\'s)')
+    .option('--scenario <name>', 'scenario name to report (default: from the run folder)')
+    .option('--run-id <id>', 'run id to report (default: from the run folder)')
+    .option('-o, --out <dir>', 'write the outputs here instead of the run folder')
+    .option('--json', 'print the output paths and verdict as JSON')
+    .addHelpText('after', '\nExit codes: 0 budgets met, 1 a budget broken, 2 unusable folder or budget expression.')
+    .action(async (runDir: string, options: ReportCliOptions) => {
+      setExitCode(await runReportCommand(runDir, options));
+    });
+}

@@ -1,0 +1,97 @@
+// Draws the report's charts from the embedded JSON with the inlined Chart.js (global `Chart`).
+// Plain browser JavaScript, no modules, no network.
+(function () {
+  'use strict';
+  var data = JSON.parse(document.getElementById('glasslab-data').textContent);
+  var series = data.series;
+  var palette = ['#2563eb', '#16a34a', '#ea580c', '#9333ea', '#0891b2', '#ca8a04', '#db2777', '#4b5563', '#65a30d', '#dc2626'];
+  var kindColors = { media: '#2563eb', rtx: '#ea580c', fec: '#16a34a', padding: '#9ca3af' };
+  Chart.defaults.animation = false;
+  Chart.defaults.maintainAspectRatio = false;
+  Chart.defaults.font.family = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
+  Chart.defaults.plugins.legend.labels.boxWidth = 12;
+
+  function axis(title, extra) {
+    var scale = { title: { display: true, text: title } };
+    for (var key in extra || {}) scale[key] = extra[key];
+    return scale;
+  }
+
+  function draw(id, hasData, config) {
+    var canvas = document.getElementById(id);
+    if (!canvas) return;
+    if (!hasData) {
+      var note = document.createElement('p');
+      note.className = 'nodata';
+      note.textContent = 'No data for this chart in this run.';
+      canvas.parentNode.replaceChild(note, canvas);
+      return;
+    }
+    new Chart(canvas, config);
+  }
+
+  var g2gPoints = series.g2g.captureS.map(function (t, i) { return { x: t, y: series.g2g.g2gMs[i] }; });
+  var freezePoints = series.freezes.map(function (f) { return { x: f.startS, y: 0, duration: f.durationMs }; });
+  draw('chart-g2g-timeline', g2gPoints.length > 0, {
+    type: 'scatter',
+    data: { datasets: [
+      { label: 'glass-to-glass per frame (ms)', data: g2gPoints, showLine: true, borderColor: palette[0], backgroundColor: palette[0], borderWidth: 1, pointRadius: 1.2 },
+      { label: 'freeze starts', data: freezePoints, pointStyle: 'triangle', pointRadius: 6, borderColor: '#c0262d', backgroundColor: '#c0262d' }
+    ] },
+    options: {
+      scales: { x: axis('capture time (s)'), y: axis('ms', { beginAtZero: true }) },
+      plugins: { tooltip: { callbacks: { label: function (ctx) {
+        if (ctx.datasetIndex === 1) return 'freeze ' + ctx.raw.duration.toFixed(0) + ' ms';
+        return 'frame ' + series.g2g.frameId[ctx.dataIndex] + ': ' + ctx.parsed.y.toFixed(2) + ' ms';
+      } } } }
+    }
+  });
+
+  draw('chart-g2g-cdf', series.cdf.length > 0, {
+    type: 'scatter',
+    data: { datasets: [{ label: 'fraction of frames ≤ latency', data: series.cdf.map(function (p) { return { x: p.value, y: p.fraction }; }), showLine: true, stepped: 'after', borderColor: palette[3], backgroundColor: palette[3], pointRadius: 0, borderWidth: 2 }] },
+    options: { scales: { x: axis('glass-to-glass (ms)'), y: axis('fraction', { min: 0, max: 1 }) } }
+  });
+
+  var stageNames = Object.keys(series.stagesOverTime.meanMs);
+  draw('chart-stages', series.stagesOverTime.binStartS.length > 0, {
+    type: 'bar',
+    data: {
+      labels: series.stagesOverTime.binStartS.map(function (t) { return t.toFixed(0) + ' s'; }),
+      datasets: stageNames.map(function (name, i) {
+        return { label: name, data: series.stagesOverTime.meanMs[name], backgroundColor: palette[i % palette.length], stack: 'stages' };
+      })
+    },
+    options: { scales: { x: axis('capture time (bin start, ' + series.stagesOverTime.binMs / 1000 + ' s bins)', { stacked: true }), y: axis('mean ms per frame', { stacked: true, beginAtZero: true }) } }
+  });
+
+  var kinds = Object.keys(series.bitrate.byKind).filter(function (kind) {
+    return series.bitrate.byKind[kind].some(function (v) { return v > 0; });
+  });
+  draw('chart-bitrate', series.bitrate.binStartS.length > 0, {
+    type: 'line',
+    data: {
+      datasets: kinds.map(function (kind) {
+        var points = series.bitrate.byKind[kind].map(function (v, i) { return { x: series.bitrate.binStartS[i], y: v / 1000 }; });
+        return { label: kind + ' (kbit/s)', data: points, borderColor: kindColors[kind], backgroundColor: kindColors[kind] + '55', fill: true, pointRadius: 0, borderWidth: 1.5 };
+      })
+    },
+    options: { scales: { x: axis('time (s)', { type: 'linear' }), y: axis('kbit/s', { stacked: true, beginAtZero: true }) } }
+  });
+
+  var packets = data.results.summary.packets;
+  var kindNames = ['media', 'rtx', 'fec', 'padding'];
+  var anyPackets = kindNames.some(function (k) { return packets.sent[k].count + packets.received[k].count > 0; });
+  draw('chart-packets', anyPackets, {
+    type: 'bar',
+    data: {
+      labels: kindNames,
+      datasets: [
+        { label: 'sent', data: kindNames.map(function (k) { return packets.sent[k].count; }), backgroundColor: palette[0] },
+        { label: 'received', data: kindNames.map(function (k) { return packets.received[k].count; }), backgroundColor: palette[1] }
+      ]
+    },
+    options: { scales: { x: axis('packet kind'), y: axis('packets', { beginAtZero: true }) } }
+  });
+  document.body.setAttribute('data-charts-ready', 'true');
+})();

@@ -1,0 +1,101 @@
+/**
+ * `glasslab report <run-dir>`: reads a run folder's records, computes the metrics, evaluates the
+ * budgets, and writes results.json (validated), report.html and, when there are budgets, junit.xml
+ * — each atomically, so a reader never sees half a file.
+ */
+import path from 'node:path';
+import { evaluateBudget, parseBudgets } from '../metrics/budgets.ts';
+import { computeRunMetrics, type RunSeries } from '../metrics/compute.ts';
+import { writeFileAtomic } from '../results/atomic.ts';
+import { environmentSummary } from '../results/environment.ts';
+import { renderJunit } from '../results/junit.ts';
+import { RESULTS_SCHEMA_VERSION, validateResults, type Outcome, type Results } from '../results/schema.ts';
+import type { EventRecord } from '../../src/shared/records.ts';
+import { loadRun } from './load-run.ts';
+import { renderReport } from './render.ts';
+
+/** Options of {@link buildReport}; each overrides what the run folder says. */
+export interface BuildReportOptions {
+  scenario?: string;
+  runId?: string;
+  /** budget expressions, e.g. ["g2g.p95 <= 120ms"]; default: the scenario file's `budgets` */
+  budgets?: string[];
+  outcome?: Outcome;
+  /** where to write the outputs (default: the run folder) */
+  outDir?: string;
+}
+
+/** What {@link buildReport} produced. */
+export interface BuiltReport {
+  results: Results;
+  series: RunSeries;
+  resultsPath: string;
+  reportPath: string;
+  /** only when budgets were set */
+  junitPath?: string;
+}
+
+const OUTCOMES = new Set(['completed', 'failed', 'interrupted']);
+
+function lastEvent(events: readonly EventRecord[], name: string): EventRecord | undefined {
+  return events.filter((event) => event.name === name).sort((a, b) => a.timeMs - b.timeMs).at(-1);
+}
+
+function detailString(event: EventRecord | undefined, key: string): string | undefined {
+  const value = event?.detail?.[key];
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+function wallClock(event: EventRecord | undefined): string | undefined {
+  const text = detailString(event, 'wallClock');
+  return text !== undefined && !Number.isNaN(Date.parse(text)) ? new Date(text).toISOString() : undefined;
+}
+
+function outcomeFrom(endEvent: EventRecord | undefined, truncatedFiles: readonly string[]): Outcome {
+  const status = detailString(endEvent, 'status');
+  const message = detailString(endEvent, 'message');
+  if (status !== undefined && OUTCOMES.has(status)) return { status: status as Outcome['status'], ...(message ? { message } : {}) };
+  const truncated = truncatedFiles.length > 0 ? `; last line cut short in ${truncatedFiles.join(', ')}` : '';
+  return { status: 'interrupted', message: `no run-end record in run.ndjson (the run did not finish normally)${truncated}` };
+}
+
+/** Analyses a run folder and writes results.json, report.html (and junit.xml). */
+export async function buildReport(runDir: string, options: BuildReportOptions = {}): Promise<BuiltReport> {
+  const loaded = await loadRun(runDir);
+  const budgets = parseBudgets(options.budgets ?? loaded.scenario.budgets ?? []);
+  const metrics = computeRunMetrics(loaded.records, { badLines: loaded.badLines, truncatedFiles: loaded.truncatedFiles });
+  const startEvent = lastEvent(loaded.records.events, 'run-start');
+  const endEvent = lastEvent(loaded.records.events, 'run-end');
+  const budgetResults = budgets.map((budget) => evaluateBudget(budget, metrics.summary));
+  const startWall = wallClock(startEvent);
+  const endWall = wallClock(endEvent);
+
+  const candidate: Results = {
+    schemaVersion: RESULTS_SCHEMA_VERSION,
+    scenario: options.scenario ?? detailString(startEvent, 'scenario') ?? loaded.scenario.name ?? path.basename(path.resolve(runDir)),
+    runId: options.runId ?? detailString(startEvent, 'runId') ?? path.basename(path.resolve(runDir)),
+    start: { monotonicMs: metrics.span.startMs, ...(startWall ? { wallClock: startWall } : {}) },
+    end: { monotonicMs: metrics.span.endMs, ...(endWall ? { wallClock: endWall } : {}) },
+    outcome: options.outcome ?? outcomeFrom(endEvent, loaded.truncatedFiles),
+    summary: metrics.summary,
+    budgets: budgetResults,
+    budgetsPassed: budgetResults.every((result) => result.pass),
+    environment: environmentSummary(loaded.environment),
+    generatedBy: 'glasslab report',
+  };
+  const validated = validateResults(candidate);
+  if (!validated.ok) throw validated.error;
+  const results = validated.results;
+
+  const outDir = options.outDir ?? runDir;
+  const resultsPath = path.join(outDir, 'results.json');
+  const reportPath = path.join(outDir, 'report.html');
+  await writeFileAtomic(resultsPath, JSON.stringify(results, null, 2) + '\n');
+  await writeFileAtomic(reportPath, renderReport(results, metrics.series));
+  const built: BuiltReport = { results, series: metrics.series, resultsPath, reportPath };
+  if (budgetResults.length > 0) {
+    built.junitPath = path.join(outDir, 'junit.xml');
+    await writeFileAtomic(built.junitPath, renderJunit(results));
+  }
+  return built;
+}

@@ -1,0 +1,98 @@
+/**
+ * Reads what a run folder holds for analysis: the NDJSON record files, the scenario's name and
+ * budgets (scenario.yaml / scenario.yml / scenario.json) and environment.json, all optional and
+ * tolerant of a run that was killed (truncated last lines are reported, not fatal).
+ *
+ * Conventions read from run.ndjson: event `run-start` (detail: scenario, runId, wallClock ISO) and
+ * event `run-end` (detail: status completed|failed|interrupted, message, wallClock ISO).
+ */
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { sortRecords, type RunRecords } from '../metrics/run-records.ts';
+import { readNdjsonFile } from '../results/ndjson.ts';
+
+/** Record files of a run folder, in read order. */
+export const RECORD_FILES = ['sender.ndjson', 'receiver.ndjson', 'run.ndjson', 'link.ndjson'] as const;
+
+/** What {@link loadRun} found in a run folder. */
+export interface LoadedRun {
+  records: RunRecords;
+  /** record files present */
+  files: string[];
+  badLines: number;
+  /** files whose last line was cut short */
+  truncatedFiles: string[];
+  /** from scenario.yaml/json: `name` and `budgets` (strings) when present */
+  scenario: { name?: string; budgets?: string[]; file?: string };
+  /** parsed environment.json, when present */
+  environment?: unknown;
+}
+
+/** Error reading a run folder (missing folder, unreadable scenario file). */
+export class RunFolderError extends Error {
+  constructor(readonly code: 'RUN_DIR_MISSING' | 'RUN_DIR_EMPTY' | 'SCENARIO_UNREADABLE', message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'RunFolderError';
+  }
+}
+
+const SHARED_KINDS = new Set(['frame', 'packet', 'feedback', 'event']);
+const isSharedKind = (value: unknown): boolean => SHARED_KINDS.has(String((value as { type?: unknown }).type));
+
+async function readOptional(filePath: string): Promise<string | undefined> {
+  try {
+    return await readFile(filePath, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+async function loadScenario(runDir: string): Promise<LoadedRun['scenario']> {
+  for (const name of ['scenario.yaml', 'scenario.yml', 'scenario.json']) {
+    const text = await readOptional(path.join(runDir, name));
+    if (text === undefined) continue;
+    let value: unknown;
+    try {
+      value = name.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+    } catch (error) {
+      throw new RunFolderError('SCENARIO_UNREADABLE', `${path.join(runDir, name)}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+    const obj = (value !== null && typeof value === 'object' ? value : {}) as Record<string, unknown>;
+    const budgets = Array.isArray(obj.budgets) ? obj.budgets.filter((item): item is string => typeof item === 'string') : undefined;
+    return { file: name, ...(typeof obj.name === 'string' ? { name: obj.name } : {}), ...(budgets ? { budgets } : {}) };
+  }
+  return {};
+}
+
+/** Loads a run folder. */
+export async function loadRun(runDir: string): Promise<LoadedRun> {
+  const objects: unknown[] = [];
+  const files: string[] = [];
+  const truncatedFiles: string[] = [];
+  let badLines = 0;
+  const info = await stat(runDir).catch(() => undefined);
+  if (info === undefined || !info.isDirectory()) throw new RunFolderError('RUN_DIR_MISSING', `run folder not found: ${runDir}`);
+  for (const name of RECORD_FILES) {
+    const read = await readNdjsonFile(path.join(runDir, name));
+    if (read.missing) continue;
+    files.push(name);
+    // The link's fate log has record kinds of its own (analysed by the loss-recovery work, not
+    // here); only the shared kinds are taken from it, so its fate records do not count as invalid.
+    objects.push(...(name === 'link.ndjson' ? read.records.filter(isSharedKind) : read.records));
+    badLines += read.badLines.length;
+    if (read.truncatedLastLine !== undefined) truncatedFiles.push(name);
+  }
+  if (files.length === 0) throw new RunFolderError('RUN_DIR_EMPTY', `no record files (${RECORD_FILES.join(', ')}) in ${runDir}`);
+  const environmentText = await readOptional(path.join(runDir, 'environment.json'));
+  let environment: unknown;
+  if (environmentText !== undefined) {
+    try {
+      environment = JSON.parse(environmentText);
+    } catch {
+      environment = undefined;
+    }
+  }
+  return { records: sortRecords(objects), files, badLines, truncatedFiles, scenario: await loadScenario(runDir), ...(environment !== undefined ? { environment } : {}) };
+}

@@ -1,0 +1,145 @@
+/**
+ * One self-contained HTML report for a run: tables rendered here, charts drawn in the page by the
+ * inlined Chart.js from data embedded as JSON. No external resources: readable offline.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { RunSeries } from '../metrics/compute.ts';
+import { STAGE_DEFINITIONS, STAGE_NAMES } from '../metrics/stages.ts';
+import type { Results } from '../results/schema.ts';
+import { escapeHtml as h, formatBitrate, formatBytes, formatCount, formatMs, formatPercent, jsonForScript, scriptForInline } from './format.ts';
+
+const ASSETS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'assets');
+let cachedChartJs: string | undefined;
+
+/** Chart.js UMD build source (read once from the installed package). */
+export function chartJsSource(): string {
+  if (cachedChartJs === undefined) {
+    const entry = createRequire(import.meta.url).resolve('chart.js'); // …/chart.js/dist/chart.cjs
+    cachedChartJs = readFileSync(path.join(path.dirname(entry), 'chart.umd.js'), 'utf8');
+  }
+  return cachedChartJs;
+}
+
+const asset = (name: string): string => readFileSync(path.join(ASSETS, name), 'utf8');
+
+function row(cells: readonly string[], header = false): string {
+  const tag = header ? 'th' : 'td';
+  return `<tr>${cells.map((cell, index) => `<${tag}${index > 0 ? ' class="num"' : ''}>${cell}</${tag}>`).join('')}</tr>`;
+}
+
+function badge(kind: string, text: string): string {
+  return `<span class="badge ${h(kind)}">${h(text)}</span>`;
+}
+
+function budgetsSection(results: Results): string {
+  if (results.budgets.length === 0) return '<section id="budgets"><h2>Budgets</h2><p class="nodata">No budgets were set for this run.</p></section>';
+  const rows = results.budgets.map(
+    (budget) =>
+      `<tr><td>${badge(budget.pass ? 'pass' : 'fail', budget.pass ? 'PASS' : 'FAIL')}</td><td><code>${h(budget.expression)}</code></td><td>${h(budget.message)}</td></tr>`,
+  );
+  const verdict = results.budgetsPassed ? badge('pass', 'all budgets met') : badge('fail', `${results.budgets.filter((b) => !b.pass).length} broken`);
+  return `<section id="budgets"><h2>Budgets ${verdict}</h2><table><thead><tr><th>result</th><th>budget</th><th>measured vs limit</th></tr></thead><tbody>${rows.join('')}</tbody></table></section>`;
+}
+
+function summarySection(results: Results): string {
+  const s = results.summary;
+  const reasons = Object.entries(s.frames.neverDisplayedByReason)
+    .map(([reason, n]) => `${h(reason)}: ${formatCount(n)}`)
+    .join(', ');
+  const rows: [string, string][] = [
+    ['G2G p50 / p95 / p99', `${formatMs(s.g2g.p50)} / ${formatMs(s.g2g.p95)} / ${formatMs(s.g2g.p99)}`],
+    ['G2G max / mean', `${formatMs(s.g2g.max)} / ${formatMs(s.g2g.mean)} (${formatCount(s.g2g.count)} frames)`],
+    ['frames sent / displayed', `${formatCount(s.frames.sent)} / ${formatCount(s.frames.displayed)}${s.frames.senderDropped > 0 ? ` (sender dropped ${formatCount(s.frames.senderDropped)})` : ''}`],
+    ['never displayed', `${formatCount(s.frames.neverDisplayed)}${reasons ? ` (${reasons})` : ''}`],
+    ['unreadable markers', formatCount(s.frames.unreadableMarkers)],
+    ['out-of-order / duplicate displays', `${formatCount(s.frames.outOfOrder)} / ${formatCount(s.frames.duplicates)}`],
+    ['displayed fps', s.fps === null ? '—' : s.fps.toFixed(2)],
+    ['freezes', `${formatCount(s.freezes.count)} (total ${formatMs(s.freezes.totalDurationMs)}, longest ${formatMs(s.freezes.maxDurationMs)})`],
+    ['bitrate mean (all / media) / max per bin', `${formatBitrate(s.bitrate.meanBps)} / ${formatBitrate(s.bitrate.mediaMeanBps)} / ${formatBitrate(s.bitrate.maxBinBps)}`],
+    ['residual media loss', formatPercent(s.residualLoss)],
+    ['keyframe requests sent / received', `${formatCount(s.feedback.keyframeRequests)} / ${formatCount(s.feedback.keyframeRequestsReceived)}`],
+    ['NACKs sent (seqs asked)', `${formatCount(s.feedback.byKind.nack?.sent ?? 0)} (${formatCount(s.feedback.nackedSeqs)})`],
+  ];
+  if (s.records.invalid + s.records.badLines > 0 || s.records.truncatedFiles.length > 0) {
+    rows.push(['record problems', `${s.records.invalid} invalid, ${s.records.badLines} bad lines${s.records.truncatedFiles.length > 0 ? `, truncated: ${h(s.records.truncatedFiles.join(', '))}` : ''}`]);
+  }
+  return `<section id="summary"><h2>Summary</h2><table><tbody>${rows.map(([k, v]) => `<tr><th>${h(k)}</th><td>${v}</td></tr>`).join('')}</tbody></table></section>`;
+}
+
+function stageTable(results: Results): string {
+  const header = row(['stage', 'frames', 'p50', 'p95', 'p99', 'max', 'mean'], true);
+  const rows = STAGE_NAMES.map((name) => {
+    const d = results.summary.stages[name];
+    return row([`<span title="${h(STAGE_DEFINITIONS[name])}">${h(name)}</span>`, formatCount(d.count), formatMs(d.p50), formatMs(d.p95), formatMs(d.p99), formatMs(d.max), formatMs(d.mean)]);
+  });
+  return `<table id="stage-table"><thead>${header}</thead><tbody>${rows.join('')}</tbody></table><p class="note">Stages are contiguous from render submit to marker read; hover a name for its definition. Percentiles are nearest-rank.</p>`;
+}
+
+function packetTable(results: Results): string {
+  const p = results.summary.packets;
+  const kinds = ['media', 'rtx', 'fec', 'padding'] as const;
+  const rows = kinds.map((kind) => row([kind, formatCount(p.sent[kind].count), formatBytes(p.sent[kind].bytes), formatCount(p.received[kind].count), formatBytes(p.received[kind].bytes)]));
+  return `<table><thead>${row(['kind', 'sent', 'sent bytes', 'received', 'received bytes'], true)}</thead><tbody>${rows.join('')}</tbody></table><p class="note">Recovered at the receiver: ${formatCount(p.recovered.fec)} by FEC, ${formatCount(p.recovered.rtx)} by RTX.</p>`;
+}
+
+function environmentSection(results: Results): string {
+  const env = results.environment;
+  const list = (items: readonly string[]): string => (items.length === 0 ? '—' : items.map(h).join('<br>'));
+  const map = (entries: Record<string, string>): string =>
+    Object.keys(entries).length === 0 ? '—' : Object.entries(entries).map(([k, v]) => `${h(k)}: <code>${h(v)}</code>`).join('<br>');
+  const skipped = env.skipped.length === 0 ? 'nothing' : env.skipped.map((item) => `<b>${h(item.what)}</b>: ${h(item.why)}`).join('<br>');
+  const host = [env.platform, env.arch, env.kernel, env.cpus].filter((part) => part !== undefined).map((part) => h(part!)).join(' · ');
+  return `<section id="environment"><h2>Environment</h2><dl class="kv">
+<dt>node</dt><dd>${h(env.node)}</dd><dt>host</dt><dd>${host}${env.hostname ? ` (${h(env.hostname)})` : ''}</dd>
+<dt>versions</dt><dd>${map(env.versions)}</dd><dt>backends</dt><dd>${map(env.backends)}</dd>
+<dt>devices</dt><dd>${list(env.devices)}</dd><dt>encoders</dt><dd>${list(env.encoders)}</dd><dt>skipped</dt><dd>${skipped}</dd></dl></section>`;
+}
+
+function endingNote(results: Results): string {
+  const { status, message } = results.outcome;
+  const text = { completed: 'The run completed.', failed: 'The run failed.', interrupted: 'The run was interrupted before its planned end; the records up to that point were analysed.' }[status];
+  return `<p class="note ${h(status)}">${h(text)}${message ? ` ${h(message)}` : ''}</p>`;
+}
+
+function chart(id: string, title: string, extra = ''): string {
+  return `<section><h2>${h(title)}</h2><div class="chart"><canvas id="${id}" role="img" aria-label="${h(title)}"></canvas></div>${extra}</section>`;
+}
+
+/** Renders the complete report (HTML document as a string). */
+export function renderReport(results: Results, series: RunSeries): string {
+  const when = results.start.wallClock ?? 'time unknown';
+  const duration =
+    results.start.monotonicMs !== null && results.end.monotonicMs !== null ? `${((results.end.monotonicMs - results.start.monotonicMs) / 1000).toFixed(1)} s` : '—';
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
+<title>glasslab · ${h(results.scenario)} · ${h(results.runId)}</title>
+<style>${asset('report.css')}</style></head>
+<body><main>
+<header><h1>${h(results.scenario)}</h1><span class="meta">run <code>${h(results.runId)}</code> · ${h(when)} · ${duration}</span>${badge(results.outcome.status, results.outcome.status)}</header>
+${results.outcome.status === 'completed' ? '' : endingNote(results)}
+${budgetsSection(results)}
+${summarySection(results)}
+<div class="grid">
+${chart('chart-g2g-timeline', 'Glass-to-glass latency per frame')}
+${chart('chart-g2g-cdf', 'Glass-to-glass CDF')}
+</div>
+${chart('chart-stages', 'Stage breakdown over time (mean per frame)', stageTable(results))}
+<div class="grid">
+${chart('chart-bitrate', 'Bitrate over time (sent)')}
+${chart('chart-packets', 'Packets per kind', packetTable(results))}
+</div>
+${environmentSection(results)}
+<section id="how-it-ended"><h2>How the run ended</h2>${endingNote(results)}</section>
+<footer>Generated by ${h(results.generatedBy)} · results.json schema v${results.schemaVersion} · self-contained, no network access needed.</footer>
+</main>
+<script type="application/json" id="glasslab-data">${jsonForScript({ results, series })}</script>
+<script>${scriptForInline(chartJsSource())}</script>
+<script>${scriptForInline(asset('report-client.js'))}</script>
+</body></html>
+`;
+}

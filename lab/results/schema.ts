@@ -1,0 +1,184 @@
+/**
+ * results.json: the machine-readable outcome of one run, versioned (`schemaVersion`). The zod
+ * schema is the source of truth; `schemas/results.schema.json` is generated from it by
+ * `scripts/gen-schemas.ts`. Units: times ms, bitrates bits/s, ratios 0..1, sizes bytes.
+ */
+import { z } from 'zod';
+
+/** Current results.json schema version; bump on any incompatible change. */
+export const RESULTS_SCHEMA_VERSION = 1;
+
+const count = z.number().int().nonnegative();
+const nullableMs = z.number().nullable();
+
+/** Distribution summary (nearest-rank percentiles), ms; nulls when count is 0. */
+export const distributionSchema = z
+  .object({
+    count,
+    min: nullableMs,
+    mean: nullableMs,
+    p50: nullableMs,
+    p95: nullableMs,
+    p99: nullableMs,
+    max: nullableMs,
+  })
+  .strict();
+
+const tallySchema = z.object({ count, bytes: count }).strict();
+const talliesSchema = z.object({ media: tallySchema, rtx: tallySchema, fec: tallySchema, padding: tallySchema }).strict();
+
+/** Stage breakdown: one distribution per stage (see lab/metrics/stages.ts). */
+export const stagesSchema = z
+  .object({
+    render: distributionSchema,
+    capture: distributionSchema,
+    convert: distributionSchema,
+    encode: distributionSchema,
+    pacing: distributionSchema,
+    network: distributionSchema,
+    assembly: distributionSchema,
+    jitterBuffer: distributionSchema,
+    decode: distributionSchema,
+    marker: distributionSchema,
+  })
+  .strict();
+
+/** Summary metrics of a run (what budgets are evaluated against). */
+export const summarySchema = z
+  .object({
+    g2g: distributionSchema.describe('glass-to-glass latency, ms'),
+    stages: stagesSchema,
+    frames: z
+      .object({
+        captured: count,
+        sent: count,
+        senderDropped: count,
+        received: count,
+        displayed: count,
+        neverDisplayed: count,
+        neverDisplayedByReason: z.record(z.string(), count),
+        unreadableMarkers: count,
+        outOfOrder: count,
+        duplicates: count,
+        unmatched: count,
+        captureMismatches: count,
+      })
+      .strict(),
+    fps: z.number().nonnegative().nullable().describe('displayed frames per second'),
+    freezes: z
+      .object({ count, totalDurationMs: z.number().nonnegative(), maxDurationMs: z.number().nonnegative().nullable() })
+      .strict(),
+    packets: z
+      .object({ sent: talliesSchema, received: talliesSchema, recovered: z.object({ fec: count, rtx: count }).strict() })
+      .strict(),
+    residualLoss: z.number().min(0).max(1).nullable().describe('media packets neither received nor recovered / sent, 0..1'),
+    bitrate: z
+      .object({
+        meanBps: z.number().nonnegative().nullable(),
+        mediaMeanBps: z.number().nonnegative().nullable(),
+        maxBinBps: z.number().nonnegative().nullable(),
+        binMs: z.number().positive(),
+      })
+      .strict(),
+    feedback: z
+      .object({
+        byKind: z.record(z.string(), z.object({ sent: count, received: count }).strict()),
+        nackedSeqs: count,
+        keyframeRequests: count,
+        keyframeRequestsReceived: count,
+      })
+      .strict(),
+    records: z
+      .object({
+        invalid: count.describe('record objects of no known kind'),
+        badLines: count.describe('lines that were not JSON objects'),
+        truncatedFiles: z.array(z.string()).describe('record files whose last line was cut short'),
+      })
+      .strict(),
+  })
+  .strict();
+
+/** One budget and its verdict. */
+export const budgetResultSchema = z
+  .object({
+    expression: z.string(),
+    metric: z.string(),
+    op: z.enum(['<', '<=', '>', '>=', '==']),
+    limit: z.object({ value: z.number(), unit: z.string() }).strict().describe('as written'),
+    /** limit and measured value in the metric's base unit */
+    limitBase: z.number(),
+    measured: z.number().nullable(),
+    baseUnit: z.string(),
+    pass: z.boolean(),
+    message: z.string(),
+  })
+  .strict();
+
+/** Environment the run had (free-form maps are strings). */
+export const environmentSchema = z
+  .object({
+    node: z.string(),
+    platform: z.string(),
+    arch: z.string(),
+    kernel: z.string().optional(),
+    hostname: z.string().optional(),
+    cpus: z.string().optional(),
+    versions: z.record(z.string(), z.string()),
+    devices: z.array(z.string()),
+    encoders: z.array(z.string()),
+    backends: z.record(z.string(), z.string()),
+    skipped: z.array(z.object({ what: z.string(), why: z.string() }).strict()),
+  })
+  .strict();
+
+/** How the run ended. */
+export const outcomeSchema = z
+  .object({ status: z.enum(['completed', 'failed', 'interrupted']), message: z.string().optional() })
+  .strict();
+
+/** The whole results.json document. */
+export const resultsSchema = z
+  .object({
+    schemaVersion: z.literal(RESULTS_SCHEMA_VERSION),
+    scenario: z.string().min(1),
+    runId: z.string().min(1),
+    start: z.object({ monotonicMs: z.number().nullable(), wallClock: z.iso.datetime({ offset: true }).optional() }).strict(),
+    end: z.object({ monotonicMs: z.number().nullable(), wallClock: z.iso.datetime({ offset: true }).optional() }).strict(),
+    outcome: outcomeSchema,
+    summary: summarySchema,
+    budgets: z.array(budgetResultSchema),
+    budgetsPassed: z.boolean(),
+    environment: environmentSchema,
+    generatedBy: z.string(),
+  })
+  .strict();
+
+/** results.json content. */
+export type Results = z.infer<typeof resultsSchema>;
+/** Summary metrics. */
+export type RunSummary = z.infer<typeof summarySchema>;
+/** One distribution summary. */
+export type Distribution = z.infer<typeof distributionSchema>;
+/** One evaluated budget. */
+export type BudgetResult = z.infer<typeof budgetResultSchema>;
+/** Environment summary. */
+export type Environment = z.infer<typeof environmentSchema>;
+/** Run outcome. */
+export type Outcome = z.infer<typeof outcomeSchema>;
+
+/** Validation failure of a results document, with readable issue lines. */
+export class ResultsValidationError extends Error {
+  readonly code = 'RESULTS_INVALID';
+  constructor(readonly issues: string[]) {
+    super(`results.json does not match schema v${RESULTS_SCHEMA_VERSION}:\n  ${issues.join('\n  ')}`);
+    this.name = 'ResultsValidationError';
+  }
+}
+
+/** Validates a parsed results document; returns it typed or an error listing each issue by path. */
+export function validateResults(value: unknown): { ok: true; results: Results } | { ok: false; error: ResultsValidationError } {
+  const parsed = resultsSchema.safeParse(value);
+  if (parsed.success) return { ok: true, results: parsed.data };
+  const issues = parsed.error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`);
+  return { ok: false, error: new ResultsValidationError(issues) };
+}

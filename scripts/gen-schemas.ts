@@ -1,0 +1,46 @@
+/**
+ * Generates JSON Schema files from the zod schemas (editors and other tools validate with them).
+ * Run: `npx tsx scripts/gen-schemas.ts` (add `--check` to fail when a committed file is stale).
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { resultsSchema, RESULTS_SCHEMA_VERSION } from '../lab/results/schema.ts';
+
+/** Repository root. */
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Every generated schema file: path relative to the repo root → its JSON text. */
+export function generatedSchemas(): Record<string, string> {
+  const generated = z.toJSONSchema(resultsSchema, { target: 'draft-2020-12' });
+  const results = {
+    $schema: generated.$schema,
+    $id: `https://glasslab.local/schemas/results.v${RESULTS_SCHEMA_VERSION}.schema.json`,
+    title: `glasslab results.json (schemaVersion ${RESULTS_SCHEMA_VERSION})`,
+    ...generated,
+  };
+  return { 'schemas/results.schema.json': JSON.stringify(results, null, 2) + '\n' };
+}
+
+async function main(check: boolean): Promise<number> {
+  let stale = 0;
+  for (const [relativePath, text] of Object.entries(generatedSchemas())) {
+    const target = path.join(REPO_ROOT, relativePath);
+    if (check) {
+      const current = await readFile(target, 'utf8').catch(() => '');
+      if (current !== text) {
+        stale += 1;
+        console.error(`${relativePath} is out of date: run npx tsx scripts/gen-schemas.ts`);
+      }
+    } else {
+      await writeFile(target, text);
+      console.log(`wrote ${relativePath}`);
+    }
+  }
+  return stale === 0 ? 0 : 1;
+}
+
+if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  process.exitCode = await main(process.argv.includes('--check'));
+}

@@ -1,0 +1,146 @@
+/**
+ * Loads a generated report in headless Chromium with every non-file request failed, and checks
+ * that each chart rendered real data with no console or page errors.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import puppeteer, { type Browser } from 'puppeteer-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildReport, type BuiltReport } from '../../lab/report/build.ts';
+import { syntheticRun, writeSyntheticRunDir } from './fixtures.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHART_IDS = ['chart-g2g-timeline', 'chart-g2g-cdf', 'chart-stages', 'chart-bitrate', 'chart-packets'];
+
+/** The few browser APIs the in-page checks use (the project's tsconfig has no DOM lib). */
+interface PageCanvas {
+  width: number;
+  height: number;
+  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } };
+}
+interface PageGlobals {
+  Chart: { getChart(canvas: PageCanvas): { data: { datasets: { data: unknown[] }[] } } | undefined };
+  document: { getElementById(id: string): (PageCanvas & { textContent: string | null }) | null; title: string; body: { innerText: string } };
+  pwned?: number;
+}
+
+interface CanvasState {
+  id: string;
+  hasChart: boolean;
+  datasets: number;
+  points: number;
+  width: number;
+  height: number;
+  inkPixels: number;
+}
+
+describe.skipIf(!existsSync(CHROMIUM))('report in headless Chromium (offline)', () => {
+  let browser: Browser;
+  let profileDir: string;
+  let runDir: string;
+  let built: BuiltReport;
+
+  beforeAll(async () => {
+    runDir = await writeSyntheticRunDir(syntheticRun(), {
+      'scenario.yaml': 'name: synthetic-30fps\nbudgets:\n  - g2g.p95 <= 120ms\n  - fps >= 29\n  - residualLoss <= 0.1%\n',
+      'environment.json': JSON.stringify({ versions: { werift: '0.25.2', chromium: '156' }, devices: ['llvmpipe (lavapipe)'], encoders: ['libx264'], skipped: [{ what: 'nvenc', why: 'no NVIDIA GPU' }] }),
+    });
+    built = await buildReport(runDir);
+    profileDir = await mkdtemp(path.join(os.tmpdir(), 'glasslab-chromium-'));
+    browser = await puppeteer.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${profileDir}`],
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    if (profileDir) await rm(profileDir, { recursive: true, force: true });
+    if (runDir) await rm(runDir, { recursive: true, force: true });
+  });
+
+  it('renders every chart with data, makes no network request and logs no error', async () => {
+    const page = await browser.newPage();
+    await page.setViewport({ width: 1280, height: 900 });
+    const blocked: string[] = [];
+    const errors: string[] = [];
+    await page.setRequestInterception(true);
+    page.on('request', (request) => {
+      if (request.url().startsWith('file:')) void request.continue();
+      else {
+        blocked.push(request.url());
+        void request.abort('failed');
+      }
+    });
+    page.on('console', (message) => {
+      if (message.type() === 'error' || message.type() === 'warn') errors.push(`console.${message.type()}: ${message.text()}`);
+    });
+    page.on('pageerror', (error) => errors.push(`pageerror: ${error instanceof Error ? error.message : String(error)}`));
+
+    await page.goto(pathToFileURL(built.reportPath).href, { waitUntil: 'load' });
+    await page.waitForSelector('body[data-charts-ready="true"]', { timeout: 10_000 });
+
+    const states = await page.evaluate((ids: string[]) => {
+      const { Chart: chartApi, document } = globalThis as unknown as PageGlobals;
+      return ids.map((id) => {
+        const canvas = document.getElementById(id);
+        if (canvas === null) return { id, hasChart: false, datasets: 0, points: 0, width: 0, height: 0, inkPixels: 0 };
+        const chart = chartApi.getChart(canvas);
+        const context = canvas.getContext('2d');
+        const pixels = context.getImageData(0, 0, canvas.width, canvas.height).data;
+        let inkPixels = 0;
+        for (let i = 3; i < pixels.length; i += 4) if (pixels[i]! > 0) inkPixels += 1;
+        const datasets = chart?.data.datasets ?? [];
+        return { id, hasChart: chart !== undefined, datasets: datasets.length, points: datasets.reduce((n, d) => n + d.data.length, 0), width: canvas.width, height: canvas.height, inkPixels };
+      });
+    }, CHART_IDS);
+
+    const screenshotPath = path.join(os.tmpdir(), 'glasslab-report-test.png');
+    await page.screenshot({ path: screenshotPath, fullPage: true });
+    const text = await page.evaluate(() => (globalThis as unknown as PageGlobals).document.body.innerText);
+    await page.close();
+
+    expect(blocked).toEqual([]);
+    expect(errors).toEqual([]);
+    for (const state of states as CanvasState[]) {
+      expect(state.hasChart, `${state.id} has a Chart instance`).toBe(true);
+      expect(state.datasets, `${state.id} datasets`).toBeGreaterThan(0);
+      expect(state.points, `${state.id} data points`).toBeGreaterThan(0);
+      expect(state.width * state.height).toBeGreaterThan(0);
+      // axes + data draw well over a few hundred pixels; a blank canvas has none
+      expect(state.inkPixels, `${state.id} drawn pixels`).toBeGreaterThan(2000);
+    }
+    const timeline = (states as CanvasState[]).find((state) => state.id === 'chart-g2g-timeline')!;
+    expect(timeline.points).toBe(built.results.summary.g2g.count + built.results.summary.freezes.count);
+    expect(text).toContain('synthetic-30fps');
+    expect(text).toContain('residualLoss <= 0.1%');
+    expect(text).toContain('FAIL');
+    expect(text).toContain('no NVIDIA GPU');
+  });
+
+  it('a report without network access still works when the data contains </script>', async () => {
+    const hostile = await buildReport(runDir, { scenario: 'x</script><script>window.pwned=1</script>', runId: 'r<!--1' });
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(String(error)));
+    await page.goto(pathToFileURL(hostile.reportPath).href, { waitUntil: 'load' });
+    await page.waitForSelector('body[data-charts-ready="true"]', { timeout: 10_000 });
+    const outcome = await page.evaluate(() => {
+      const page = globalThis as unknown as PageGlobals;
+      return {
+        pwned: page.pwned,
+        scenario: (JSON.parse(page.document.getElementById('glasslab-data')!.textContent!) as { results: { scenario: string } }).results.scenario,
+        title: page.document.title,
+      };
+    });
+    await page.close();
+    expect(errors).toEqual([]);
+    expect(outcome.pwned).toBeUndefined();
+    expect(outcome.scenario).toBe('x</script><script>window.pwned=1</script>');
+    expect(outcome.title).toContain('x</script>');
+  });
+});

@@ -1,0 +1,162 @@
+/**
+ * Synthetic run records for report tests: frames at a fixed rate with realistic stage times
+ * (seeded noise), a few frames lost on the way, a few with unreadable markers, a sender drop, and
+ * a burst of lost frames long enough to be a freeze; media/FEC/RTX packets and feedback to match.
+ */
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { FeedbackRecord, LabRecord, PacketRecord, ReceiverFrameRecord, SenderFrameRecord } from '../../src/shared/records.ts';
+
+/** Options of {@link syntheticRun}. */
+export interface SyntheticRunOptions {
+  frameCount: number;
+  fps: number;
+  seed: number;
+  /** frame ids lost on the network (no receiver record) */
+  lostFrames: readonly number[];
+  /** frame ids received but displayed with an unreadable marker */
+  unreadableFrames: readonly number[];
+  /** frame ids the receiver could not decode (notDisplayed: "incomplete") */
+  incompleteFrames: readonly number[];
+  /** frame ids the sender dropped ("encoder-dropped") */
+  droppedFrames: readonly number[];
+  /** mean one-way network delay, ms */
+  networkMs: number;
+  /** media packets per frame */
+  packetsPerFrame: number;
+  /** every n-th frame gets a FEC packet */
+  fecEvery: number;
+  /** CLOCK_MONOTONIC ms of the first render submit */
+  startMs: number;
+}
+
+/** Default synthetic run: 300 frames at 30 fps (10 s) with a 10-frame loss burst (a freeze). */
+export const DEFAULT_SYNTHETIC: SyntheticRunOptions = {
+  frameCount: 300,
+  fps: 30,
+  seed: 7,
+  lostFrames: [40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 200],
+  unreadableFrames: [100, 150],
+  incompleteFrames: [250],
+  droppedFrames: [275],
+  networkMs: 20,
+  packetsPerFrame: 5,
+  fecEvery: 3,
+  startMs: 5_000_000,
+};
+
+/** Records of a synthetic run, by file. */
+export interface SyntheticRun {
+  sender: LabRecord[];
+  receiver: LabRecord[];
+  run: LabRecord[];
+}
+
+/** Small seeded PRNG (mulberry32), values in [0, 1). */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Generates a synthetic run. */
+export function syntheticRun(overrides: Partial<SyntheticRunOptions> = {}): SyntheticRun {
+  const options = { ...DEFAULT_SYNTHETIC, ...overrides };
+  const random = seededRandom(options.seed);
+  const around = (mean: number, spread: number): number => mean + (random() - 0.5) * 2 * spread;
+  const sender: LabRecord[] = [];
+  const receiver: LabRecord[] = [];
+  const ssrc = 0x1234;
+  let seq = 65_500; // wraps during the run
+  const wrap = (value: number): number => value & 0xffff;
+  const intervalMs = 1000 / options.fps;
+  const run: LabRecord[] = [
+    { type: 'event', side: 'orchestrator', timeMs: options.startMs - 5, name: 'run-start', detail: { scenario: 'synthetic-30fps', runId: 'synthetic-run', wallClock: '2026-11-23T09:00:00.000Z' } },
+  ];
+
+  for (let frameId = 0; frameId < options.frameCount; frameId += 1) {
+    const renderSubmitMs = options.startMs + frameId * intervalMs;
+    const renderDoneMs = renderSubmitMs + around(2, 0.5);
+    const copyDoneMs = renderDoneMs + around(1.5, 0.3);
+    const convertDoneMs = copyDoneMs + around(2, 0.4);
+    const frame: SenderFrameRecord = {
+      type: 'frame', side: 'sender', frameId, captureMs: renderDoneMs, renderSubmitMs, renderDoneMs, copyDoneMs, convertDoneMs,
+    };
+    if (options.droppedFrames.includes(frameId)) {
+      sender.push({ ...frame, dropped: 'encoder-dropped' });
+      continue;
+    }
+    const keyframe = frameId % 60 === 0;
+    const encodeStartMs = convertDoneMs + 0.1;
+    const encodeDoneMs = encodeStartMs + around(keyframe ? 9 : 6, 1);
+    const rtpTimestamp = (90_000 + frameId * 3000) >>> 0;
+    const firstSeq = wrap(seq);
+    const packetTimes: number[] = [];
+    for (let index = 0; index < options.packetsPerFrame; index += 1) packetTimes.push(encodeDoneMs + 0.3 + index * 0.2);
+    const lastPacketSentMs = packetTimes[packetTimes.length - 1]!;
+    const lost = options.lostFrames.includes(frameId);
+    const packetRecords: PacketRecord[] = [];
+    for (const [index, timeMs] of packetTimes.entries()) {
+      const size = index === packetTimes.length - 1 ? 700 : 1200;
+      const base = { type: 'packet', ssrc, seq: wrap(seq), pt: 102, kind: 'media', size, rtpTimestamp } as const;
+      packetRecords.push({ ...base, side: 'sender', dir: 'out', timeMs, queueMs: 0.1 });
+      if (!lost) receiver.push({ ...base, side: 'receiver', dir: 'in', timeMs: timeMs + options.networkMs });
+      seq += 1;
+    }
+    if (frameId % options.fecEvery === 0) {
+      packetRecords.push({ type: 'packet', side: 'sender', dir: 'out', ssrc: 0x5678, seq: frameId, pt: 118, kind: 'fec', size: 1200, timeMs: lastPacketSentMs + 0.2, rtpTimestamp });
+    }
+    sender.push(...packetRecords);
+    sender.push({
+      ...frame, encodeStartMs, encodeDoneMs, keyframe, bytes: 5500, rtpTimestamp, packets: options.packetsPerFrame, firstSeq,
+      lastSeq: wrap(seq - 1), firstPacketSentMs: packetTimes[0]!, lastPacketSentMs,
+    });
+    if (lost) continue;
+
+    const firstPacketMs = packetTimes[0]! + options.networkMs;
+    const lastPacketMs = lastPacketSentMs + options.networkMs + around(1, 1) + 1;
+    const received: ReceiverFrameRecord = { type: 'frame', side: 'receiver', rtpTimestamp, firstPacketMs, lastPacketMs, packets: options.packetsPerFrame, keyframe };
+    if (options.incompleteFrames.includes(frameId)) {
+      receiver.push({ ...received, notDisplayed: 'incomplete' });
+      continue;
+    }
+    const completeMs = lastPacketMs + around(0.2, 0.1);
+    const decodeStartMs = completeMs + 0.05;
+    const decodeDoneMs = decodeStartMs + around(3, 0.8);
+    const markerReadMs = decodeDoneMs + around(0.3, 0.1);
+    if (options.unreadableFrames.includes(frameId)) {
+      receiver.push({ ...received, completeMs, decodeStartMs, decodeDoneMs, markerReadMs, marker: 'check-failed' });
+    } else {
+      receiver.push({ ...received, frameId, captureMs: renderDoneMs, completeMs, decodeStartMs, decodeDoneMs, markerReadMs, marker: 'ok' });
+    }
+  }
+
+  const lastLost = options.lostFrames[options.lostFrames.length - 1];
+  const feedbackAt = options.startMs + (options.lostFrames[0] ?? 0) * intervalMs + 60;
+  const nack: FeedbackRecord = { type: 'feedback', side: 'receiver', dir: 'out', kind: 'nack', timeMs: feedbackAt, seqs: [1, 2, 3] };
+  const pli: FeedbackRecord = { type: 'feedback', side: 'receiver', dir: 'out', kind: 'pli', timeMs: feedbackAt + 100 };
+  if (lastLost !== undefined) {
+    receiver.push(nack, pli);
+    sender.push({ ...nack, side: 'sender', dir: 'in', timeMs: nack.timeMs + options.networkMs }, { ...pli, side: 'sender', dir: 'in', timeMs: pli.timeMs + options.networkMs });
+  }
+  const endMs = options.startMs + options.frameCount * intervalMs + 100;
+  run.push({ type: 'event', side: 'orchestrator', timeMs: endMs, name: 'run-end', detail: { status: 'completed', wallClock: '2026-11-23T09:00:10.200Z' } });
+  return { sender, receiver, run };
+}
+
+/** Writes a synthetic run as NDJSON files into a new temp folder; returns its path. */
+export async function writeSyntheticRunDir(run: SyntheticRun, extraFiles: Record<string, string> = {}): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'glasslab-run-'));
+  const ndjson = (records: LabRecord[]): string => records.map((record) => JSON.stringify(record)).join('\n') + '\n';
+  await writeFile(path.join(dir, 'sender.ndjson'), ndjson(run.sender));
+  await writeFile(path.join(dir, 'receiver.ndjson'), ndjson(run.receiver));
+  await writeFile(path.join(dir, 'run.ndjson'), ndjson(run.run));
+  for (const [name, content] of Object.entries(extraFiles)) await writeFile(path.join(dir, name), content);
+  return dir;
+}
