@@ -17,11 +17,11 @@
  */
 import { FecError } from './errors.ts';
 import { maskBit } from './masks.ts';
-import { maxBodyLength, xorPackets } from './parity.ts';
+import { allocParityRegion, copyBytes, maxBodyLength, xorPackets } from './parity.ts';
 import { RecoveryStore, type ParsedFec, type RecoveryOptions, type RecoveryStats } from './recovery.ts';
 import {
-  buildRtpPacket,
   isRtpLayoutError,
+  RTP_FIXED_HEADER_BYTES,
   readRtpLayout,
   readU16,
   readU32,
@@ -65,27 +65,27 @@ export class FlexfecEncoder {
    * each FEC packet's header. Returns an error value for an invalid block or mask.
    */
   encode(media: readonly Uint8Array[], mask: readonly Uint8Array[], rtpTimestamp: number): Buffer[] | FecError {
-    const payloads = encodeFlexfecPayloads(media, mask);
-    if (payloads instanceof FecError) return payloads;
-    return payloads.map((payload) => {
-      const packet = buildRtpPacket(
-        {
-          payloadType: this.options.payloadType,
-          sequenceNumber: this.nextSeq,
-          timestamp: rtpTimestamp >>> 0,
-          ssrc: this.options.ssrc,
-          marker: false,
-        },
-        payload,
-      );
+    const packets = encodeFlexfec(media, mask, RTP_FIXED_HEADER_BYTES);
+    if (packets instanceof FecError) return packets;
+    for (const packet of packets) {
+      packet[0] = 0x80;
+      packet[1] = this.options.payloadType & 0x7f;
+      writeU16(packet, 2, this.nextSeq);
+      writeU32(packet, 4, rtpTimestamp >>> 0);
+      writeU32(packet, 8, this.options.ssrc >>> 0);
       this.nextSeq = (this.nextSeq + 1) & 0xffff;
-      return packet;
-    });
+    }
+    return packets;
   }
 }
 
 /** FlexFEC-03 payloads (FEC header + parity), one per mask row; see {@link FlexfecEncoder}. */
 export function encodeFlexfecPayloads(media: readonly Uint8Array[], mask: readonly Uint8Array[]): Buffer[] | FecError {
+  return encodeFlexfec(media, mask, 0);
+}
+
+/** FEC header + parity per mask row, each after `prefixBytes` of room (for an RTP header). */
+function encodeFlexfec(media: readonly Uint8Array[], mask: readonly Uint8Array[], prefixBytes: number): Buffer[] | FecError {
   const bad = checkMediaBlock(media, FLEXFEC_MAX_MEDIA_PACKETS);
   if (bad !== undefined) return bad;
   const protectedSsrc = readU32(media[0]!, 8);
@@ -99,9 +99,9 @@ export function encodeFlexfecPayloads(media: readonly Uint8Array[], mask: readon
     const sizeIndex = highestIndex < 15 ? 0 : highestIndex < 46 ? 1 : 2;
     const headerBytes = FLEXFEC_HEADER_BYTES[sizeIndex];
     const protectionLength = maxBodyLength(selected);
-    const scratch = new Uint8Array(protectionLength);
-    const parity = xorPackets(selected, scratch, 0);
-    const fec = Buffer.alloc(headerBytes + protectionLength);
+    const region = allocParityRegion(prefixBytes + headerBytes, protectionLength);
+    const parity = xorPackets(selected, region);
+    const fec = region.buffer.subarray(prefixBytes);
     fec[0] = (parity.firstTwoBytes >> 8) & 0x3f; // R = 0, F = 0
     fec[1] = parity.firstTwoBytes & 0xff;
     writeU16(fec, 2, parity.lengthRecovery);
@@ -115,8 +115,7 @@ export function encodeFlexfecPayloads(media: readonly Uint8Array[], mask: readon
       fec[18 + (position >> 3)] = fec[18 + (position >> 3)]! | (0x80 >> (position & 7));
     }
     fec[[18, 20, 24][sizeIndex]!] = fec[[18, 20, 24][sizeIndex]!]! | 0x80; // k = 1 on the last field
-    fec.set(scratch, headerBytes);
-    out.push(fec);
+    out.push(region.buffer);
   }
   return out;
 }
@@ -151,7 +150,7 @@ export function parseFlexfec(payload: Uint8Array): (ParsedFec & { readonly prote
     firstTwoBytes: readU16(payload, 0) & 0x3fff,
     timestamp: readU32(payload, 4),
     lengthRecovery: readU16(payload, 2),
-    payload: Uint8Array.prototype.slice.call(payload, headerBytes),
+    payload: copyBytes(payload.subarray(headerBytes)),
   };
 }
 
@@ -182,7 +181,7 @@ export class FlexfecDecoder {
     const layout = readRtpLayout(packet);
     if (isRtpLayoutError(layout)) return new FecError('media-malformed', layout.code);
     if (layout.ssrc !== this.options.ssrc >>> 0) return new FecError('media-wrong-ssrc', `SSRC ${layout.ssrc}`);
-    return this.store.addMedia(layout.sequenceNumber, Uint8Array.prototype.slice.call(packet));
+    return this.store.addMedia(layout.sequenceNumber, copyBytes(packet));
   }
 
   /** Adds a FlexFEC RTP packet (its own header, then the FlexFEC payload). */

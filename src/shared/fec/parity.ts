@@ -29,12 +29,54 @@ export function maxBodyLength(packets: readonly Uint8Array[]): number {
   return max;
 }
 
+/** A zeroed region for parity, 4-byte aligned in memory, inside a Buffer with room before it. */
+export interface ParityRegion {
+  /** The whole buffer: `prefixBytes` of room, then the parity bytes. */
+  readonly buffer: Buffer;
+  /** The parity bytes (view into `buffer`). */
+  readonly bytes: Uint8Array;
+  /** The same memory as 32-bit words, rounded up to whole words (may run past `bytes`). */
+  readonly words: Int32Array;
+}
+
+/** Allocates a zeroed buffer of `prefixBytes + parityBytes` whose parity part is word aligned. */
+export function allocParityRegion(prefixBytes: number, parityBytes: number): ParityRegion {
+  const wordCount = (parityBytes + 3) >> 2;
+  // Node's pooled allocations (< 4 KiB) start at 8-byte aligned offsets and are cheap; fall back
+  // to a dedicated ArrayBuffer when the offset is not aligned.
+  const lead = (4 - (prefixBytes & 3)) & 3;
+  const raw = Buffer.allocUnsafe(lead + prefixBytes + wordCount * 4);
+  const memory = raw.buffer;
+  let base = raw.byteOffset;
+  if (((base + lead + prefixBytes) & 3) !== 0) {
+    const own = new ArrayBuffer(lead + prefixBytes + wordCount * 4);
+    return {
+      buffer: Buffer.from(own, lead, prefixBytes + parityBytes),
+      bytes: new Uint8Array(own, lead + prefixBytes, parityBytes),
+      words: new Int32Array(own, lead + prefixBytes, wordCount),
+    };
+  }
+  raw.fill(0);
+  base += lead;
+  return {
+    buffer: raw.subarray(lead, lead + prefixBytes + parityBytes),
+    bytes: new Uint8Array(memory, base + prefixBytes, parityBytes),
+    words: new Int32Array(memory, base + prefixBytes, wordCount),
+  };
+}
+
+/** A copy of `bytes` in a fresh (pooled where small) Buffer. */
+export function copyBytes(bytes: Uint8Array): Buffer {
+  const copy = Buffer.allocUnsafe(bytes.length);
+  copy.set(bytes);
+  return copy;
+}
+
 /**
- * XORs the bytes after the fixed header of every packet in `packets` into
- * `out[outOffset ..]` (which the caller zeroed and sized to the longest body) and returns the
- * header parity.
+ * XORs the bytes after the fixed header of every packet in `packets` into `region` (zeroed and
+ * sized to the longest body) and returns the header parity.
  */
-export function xorPackets(packets: readonly Uint8Array[], out: Uint8Array, outOffset: number): HeaderParity {
+export function xorPackets(packets: readonly Uint8Array[], region: ParityRegion): HeaderParity {
   let firstTwoBytes = 0;
   let timestamp = 0;
   let lengthRecovery = 0;
@@ -42,28 +84,40 @@ export function xorPackets(packets: readonly Uint8Array[], out: Uint8Array, outO
     firstTwoBytes ^= readU16(packet, 0);
     timestamp = (timestamp ^ readU32(packet, 4)) >>> 0;
     lengthRecovery ^= bodyLength(packet) & 0xffff;
-    xorInto(out, outOffset, packet, RTP_FIXED_HEADER_BYTES, bodyLength(packet));
+    xorBody(region, packet, bodyLength(packet));
   }
   return { firstTwoBytes, timestamp, lengthRecovery };
 }
 
+let alignedScratch = new Uint8Array(2048);
+
 /**
- * out[outOffset + i] ^= src[srcOffset + i] for i < length. Uses 32-bit words when both
- * regions are 4-byte aligned in memory, bytes otherwise.
+ * region[i] ^= packet[12 + i] for i < length (length ≤ region size), 32-bit words at a time.
+ * A packet whose body is not 4-byte aligned in memory is first copied to an aligned scratch.
  */
-export function xorInto(out: Uint8Array, outOffset: number, src: Uint8Array, srcOffset: number, length: number): void {
-  let i = 0;
-  const outAddress = out.byteOffset + outOffset;
-  const srcAddress = src.byteOffset + srcOffset;
-  if (length >= 64 && (outAddress & 3) === (srcAddress & 3)) {
-    // Bring both to a 4-byte boundary, then XOR whole words.
-    const lead = (4 - (outAddress & 3)) & 3;
-    for (; i < lead; i++) out[outOffset + i] = out[outOffset + i]! ^ src[srcOffset + i]!;
-    const words = (length - lead) >> 2;
-    const outWords = new Uint32Array(out.buffer, outAddress + lead, words);
-    const srcWords = new Uint32Array(src.buffer, srcAddress + lead, words);
-    for (let w = 0; w < words; w++) outWords[w] = outWords[w]! ^ srcWords[w]!;
-    i = lead + words * 4;
+export function xorBody(region: ParityRegion, packet: Uint8Array, length: number): void {
+  let source = packet;
+  let sourceOffset = packet.byteOffset + RTP_FIXED_HEADER_BYTES;
+  if ((sourceOffset & 3) !== 0) {
+    if (alignedScratch.length < length) alignedScratch = new Uint8Array(length * 2);
+    alignedScratch.set(packet.subarray(RTP_FIXED_HEADER_BYTES, RTP_FIXED_HEADER_BYTES + length));
+    source = alignedScratch;
+    sourceOffset = 0;
   }
-  for (; i < length; i++) out[outOffset + i] = out[outOffset + i]! ^ src[srcOffset + i]!;
+  const wordCount = length >> 2;
+  xorWords(region.words, new Int32Array(source.buffer, sourceOffset, wordCount), wordCount);
+  const bytes = region.bytes;
+  const tailBase = sourceOffset - source.byteOffset;
+  for (let i = wordCount << 2; i < length; i++) bytes[i] = bytes[i]! ^ source[tailBase + i]!;
+}
+
+function xorWords(out: Int32Array, src: Int32Array, count: number): void {
+  let i = 0;
+  for (; i + 4 <= count; i += 4) {
+    out[i] = out[i]! ^ src[i]!;
+    out[i + 1] = out[i + 1]! ^ src[i + 1]!;
+    out[i + 2] = out[i + 2]! ^ src[i + 2]!;
+    out[i + 3] = out[i + 3]! ^ src[i + 3]!;
+  }
+  for (; i < count; i++) out[i] = out[i]! ^ src[i]!;
 }

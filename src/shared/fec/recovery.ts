@@ -10,7 +10,7 @@
  * be combined with packets of a later sequence-number cycle.
  */
 import { isRtpLayoutError, readRtpLayout, RTP_FIXED_HEADER_BYTES, writeU16, writeU32 } from './rtp-fields.ts';
-import { xorInto } from './parity.ts';
+import { allocParityRegion, xorBody } from './parity.ts';
 
 /** One FEC packet, parsed into what recovery needs. */
 export interface ParsedFec {
@@ -165,18 +165,17 @@ export class RecoveryStore {
       bodyLength ^= (other.length - RTP_FIXED_HEADER_BYTES) & 0xffff;
     }
     if (bodyLength > fec.payload.length) return undefined;
-    const body = new Uint8Array(fec.payload.length);
-    body.set(fec.payload);
+    const region = allocParityRegion(RTP_FIXED_HEADER_BYTES, bodyLength);
+    region.bytes.set(fec.payload.subarray(0, bodyLength));
     for (const other of others) {
-      xorInto(body, 0, other, RTP_FIXED_HEADER_BYTES, Math.min(bodyLength, other.length - RTP_FIXED_HEADER_BYTES));
+      xorBody(region, other, Math.min(bodyLength, other.length - RTP_FIXED_HEADER_BYTES));
     }
-    const packet = Buffer.allocUnsafe(RTP_FIXED_HEADER_BYTES + bodyLength);
+    const packet = region.buffer;
     packet[0] = 0x80 | ((firstTwoBytes >> 8) & 0x3f);
     packet[1] = firstTwoBytes & 0xff;
     writeU16(packet, 2, missingExtSeq & 0xffff);
     writeU32(packet, 4, timestamp);
     writeU32(packet, 8, this.ssrc);
-    packet.set(body.subarray(0, bodyLength), RTP_FIXED_HEADER_BYTES);
     return isRtpLayoutError(readRtpLayout(packet)) ? undefined : packet;
   }
 

@@ -12,7 +12,7 @@
  */
 import { FecError } from './errors.ts';
 import { maskBit, MAX_MEDIA_PACKETS } from './masks.ts';
-import { maxBodyLength, xorPackets } from './parity.ts';
+import { allocParityRegion, copyBytes, maxBodyLength, xorPackets } from './parity.ts';
 import { RecoveryStore, type ParsedFec, type RecoveryOptions, type RecoveryStats } from './recovery.ts';
 import { isRtpLayoutError, readRtpLayout, readU16, readU32, writeU16, writeU32 } from './rtp-fields.ts';
 
@@ -73,9 +73,9 @@ export function encodeUlpfec(media: readonly Uint8Array[], mask: readonly Uint8A
     const selected = selectRow(media, row);
     if (selected instanceof FecError) return selected;
     const protectionLength = maxBodyLength(selected);
-    const scratch = new Uint8Array(protectionLength);
-    const parity = xorPackets(selected, scratch, 0);
-    const fec = Buffer.alloc(headerBytes + protectionLength);
+    const region = allocParityRegion(headerBytes, protectionLength);
+    const parity = xorPackets(selected, region);
+    const fec = region.buffer;
     fec[0] = ((parity.firstTwoBytes >> 8) & 0x3f) | (longMask ? 0x40 : 0);
     fec[1] = parity.firstTwoBytes & 0xff;
     writeU16(fec, 2, snBase);
@@ -83,7 +83,6 @@ export function encodeUlpfec(media: readonly Uint8Array[], mask: readonly Uint8A
     writeU16(fec, 8, parity.lengthRecovery);
     writeU16(fec, 10, protectionLength);
     for (let b = 0; b < maskBytes; b++) fec[12 + b] = row[b] ?? 0;
-    fec.set(scratch, headerBytes);
     out.push(fec);
   }
   return out;
@@ -110,7 +109,7 @@ export function parseUlpfec(payload: Uint8Array): ParsedFec | FecError {
     firstTwoBytes: readU16(payload, 0) & 0x3fff,
     timestamp: readU32(payload, 4),
     lengthRecovery: readU16(payload, 8),
-    payload: Uint8Array.prototype.slice.call(payload, headerBytes, headerBytes + protectionLength),
+    payload: copyBytes(payload.subarray(headerBytes, headerBytes + protectionLength)),
   };
 }
 
@@ -138,7 +137,7 @@ export class UlpfecDecoder {
     const layout = readRtpLayout(packet);
     if (isRtpLayoutError(layout)) return new FecError('media-malformed', layout.code);
     if (layout.ssrc !== this.ssrc) return new FecError('media-wrong-ssrc', `SSRC ${layout.ssrc}`);
-    return this.store.addMedia(layout.sequenceNumber, Uint8Array.prototype.slice.call(packet));
+    return this.store.addMedia(layout.sequenceNumber, copyBytes(packet));
   }
 
   /** Adds an ULPFEC payload (the RED block carrying the ULPFEC payload type). */
