@@ -2,59 +2,50 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FecError } from '../../src/shared/fec/errors.ts';
 import { FlexfecDecoder, FlexfecEncoder, parseFlexfec } from '../../src/shared/fec/flexfec.ts';
-import { getMask, maskRowBytes } from '../../src/shared/fec/masks.ts';
-import { blockArb, buildMedia, DeliveryCheck, expectedRecoverable, randomMaskArb, shuffleBy } from './helpers.ts';
+import { getMask } from '../../src/shared/fec/masks.ts';
+import { buildMedia, DeliveryCheck, shuffleBy, streamExpectations, streamScenarioArb } from './helpers.ts';
 
 const FEC_SSRC = 0xfecfec01;
 const FEC_PT = 118;
 
-const scenarioArb = blockArb(48).chain((block) => {
-  const k = block.specs.length;
-  const maskArb = fc.oneof(
-    fc.record({ kind: fc.constantFrom('random' as const, 'bursty' as const), m: fc.integer({ min: 1, max: k }) })
-      .map(({ kind, m }) => getMask(kind, k, m)),
-    randomMaskArb(k, Math.min(k, 12), maskRowBytes(k)),
-  );
-  return maskArb.chain((mask) =>
-    fc.record({
-      block: fc.constant(block),
-      mask: fc.constant(mask),
-      fecSeq: fc.nat({ max: 0xffff }),
-      lost: fc.array(fc.boolean(), { minLength: k + mask.length, maxLength: k + mask.length }),
-      order: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: k + mask.length, maxLength: k + mask.length }),
-    }),
-  );
-});
+const scenarioArb = streamScenarioArb(48, 3, (k, m, kind) => getMask(kind, k, m));
 
 describe('FlexFEC-03', () => {
-  it('recovers exactly the packets the mask makes recoverable, byte for byte', () => {
+  it('recovers exactly the packets the masks make recoverable, byte for byte, over a reordered stream', () => {
     fc.assert(
-      fc.property(scenarioArb, ({ block, mask, fecSeq, lost, order }) => {
-        const k = block.specs.length;
-        const media = block.specs.map((spec, i) => buildMedia(spec, block.ssrc, block.firstSeq + i));
+      fc.property(scenarioArb, fc.nat({ max: 0xffff }), ({ ssrc, firstSeq, blocks, lost, duplicated, order }, fecSeq) => {
         const encoder = new FlexfecEncoder({ ssrc: FEC_SSRC, payloadType: FEC_PT, initialSequenceNumber: fecSeq });
-        const fec = encoder.encode(media, mask, 12345);
-        if (fec instanceof FecError) throw fec;
-        expect(fec).toHaveLength(mask.length);
-        fec.forEach((packet, r) => {
-          expect(packet.readUInt32BE(8)).toBe(FEC_SSRC);
-          expect(packet[1]! & 0x7f).toBe(FEC_PT);
-          expect(packet.readUInt16BE(2)).toBe((fecSeq + r) & 0xffff);
-        });
-        const wire = [
-          ...media.map((packet) => ({ kind: 'media' as const, packet })),
-          ...fec.map((packet) => ({ kind: 'fec' as const, packet })),
-        ].map((item, i) => ({ ...item, index: i }));
-        const delivered = shuffleBy(wire.filter((_, i) => !lost[i]), order);
-        const decoder = new FlexfecDecoder({ ssrc: block.ssrc, fecSsrc: FEC_SSRC });
-        const outcome = new DeliveryCheck(media, block.firstSeq);
-        for (const item of delivered) {
+        const media: Buffer[] = [];
+        const wire: { kind: 'media' | 'fec'; index: number; packet: Buffer }[] = [];
+        let seq = firstSeq;
+        let fecCount = 0;
+        for (const block of blocks) {
+          const blockMedia = block.specs.map((spec) => buildMedia(spec, ssrc, seq++));
+          const fec = encoder.encode(blockMedia, block.mask, 12345);
+          if (fec instanceof FecError) throw fec;
+          expect(fec).toHaveLength(block.mask.length);
+          for (const packet of blockMedia) {
+            wire.push({ kind: 'media', index: media.length, packet });
+            media.push(packet);
+          }
+          for (const packet of fec) {
+            expect(packet.readUInt32BE(8)).toBe(FEC_SSRC);
+            expect(packet[1]! & 0x7f).toBe(FEC_PT);
+            expect(packet.readUInt16BE(2)).toBe((fecSeq + fecCount++) & 0xffff);
+            wire.push({ kind: 'fec', index: -1, packet });
+          }
+        }
+        const sent = wire.flatMap((item, i) => (lost[i] ? [] : duplicated[i] ? [item, item] : [item]));
+        const decoder = new FlexfecDecoder({ ssrc, fecSsrc: FEC_SSRC });
+        const outcome = new DeliveryCheck(media);
+        for (const item of shuffleBy(sent, order)) {
           if (item.kind === 'media') outcome.received(item.index, decoder.insertMedia(item.packet));
           else outcome.fec(decoder.insertFec(item.packet));
         }
-        outcome.finish(expectedRecoverable(mask, k, lost.slice(0, k), lost.slice(k)), lost.slice(0, k));
+        const { mediaLost, expected } = streamExpectations(blocks, lost);
+        outcome.finish(expected, mediaLost);
       }),
-      { numRuns: 300 },
+      { numRuns: 250 },
     );
   });
 

@@ -1,56 +1,45 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FecError } from '../../src/shared/fec/errors.ts';
-import { getMask, maskRowBytes } from '../../src/shared/fec/masks.ts';
+import { getMask } from '../../src/shared/fec/masks.ts';
 import { buildRedPacket, decapsulateRed, encapsulateRed } from '../../src/shared/fec/red.ts';
 import { encodeUlpfec, parseUlpfec, UlpfecDecoder } from '../../src/shared/fec/ulpfec.ts';
-import { blockArb, buildMedia, DeliveryCheck, expectedRecoverable, randomMaskArb, shuffleBy } from './helpers.ts';
+import { blockArb, buildMedia, DeliveryCheck, shuffleBy, streamExpectations, streamScenarioArb } from './helpers.ts';
 
 const RED_PT = 116;
 const ULPFEC_PT = 117;
 
-/** A block, a mask over it, a loss pattern over media+FEC and a delivery order. */
-const scenarioArb = blockArb(48).chain((block) => {
-  const k = block.specs.length;
-  const maskArb = fc.oneof(
-    fc.record({ kind: fc.constantFrom('random' as const, 'bursty' as const), m: fc.integer({ min: 1, max: k }) })
-      .map(({ kind, m }) => getMask(kind, k, m)),
-    randomMaskArb(k, Math.min(k, 12), maskRowBytes(k)),
-  );
-  return maskArb.chain((mask) =>
-    fc.record({
-      block: fc.constant(block),
-      mask: fc.constant(mask),
-      lost: fc.array(fc.boolean(), { minLength: k + mask.length, maxLength: k + mask.length }),
-      order: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: k + mask.length, maxLength: k + mask.length }),
-    }),
-  );
-});
+const scenarioArb = streamScenarioArb(48, 3, (k, m, kind) => getMask(kind, k, m));
 
 describe('ULPFEC in RED', () => {
-  it('recovers exactly the packets the mask makes recoverable, byte for byte', () => {
+  it('recovers exactly the packets the masks make recoverable, byte for byte, over a reordered stream', () => {
     fc.assert(
-      fc.property(scenarioArb, ({ block, mask, lost, order }) => {
-        const k = block.specs.length;
-        const media = block.specs.map((spec, i) => buildMedia(spec, block.ssrc, block.firstSeq + i));
-        const fec = encodeUlpfec(media, mask);
-        if (fec instanceof FecError) throw fec;
-        expect(fec).toHaveLength(mask.length);
-        // Sender: media and FEC both in RED on the media SSRC.
+      fc.property(scenarioArb, ({ ssrc, firstSeq, blocks, lost, duplicated, order }) => {
+        // Sender: per block its media then its ULPFEC packets, all in RED on the media SSRC and
+        // one sequence-number space (FEC packets take numbers between blocks, as in libwebrtc).
+        const media: Buffer[] = [];
         const wire: { kind: 'media' | 'fec'; index: number; packet: Buffer }[] = [];
-        media.forEach((packet, i) => {
-          const red = encapsulateRed(packet, RED_PT);
-          if (red instanceof FecError) throw red;
-          wire.push({ kind: 'media', index: i, packet: red });
-        });
-        fec.forEach((payload, r) => {
-          const header = { payloadType: RED_PT, sequenceNumber: (block.firstSeq + k + r) & 0xffff, timestamp: 1, ssrc: block.ssrc, marker: false };
-          wire.push({ kind: 'fec', index: r, packet: buildRedPacket(header, ULPFEC_PT, payload) });
-        });
-        const delivered = shuffleBy(wire.filter((_, i) => !lost[i]), order);
-        const decoder = new UlpfecDecoder({ ssrc: block.ssrc });
-        const outcome = new DeliveryCheck(media, block.firstSeq);
-        for (const item of delivered) {
+        let seq = firstSeq;
+        for (const block of blocks) {
+          const blockMedia = block.specs.map((spec) => buildMedia(spec, ssrc, seq++));
+          const fec = encodeUlpfec(blockMedia, block.mask);
+          if (fec instanceof FecError) throw fec;
+          expect(fec).toHaveLength(block.mask.length);
+          for (const packet of blockMedia) {
+            const red = encapsulateRed(packet, RED_PT);
+            if (red instanceof FecError) throw red;
+            wire.push({ kind: 'media', index: media.length, packet: red });
+            media.push(packet);
+          }
+          for (const payload of fec) {
+            const header = { payloadType: RED_PT, sequenceNumber: seq++ & 0xffff, timestamp: 1, ssrc, marker: false };
+            wire.push({ kind: 'fec', index: -1, packet: buildRedPacket(header, ULPFEC_PT, payload) });
+          }
+        }
+        const sent = wire.flatMap((item, i) => (lost[i] ? [] : duplicated[i] ? [item, item] : [item]));
+        const decoder = new UlpfecDecoder({ ssrc });
+        const outcome = new DeliveryCheck(media);
+        for (const item of shuffleBy(sent, order)) {
           const red = decapsulateRed(item.packet);
           if (red instanceof FecError) throw red;
           if (item.kind === 'media') {
@@ -62,9 +51,10 @@ describe('ULPFEC in RED', () => {
             outcome.fec(decoder.insertFec(red.payload));
           }
         }
-        outcome.finish(expectedRecoverable(mask, k, lost.slice(0, k), lost.slice(k)), lost.slice(0, k));
+        const { mediaLost, expected } = streamExpectations(blocks, lost);
+        outcome.finish(expected, mediaLost);
       }),
-      { numRuns: 300 },
+      { numRuns: 250 },
     );
   });
 

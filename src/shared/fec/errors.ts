@@ -5,6 +5,7 @@ export type FecErrorCode =
   | 'fec-bad-header'
   | 'fec-unsupported'
   | 'fec-wrong-ssrc'
+  | 'fec-stale'
   | 'media-malformed'
   | 'media-wrong-ssrc'
   | 'media-not-consecutive'

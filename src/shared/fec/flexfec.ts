@@ -158,6 +158,12 @@ export function parseFlexfec(payload: Uint8Array): (ParsedFec & { readonly prote
 export interface FlexfecDecoderOptions extends RecoveryOptions {
   /** SSRC of the FlexFEC stream; FEC packets on other SSRCs are refused. */
   readonly fecSsrc: number;
+  /**
+   * FEC packets more than this many FEC sequence numbers behind the newest one are refused as
+   * stale (default 512): a FEC packet delayed past a media sequence-number cycle would otherwise
+   * alias onto new media packets.
+   */
+  readonly fecWindowPackets?: number;
 }
 
 /**
@@ -166,6 +172,7 @@ export interface FlexfecDecoderOptions extends RecoveryOptions {
  */
 export class FlexfecDecoder {
   private readonly store: RecoveryStore;
+  private newestFecExtSeq: number | undefined;
 
   constructor(private readonly options: FlexfecDecoderOptions) {
     this.store = new RecoveryStore(options);
@@ -194,6 +201,12 @@ export class FlexfecDecoder {
     if (fec.protectedSsrc !== this.options.ssrc >>> 0) {
       return new FecError('fec-wrong-ssrc', `protects SSRC ${fec.protectedSsrc}`);
     }
+    const newest = this.newestFecExtSeq ?? layout.sequenceNumber;
+    const fecExtSeq = newest + (((layout.sequenceNumber - newest) << 16) >> 16);
+    if (fecExtSeq < newest - (this.options.fecWindowPackets ?? 512)) {
+      return new FecError('fec-stale', `FEC seq ${layout.sequenceNumber} far behind the newest`);
+    }
+    this.newestFecExtSeq = Math.max(newest, fecExtSeq);
     return this.store.addFec(fec);
   }
 }

@@ -117,6 +117,11 @@ export function parseUlpfec(payload: Uint8Array): ParsedFec | FecError {
  * ULPFEC receiver side for one media SSRC: feed plain media packets (RED removed) and ULPFEC
  * payloads in any order; each call returns the media packets recovered by it (byte for byte,
  * each at most once, never one that was received).
+ *
+ * Limit (shared with libwebrtc): an ULPFEC packet delayed by a whole 16-bit sequence-number
+ * cycle carries nothing that tells it from a current one (its own sequence number lives in the
+ * media space too), so it could alias onto new packets. The eviction window (`windowPackets`)
+ * bounds everything else; FlexFEC has its own sequence space and refuses such stale packets.
  */
 export class UlpfecDecoder {
   private readonly store: RecoveryStore;
