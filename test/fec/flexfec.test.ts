@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { FecError } from '../../src/shared/fec/errors.ts';
 import { FlexfecDecoder, FlexfecEncoder, parseFlexfec } from '../../src/shared/fec/flexfec.ts';
 import { getMask } from '../../src/shared/fec/masks.ts';
-import { buildMedia, DeliveryCheck, shuffleBy, streamExpectations, streamScenarioArb } from './helpers.ts';
+import { buildMedia, DeliveryCheck, misalign, shuffleBy, streamExpectations, streamScenarioArb } from './helpers.ts';
 
 const FEC_SSRC = 0xfecfec01;
 const FEC_PT = 118;
@@ -21,7 +21,7 @@ describe('FlexFEC-03', () => {
         let fecCount = 0;
         for (const block of blocks) {
           const blockMedia = block.specs.map((spec) => buildMedia(spec, ssrc, seq++));
-          const fec = encoder.encode(blockMedia, block.mask, 12345);
+          const fec = encoder.encode(blockMedia.map((packet, i) => misalign(packet, (i + seq) & 3)), block.mask, 12345);
           if (fec instanceof FecError) throw fec;
           expect(fec).toHaveLength(block.mask.length);
           for (const packet of blockMedia) {

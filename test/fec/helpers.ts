@@ -217,3 +217,10 @@ export function streamExpectations(
   }
   return { mediaLost, expected };
 }
+
+/** The same bytes at a memory offset of `shift` (0..3) inside a larger buffer. */
+export function misalign(packet: Buffer, shift: number): Buffer {
+  const holder = Buffer.alloc(packet.length + 4);
+  packet.copy(holder, shift);
+  return holder.subarray(shift, shift + packet.length);
+}

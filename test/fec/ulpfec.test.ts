@@ -4,7 +4,7 @@ import { FecError } from '../../src/shared/fec/errors.ts';
 import { getMask } from '../../src/shared/fec/masks.ts';
 import { buildRedPacket, decapsulateRed, encapsulateRed } from '../../src/shared/fec/red.ts';
 import { encodeUlpfec, parseUlpfec, UlpfecDecoder } from '../../src/shared/fec/ulpfec.ts';
-import { blockArb, buildMedia, DeliveryCheck, shuffleBy, streamExpectations, streamScenarioArb } from './helpers.ts';
+import { blockArb, buildMedia, DeliveryCheck, misalign, shuffleBy, streamExpectations, streamScenarioArb } from './helpers.ts';
 
 const RED_PT = 116;
 const ULPFEC_PT = 117;
@@ -22,7 +22,7 @@ describe('ULPFEC in RED', () => {
         let seq = firstSeq;
         for (const block of blocks) {
           const blockMedia = block.specs.map((spec) => buildMedia(spec, ssrc, seq++));
-          const fec = encodeUlpfec(blockMedia, block.mask);
+          const fec = encodeUlpfec(blockMedia.map((packet, i) => misalign(packet, (i + seq) & 3)), block.mask);
           if (fec instanceof FecError) throw fec;
           expect(fec).toHaveLength(block.mask.length);
           for (const packet of blockMedia) {
