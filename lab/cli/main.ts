@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerDoctorCommand } from './commands/doctor.ts';
 import { registerRunCommand } from './commands/run.ts';
+import { registerReportCommand } from './commands/report.ts';
 import { type CliContext, type CliIo, ExitCode, processIo } from './context.ts';
 
 /** The version in package.json. */
@@ -41,6 +42,9 @@ export function createProgram(context: CliContext): Command {
     .showHelpAfterError('(run "glasslab --help" for usage)');
   registerDoctorCommand(program, context);
   registerRunCommand(program, context);
+  registerReportCommand(program, (code) => {
+    context.exitCode = code as CliContext['exitCode'];
+  });
   return program;
 }
 

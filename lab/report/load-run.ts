@@ -85,7 +85,7 @@ export async function loadRun(runDir: string): Promise<LoadedRun> {
     if (read.truncatedLastLine !== undefined) truncatedFiles.push(name);
   }
   if (files.length === 0) throw new RunFolderError('RUN_DIR_EMPTY', `no record files (${RECORD_FILES.join(', ')}) in ${runDir}`);
-  const environmentText = await readOptional(path.join(runDir, 'environment.json'));
+  const environmentText = (await readOptional(path.join(runDir, 'env.json'))) ?? (await readOptional(path.join(runDir, 'environment.json')));
   let environment: unknown;
   if (environmentText !== undefined) {
     try {

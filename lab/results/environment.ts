@@ -66,7 +66,7 @@ export function hostEnvironment(): Environment {
  */
 export function environmentSummary(recorded: unknown, host: Environment = hostEnvironment()): Environment {
   if (recorded === undefined) {
-    return { ...host, skipped: [{ what: 'environment.json', why: 'not in the run folder: host facts are those of the machine that built the report' }] };
+    return { ...host, skipped: [{ what: 'env.json', why: 'not in the run folder: host facts are those of the machine that built the report' }] };
   }
   const env = asObject(recorded);
   const kernel = asString(env.kernel) ?? host.kernel;

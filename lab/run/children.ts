@@ -1,6 +1,5 @@
-import { closeSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 
 /** The TypeScript entry of each child process. */
 const ENTRIES = {
@@ -25,15 +24,10 @@ export interface ChildProcess {
  */
 export function spawnChild(role: ChildRole, controlSocket: string, logFile: string, wrapper: string[] = []): ChildProcess {
   const tsx = import.meta.resolve('tsx');
-  const log = openSync(logFile, 'a');
   const args = ['--import', tsx, ENTRIES[role], '--control', controlSocket];
   const [command, ...commandArgs] = wrapper.length > 0 ? [...wrapper, process.execPath, ...args] : [process.execPath, ...args];
-  let subprocess: ResultPromise;
-  try {
-    subprocess = execa(command!, commandArgs, { stdio: ['ignore', log, log], reject: false, cleanup: true, forceKillAfterDelay: 3000 });
-  } finally {
-    closeSync(log);
-  }
+  const log = { file: logFile, append: true } as const;
+  const subprocess = execa(command!, commandArgs, { stdin: 'ignore', stdout: log, stderr: log, reject: false, cleanup: true, forceKillAfterDelay: 3000 });
   const exited = subprocess.then((result) => ({
     exitCode: result.exitCode,
     signal: result.signal,

@@ -1,51 +1,57 @@
-import os from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { hostEnvironment } from '../results/environment.ts';
+import type { Environment } from '../results/schema.ts';
 
+/** What a child process reports about itself in its "ready" message. */
 type Detail = Record<string, string | number | boolean>;
 
-/** env.json: versions, machine, and what each process chose (devices, encoder, backends, skips). */
-export interface RunEnvironment {
-  glasslab: string;
-  node: string;
-  werift: string;
-  platform: string;
-  kernel: string;
-  cpus: number;
-  cpuModel: string;
-  memoryGiB: number;
-  sender: Detail;
-  receiver: Detail;
-  link: Detail;
-  /** features that were not used and why */
-  skipped: { feature: string; reason: string }[];
-}
-
-async function packageVersion(spec: string): Promise<string> {
+async function packageVersion(name: string): Promise<string> {
+  const require = createRequire(import.meta.url);
+  let dir = '';
   try {
-    const require = createRequire(import.meta.url);
-    const file = require.resolve(`${spec}/package.json`);
-    return (JSON.parse(await readFile(file, 'utf8')) as { version: string }).version;
+    // werift's exports do not include package.json: find it from the resolved entry.
+    dir = require.resolve(name);
   } catch {
     return 'unknown';
   }
+  for (let at = dir.lastIndexOf(`/node_modules/${name}/`); at >= 0; ) {
+    const file = `${dir.slice(0, at)}/node_modules/${name}/package.json`;
+    try {
+      return (JSON.parse(await readFile(file, 'utf8')) as { version: string }).version;
+    } catch {
+      break;
+    }
+  }
+  return 'unknown';
 }
 
-/** Collects the environment of this run; the processes' own details come from their "ready" messages. */
-export async function collectEnvironment(parts: { sender: Detail; receiver: Detail; link: Detail; skipped?: RunEnvironment['skipped'] }): Promise<RunEnvironment> {
+/**
+ * env.json of a run: this host's facts, the versions in play, and what each process chose
+ * (Vulkan device and why, capture path, encoder implementation, link backend), plus every
+ * feature that was skipped and why.
+ */
+export async function collectEnvironment(parts: {
+  sender: Detail;
+  receiver: Detail;
+  link: Detail;
+  skipped?: Environment['skipped'];
+}): Promise<Environment> {
   const own = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const host = hostEnvironment();
+  const text = (value: string | number | boolean | undefined): string => (value === undefined ? 'unknown' : String(value));
   return {
-    glasslab: own.version,
-    node: process.version,
-    werift: await packageVersion('werift'),
-    platform: `${os.platform()} ${os.arch()}`,
-    kernel: os.release(),
-    cpus: os.cpus().length,
-    cpuModel: os.cpus()[0]?.model ?? 'unknown',
-    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
-    sender: parts.sender,
-    receiver: parts.receiver,
-    link: parts.link,
+    ...host,
+    versions: { glasslab: own.version, node: process.version, werift: await packageVersion('werift') },
+    devices: [`${text(parts.sender.vulkanDevice)} (${text(parts.sender.vulkanDriver)}; ${text(parts.sender.deviceChoice)})`],
+    encoders: [`${text(parts.sender.encoder)}: ${text(parts.sender.encoderImplementation)}`],
+    backends: {
+      capture: text(parts.sender.capturePath),
+      decoder: text(parts.receiver.decoder),
+      markerReader: text(parts.receiver.markerReader),
+      transport: 'werift (DTLS-SRTP, raw RTP at the DTLS transport)',
+      ...Object.fromEntries(Object.entries(parts.link).map(([key, value]) => [`link.${key}`, String(value)])),
+    },
     skipped: parts.skipped ?? [],
   };
 }

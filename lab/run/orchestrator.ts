@@ -111,6 +111,7 @@ export async function runScenario(scenario: ResolvedScenario, options: RunOption
   const stun = await startLocalStunServer('127.0.0.1');
   const children: ChildProcess[] = [];
   const expectExit = { value: false };
+  event('run-start', { scenario: scenario.name, runId, wallClock: status.startedAt });
   const phase = (name: string): void => {
     event('phase', { name });
     options.onPhase?.(name);
@@ -197,7 +198,7 @@ export async function runScenario(scenario: ResolvedScenario, options: RunOption
     await rm(socketPath, { force: true });
     await stun.close();
     status.endedAt = new Date().toISOString();
-    event('run-ended', { state: status.state, message: status.message ?? null });
+    event('run-end', { status: status.state, message: status.message ?? null, wallClock: status.endedAt });
     events.close();
     await writeFileAtomic(path.join(runDir, RUN_FILES.status), `${JSON.stringify(status, null, 2)}\n`);
   }

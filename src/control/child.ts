@@ -25,7 +25,7 @@ export async function startChild(role: 'sender' | 'receiver', argv: string[]): P
   const fail = (error: unknown): never => {
     const err = error instanceof Error ? error : new Error(String(error));
     process.stderr.write(`${role}: ${err.stack ?? err.message}\n`);
-    channel.send({ type: 'error', message: err.message, ...(typeof (err as { code?: unknown }).code === 'string' ? { code: (err as { code: string }).code } : {}) });
+    channel.send({ type: 'error', message: err.message, ...(typeof (err as Error & { code?: unknown }).code === 'string' ? { code: String((err as Error & { code?: unknown }).code) } : {}) });
     setTimeout(() => process.exit(3), 100);
     throw err;
   };

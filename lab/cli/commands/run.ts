@@ -74,23 +74,29 @@ export function registerRunCommand(program: Command, context: CliContext): void 
           },
         });
         if (tty) io.stderr('\n');
-        const report = await buildReport(outcome.runDir);
+        const { results, reportPath } = await buildReport(outcome.runDir);
+        const budgetsBroken = results.budgets.filter((b) => !b.pass);
         const summary = {
           runDir: outcome.runDir,
           state: outcome.status.state,
           ...(outcome.status.message ? { message: outcome.status.message } : {}),
-          report: path.join(outcome.runDir, 'report.html'),
-          budgetsBroken: report.budgetsBroken,
-          g2gP50Ms: report.g2gP50Ms,
-          g2gP95Ms: report.g2gP95Ms,
+          report: reportPath,
+          budgetsBroken: budgetsBroken.length,
+          g2gP50Ms: results.summary.g2g.p50 ?? null,
+          g2gP95Ms: results.summary.g2g.p95 ?? null,
+          framesSent: results.summary.frames.sent,
+          framesDisplayed: results.summary.frames.displayed,
         };
         if (json) io.stdout(`${JSON.stringify(summary)}\n`);
         else {
           if (outcome.status.state !== 'completed') io.stderr(`[run] ${outcome.status.state}: ${outcome.status.message ?? ''}\n`);
+          const ms = (v: number | null): string => (v === null ? '-' : `${v.toFixed(1)} ms`);
+          io.stdout(`${scenario.name}: ${summary.framesDisplayed}/${summary.framesSent} frames displayed; g2g p50 ${ms(summary.g2gP50Ms)}, p95 ${ms(summary.g2gP95Ms)}\n`);
+          for (const b of results.budgets) io.stdout(`  ${b.pass ? 'PASS' : 'FAIL'} ${b.expression}: ${b.message}\n`);
           io.stdout(`report: ${summary.report}\n`);
         }
         context.exitCode =
-          outcome.status.state !== 'completed' ? ExitCode.failed : report.budgetsBroken > 0 ? ExitCode.budgetBroken : ExitCode.ok;
+          outcome.status.state !== 'completed' ? ExitCode.failed : budgetsBroken.length > 0 ? ExitCode.budgetBroken : ExitCode.ok;
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
