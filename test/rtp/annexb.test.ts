@@ -1,13 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { escapeNalPayload, joinAnnexB, splitAnnexB } from '../../src/shared/h264/annexb.ts';
+import { nalArb as sizedNalArb } from './arbitraries.ts';
 import { NalType, isIdrNal, isParameterSetNal, isVclNal, nalRefIdc, nalType, nalTypeName } from '../../src/shared/h264/nal.ts';
-
-/** A NAL unit: header byte + escaped random body (cannot contain a start code, does not end in 0). */
-export const nalArb = (maxBody: number) =>
-  fc
-    .tuple(fc.integer({ min: 0, max: 3 }), fc.constantFrom(1, 5, 6, 7, 8, 9, 12), fc.uint8Array({ maxLength: maxBody }))
-    .map(([nri, type, body]) => Buffer.concat([Buffer.from([(nri << 5) | type]), escapeNalPayload(body)]));
 
 describe('Annex-B', () => {
   it('splits 3- and 4-byte start codes and drops leading junk and trailing zeros', () => {
@@ -20,7 +15,7 @@ describe('Annex-B', () => {
 
   it('split(join(units)) returns the units for either start code length', () => {
     fc.assert(
-      fc.property(fc.array(nalArb(300), { minLength: 1, maxLength: 12 }), fc.constantFrom<3 | 4>(3, 4), (units, sc) => {
+      fc.property(fc.array(sizedNalArb(1, 300), { minLength: 1, maxLength: 12 }), fc.constantFrom<3 | 4>(3, 4), (units, sc) => {
         const split = splitAnnexB(joinAnnexB(units, sc));
         expect(split.map((u) => u.toString('hex'))).toEqual(units.map((u) => u.toString('hex')));
       }),
