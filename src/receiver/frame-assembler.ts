@@ -35,6 +35,8 @@ interface FrameState {
   maxSeq: number;
   markerSeq: number | undefined;
   count: number;
+  /** extended seqs of the packets held, in arrival order */
+  seqs: number[];
   firstArrivalMs: number;
   lastArrivalMs: number;
   /** set once complete and depacketized */
@@ -90,13 +92,16 @@ export class FrameAssembler {
 
     let frame = this.frames.get(packet.timestamp);
     if (!frame) {
-      frame = { timestamp: packet.timestamp, minSeq: seq, maxSeq: seq, markerSeq: undefined, count: 0, firstArrivalMs: nowMs, lastArrivalMs: nowMs };
+      frame = { timestamp: packet.timestamp, minSeq: seq, maxSeq: seq, markerSeq: undefined, count: 0, seqs: [], firstArrivalMs: nowMs, lastArrivalMs: nowMs };
       this.frames.set(packet.timestamp, frame);
       this.deadlineHintMs = Math.min(this.deadlineHintMs, nowMs + this.options.maxIncompleteAgeMs);
     }
     this.packets.set(seq, { payload: packet.payload, timestamp: packet.timestamp, arrivalMs: nowMs });
     this.seqTimestamps.set(seq, packet.timestamp);
     frame.count++;
+    frame.seqs.push(seq);
+    // A packet outside a frame thought complete (its start was guessed from content): think again.
+    if (frame.completeMs !== undefined) frame.completeMs = frame.nals = undefined;
     frame.minSeq = Math.min(frame.minSeq, seq);
     frame.maxSeq = Math.max(frame.maxSeq, seq);
     frame.lastArrivalMs = nowMs;
@@ -262,9 +267,8 @@ export class FrameAssembler {
   private dropFrame(frame: FrameState, reason: DropReason, errorCode?: string): void {
     let firstPacketMs = Infinity;
     let lastPacketMs = -Infinity;
-    for (let seq = frame.minSeq; seq <= frame.maxSeq; seq++) {
-      const packet = this.packets.get(seq);
-      if (!packet || packet.timestamp !== frame.timestamp) continue;
+    for (const seq of frame.seqs) {
+      const packet = this.packets.get(seq)!;
       firstPacketMs = Math.min(firstPacketMs, packet.arrivalMs);
       lastPacketMs = Math.max(lastPacketMs, packet.arrivalMs);
       this.packets.delete(seq);

@@ -28,10 +28,10 @@ export function accessUnitArb(maxBytes: number): fc.Arbitrary<Buffer[]> {
   return fc.array(fc.oneof(nalArb(1, 60), nalArb(1, maxBytes)), { minLength: 1, maxLength: 12 });
 }
 
-/** A keyframe access unit as encoders send it: SPS, PPS, then IDR slice(s) and random extras. */
+/** A keyframe access unit as encoders send it: SPS, PPS, then IDR slices. */
 export function keyframeArb(maxBytes: number): fc.Arbitrary<Buffer[]> {
   return fc
-    .tuple(nalArb(4, 30, [NalType.Sps]), nalArb(2, 10, [NalType.Pps]), nalArb(1, maxBytes, [NalType.IdrSlice]), fc.array(nalArb(1, maxBytes), { maxLength: 3 }))
+    .tuple(nalArb(4, 30, [NalType.Sps]), nalArb(2, 10, [NalType.Pps]), nalArb(1, maxBytes, [NalType.IdrSlice]), fc.array(nalArb(1, maxBytes, [NalType.IdrSlice]), { maxLength: 3 }))
     .map(([sps, pps, idr, rest]) => [sps, pps, idr, ...rest]);
 }
 
@@ -44,4 +44,19 @@ export function shuffledWithDuplicatesArb<T>(items: readonly T[]): fc.Arbitrary<
       for (const d of dupes) if (items.length > 0) order.push({ item: items[d]!, key: keys[(d * 7) % items.length]! + 1 });
       return order.sort((a, b) => a.key - b.key).map((o) => o.item);
     });
+}
+
+/**
+ * An access unit in the NAL order H.264 §7.4.1.2.3 requires: optional AUD first, then SEI/SPS/PPS,
+ * then the slices of one picture (IDR or non-IDR) with optional filler data between them.
+ */
+export function orderedAccessUnitArb(maxBytes: number, slice: 'idr' | 'non-idr'): fc.Arbitrary<Buffer[]> {
+  const vclType = slice === 'idr' ? NalType.IdrSlice : NalType.NonIdrSlice;
+  return fc
+    .tuple(
+      fc.option(nalArb(1, 2, [NalType.Aud])),
+      fc.array(nalArb(1, 200, [NalType.Sei, NalType.Sps, NalType.Pps]), { maxLength: 3 }),
+      fc.array(fc.oneof({ weight: 4, arbitrary: nalArb(1, maxBytes, [vclType]) }, { weight: 1, arbitrary: nalArb(1, 50, [NalType.Filler]) }), { minLength: 1, maxLength: 6 }),
+    )
+    .map(([aud, prefix, body]) => [...(aud ? [aud] : []), ...prefix, ...body]);
 }
