@@ -164,7 +164,7 @@ describe('H.264 packetizer properties', () => {
           }
         }
       }),
-      { numRuns: 150 },
+      { numRuns: 100 },
     );
   });
 

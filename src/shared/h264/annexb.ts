@@ -58,16 +58,19 @@ export function joinAnnexB(units: ReadonlyArray<Uint8Array>, startCodeBytes: Sta
  * NAL units must not end in 0x00.
  */
 export function escapeNalPayload(raw: Uint8Array): Buffer {
-  const out: number[] = [];
+  // At most one 0x03 per two input bytes, plus one at the end.
+  const out = Buffer.allocUnsafe(raw.length + (raw.length >> 1) + 1);
+  let at = 0;
   let zeros = 0;
-  for (const byte of raw) {
+  for (let i = 0; i < raw.length; i++) {
+    const byte = raw[i]!;
     if (zeros >= 2 && byte <= 3) {
-      out.push(3);
+      out[at++] = 3;
       zeros = 0;
     }
-    out.push(byte);
+    out[at++] = byte;
     zeros = byte === 0 ? zeros + 1 : 0;
   }
-  if (out.length > 0 && out[out.length - 1] === 0) out.push(3);
-  return Buffer.from(out);
+  if (at > 0 && out[at - 1] === 0) out[at++] = 3;
+  return out.subarray(0, at);
 }
