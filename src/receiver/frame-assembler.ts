@@ -1,0 +1,310 @@
+/**
+ * Frame assembler, sans-I/O: RTP packets in any order (duplicates, reordering) → complete H.264
+ * access units in sequence order, with keyframe and decodability flags, and events for what was
+ * given up so the receiver can request a keyframe.
+ *
+ * A frame (one RTP timestamp) is complete when its packets run without a gap from its first packet
+ * to its marker packet. Its first packet is known when the packet before it belongs to another
+ * timestamp (or is the end of the last released frame), or when it begins with an AUD or SPS
+ * (a keyframe after loss, the stream's first frame). Frames are released in sequence order; a
+ * complete frame behind missing packets waits `maxWaitMs`, unless it is a keyframe.
+ */
+
+import { joinAnnexB } from '../shared/h264/annexb.ts';
+import { NalType, nalType } from '../shared/h264/nal.ts';
+import { SeqUnwrapper, seqFromExtended } from '../shared/rtp/seq.ts';
+import {
+  type AssembledFrame,
+  type AssemblerOutput,
+  type AssemblerPacket,
+  type DropReason,
+  type FrameAssemblerOptions,
+  type InsertResult,
+} from './frame-assembler-types.ts';
+import { H264DepacketizeError, depacketizeH264, firstNalTypeBegun } from './h264/depacketizer.ts';
+
+interface StoredPacket {
+  payload: Uint8Array;
+  timestamp: number;
+  arrivalMs: number;
+}
+
+interface FrameState {
+  timestamp: number;
+  minSeq: number;
+  maxSeq: number;
+  markerSeq: number | undefined;
+  count: number;
+  /** extended seqs of the packets held, in arrival order */
+  seqs: number[];
+  firstArrivalMs: number;
+  lastArrivalMs: number;
+  /** set once complete and depacketized */
+  completeMs?: number;
+  nals?: Uint8Array[];
+  hasIdr?: boolean;
+  hasSps?: boolean;
+  hasPps?: boolean;
+}
+
+/** Remembered timestamps of dropped frames (late packets of them are refused), count. */
+const DROPPED_TIMESTAMPS_KEPT = 64;
+
+export class FrameAssembler {
+  private readonly unwrapper = new SeqUnwrapper();
+  private readonly packets = new Map<number, StoredPacket>();
+  /** extended seq → RTP timestamp of packets seen recently (also after release or drop), to find frame starts */
+  private readonly seqTimestamps = new Map<number, number>();
+  private readonly frames = new Map<number, FrameState>();
+  private readonly droppedTimestamps = new Set<number>();
+  private readonly outputs: AssemblerOutput[] = [];
+  /** extended seq of the last packet released or skipped; undefined before the first release */
+  private boundary: number | undefined;
+  private chainOk = false;
+  private keyframeRequested = false;
+  private haveSps = false;
+  private havePps = false;
+  /** earliest time handleTimeout may have work (a lower bound), ms */
+  private deadlineHintMs = Infinity;
+
+  constructor(private readonly options: FrameAssemblerOptions) {
+    if (options.maxPackets < 1 || options.maxFrames < 1 || options.maxWaitMs < 0 || options.maxIncompleteAgeMs < 0) {
+      throw new RangeError('FrameAssembler: limits must be ≥ 1 and waits ≥ 0');
+    }
+  }
+
+  /** True while frames are not decodable until the next keyframe. */
+  get needsKeyframe(): boolean {
+    return !this.chainOk;
+  }
+
+  /** Packets currently held. */
+  get bufferedPackets(): number {
+    return this.packets.size;
+  }
+
+  /** Inserts one received (or recovered) packet at `nowMs`; drain `pollOutput()` afterwards. */
+  insert(packet: AssemblerPacket, nowMs: number): InsertResult {
+    const seq = this.unwrapper.unwrap(packet.sequenceNumber);
+    if (this.boundary !== undefined && seq <= this.boundary) return 'late';
+    if (this.packets.has(seq)) return 'duplicate';
+    if (this.droppedTimestamps.has(packet.timestamp)) return 'late';
+
+    let frame = this.frames.get(packet.timestamp);
+    if (!frame) {
+      frame = { timestamp: packet.timestamp, minSeq: seq, maxSeq: seq, markerSeq: undefined, count: 0, seqs: [], firstArrivalMs: nowMs, lastArrivalMs: nowMs };
+      this.frames.set(packet.timestamp, frame);
+      this.deadlineHintMs = Math.min(this.deadlineHintMs, nowMs + this.options.maxIncompleteAgeMs);
+    }
+    this.packets.set(seq, { payload: packet.payload, timestamp: packet.timestamp, arrivalMs: nowMs });
+    this.seqTimestamps.set(seq, packet.timestamp);
+    frame.count++;
+    frame.seqs.push(seq);
+    // A packet outside a frame thought complete (its start was guessed from content): think again.
+    if (frame.completeMs !== undefined) frame.completeMs = frame.nals = undefined;
+    frame.minSeq = Math.min(frame.minSeq, seq);
+    frame.maxSeq = Math.max(frame.maxSeq, seq);
+    frame.lastArrivalMs = nowMs;
+    if (packet.marker) frame.markerSeq = seq;
+
+    let changed = this.checkComplete(frame, nowMs);
+    const next = this.frames.get(this.seqTimestamps.get(seq + 1) ?? -1);
+    if (next && next !== frame) changed = this.checkComplete(next, nowMs) || changed;
+    this.enforceLimits();
+    if (changed) this.release(nowMs);
+    if (nowMs >= this.deadlineHintMs) this.handleTimeout(nowMs);
+    return 'buffered';
+  }
+
+  /** Next output, or undefined when there is none. */
+  pollOutput(): AssemblerOutput | undefined {
+    return this.outputs.shift();
+  }
+
+  /** When `handleTimeout` next has work, ms; undefined when nothing waits. */
+  pollTimeout(): number | undefined {
+    let earliest = Infinity;
+    for (const frame of this.frames.values()) {
+      const due = frame.completeMs === undefined ? frame.firstArrivalMs + this.options.maxIncompleteAgeMs : frame.completeMs + this.options.maxWaitMs;
+      earliest = Math.min(earliest, due);
+    }
+    return earliest === Infinity ? undefined : earliest;
+  }
+
+  /** Applies the waits that expired by `nowMs`: drops old incomplete frames, stops waiting for missing packets. */
+  handleTimeout(nowMs: number): void {
+    for (const frame of [...this.frames.values()]) {
+      if (frame.completeMs === undefined && nowMs >= frame.firstArrivalMs + this.options.maxIncompleteAgeMs) {
+        this.dropFrame(frame, 'age');
+      }
+    }
+    this.release(nowMs);
+    this.deadlineHintMs = this.pollTimeout() ?? Infinity;
+  }
+
+  /** Depacketizes `frame` when it is complete; returns true when it just became complete. */
+  private checkComplete(frame: FrameState, nowMs: number): boolean {
+    if (frame.completeMs !== undefined || frame.markerSeq === undefined) return false;
+    if (frame.maxSeq !== frame.markerSeq || frame.count !== frame.markerSeq - frame.minSeq + 1) return false;
+    if (!this.isFrameStart(frame.minSeq, frame.timestamp)) return false;
+    const payloads: Uint8Array[] = [];
+    for (let seq = frame.minSeq; seq <= frame.markerSeq; seq++) payloads.push(this.packets.get(seq)!.payload);
+    const nals = depacketizeH264(payloads);
+    if (nals instanceof H264DepacketizeError) {
+      this.dropFrame(frame, 'depacketize-error', nals.code);
+      return true;
+    }
+    frame.nals = nals;
+    frame.hasIdr = frame.hasSps = frame.hasPps = false;
+    for (const nal of nals) {
+      const type = nalType(nal[0]!);
+      if (type === NalType.IdrSlice) frame.hasIdr = true;
+      else if (type === NalType.Sps) frame.hasSps = true;
+      else if (type === NalType.Pps) frame.hasPps = true;
+    }
+    frame.completeMs = nowMs;
+    this.deadlineHintMs = Math.min(this.deadlineHintMs, nowMs + this.options.maxWaitMs);
+    return true;
+  }
+
+  private isFrameStart(seq: number, timestamp: number): boolean {
+    if (this.boundary !== undefined && seq === this.boundary + 1) return true;
+    const before = this.seqTimestamps.get(seq - 1);
+    if (before !== undefined) return before !== timestamp;
+    const begun = firstNalTypeBegun(this.packets.get(seq)!.payload);
+    return begun === NalType.Aud || begun === NalType.Sps;
+  }
+
+  /** Releases complete frames in order; skips missing packets for a keyframe or after `maxWaitMs`. */
+  private release(nowMs: number): void {
+    for (;;) {
+      let head: FrameState | undefined;
+      let firstKeyframe: FrameState | undefined;
+      let lowestSeq = Infinity;
+      for (const frame of this.frames.values()) {
+        lowestSeq = Math.min(lowestSeq, frame.minSeq);
+        if (frame.completeMs === undefined) continue;
+        if (!head || frame.minSeq < head.minSeq) head = frame;
+        if (this.isKeyframe(frame) && (!firstKeyframe || frame.minSeq < firstKeyframe.minSeq)) firstKeyframe = frame;
+      }
+      if (!head) return;
+      const inOrder = this.boundary === undefined ? lowestSeq === head.minSeq : head.minSeq === this.boundary + 1;
+      if (inOrder) {
+        this.emitFrame(head, true);
+      } else if (firstKeyframe) {
+        this.skipTo(firstKeyframe.minSeq, 'skipped');
+        this.emitFrame(firstKeyframe, false);
+      } else if (nowMs >= head.completeMs! + this.options.maxWaitMs) {
+        this.skipTo(head.minSeq, 'skipped');
+        this.emitFrame(head, false);
+      } else {
+        return;
+      }
+      // The frame right after the new boundary may have just become provably started.
+      const after = this.frames.get(this.seqTimestamps.get(this.boundary! + 1) ?? -1);
+      if (after) this.checkComplete(after, nowMs);
+    }
+  }
+
+  /** IDR with SPS and PPS, in this frame or in a frame released before. */
+  private isKeyframe(frame: FrameState): boolean {
+    return frame.hasIdr === true && (frame.hasSps === true || this.haveSps) && (frame.hasPps === true || this.havePps);
+  }
+
+  private emitFrame(frame: FrameState, inOrder: boolean): void {
+    const keyframe = this.isKeyframe(frame);
+    const decodable = keyframe || (this.chainOk && inOrder);
+    const nals = frame.nals!;
+    const nalTypes = nals.map((nal) => nalType(nal[0]!));
+    if (frame.hasSps) this.haveSps = true;
+    if (frame.hasPps) this.havePps = true;
+    let firstPacketMs = Infinity;
+    let lastPacketMs = -Infinity;
+    for (let seq = frame.minSeq; seq <= frame.markerSeq!; seq++) {
+      const arrival = this.packets.get(seq)!.arrivalMs;
+      firstPacketMs = Math.min(firstPacketMs, arrival);
+      lastPacketMs = Math.max(lastPacketMs, arrival);
+      this.packets.delete(seq);
+    }
+    this.frames.delete(frame.timestamp);
+    this.boundary = frame.markerSeq!;
+    this.chainOk = decodable;
+    if (keyframe) this.keyframeRequested = false;
+    else if (!decodable) this.requestKeyframe('not-decodable');
+    const assembled: AssembledFrame = {
+      rtpTimestamp: frame.timestamp,
+      accessUnit: joinAnnexB(nals, this.options.startCodeBytes),
+      nalTypes,
+      keyframe,
+      decodable,
+      firstSeq: seqFromExtended(frame.minSeq),
+      lastSeq: seqFromExtended(frame.markerSeq!),
+      firstExtSeq: frame.minSeq,
+      lastExtSeq: frame.markerSeq!,
+      packets: frame.count,
+      firstPacketMs,
+      lastPacketMs,
+      completeMs: frame.completeMs!,
+    };
+    this.outputs.push({ type: 'frame', frame: assembled });
+  }
+
+  /** Gives up everything before extended seq `toSeq`: frames below it are dropped, missing seqs reported. */
+  private skipTo(toSeq: number, reason: DropReason): void {
+    for (const frame of [...this.frames.values()]) {
+      if (frame.minSeq < toSeq) this.dropFrame(frame, reason);
+    }
+    if (this.boundary !== undefined && toSeq - 1 > this.boundary) {
+      let missing = 0;
+      for (let seq = this.boundary + 1; seq < toSeq; seq++) if (!this.seqTimestamps.has(seq)) missing++;
+      this.outputs.push({ type: 'gap-skipped', fromSeq: seqFromExtended(this.boundary + 1), toSeq: seqFromExtended(toSeq - 1), missingPackets: missing, reason });
+    }
+    this.boundary = toSeq - 1;
+    this.chainOk = false;
+    this.requestKeyframe(reason);
+  }
+
+  private dropFrame(frame: FrameState, reason: DropReason, errorCode?: string): void {
+    let firstPacketMs = Infinity;
+    let lastPacketMs = -Infinity;
+    for (const seq of frame.seqs) {
+      const packet = this.packets.get(seq)!;
+      firstPacketMs = Math.min(firstPacketMs, packet.arrivalMs);
+      lastPacketMs = Math.max(lastPacketMs, packet.arrivalMs);
+      this.packets.delete(seq);
+    }
+    this.frames.delete(frame.timestamp);
+    this.droppedTimestamps.add(frame.timestamp);
+    if (this.droppedTimestamps.size > DROPPED_TIMESTAMPS_KEPT) {
+      this.droppedTimestamps.delete(this.droppedTimestamps.values().next().value!);
+    }
+    const event: AssemblerOutput = { type: 'frame-dropped', rtpTimestamp: frame.timestamp, reason, packets: frame.count, firstPacketMs, lastPacketMs };
+    if (errorCode !== undefined) event.errorCode = errorCode;
+    this.outputs.push(event);
+    this.chainOk = false;
+    this.requestKeyframe(reason);
+  }
+
+  private requestKeyframe(reason: DropReason | 'not-decodable'): void {
+    if (this.keyframeRequested) return;
+    this.keyframeRequested = true;
+    this.outputs.push({ type: 'keyframe-needed', reason });
+  }
+
+  /** Drops the oldest frames while over the packet or frame limit; trims the seq → timestamp memory. */
+  private enforceLimits(): void {
+    while (this.packets.size > this.options.maxPackets || this.frames.size > this.options.maxFrames) {
+      let oldest: FrameState | undefined;
+      for (const frame of this.frames.values()) if (!oldest || frame.minSeq < oldest.minSeq) oldest = frame;
+      if (!oldest) break;
+      this.dropFrame(oldest, 'overflow');
+    }
+    const keep = this.options.maxPackets * 2;
+    if (this.seqTimestamps.size > keep) {
+      for (const seq of this.seqTimestamps.keys()) {
+        if (this.seqTimestamps.size <= keep) break;
+        this.seqTimestamps.delete(seq);
+      }
+    }
+  }
+}
