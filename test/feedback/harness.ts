@@ -62,7 +62,7 @@ export class VirtualTime {
       } else {
         unit!.handleTimeout(this.nowMs);
         stuck = this.nowMs === prev ? stuck + 1 : 0;
-        if (stuck > 10_000) throw new Error(`unit stuck at ${this.nowMs} ms`);
+        if (stuck > 10_000) throw new Error(`unit ${unit!.constructor.name} stuck at ${this.nowMs} ms (asks for ${unitAt})`);
       }
       afterStep(this.nowMs);
     }

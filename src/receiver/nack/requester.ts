@@ -260,7 +260,7 @@ export class NackRequester {
       if (e.sentMs === undefined) {
         if (newest < e.sendAtSeq && nowMs < e.createdMs + this.opts.reorderWaitMaxMs) continue;
         this.unsent--;
-      } else if (!byTime || nowMs - e.sentMs < interval) {
+      } else if (!byTime || nowMs < e.sentMs + interval) { // same expression as pollTimeout, so float times agree
         continue;
       } else if (e.retries >= this.opts.maxRetries) {
         this.list.delete(e.seq);
