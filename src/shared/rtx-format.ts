@@ -66,6 +66,15 @@ export function readRtpLayout(p: Uint8Array): RtxResult<RtpLayout> {
   };
 }
 
+/**
+ * Uninitialised bytes from Node's buffer pool (every byte is written by the caller): about 3×
+ * cheaper than `new Uint8Array` at packet sizes. A Buffer is a Uint8Array; it may share its
+ * ArrayBuffer with others, so use `byteOffset` when reaching for `.buffer`.
+ */
+function allocPacket(bytes: number): Uint8Array {
+  return Buffer.allocUnsafe(bytes);
+}
+
 /** Copies `header` bytes of `src`, clearing P and setting PT (marker kept), seq and SSRC. */
 function rewriteHeader(dst: Uint8Array, src: Uint8Array, headerBytes: number, pt: number, seq: number, ssrc: number): void {
   dst.set(src.subarray(0, headerBytes), 0);
@@ -86,7 +95,7 @@ function rewriteHeader(dst: Uint8Array, src: Uint8Array, headerBytes: number, pt
  */
 export function wrapRtx(original: Uint8Array, layout: RtpLayout, rtxSsrc: number, rtxPt: number, rtxSeq: number): Uint8Array {
   const payloadBytes = layout.payloadEnd - layout.headerBytes;
-  const out = new Uint8Array(layout.headerBytes + 2 + payloadBytes);
+  const out = allocPacket(layout.headerBytes + 2 + payloadBytes);
   rewriteHeader(out, original, layout.headerBytes, rtxPt, rtxSeq, rtxSsrc);
   out[layout.headerBytes] = layout.seq >> 8;
   out[layout.headerBytes + 1] = layout.seq & 0xff;
@@ -104,7 +113,7 @@ export function unwrapRtx(rtx: Uint8Array, layout: RtpLayout, mediaSsrc: number,
   if (payloadBytes === 0) return rtxErr('padding-only', 'RTX packet carries padding only');
   if (payloadBytes < 2) return rtxErr('missing-osn', `RTX payload of ${payloadBytes} byte cannot hold the OSN`);
   const osn = (rtx[layout.headerBytes]! << 8) | rtx[layout.headerBytes + 1]!;
-  const out = new Uint8Array(layout.headerBytes + payloadBytes - 2);
+  const out = allocPacket(layout.headerBytes + payloadBytes - 2);
   rewriteHeader(out, rtx, layout.headerBytes, apt, osn, mediaSsrc);
   out.set(rtx.subarray(layout.headerBytes + 2, layout.payloadEnd), layout.headerBytes);
   return { ok: true, value: out };

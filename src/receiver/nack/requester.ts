@@ -88,6 +88,8 @@ export class NackRequester {
   /** extended seqs recovered ahead of the newest received packet */
   private readonly recoveredAhead = new Set<number>();
   private newest: number | undefined;
+  /** no entry in the list is older than this extended seq (skips the age scan while it holds) */
+  private oldestBound = Infinity;
   private rttMs: number;
   private unsent = 0;
   private nextTimeout: number | undefined;
@@ -202,13 +204,17 @@ export class NackRequester {
   /** Adds extended seqs [start, end) as missing, after age and size housekeeping. */
   private addMissing(start: number, end: number, nowMs: number): void {
     const oldest = end - this.opts.maxPacketAgeSeqs;
-    const tooOld: number[] = [];
-    for (const e of this.list.values()) {
-      if (e.seq >= oldest) break;
-      this.remove(e);
-      tooOld.push(e.seq & 0xffff);
+    if (this.list.size === 0) this.oldestBound = Infinity;
+    if (this.oldestBound < oldest) {
+      const tooOld: number[] = [];
+      this.oldestBound = Infinity;
+      for (const e of this.list.values()) {
+        if (e.seq >= oldest) { this.oldestBound = e.seq; break; }
+        this.remove(e);
+        tooOld.push(e.seq & 0xffff);
+      }
+      this.drop(tooOld, 'too-old', nowMs);
     }
-    this.drop(tooOld, 'too-old', nowMs);
     start = Math.max(start, oldest);
     const count = end - start;
     if (count <= 0) return;
@@ -223,8 +229,10 @@ export class NackRequester {
       this.requestKeyframe(nowMs, 'list-overflow');
       return;
     }
+    if (this.list.size === 0) this.oldestBound = Infinity;
+    this.oldestBound = Math.min(this.oldestBound, start);
     for (let s = start; s < end; s++) {
-      if (this.recoveredAhead.delete(s)) continue;
+      if (this.recoveredAhead.size > 0 && this.recoveredAhead.delete(s)) continue;
       this.list.set(s, { seq: s, createdMs: nowMs, sendAtSeq: s + this.opts.reorderWaitPackets, sentMs: undefined, retries: 0 });
       this.unsent++;
     }

@@ -7,7 +7,8 @@
  * limit, the drain rate is raised so that everything queued leaves before the oldest packet's
  * deadline (libwebrtc's "drain large queues").
  */
-import { Fifo, PACED_KIND_PRIORITY, type PacedRelease, type Pacer, type PacerPacket } from './pacer.ts';
+import { Fifo } from '../../shared/fifo.ts';
+import { PACED_KIND_PRIORITY, type PacedRelease, type Pacer, type PacerPacket } from './pacer.ts';
 
 /** Leaky-bucket options; every value is an option, defaults in DEFAULT_LEAKY_PACER_OPTIONS. */
 export interface LeakyPacerOptions {

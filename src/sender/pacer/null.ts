@@ -1,5 +1,6 @@
 /** Zero pacing: every packet is released the moment it is enqueued, for pure-latency runs. */
-import { Fifo, type PacedRelease, type Pacer, type PacerPacket } from './pacer.ts';
+import { Fifo } from '../../shared/fifo.ts';
+import { type PacedRelease, type Pacer, type PacerPacket } from './pacer.ts';
 
 /** A pacer that never holds a packet back (queue time always 0 ms). */
 export class NullPacer<T> implements Pacer<T> {

@@ -47,31 +47,3 @@ export interface Pacer<T> {
   /** Bytes still queued. */
   readonly queuedBytes: number;
 }
-
-/** A FIFO of values with O(1) push and shift. */
-export class Fifo<V> {
-  private items: V[] = [];
-  private head = 0;
-
-  push(v: V): void {
-    this.items.push(v);
-  }
-
-  peek(): V | undefined {
-    return this.head < this.items.length ? this.items[this.head] : undefined;
-  }
-
-  shift(): V | undefined {
-    if (this.head >= this.items.length) return undefined;
-    const v = this.items[this.head++];
-    if (this.head >= 1024 && this.head * 2 >= this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
-    return v;
-  }
-
-  get length(): number {
-    return this.items.length - this.head;
-  }
-}

@@ -1,8 +1,10 @@
 /**
  * Send history for retransmission: the serialized media packets of one SSRC that left the pacer,
  * keyed by 16-bit sequence number, bounded by packet count and by age. Eviction is oldest-first
- * (insertion order), O(1) per packet.
+ * (send order) from a FIFO beside the map, O(1) per packet (iterating a Map from its front after
+ * many deletions is slow in V8, so the map is only used for lookup).
  */
+import { Fifo } from '../../shared/fifo.ts';
 
 /** Bounds of a packet history. */
 export interface PacketHistoryOptions {
@@ -29,6 +31,8 @@ export interface HistoryEntry {
 /** Bounded store of sent packets. */
 export class PacketHistory {
   private readonly entries = new Map<number, HistoryEntry>();
+  /** entries in send order; may hold entries since replaced in the map (skipped on eviction) */
+  private readonly order = new Fifo<HistoryEntry>();
 
   constructor(private readonly options: PacketHistoryOptions) {
     if (!(options.maxPackets >= 1) || !(options.maxAgeMs >= 0)) {
@@ -39,8 +43,9 @@ export class PacketHistory {
   /** Stores a packet sent at `sentMs`; evicts by count and age. A repeated seq replaces the older entry. */
   insert(seq: number, packet: Uint8Array, sentMs: number): void {
     const key = seq & 0xffff;
-    this.entries.delete(key);
-    this.entries.set(key, { seq: key, packet, sentMs, lastRetransmitMs: undefined, retransmissions: 0 });
+    const entry: HistoryEntry = { seq: key, packet, sentMs, lastRetransmitMs: undefined, retransmissions: 0 };
+    this.entries.set(key, entry);
+    this.order.push(entry);
     while (this.entries.size > this.options.maxPackets) this.evictOldest();
     this.evictOlderThan(sentMs);
   }
@@ -54,10 +59,7 @@ export class PacketHistory {
   /** Evicts packets older than maxAgeMs at `nowMs`. */
   evictOlderThan(nowMs: number): void {
     const cutoff = nowMs - this.options.maxAgeMs;
-    for (const [key, e] of this.entries) {
-      if (e.sentMs >= cutoff) break;
-      this.entries.delete(key);
-    }
+    for (let e = this.order.peek(); e !== undefined && e.sentMs < cutoff; e = this.order.peek()) this.evictOldest();
   }
 
   /** Packets held. */
@@ -65,8 +67,9 @@ export class PacketHistory {
     return this.entries.size;
   }
 
+  /** Drops the oldest FIFO entry, and its map entry unless a newer packet took its seq. */
   private evictOldest(): void {
-    const first = this.entries.keys().next();
-    if (!first.done) this.entries.delete(first.value);
+    const e = this.order.shift();
+    if (e !== undefined && this.entries.get(e.seq) === e) this.entries.delete(e.seq);
   }
 }
