@@ -19,7 +19,10 @@ export class Fifo<V> {
   shift(): V | undefined {
     if (this.head >= this.items.length) return undefined;
     const v = this.items[this.head++];
-    if (this.head >= 1024 && this.head * 2 >= this.items.length) {
+    if (this.head === this.items.length) {
+      this.items.length = 0;
+      this.head = 0;
+    } else if (this.head >= 1024 && this.head * 2 >= this.items.length) {
       this.items = this.items.slice(this.head);
       this.head = 0;
     }

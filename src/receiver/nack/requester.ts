@@ -9,6 +9,7 @@
  * Sequence numbers are unwrapped once, on entry; outputs carry 16-bit values.
  */
 import { SeqUnwrapper } from '../../shared/seqnum.ts';
+import { Fifo } from '../../shared/fifo.ts';
 
 /** Tuning of the requester; every value is an option, defaults in DEFAULT_NACK_REQUESTER_OPTIONS. */
 export interface NackRequesterOptions {
@@ -95,8 +96,7 @@ export class NackRequester {
   private nextTimeout: number | undefined;
   private timeoutDirty = false;
   private lastKeyframeRequestMs: number | undefined;
-  private readonly out: NackRequesterOutput[] = [];
-  private outHead = 0;
+  private readonly out = new Fifo<NackRequesterOutput>();
 
   constructor(options: Partial<NackRequesterOptions> = {}) {
     this.opts = { ...DEFAULT_NACK_REQUESTER_OPTIONS, ...options };
@@ -178,11 +178,7 @@ export class NackRequester {
 
   /** Next output, or undefined when drained. */
   pollOutput(): NackRequesterOutput | undefined {
-    if (this.outHead >= this.out.length) {
-      if (this.out.length) { this.out.length = 0; this.outHead = 0; }
-      return undefined;
-    }
-    return this.out[this.outHead++];
+    return this.out.shift();
   }
 
   private retryIntervalMs(): number {

@@ -5,6 +5,7 @@
  * not sent again. Sans-I/O: NACKs and sent packets in, events out through `pollOutput()`.
  */
 import { PacketHistory, type PacketHistoryOptions } from './history.ts';
+import { Fifo } from '../../shared/fifo.ts';
 import { readRtpLayout, wrapRtx } from '../../shared/rtx-format.ts';
 
 /** One media stream protected by RTX. */
@@ -62,8 +63,7 @@ export class RtxSender {
   private readonly rtxPtByMediaPt = new Map<number, number>();
   private rttMs: number;
   private nextNackId = 1;
-  private readonly out: RtxEvent[] = [];
-  private outHead = 0;
+  private readonly out = new Fifo<RtxEvent>();
 
   constructor(options: RtxSenderOptions) {
     for (const s of options.streams) {
@@ -126,11 +126,7 @@ export class RtxSender {
 
   /** Next event, or undefined when drained. */
   pollOutput(): RtxEvent | undefined {
-    if (this.outHead >= this.out.length) {
-      if (this.out.length) { this.out.length = 0; this.outHead = 0; }
-      return undefined;
-    }
-    return this.out[this.outHead++];
+    return this.out.shift();
   }
 
   /** Packets held in the history of `mediaSsrc`. */
