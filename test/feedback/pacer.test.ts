@@ -85,6 +85,22 @@ describe('LeakyPacer', () => {
     expect(out.map((r) => r.sentMs)).toEqual([0, 200, 200, 200, 200, 210, 220]);
   });
 
+  it('keeps exact pacing at large clock values (no float crumbs re-arming the same instant)', () => {
+    const pacer = new LeakyPacer<number>({ initialTargetBps: 97_000_000, pacingFactor: 2.5 });
+    const vt = new VirtualTime();
+    const t0 = 3.6e9 + 0.123456789; // 1000 h of CLOCK_MONOTONIC, in ms
+    vt.at(t0, (t) => { for (let i = 0; i < 3000; i++) pacer.enqueue({ kind: 'media', sizeBytes: 1187, data: i }, t); });
+    vt.nowMs = t0;
+    let wakeups = 0;
+    const handle = pacer.handleTimeout.bind(pacer);
+    pacer.handleTimeout = (now: number) => { wakeups++; handle(now); };
+    const out = run(pacer, vt, t0 + 1000);
+    expect(out.length).toBe(3000);
+    expect(wakeups).toBe(2999); // one per release after the first: no extra wake-ups for rounding crumbs
+    const span = out[out.length - 1]!.sentMs - out[0]!.sentMs;
+    expect(Math.abs((2999 * 1187 * 8 * 1000) / span / (97_000_000 * 2.5) - 1)).toBeLessThan(1e-3);
+  });
+
   it('pollTimeout is undefined when empty; rejects a non-positive rate', () => {
     const pacer = new LeakyPacer<number>();
     expect(pacer.pollTimeout()).toBeUndefined();

@@ -113,7 +113,12 @@ export class LeakyPacer<T> implements Pacer<T> {
   private advance(nowMs: number): void {
     if (this.lastMs !== undefined && nowMs > this.lastMs) {
       const floor = this.queued === 0 ? -this.pacingRate * this.opts.burstIntervalMs : 0;
-      this.debtBytes = Math.max(this.debtBytes - (nowMs - this.lastMs) * this.drainRate, Math.min(floor, this.debtBytes));
+      // reaching the time pollTimeout announced (same expression) pays the debt in full, so float
+      // rounding at large clock values can never leave a crumb that re-arms the same instant
+      const dueMs = this.lastMs + this.debtBytes / this.drainRate;
+      const left = nowMs >= dueMs ? Math.min(this.debtBytes - (nowMs - this.lastMs) * this.drainRate, 0)
+        : this.debtBytes - (nowMs - this.lastMs) * this.drainRate;
+      this.debtBytes = Math.max(left, Math.min(floor, this.debtBytes));
     }
     if (this.lastMs === undefined || nowMs > this.lastMs) this.lastMs = nowMs;
   }
