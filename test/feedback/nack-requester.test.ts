@@ -24,7 +24,7 @@ describe('NackRequester', () => {
   });
 
   it('retries about once per RTT, follows setRtt, and honours the minimum interval', () => {
-    const r = new NackRequester({ initialRttMs: 50, maxRetries: 100 });
+    const r = new NackRequester({ initialRttMs: 50, maxRetries: 100, minRetryIntervalMs: 0 });
     const vt = new VirtualTime();
     vt.addUnit(r);
     const times: number[] = [];
@@ -39,10 +39,14 @@ describe('NackRequester', () => {
     slow.onPacket(2, 0);
     drain(slow);
     expect(slow.pollTimeout()).toBe(40);
+    const veth = new NackRequester({ initialRttMs: 0.04 }); // default floor: 20 ms
+    veth.onPacket(0, 0);
+    veth.onPacket(2, 0);
+    expect(veth.pollTimeout()).toBe(20);
   });
 
   it('gives up after max retries, then asks for a keyframe', () => {
-    const r = new NackRequester({ initialRttMs: 20, maxRetries: 3 });
+    const r = new NackRequester({ initialRttMs: 20, maxRetries: 3, minRetryIntervalMs: 0 });
     const vt = new VirtualTime();
     vt.addUnit(r);
     const out: NackRequesterOutput[] = [];
@@ -84,7 +88,7 @@ describe('NackRequester', () => {
   });
 
   it('does not NACK packets recovered ahead of the gap, and stops asking for ones recovered later', () => {
-    const r = new NackRequester({ initialRttMs: 10 });
+    const r = new NackRequester({ initialRttMs: 10, minRetryIntervalMs: 0 });
     r.onPacket(0, 0);
     r.onPacket(3, 1, { recovered: true }); // FEC recovered 3 before 1, 2 were seen missing
     r.onPacket(4, 2);
@@ -141,7 +145,7 @@ describe('NackRequester', () => {
       fc.array(fc.record({ lost: fc.boolean(), extraDelay: fc.nat({ max: 30 }) }), { minLength: 10, maxLength: 300 }),
       fc.nat({ max: 65535 }), fc.integer({ min: 5, max: 80 }), fc.integer({ min: 1, max: 6 }),
       (pattern, start, rtt, maxRetries) => {
-        const r = new NackRequester({ initialRttMs: rtt, maxRetries });
+        const r = new NackRequester({ initialRttMs: rtt, maxRetries, minRetryIntervalMs: 0 });
         const vt = new VirtualTime();
         vt.addUnit(r);
         const have = new Set<number>();

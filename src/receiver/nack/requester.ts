@@ -33,10 +33,14 @@ export interface NackRequesterOptions {
   minKeyframeRequestIntervalMs: number;
 }
 
-/** libwebrtc-like defaults (kMaxNackPackets 1000, kMaxPacketAge 10000, 10 retries, 100 ms RTT). */
+/**
+ * libwebrtc-like defaults (kMaxNackPackets 1000, kMaxPacketAge 10000, 10 retries, 100 ms RTT).
+ * The 20 ms retry floor matches libwebrtc's 20 ms process interval, which bounds its retries the
+ * same way; without a floor a veth link's 0.04 ms RTT would turn retries into a NACK storm.
+ */
 export const DEFAULT_NACK_REQUESTER_OPTIONS: Readonly<NackRequesterOptions> = {
   initialRttMs: 100,
-  minRetryIntervalMs: 0,
+  minRetryIntervalMs: 20,
   maxRetries: 10,
   maxPacketAgeSeqs: 10_000,
   maxListSize: 1000,
