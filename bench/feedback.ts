@@ -19,7 +19,8 @@ import { encodeNack, parseNack } from '../src/shared/rtcp/nack.ts';
 
 const PACKETS_PER_S = 10_000;
 const STEP_MS = 1000 / PACKETS_PER_S;
-const RUNS = 5;
+/** repetitions per row; the table shows the median and the minimum (the machine is shared) */
+const RUNS = 9;
 
 interface Row { name: string; nsPerOp: number; minNsPerOp: number; ops: number; note: string }
 
@@ -147,7 +148,8 @@ const rows: Row[] = [
   measure('nack encode+parse, 7 seqs', 'per NACK packet', nackCodec),
 ];
 
-console.log(`feedback units, ${os.cpus()[0]?.model ?? 'cpu?'}, node ${process.version}, median of ${RUNS} runs`);
+const load = os.loadavg().map((l) => l.toFixed(1)).join(' ');
+console.log(`feedback units, ${os.cpus()[0]?.model ?? 'cpu?'} × ${os.cpus().length}, load ${load}, node ${process.version}, median and min of ${RUNS} runs`);
 console.log(`${'unit'.padEnd(34)} ${'ns/op'.padStart(9)} ${'min'.padStart(9)} ${'ops'.padStart(8)}  note`);
 for (const r of rows) {
   console.log(`${r.name.padEnd(34)} ${r.nsPerOp.toFixed(0).padStart(9)} ${r.minNsPerOp.toFixed(0).padStart(9)} ${String(r.ops).padStart(8)}  ${r.note}`);
@@ -156,5 +158,5 @@ const outDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results'
 mkdirSync(outDir, { recursive: true });
 writeFileSync(path.join(outDir, 'feedback.json'), `${JSON.stringify({
   bench: 'feedback', date: new Date().toISOString(), node: process.version, cpu: os.cpus()[0]?.model ?? null,
-  cores: os.cpus().length, runs: RUNS, simulatedPacketsPerSecond: PACKETS_PER_S, rows,
+  cores: os.cpus().length, loadAverage: os.loadavg(), runs: RUNS, simulatedPacketsPerSecond: PACKETS_PER_S, rows,
 }, null, 2)}\n`);

@@ -140,6 +140,18 @@ describe('NackRequester', () => {
     ]);
   });
 
+  it('zero retry interval: one NACK per missing packet per wake-up, never duplicated in a batch', () => {
+    const r = new NackRequester({ initialRttMs: 0, minRetryIntervalMs: 0, maxRetries: 3 });
+    r.onPacket(0, 0);
+    r.onPacket(3, 0);
+    r.handleTimeout(0);
+    r.handleTimeout(0);
+    r.handleTimeout(0); // retries exhausted: gives up
+    const out = drain(r);
+    expect(nacks(out).map((n) => n.seqs)).toEqual([[1, 2], [1, 2], [1, 2]]);
+    expect(out[3]).toEqual({ type: 'dropped', seqs: [1, 2], reason: 'max-retries', timeMs: 0 });
+  });
+
   it('invariants under random loss and delay: never NACKs a packet it has, retries ≤ max, spacing ≥ RTT', () => {
     fc.assert(fc.property(
       fc.array(fc.record({ lost: fc.boolean(), extraDelay: fc.nat({ max: 30 }) }), { minLength: 10, maxLength: 300 }),

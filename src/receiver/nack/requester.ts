@@ -57,7 +57,7 @@ export type KeyframeReason = 'list-overflow' | 'gave-up' | 'frame-incomplete';
 
 /** What the requester asks the RTCP sender to do, or reports. */
 export type NackRequesterOutput =
-  /** send a generic NACK for these 16-bit sequence numbers (ascending) */
+  /** send a generic NACK for these 16-bit sequence numbers (in ascending extended order) */
   | { type: 'nack'; seqs: number[]; timeMs: number }
   /** send PLI/FIR */
   | { type: 'keyframe-request'; reason: KeyframeReason; timeMs: number }
@@ -78,27 +78,41 @@ interface Entry {
   createdMs: number;
   /** first NACK once the newest extended seq reaches this */
   sendAtSeq: number;
+  /** last NACK time, ms; undefined before the first */
   sentMs: number | undefined;
   retries: number;
+  /** false once the entry left the list (the queues below drop such entries lazily) */
+  inList: boolean;
+  /** the entry's one live mark in the NACK-order queue */
+  mark: SentMark | undefined;
 }
 
-/** Decides which missing packets to NACK, when, and when to ask for a keyframe instead. */
+interface SentMark {
+  entry: Entry;
+  /** the send this mark stands for; stale once the entry holds a newer mark */
+  sentMs: number;
+}
+
+/**
+ * Decides which missing packets to NACK, when, and when to ask for a keyframe instead.
+ * Bookkeeping is O(1) amortised per packet: besides the seq → entry map, three FIFOs hold the
+ * entries in seq order (age and keyframe trimming), not yet NACKed (first NACK), and in NACK order
+ * (retries come due in the order they were sent).
+ */
 export class NackRequester {
   private readonly opts: NackRequesterOptions;
   private readonly unwrapper = new SeqUnwrapper();
-  /** extended seq → entry, in ascending seq order (ranges are only ever appended) */
+  /** extended seq → entry */
   private readonly list = new Map<number, Entry>();
+  private bySeq = new Fifo<Entry>();
+  private pending = new Fifo<Entry>();
+  private bySend = new Fifo<SentMark>();
   /** extended seqs of keyframe starts, ascending */
   private keyframes: number[] = [];
   /** extended seqs recovered ahead of the newest received packet */
   private readonly recoveredAhead = new Set<number>();
   private newest: number | undefined;
-  /** no entry in the list is older than this extended seq (skips the age scan while it holds) */
-  private oldestBound = Infinity;
   private rttMs: number;
-  private unsent = 0;
-  private nextTimeout: number | undefined;
-  private timeoutDirty = false;
   private lastKeyframeRequestMs: number | undefined;
   private readonly out = new Fifo<NackRequesterOutput>();
 
@@ -110,7 +124,6 @@ export class NackRequester {
   /** Updates the RTT, ms. */
   setRtt(rttMs: number): void {
     this.rttMs = rttMs;
-    this.timeoutDirty = true;
   }
 
   /** Missing packets currently tracked. */
@@ -150,7 +163,7 @@ export class NackRequester {
     this.addMissing(this.newest + 1, ext, nowMs);
     this.newest = ext;
     this.recoveredAhead.delete(ext);
-    if (this.unsent > 0) this.sendBatch(nowMs, false);
+    if (this.pending.length > 0) this.sendDue(nowMs, false);
     return 0;
   }
 
@@ -163,21 +176,20 @@ export class NackRequester {
 
   /** Sends the retries that are due and gives up on packets out of retries. */
   handleTimeout(nowMs: number): void {
-    this.sendBatch(nowMs, true);
+    this.sendDue(nowMs, true);
   }
 
   /** When `handleTimeout` should next run, ms; undefined when nothing is pending. */
   pollTimeout(): number | undefined {
-    if (!this.timeoutDirty) return this.nextTimeout;
-    const interval = this.retryIntervalMs();
-    let next = Infinity;
-    for (const e of this.list.values()) {
-      const due = e.sentMs === undefined ? e.createdMs + this.opts.reorderWaitMaxMs : e.sentMs + interval;
-      if (due < next) next = due;
+    let next: number | undefined;
+    const p = this.livePending();
+    if (p) next = p.createdMs + this.opts.reorderWaitMaxMs;
+    const m = this.liveSent();
+    if (m) {
+      const due = m.sentMs + this.retryIntervalMs();
+      if (next === undefined || due < next) next = due;
     }
-    this.nextTimeout = next === Infinity ? undefined : next;
-    this.timeoutDirty = false;
-    return this.nextTimeout;
+    return next;
   }
 
   /** Next output, or undefined when drained. */
@@ -189,10 +201,27 @@ export class NackRequester {
     return Math.max(this.rttMs, this.opts.minRetryIntervalMs);
   }
 
+  /** Oldest entry not yet NACKed, dropping stale heads. */
+  private livePending(): Entry | undefined {
+    for (let e = this.pending.peek(); e !== undefined; e = this.pending.peek()) {
+      if (e.inList && e.sentMs === undefined) return e;
+      this.pending.shift();
+    }
+    return undefined;
+  }
+
+  /** Earliest NACK still standing for an entry in the list, dropping stale heads. */
+  private liveSent(): SentMark | undefined {
+    for (let m = this.bySend.peek(); m !== undefined; m = this.bySend.peek()) {
+      if (m.entry.inList && m.entry.mark === m) return m;
+      this.bySend.shift();
+    }
+    return undefined;
+  }
+
   private remove(e: Entry): void {
     this.list.delete(e.seq);
-    if (e.sentMs === undefined) this.unsent--;
-    this.timeoutDirty = true;
+    e.inList = false;
   }
 
   private drop(seqs: number[], reason: NackDropReason, nowMs: number): void {
@@ -201,54 +230,50 @@ export class NackRequester {
     if (this.opts.keyframeOnGiveUp && (reason === 'max-retries' || reason === 'too-old')) this.requestKeyframe(nowMs, 'gave-up');
   }
 
+  /** Removes entries from the old end of the seq order while `older(seq)` holds; their 16-bit seqs. */
+  private trimOldest(older: (seq: number) => boolean): number[] {
+    const removed: number[] = [];
+    for (let e = this.bySeq.peek(); e !== undefined; e = this.bySeq.peek()) {
+      if (e.inList) {
+        if (!older(e.seq)) break;
+        this.remove(e);
+        removed.push(e.seq & 0xffff);
+      }
+      this.bySeq.shift();
+    }
+    return removed;
+  }
+
   /** Adds extended seqs [start, end) as missing, after age and size housekeeping. */
   private addMissing(start: number, end: number, nowMs: number): void {
     const oldest = end - this.opts.maxPacketAgeSeqs;
-    if (this.list.size === 0) this.oldestBound = Infinity;
-    if (this.oldestBound < oldest) {
-      const tooOld: number[] = [];
-      this.oldestBound = Infinity;
-      for (const e of this.list.values()) {
-        if (e.seq >= oldest) { this.oldestBound = e.seq; break; }
-        this.remove(e);
-        tooOld.push(e.seq & 0xffff);
-      }
-      this.drop(tooOld, 'too-old', nowMs);
-    }
+    this.drop(this.trimOldest((s) => s < oldest), 'too-old', nowMs);
     start = Math.max(start, oldest);
     const count = end - start;
     if (count <= 0) return;
     while (this.list.size + count > this.opts.maxListSize && this.removeUntilKeyframe(nowMs)) { /* trimmed */ }
     if (this.list.size + count > this.opts.maxListSize) {
-      const cleared = Array.from(this.list.keys(), (s) => s & 0xffff);
-      this.list.clear();
-      this.unsent = 0;
-      this.timeoutDirty = true;
-      this.drop(cleared, 'list-overflow', nowMs);
+      this.drop(this.trimOldest(() => true), 'list-overflow', nowMs);
+      this.pending = new Fifo();
+      this.bySend = new Fifo();
       for (const r of this.recoveredAhead) if (r < end) this.recoveredAhead.delete(r);
       this.requestKeyframe(nowMs, 'list-overflow');
       return;
     }
-    if (this.list.size === 0) this.oldestBound = Infinity;
-    this.oldestBound = Math.min(this.oldestBound, start);
     for (let s = start; s < end; s++) {
       if (this.recoveredAhead.size > 0 && this.recoveredAhead.delete(s)) continue;
-      this.list.set(s, { seq: s, createdMs: nowMs, sendAtSeq: s + this.opts.reorderWaitPackets, sentMs: undefined, retries: 0 });
-      this.unsent++;
+      const e: Entry = { seq: s, createdMs: nowMs, sendAtSeq: s + this.opts.reorderWaitPackets, sentMs: undefined, retries: 0, inList: true, mark: undefined };
+      this.list.set(s, e);
+      this.bySeq.push(e);
+      this.pending.push(e);
     }
-    this.timeoutDirty = true;
   }
 
   /** Drops missing packets older than the oldest useful keyframe; false when no keyframe helps. */
   private removeUntilKeyframe(nowMs: number): boolean {
     while (this.keyframes.length > 0) {
       const kf = this.keyframes[0]!;
-      const removed: number[] = [];
-      for (const e of this.list.values()) {
-        if (e.seq >= kf) break;
-        this.remove(e);
-        removed.push(e.seq & 0xffff);
-      }
+      const removed = this.trimOldest((s) => s < kf);
       if (removed.length > 0) {
         this.drop(removed, 'before-keyframe', nowMs);
         return true;
@@ -258,29 +283,44 @@ export class NackRequester {
     return false;
   }
 
-  /** Collects the entries due now; `byTime` also sends retries and gives up on exhausted ones. */
-  private sendBatch(nowMs: number, byTime: boolean): void {
+  /**
+   * NACKs what is due at `nowMs`: first NACKs whose reordering allowance is over, and with
+   * `byTime` the retries whose interval has passed (giving up on those out of retries). Due
+   * checks use the same expressions as pollTimeout, so float times agree.
+   */
+  private sendDue(nowMs: number, byTime: boolean): void {
     const newest = this.newest ?? 0;
-    const interval = this.retryIntervalMs();
-    const seqs: number[] = [];
+    const batch: Entry[] = [];
     const gaveUp: number[] = [];
-    for (const e of this.list.values()) {
-      if (e.sentMs === undefined) {
-        if (newest < e.sendAtSeq && nowMs < e.createdMs + this.opts.reorderWaitMaxMs) continue;
-        this.unsent--;
-      } else if (!byTime || nowMs < e.sentMs + interval) { // same expression as pollTimeout, so float times agree
-        continue;
-      } else if (e.retries >= this.opts.maxRetries) {
-        this.list.delete(e.seq);
-        gaveUp.push(e.seq & 0xffff);
-        continue;
-      }
-      e.sentMs = nowMs;
-      e.retries++;
-      seqs.push(e.seq & 0xffff);
+    // pending is in seq and creation order: once its head is not due, none after it is
+    for (let e = this.livePending(); e !== undefined; e = this.livePending()) {
+      if (newest < e.sendAtSeq && nowMs < e.createdMs + this.opts.reorderWaitMaxMs) break;
+      this.pending.shift();
+      batch.push(e);
     }
-    if (seqs.length > 0 || gaveUp.length > 0) this.timeoutDirty = true;
-    if (seqs.length > 0) this.out.push({ type: 'nack', seqs, timeMs: nowMs });
+    if (byTime) {
+      const interval = this.retryIntervalMs();
+      for (let m = this.liveSent(); m !== undefined && nowMs >= m.sentMs + interval; m = this.liveSent()) {
+        this.bySend.shift();
+        m.entry.mark = undefined;
+        if (m.entry.retries >= this.opts.maxRetries) {
+          this.remove(m.entry);
+          gaveUp.push(m.entry.seq & 0xffff);
+        } else {
+          batch.push(m.entry);
+        }
+      }
+    }
+    if (batch.length > 0) {
+      batch.sort((a, b) => a.seq - b.seq);
+      for (const e of batch) {
+        e.sentMs = nowMs;
+        e.retries++;
+        e.mark = { entry: e, sentMs: nowMs };
+        this.bySend.push(e.mark);
+      }
+      this.out.push({ type: 'nack', seqs: batch.map((e) => e.seq & 0xffff), timeMs: nowMs });
+    }
     this.drop(gaveUp, 'max-retries', nowMs);
   }
 }
