@@ -230,12 +230,12 @@ export class NackRequester {
     if (this.opts.keyframeOnGiveUp && (reason === 'max-retries' || reason === 'too-old')) this.requestKeyframe(nowMs, 'gave-up');
   }
 
-  /** Removes entries from the old end of the seq order while `older(seq)` holds; their 16-bit seqs. */
-  private trimOldest(older: (seq: number) => boolean): number[] {
+  /** Removes entries older than extended seq `limit` from the old end of the seq order; their 16-bit seqs. */
+  private trimOldest(limit: number): number[] {
     const removed: number[] = [];
     for (let e = this.bySeq.peek(); e !== undefined; e = this.bySeq.peek()) {
       if (e.inList) {
-        if (!older(e.seq)) break;
+        if (e.seq >= limit) break;
         this.remove(e);
         removed.push(e.seq & 0xffff);
       }
@@ -247,13 +247,14 @@ export class NackRequester {
   /** Adds extended seqs [start, end) as missing, after age and size housekeeping. */
   private addMissing(start: number, end: number, nowMs: number): void {
     const oldest = end - this.opts.maxPacketAgeSeqs;
-    this.drop(this.trimOldest((s) => s < oldest), 'too-old', nowMs);
+    const head = this.bySeq.peek();
+    if (head !== undefined && head.seq < oldest) this.drop(this.trimOldest(oldest), 'too-old', nowMs);
     start = Math.max(start, oldest);
     const count = end - start;
     if (count <= 0) return;
     while (this.list.size + count > this.opts.maxListSize && this.removeUntilKeyframe(nowMs)) { /* trimmed */ }
     if (this.list.size + count > this.opts.maxListSize) {
-      this.drop(this.trimOldest(() => true), 'list-overflow', nowMs);
+      this.drop(this.trimOldest(Infinity), 'list-overflow', nowMs);
       this.pending = new Fifo();
       this.bySend = new Fifo();
       for (const r of this.recoveredAhead) if (r < end) this.recoveredAhead.delete(r);
@@ -273,7 +274,7 @@ export class NackRequester {
   private removeUntilKeyframe(nowMs: number): boolean {
     while (this.keyframes.length > 0) {
       const kf = this.keyframes[0]!;
-      const removed = this.trimOldest((s) => s < kf);
+      const removed = this.trimOldest(kf);
       if (removed.length > 0) {
         this.drop(removed, 'before-keyframe', nowMs);
         return true;
