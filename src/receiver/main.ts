@@ -29,6 +29,7 @@ try {
     sendRtcp: (packet) => peer.sendRtcp(packet),
     pliIntervalMs: config.scenario.transport.pliIntervalMs,
     localSsrc: 1,
+    maxWaitMs: 0,
     onError: (error) => control.fail(error),
   });
   peer.onRtp((packet, arrivalNs) => receiver.handleRtp(packet, arrivalNs));

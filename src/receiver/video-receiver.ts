@@ -1,8 +1,9 @@
 import type { DecodedFrame, NativeDecoder } from '../native/types.ts';
 import type { PacketRecord, ReceiverFrameRecord } from '../shared/records.ts';
 import { parseRtp, RtpParseError } from '../shared/rtp/packet.ts';
-import { FrameAssembler, type AssembledFrame } from './frame-assembler.ts';
-import { buildPli } from './keyframe-request.ts';
+import { encodePli } from '../shared/rtcp/pli.ts';
+import { FrameAssembler } from './frame-assembler.ts';
+import { DEFAULT_FRAME_ASSEMBLER_OPTIONS, type AssembledFrame, type AssemblerOutput } from './frame-assembler-types.ts';
 
 /** Where records go (an NdjsonWriter in a run). */
 export interface RecordSink {
@@ -18,6 +19,11 @@ export interface VideoReceiverOptions {
   pliIntervalMs: number;
   /** our RTCP sender SSRC */
   localSsrc: number;
+  /**
+   * ms a complete frame waits for missing earlier packets before they are given up; 0 releases at
+   * once (pure latency: nothing here can recover a lost packet yet)
+   */
+  maxWaitMs: number;
   onError: (error: Error) => void;
 }
 
@@ -34,14 +40,17 @@ export class VideoReceiver {
   framesDisplayed = 0;
   keyframeRequests = 0;
   badPackets = 0;
-  private readonly assembler = new FrameAssembler();
+  private readonly assembler: FrameAssembler;
+  private timer: NodeJS.Timeout | undefined;
   private readonly decodeQueue: AssembledFrame[] = [];
   private decoding: Promise<void> | undefined;
   private lastPliMs = -Infinity;
   private mediaSsrc: number | undefined;
   private readonly recentG2g: { atMs: number; g2gMs: number }[] = [];
 
-  constructor(private readonly options: VideoReceiverOptions) {}
+  constructor(private readonly options: VideoReceiverOptions) {
+    this.assembler = new FrameAssembler({ ...DEFAULT_FRAME_ASSEMBLER_OPTIONS, maxWaitMs: options.maxWaitMs });
+  }
 
   /** Takes one RTP packet as it came off the transport, with its arrival time. */
   handleRtp(raw: Buffer, arrivalNs: bigint): void {
@@ -70,12 +79,28 @@ export class VideoReceiver {
     this.drainAssembler(arrivalMs);
   }
 
+  /** Drives the assembler's waits (missing packets, incomplete-frame age) in real time. */
+  private schedule(): void {
+    const due = this.assembler.pollTimeout();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (due === undefined) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      const now = nowMs();
+      this.assembler.handleTimeout(now);
+      this.drainAssembler(now);
+    }, Math.max(0, due - nowMs()));
+  }
+
   /** Stops: frames still waiting are recorded as never displayed; resolves when decoding is done. */
   async finish(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    // Give up whatever still waits: frames incomplete at the end are recorded as such.
+    this.assembler.handleTimeout(nowMs() + 3_600_000);
+    this.drainAssembler(nowMs(), false);
     while (this.decoding) await this.decoding;
-    for (const frame of this.assembler.flush()) {
-      this.writeFrame(frame, { notDisplayed: 'incomplete' });
-    }
   }
 
   /** Glass-to-glass p50 over the last second, ms (progress display). */
@@ -87,22 +112,40 @@ export class VideoReceiver {
     return sorted[Math.floor((sorted.length - 1) / 2)];
   }
 
-  private drainAssembler(now: number): void {
-    for (const output of this.assembler.poll(now)) {
-      if (output.kind === 'frame') {
-        this.framesReceived++;
-        if (!output.frame.decodable) {
-          this.writeFrame(output.frame, { notDisplayed: 'not-decodable' });
-          this.requestKeyframe(now, 'not-decodable');
-          continue;
-        }
-        this.decodeQueue.push(output.frame);
-        if (!this.decoding) this.decoding = this.decodeLoop();
-      } else {
-        this.writeFrame(output.frame, { notDisplayed: 'incomplete' });
-        this.requestKeyframe(now, 'incomplete');
+  private drainAssembler(now: number, reschedule = true): void {
+    let output: AssemblerOutput | undefined;
+    while ((output = this.assembler.pollOutput())) {
+      switch (output.type) {
+        case 'frame':
+          this.framesReceived++;
+          if (!output.frame.decodable) {
+            this.writeFrame(output.frame, { notDisplayed: 'not-decodable' });
+            this.requestKeyframe(now, 'not-decodable');
+            break;
+          }
+          this.decodeQueue.push(output.frame);
+          this.decoding ??= this.decodeLoop();
+          break;
+        case 'frame-dropped':
+          this.options.records.write({
+            type: 'frame',
+            side: 'receiver',
+            rtpTimestamp: output.rtpTimestamp,
+            firstPacketMs: output.firstPacketMs,
+            lastPacketMs: output.lastPacketMs,
+            packets: output.packets,
+            notDisplayed: `incomplete:${output.reason}`,
+          } satisfies ReceiverFrameRecord);
+          break;
+        case 'gap-skipped':
+          this.options.records.write({ type: 'event', side: 'receiver', timeMs: now, name: 'gap-skipped', detail: { fromSeq: output.fromSeq, toSeq: output.toSeq, missingPackets: output.missingPackets, reason: output.reason } });
+          break;
+        case 'keyframe-needed':
+          this.requestKeyframe(now, output.reason);
+          break;
       }
     }
+    if (reschedule) this.schedule();
   }
 
   private async decodeLoop(): Promise<void> {
@@ -159,7 +202,7 @@ export class VideoReceiver {
       lastPacketMs: frame.lastPacketMs,
       ...(frame.completeMs !== undefined ? { completeMs: frame.completeMs } : {}),
       keyframe: frame.keyframe,
-      packets: frame.packetCount,
+      packets: frame.packets,
       ...rest,
     };
     this.options.records.write(record);
@@ -170,6 +213,6 @@ export class VideoReceiver {
     this.lastPliMs = now;
     this.keyframeRequests++;
     this.options.records.write({ type: 'feedback', side: 'receiver', dir: 'out', kind: 'pli', timeMs: now, reason });
-    this.options.sendRtcp(buildPli(this.options.localSsrc, this.mediaSsrc)).catch((error: Error) => this.options.onError(error));
+    this.options.sendRtcp(Buffer.from(encodePli({ senderSsrc: this.options.localSsrc, mediaSsrc: this.mediaSsrc }))).catch((error: Error) => this.options.onError(error));
   }
 }

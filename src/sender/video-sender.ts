@@ -1,9 +1,12 @@
 import type { EncodedFrame, FrameSourceStats, NativeEncoder, RawFrame } from '../native/types.ts';
 import type { PacketRecord, SenderFrameRecord } from '../shared/records.ts';
 import type { NegotiatedMedia } from '../transport/webrtc-peer.ts';
-import { H264Packetizer } from './h264/packetizer.ts';
-import { rtpTimestampFromCaptureNs, seededUint32 } from './rtp-clock.ts';
+import { DEFAULT_H264_PACKETIZER_OPTIONS, H264PacketizeError, H264Packetizer } from './h264/packetizer.ts';
+import { initialSequenceNumber, RtpTimestampClock } from './rtp-clock.ts';
 import { keyframeRequestsIn } from './keyframe-requests.ts';
+import { q32FromMs } from '../shared/rtp/extensions/abs-capture-time.ts';
+import { absSendTimeFromUs, writeAbsSendTime } from '../shared/rtp/extensions/abs-send-time.ts';
+import { writeTransportWideSeq } from '../shared/rtp/extensions/transport-wide-seq.ts';
 
 /** Where records go (an NdjsonWriter in a run). */
 export interface RecordSink {
@@ -40,15 +43,19 @@ export class VideoSender {
   private readonly pending: RawFrame[] = [];
   private busy: Promise<void> | undefined;
   private readonly packetizer: H264Packetizer;
-  private readonly timestampOffset: number;
+  private readonly clock: RtpTimestampClock;
+  private nextSequenceNumber: number;
+  /** transport-wide sequence number (uint16) of the next packet */
+  private nextTransportSeq = 0;
 
   constructor(private readonly options: VideoSenderOptions) {
-    this.timestampOffset = seededUint32(options.seed, 1);
+    this.clock = new RtpTimestampClock({ clockRateHz: 90_000, seed: options.seed });
+    this.nextSequenceNumber = initialSequenceNumber(options.seed);
     this.packetizer = new H264Packetizer({
-      mtu: options.mtu,
+      ...DEFAULT_H264_PACKETIZER_OPTIONS,
+      maxPacketBytes: options.mtu,
       payloadType: options.media.payloadType,
       ssrc: options.media.ssrc,
-      initialSequenceNumber: seededUint32(options.seed, 2) & 0xffff,
       extensions: options.media.extensions,
     });
   }
@@ -102,14 +109,32 @@ export class VideoSender {
   }
 
   private async sendFrame(frame: RawFrame, encoded: EncodedFrame): Promise<void> {
-    const rtpTimestamp = rtpTimestampFromCaptureNs(frame.captureTimeNs, this.timestampOffset);
+    const rtpTimestamp = this.clock.fromNs(frame.captureTimeNs);
     const captureMs = nsToMs(frame.captureTimeNs);
-    const packets = this.packetizer.packetize(encoded.data, rtpTimestamp, { captureTimeMs: captureMs, nowMs: nowMs() });
+    // abs-capture-time carries the lab's CLOCK_MONOTONIC capture time in Q32.32 seconds.
+    const packetized = this.packetizer.packetize({
+      accessUnit: encoded.data,
+      rtpTimestamp,
+      firstSequenceNumber: this.nextSequenceNumber,
+      captureTime: { captureNtp: q32FromMs(captureMs) },
+    });
+    if (packetized instanceof H264PacketizeError) {
+      this.options.records.write(this.frameRecord(frame, { dropped: `packetize-error:${packetized.code}` }));
+      return;
+    }
+    this.nextSequenceNumber = packetized.nextSequenceNumber;
+    const packets = packetized.packets;
     let firstSentMs: number | undefined;
     let lastSentMs = 0;
     for (const packet of packets) {
       const sentMs = nowMs();
-      await this.options.send(packet.bytes);
+      // Send-time extensions are filled in as the packet leaves, as libwebrtc's pacer does.
+      if (packet.transportSeqOffset !== undefined) {
+        writeTransportWideSeq(packet.data, packet.transportSeqOffset, this.nextTransportSeq);
+        this.nextTransportSeq = (this.nextTransportSeq + 1) & 0xffff;
+      }
+      if (packet.absSendTimeOffset !== undefined) writeAbsSendTime(packet.data, packet.absSendTimeOffset, absSendTimeFromUs(sentMs * 1000));
+      await this.options.send(packet.data);
       firstSentMs ??= sentMs;
       lastSentMs = sentMs;
       this.packetsSent++;
@@ -121,7 +146,7 @@ export class VideoSender {
         seq: packet.sequenceNumber,
         pt: this.options.media.payloadType,
         kind: 'media',
-        size: packet.bytes.length,
+        size: packet.data.length,
         timeMs: sentMs,
         rtpTimestamp,
       };

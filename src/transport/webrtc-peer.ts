@@ -8,6 +8,10 @@ import {
   type RtcpPacket,
 } from 'werift';
 import { filterCandidates } from './sdp-candidates.ts';
+import { negotiatedExtensionsFrom, type NegotiatedExtensions } from '../shared/rtp/extensions/negotiated.ts';
+import { ABS_CAPTURE_TIME_URI } from '../shared/rtp/extensions/abs-capture-time.ts';
+import { ABS_SEND_TIME_URI } from '../shared/rtp/extensions/abs-send-time.ts';
+import { TRANSPORT_WIDE_SEQ_URI } from '../shared/rtp/extensions/transport-wide-seq.ts';
 
 /**
  * A werift RTCPeerConnection set up so that the lab owns every packet (DESIGN §10, docs/werift.md):
@@ -20,9 +24,9 @@ import { filterCandidates } from './sdp-candidates.ts';
 
 /** Header extensions the lab can negotiate, by URI. */
 export const EXTENSION_URIS = {
-  transportWideCc: 'http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01',
-  absSendTime: 'http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time',
-  absCaptureTime: 'http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time',
+  transportWideCc: TRANSPORT_WIDE_SEQ_URI,
+  absSendTime: ABS_SEND_TIME_URI,
+  absCaptureTime: ABS_CAPTURE_TIME_URI,
 } as const;
 export type ExtensionName = keyof typeof EXTENSION_URIS;
 
@@ -43,8 +47,8 @@ export interface PeerOptions {
 export interface NegotiatedMedia {
   payloadType: number;
   ssrc: number;
-  /** extension name → negotiated id; only negotiated ones are present */
-  extensionIds: Partial<Record<ExtensionName, number>>;
+  /** extension URI → negotiated id; only negotiated ones are present */
+  extensions: NegotiatedExtensions;
 }
 
 /** Raised when the peer cannot be set up or negotiated; `code` names the stage. */
@@ -131,15 +135,6 @@ function observeWeriftRtcp(dtls: RTCDtlsTransport, observer: WeriftRtcpObserver,
   };
 }
 
-function negotiatedExtensionIds(transceiver: RTCRtpTransceiver): Partial<Record<ExtensionName, number>> {
-  const ids: Partial<Record<ExtensionName, number>> = {};
-  for (const ext of transceiver.headerExtensions) {
-    const name = (Object.keys(EXTENSION_URIS) as ExtensionName[]).find((n) => EXTENSION_URIS[n] === ext.uri);
-    if (name) ids[name] = ext.id;
-  }
-  return ids;
-}
-
 /** A raw RTCP packet the lab sends (already serialized by the lab's own RTCP code). */
 function rawRtcp(bytes: Buffer): RtcpPacket {
   return { serialize: () => bytes } as unknown as RtcpPacket;
@@ -204,7 +199,7 @@ export class SenderPeer extends LabPeer {
     this.dtls = this.transceiver.sender.dtlsTransport;
     const codec = this.transceiver.codecs[0];
     if (!codec) throw new PeerError('PEER_NEGOTIATION', 'the answer accepted no video codec');
-    return { payloadType: codec.payloadType, ssrc: this.transceiver.sender.ssrc, extensionIds: negotiatedExtensionIds(this.transceiver) };
+    return { payloadType: codec.payloadType, ssrc: this.transceiver.sender.ssrc, extensions: negotiatedExtensionsFrom(this.transceiver.headerExtensions) };
   }
 
   /**

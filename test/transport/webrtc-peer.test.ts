@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GenericNack, PictureLossIndication, RtcpPayloadSpecificFeedback, RtcpTransportLayerFeedback, RtpHeader, RtpPacket } from 'werift';
-import { ReceiverPeer, SenderPeer, type NegotiatedMedia } from '../../src/transport/webrtc-peer.ts';
+import { EXTENSION_URIS, ReceiverPeer, SenderPeer, type NegotiatedMedia } from '../../src/transport/webrtc-peer.ts';
 import { startLocalStunServer, type LocalStunServer } from '../../src/transport/stun-server.ts';
 
 /**
@@ -46,7 +46,7 @@ describe('werift peers as the lab sets them up', () => {
     }
     expect(stun.requestsAnswered).toBeGreaterThan(0);
     expect(media.payloadType).toBe(102);
-    expect(Object.keys(media.extensionIds).sort()).toEqual(['absCaptureTime', 'absSendTime', 'transportWideCc']);
+    expect(Object.keys(media.extensions).sort()).toEqual(Object.values(EXTENSION_URIS).sort());
   });
 
   it('delivers the lab packets byte for byte and never retransmits or NACKs by itself', async () => {
