@@ -3,6 +3,7 @@
 #include <new>
 #include <stdexcept>
 
+#include "capture_gpu_convert.h"
 #include "capture_readback.h"
 
 namespace glasslab::capture {
@@ -32,10 +33,9 @@ bool IsKnownPath(const std::string& name) {
   return name == "readback" || name == "gpu-convert" || name == "zero-copy";
 }
 
-std::optional<std::string> Unavailable(const std::string& name, const vk::DeviceInfo& device) {
-  if (name == "gpu-convert") {
-    return std::string("not implemented yet (compute-shader RGBA -> NV12 on the device); use 'readback'");
-  }
+std::optional<std::string> Unavailable(const std::string& name, const vk::DeviceInfo& device, int width,
+                                       PixelFormat format) {
+  if (name == "gpu-convert") return GpuConvertUnsupported(width, format);
   if (name == "zero-copy") {
     return std::string("not implemented yet: it needs NV12 in exportable memory (VK_KHR_external_memory_fd, ") +
            (device.externalMemoryFd ? "offered" : "not offered") + " by " + device.name +
@@ -46,6 +46,7 @@ std::optional<std::string> Unavailable(const std::string& name, const vk::Device
 
 std::unique_ptr<CapturePath> Create(const std::string& name, const CaptureTarget& target) {
   if (name == "readback") return CreateReadback(target);
+  if (name == "gpu-convert") return CreateGpuConvert(target);
   throw std::invalid_argument("capture path '" + name + "' is not available");
 }
 

@@ -61,9 +61,10 @@ class CapturePath {
 // True for the names of the CapturePath type in src/native/types.ts.
 bool IsKnownPath(const std::string& name);
 
-// Why `name` cannot run on `device`, or nothing when it can. Checked before any Vulkan object
-// is created so that the caller's error names the option.
-std::optional<std::string> Unavailable(const std::string& name, const vk::DeviceInfo& device);
+// Why `name` cannot run on `device` at this width and pixel format, or nothing when it can.
+// Checked before any Vulkan object is created so that the caller's error names the option.
+std::optional<std::string> Unavailable(const std::string& name, const vk::DeviceInfo& device, int width,
+                                       PixelFormat format);
 
 // Creates the path `name` (which must be known and available).
 std::unique_ptr<CapturePath> Create(const std::string& name, const CaptureTarget& target);

@@ -110,7 +110,7 @@ class FrameSource : public Napi::ObjectWrap<FrameSource> {
       }
       device_ = devices[choice.index];
       deviceChoice_ = choice.reason;
-      if (auto why = capture::Unavailable(options_.capturePath, device_)) {
+      if (auto why = capture::Unavailable(options_.capturePath, device_, options_.width, options_.format)) {
         throw Napi::Error::New(env, "FrameSource: capture path '" + options_.capturePath + "' is not available: " + *why);
       }
       vk::PipelineOptions p{options_.width, options_.height, options_.capturePath, options_.format, device_};

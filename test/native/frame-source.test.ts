@@ -162,6 +162,41 @@ describe('the scene', () => {
   });
 });
 
+describe('gpu-convert capture path', () => {
+  it('matches the libyuv readback path within 2 levels and carries the marker', async () => {
+    const [width, height] = [640, 360];
+    const gpu = open({ width, height, capturePath: 'gpu-convert', pixelFormat: 'nv12' });
+    const cpu = open({ width, height, capturePath: 'readback', pixelFormat: 'nv12' });
+    expect(gpu.capturePath).toBe('gpu-convert');
+    for (let i = 0; i < 2; i++) {
+      const before = process.hrtime.bigint();
+      const g = await gpu.captureOne();
+      const c = await cpu.captureOne();
+      expect(g.id).toBe(c.id); // same frame index: same scene
+      expect(g.strides).toEqual([width, width]);
+      expect(g.planeOffsets).toEqual([0, width * height]);
+      expect(native.readMarker(g.data, width, height, width)).toEqual({
+        ok: true,
+        frameId: g.id,
+        captureTimeNs: g.captureTimeNs,
+      });
+      const t = g.times;
+      const order = [before, t.renderSubmitNs, t.renderDoneNs, t.copyDoneNs, t.convertDoneNs];
+      for (let k = 1; k < order.length; k++) expect(order[k]! >= order[k - 1]!).toBe(true);
+      // Outside the marker rows (whose bits differ with the capture time) the planes agree.
+      const markerRows = 6 * blockSize(width, height);
+      let maxLuma = 0;
+      for (let k = markerRows * width; k < width * height; k++) maxLuma = Math.max(maxLuma, Math.abs(g.data[k]! - c.data[k]!));
+      let maxChroma = 0;
+      for (let k = width * height + (markerRows / 2) * width; k < (width * height * 3) / 2; k++) {
+        maxChroma = Math.max(maxChroma, Math.abs(g.data[k]! - c.data[k]!));
+      }
+      expect(maxLuma).toBeLessThanOrEqual(2);
+      expect(maxChroma).toBeLessThanOrEqual(2);
+    }
+  });
+});
+
 describe('paced capture', () => {
   it('delivers ~30 frames in 1 s at 30 fps, capture times ~33.3 ms apart, ids consecutive', async () => {
     const source = open({ width: 640, height: 360, fps: 30 });
@@ -246,6 +281,11 @@ describe('FrameSource rejects bad input with clear errors', () => {
     [{ capturePath: 'mmap' }, /FrameSource: unknown capturePath 'mmap'/],
     [{ capturePath: undefined }, /FrameSource: capturePath must be/],
     [{ capturePath: 'zero-copy' }, /FrameSource: capture path 'zero-copy' is not available: /],
+    [{ capturePath: 'gpu-convert' }, /FrameSource: capture path 'gpu-convert' is not available: it produces NV12 only/],
+    [
+      { capturePath: 'gpu-convert', pixelFormat: 'nv12', width: 642 },
+      /FrameSource: capture path 'gpu-convert' is not available: it needs a width that is a multiple of 4/,
+    ],
     [{ pixelFormat: 'rgb' }, /FrameSource: pixelFormat must be 'i420' or 'nv12'/],
     [{ device: 'no-such-gpu' }, /FrameSource: option device = 'no-such-gpu' matches no Vulkan device/],
     [{ device: 7 }, /FrameSource: option device = 7 is not a Vulkan device index/],
