@@ -124,22 +124,19 @@ class FrameSource : public Napi::ObjectWrap<FrameSource> {
 
   ~FrameSource() override { Shutdown(); }
 
-  // Called on the JS thread for each message from the render thread.
+  // Called on the JS thread for each message from the render thread. An exception thrown by
+  // onFrame is not caught here: Node reports it as uncaught, as for any event listener.
   void Deliver(Napi::Env env, Napi::Function onFrame, JsMessage* message) {
     std::unique_ptr<JsMessage> owned(message);
     if (!message->isError) inFlight_--;
     if (env == nullptr) return;  // the environment is going away
-    try {
-      if (message->isError) {
-        ReportError(env, Napi::Error::New(env, "FrameSource: " + message->error));
-        return;
-      }
-      Napi::Object frame = FrameToJs(env, message->frame, options_.width, options_.height, options_.format);
-      delivered_++;
-      onFrame.Call({frame});
-    } catch (const Napi::Error& e) {
-      ReportError(env, e);  // onFrame threw: give it to onError, or remember it for stop()
+    if (message->isError) {
+      ReportError(env, Napi::Error::New(env, "FrameSource: " + message->error));
+      return;
     }
+    Napi::Object frame = FrameToJs(env, message->frame, options_.width, options_.height, options_.format);
+    delivered_++;
+    onFrame.Call({frame});
   }
 
   // The render thread has released the thread-safe function (or the environment is closing).
@@ -161,7 +158,7 @@ class FrameSource : public Napi::ObjectWrap<FrameSource> {
         deferred.Resolve(env.Undefined());
       }
     }
-    pendingError_.Reset();
+    if (!waiters.empty()) pendingError_.Reset();  // else the next stop() reports it
     Unref();
   }
 
@@ -201,6 +198,7 @@ class FrameSource : public Napi::ObjectWrap<FrameSource> {
                            [](Napi::Env env, void*, FrameSource* self) { self->Finished(env); });
     stopRequested_ = false;
     tsfnFinalized_ = false;
+    pendingError_.Reset();
     running_ = true;
     Ref();  // keep the JS object alive while the thread runs; Finished() drops it
     thread_ = std::thread([this] { RunPaced(); });
@@ -210,7 +208,12 @@ class FrameSource : public Napi::ObjectWrap<FrameSource> {
     Napi::Env env = info.Env();
     auto deferred = Napi::Promise::Deferred::New(env);
     if (!running_) {
-      deferred.Resolve(env.Undefined());
+      if (!pendingError_.IsEmpty()) {
+        deferred.Reject(pendingError_.Value());
+        pendingError_.Reset();
+      } else {
+        deferred.Resolve(env.Undefined());
+      }
       return deferred.Promise();
     }
     stopRequested_ = true;
@@ -242,6 +245,7 @@ class FrameSource : public Napi::ObjectWrap<FrameSource> {
     closed_ = true;
   }
 
+  // A render-thread error goes to onError, or, without one, rejects the next stop().
   void ReportError(Napi::Env env, const Napi::Error& error) {
     if (!onError_.IsEmpty()) {
       onError_.Call({error.Value()});

@@ -38,6 +38,8 @@ class FramePipeline {
   std::unique_ptr<Device> device_;
   std::unique_ptr<SceneRenderer> scene_;
   std::unique_ptr<capture::CapturePath> capture_;
+  long long failAfterFrames_ = -1;  // GLASSLAB_TEST_FAIL_AFTER_FRAMES; -1: never
+  long long produced_ = 0;
 };
 
 }  // namespace glasslab::vk

@@ -311,6 +311,46 @@ describe('FrameSource rejects bad input with clear errors', () => {
   });
 });
 
+describe('Vulkan errors on the render path', () => {
+  /** Opens a source whose frames after `frames` fail as VK_ERROR_DEVICE_LOST (test hook). */
+  function failingSource(frames: number): NativeFrameSource {
+    process.env.GLASSLAB_TEST_FAIL_AFTER_FRAMES = String(frames);
+    try {
+      return open();
+    } finally {
+      delete process.env.GLASSLAB_TEST_FAIL_AFTER_FRAMES;
+    }
+  }
+  const vulkanError = /FrameSource.*vkQueueSubmit \(scene render.*failed: VK_ERROR_DEVICE_LOST \(-4\)/;
+
+  it('reject captureOne() naming the call and the VkResult', async () => {
+    const source = failingSource(1);
+    expect((await source.captureOne()).id).toBe(0);
+    await expect(source.captureOne()).rejects.toThrow(vulkanError);
+  });
+
+  it('go to onError, or without one reject stop(), and end the render thread', async () => {
+    const withHandler = failingSource(2);
+    const errors: Error[] = [];
+    let frames = 0;
+    withHandler.start(
+      () => frames++,
+      (error) => errors.push(error),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await withHandler.stop();
+    expect(frames).toBe(2);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.message).toMatch(vulkanError);
+
+    const withoutHandler = failingSource(0);
+    withoutHandler.start(() => {});
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await expect(withoutHandler.stop()).rejects.toThrow(vulkanError);
+    await withoutHandler.stop(); // reported once
+  });
+});
+
 describe('FrameSource lifetime', () => {
   it('500 open/close cycles keep RSS growth under 50 MB', () => {
     const options: FrameSourceOptions = { width: 320, height: 240, fps: 30, capturePath: 'readback' };
