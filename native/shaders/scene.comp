@@ -11,7 +11,7 @@ layout(push_constant) uniform Push {
   uint width;
   uint height;
   float pixelScale;  // height / 360: the pattern keeps its look at any resolution
-  vec4 discs[3];     // centre x, y (pixels), radius squared (pixels^2), unused
+  vec4 discs[3];     // centre x, y (pixels), radius squared (pixels^2), 4 / radius squared
   vec4 bar;          // centre x, y (pixels), cos, sin of the rotation
   vec2 scroll;       // pattern offset (pattern pixels)
   float hue;         // gradient phase, 0..1
@@ -54,15 +54,12 @@ void main() {
     }
   }
 
-  // Moving discs with rings, and a rotating bar.
-  for (int i = 0; i < 3; ++i) {
-    vec2 d = pf - pc.discs[i].xy;
-    float d2 = dot(d, d);
-    if (d2 < pc.discs[i].z) {
-      float shade = 0.75 + 0.25 * abs(fract(d2 / pc.discs[i].z * 4.0) * 2.0 - 1.0);
-      col = vec3(0.9 - 0.3 * float(i), 0.3 + 0.3 * float(i), 0.2 + 0.35 * float(i)) * shade;
-    }
-  }
+  // Moving discs with rings (unrolled: llvmpipe runs loops over push-constant arrays slowly).
+  vec2 d0 = pf - pc.discs[0].xy, d1 = pf - pc.discs[1].xy, d2 = pf - pc.discs[2].xy;
+  float e0 = dot(d0, d0), e1 = dot(d1, d1), e2 = dot(d2, d2);
+  if (e0 < pc.discs[0].z) col = vec3(0.9, 0.3, 0.2) * (0.75 + 0.25 * abs(fract(e0 * pc.discs[0].w) * 2.0 - 1.0));
+  if (e1 < pc.discs[1].z) col = vec3(0.6, 0.6, 0.55) * (0.75 + 0.25 * abs(fract(e1 * pc.discs[1].w) * 2.0 - 1.0));
+  if (e2 < pc.discs[2].z) col = vec3(0.3, 0.9, 0.9) * (0.75 + 0.25 * abs(fract(e2 * pc.discs[2].w) * 2.0 - 1.0));
   vec2 b = pf - pc.bar.xy;
   vec2 rel = vec2(pc.bar.z * b.x + pc.bar.w * b.y, -pc.bar.w * b.x + pc.bar.z * b.y) / pc.pixelScale;
   if (abs(rel.x) < 65.0 && abs(rel.y) < 9.0) col = vec3(0.95, 0.95, 0.3);

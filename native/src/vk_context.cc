@@ -72,11 +72,11 @@ std::shared_ptr<Instance> Instance::Get() {
   info.pApplicationInfo = &app;
   VkInstance handle = VK_NULL_HANDLE;
   Check(vkCreateInstance(&info, nullptr, &handle), "vkCreateInstance");
-  instance.reset(new Instance(handle));
+  // Never destroyed: a render thread may still be using it while the process exits, and static
+  // destructors must not tear the driver down under it.
+  instance = std::shared_ptr<Instance>(new Instance(handle), [](Instance*) {});
   return instance;
 }
-
-Instance::~Instance() { vkDestroyInstance(instance_, nullptr); }
 
 std::vector<DeviceInfo> Instance::Devices() const {
   uint32_t count = 0;

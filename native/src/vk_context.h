@@ -32,7 +32,6 @@ class Instance {
  public:
   // Creates the instance on first call; throws VulkanError when no Vulkan driver is usable.
   static std::shared_ptr<Instance> Get();
-  ~Instance();
   VkInstance handle() const { return instance_; }
   // Enumerates the physical devices with their properties (thread-safe).
   std::vector<DeviceInfo> Devices() const;

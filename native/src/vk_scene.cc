@@ -38,6 +38,7 @@ ScenePush SceneAt(uint32_t frame, int width, int height) {
     p.discs[i][1] = h * (0.5f + 0.38f * std::cos(t * (1.3f - 0.2f * fi) + fi));
     const float radius = h * (0.07f + 0.02f * fi);
     p.discs[i][2] = radius * radius;
+    p.discs[i][3] = 4.0f / (radius * radius);  // four rings per disc
   }
   p.bar[0] = w * (0.5f + 0.3f * std::cos(t * 0.5f));
   p.bar[1] = h * 0.35f;
