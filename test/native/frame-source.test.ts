@@ -214,19 +214,24 @@ describe('paced capture', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(frames.length).toBe(count); // nothing after stop() resolved
     expect(errors).toEqual([]);
-    expect(count).toBeGreaterThanOrEqual(27);
-    expect(count).toBeLessThanOrEqual(33);
+    const stats = source.stats();
+    expect(stats.droppedQueueFull).toBe(0);
+    expect(stats.delivered).toBe(count);
+    // 1 s at 30 fps is ~30 ticks; on a loaded machine a slow render skips ticks (counted), never
+    // renders faster to catch up.
+    expect(count + stats.missedTicks).toBeGreaterThanOrEqual(27);
+    expect(count + stats.missedTicks).toBeLessThanOrEqual(33);
+    expect(stats.missedTicks).toBeLessThanOrEqual(3);
     frames.forEach((frame, i) => {
       expect(frame.id).toBe(frames[0]!.id + i);
       expect(native.readMarker(frame.data, 640, 360, 640)).toMatchObject({ ok: true, frameId: frame.id });
     });
-    const stats = source.stats();
-    expect(stats.missedTicks).toBe(0);
-    expect(stats.droppedQueueFull).toBe(0);
-    expect(stats.delivered).toBe(count);
+    // Every missed tick lies between the first and the last frame: the capture times advance by
+    // one period per tick (a late render shifts one frame by less than a period).
     const spanMs = Number(frames[count - 1]!.captureTimeNs - frames[0]!.captureTimeNs) / 1e6;
-    const meanIntervalMs = spanMs / (count - 1);
-    expect(Math.abs(meanIntervalMs - 1000 / 30) / (1000 / 30)).toBeLessThan(0.03);
+    const meanTickMs = spanMs / (count - 1 + stats.missedTicks);
+    const tolerance = stats.missedTicks === 0 ? 0.03 : 0.06;
+    expect(Math.abs(meanTickMs - 1000 / 30) / (1000 / 30)).toBeLessThan(tolerance);
     // a stopped source can capture on demand again
     expect((await source.captureOne()).id).toBe(frames[count - 1]!.id + 1);
   });
