@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdint>
 #include <exception>
 #include <memory>
 #include <mutex>
@@ -259,7 +260,10 @@ class FrameSource : public Napi::ObjectWrap<FrameSource> {
     const uint64_t startNs = marker::MonotonicNowNs();
     uint64_t tick = 0;
     while (!stopRequested_) {
-      SleepUntil(startNs + static_cast<uint64_t>(std::llround(tick * periodNs)), stopRequested_);
+      // A tiny fps puts the deadline beyond any clock value: then wait for stop().
+      const double deadline = tick == 0 ? static_cast<double>(startNs)
+                                        : static_cast<double>(startNs) + static_cast<double>(tick) * periodNs;
+      SleepUntil(deadline < 1.8e19 ? static_cast<uint64_t>(deadline) : UINT64_MAX, stopRequested_);
       if (stopRequested_) break;
       auto message = std::make_unique<JsMessage>();
       try {

@@ -11,6 +11,7 @@ namespace {
 std::string Show(Napi::Value v) {
   if (v.IsUndefined()) return "undefined";
   if (v.IsString()) return "'" + v.As<Napi::String>().Utf8Value() + "'";
+  if (v.IsSymbol()) return "a symbol";
   Napi::String s = v.ToString();
   return s.Utf8Value();
 }
