@@ -7,6 +7,7 @@
  * Writes bench/results/frames-source.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadNative } from '../src/native/addon.ts';
@@ -32,6 +33,7 @@ interface Row {
   height: number;
   frames: number;
   stagesMs: Record<string, { p50: number; p99: number }>;
+  cpuMsPerFrame: number;
 }
 
 const rows: Row[] = [];
@@ -46,6 +48,7 @@ for (const capturePath of paths) {
     }
     await source.captureOne(); // first frame compiles shaders lazily on lavapipe
     const stages: Record<string, number[]> = { render: [], copy: [], convert: [], total: [], bufferCopy: [] };
+    const cpuStart = process.cpuUsage();
     for (let i = 0; i < frames; i++) {
       const f = await source.captureOne();
       const t = f.times;
@@ -57,25 +60,36 @@ for (const capturePath of paths) {
       Buffer.from(f.data);
       stages.bufferCopy!.push(Number(process.hrtime.bigint() - c0) / 1e6);
     }
+    const cpu = process.cpuUsage(cpuStart);
     source.close();
     const stagesMs: Row['stagesMs'] = {};
     for (const [name, values] of Object.entries(stages)) {
       stagesMs[name] = { p50: percentile(values, 50), p99: percentile(values, 99) };
     }
-    rows.push({ path: capturePath, width, height, frames, stagesMs });
+    // Process CPU time per frame (all threads: lavapipe's, libyuv, JS): less sensitive than
+    // wall time to other processes competing for the cores.
+    const cpuMsPerFrame = (cpu.user + cpu.system) / 1000 / frames;
+    rows.push({ path: capturePath, width, height, frames, stagesMs, cpuMsPerFrame });
   }
 }
 
 const fmt = (v: { p50: number; p99: number } | undefined) => (v ? `${v.p50.toFixed(2)} / ${v.p99.toFixed(2)}` : '-');
-console.log(`device: ${(await native.listVulkanDevices())[0]?.name ?? 'none'}; ms p50 / p99 over ${frames} frames`);
-console.log('path         size       render         copy           convert        total          Buffer copy');
+const load = os.loadavg().map((l) => l.toFixed(1)).join(' ');
+console.log(`device: ${(await native.listVulkanDevices())[0]?.name ?? 'none'}; ${os.cpus().length} cores, load ${load}`);
+console.log(`ms p50 / p99 over ${frames} frames`);
+console.log('path         size       render          copy            convert         total           Buffer copy     cpu/frame');
 for (const r of rows) {
   const s = r.stagesMs;
   console.log(
-    `${r.path.padEnd(12)} ${`${r.width}x${r.height}`.padEnd(10)} ${fmt(s.render).padEnd(14)} ${fmt(s.copy).padEnd(14)} ${fmt(s.convert).padEnd(14)} ${fmt(s.total).padEnd(14)} ${fmt(s.bufferCopy)}`,
+    [
+      r.path.padEnd(12),
+      `${r.width}x${r.height}`.padEnd(10),
+      ...[s.render, s.copy, s.convert, s.total, s.bufferCopy].map((v) => fmt(v).padEnd(15)),
+      r.cpuMsPerFrame.toFixed(2),
+    ].join(' '),
   );
 }
 const out = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'results/frames-source.json');
 mkdirSync(path.dirname(out), { recursive: true });
-writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), rows }, null, 2));
+writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), loadAverage: os.loadavg(), rows }, null, 2));
 console.log(`wrote ${out}`);
