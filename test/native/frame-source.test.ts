@@ -98,6 +98,7 @@ describe.each([
   [640, 360, 'i420'],
   [1280, 720, 'i420'],
   [1280, 720, 'nv12'],
+  [1920, 1080, 'i420'],
 ] as const)('captureOne %dx%d %s', (width, height, pixelFormat) => {
   it('stamps the frame id and exactly its capture time; stage times are ordered and current', async () => {
     const source = open({ width, height, pixelFormat });
