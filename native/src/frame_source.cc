@@ -290,6 +290,8 @@ class FrameSource : public Napi::ObjectWrap<FrameSource> {
       }
       // Next tick: the following one, or, when rendering fell behind, the tick whose interval
       // we are in now (rendered late within its interval); the ticks in between are missed.
+      // Ticks after stop() are not counted.
+      if (stopRequested_) break;
       const uint64_t now = marker::MonotonicNowNs();
       const uint64_t current = static_cast<uint64_t>(std::floor((now - startNs) / periodNs));
       uint64_t next = tick + 1;

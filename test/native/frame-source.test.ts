@@ -243,6 +243,24 @@ describe('paced capture', () => {
     expect((await source.captureOne()).id).toBe(frames[count - 1]!.id + 1);
   });
 
+  it('skips and counts ticks when rendering is slower than the frame interval, never catching up', async () => {
+    const source = open({ width: 1920, height: 1080, fps: 240 });
+    const submits: bigint[] = [];
+    source.start((frame) => submits.push(frame.times.renderSubmitNs));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await source.stop();
+    const stats = source.stats();
+    expect(stats.rendered).toBe(submits.length);
+    // Tick n is due at start + n/240 s and rendered in its own interval or skipped: the last
+    // frame's tick index is the frames before it plus the ticks missed in between.
+    const periodNs = 1e9 / 240;
+    const lastTick = Number(submits[submits.length - 1]! - submits[0]!) / periodNs;
+    expect(Math.abs(submits.length - 1 + stats.missedTicks - lastTick)).toBeLessThanOrEqual(1);
+    for (let i = 1; i < submits.length; i++) expect(submits[i]! > submits[i - 1]!).toBe(true);
+    // 1080p takes longer than 4.2 ms on lavapipe
+    if (source.device.type === 'cpu') expect(stats.missedTicks).toBeGreaterThan(0);
+  });
+
   it('drops and counts frames when JS does not keep up with the queue', async () => {
     const source = open({ width: 640, height: 360, fps: 120, queueDepth: 1 });
     let delivered = 0;
