@@ -1,0 +1,194 @@
+#include "capture_gpu_convert.h"
+
+#include <cstring>
+
+#include "capture_marker.h"
+#include "marker.h"
+#include "vk_check.h"
+#include "vk_scene.h"
+
+namespace glasslab::capture {
+namespace {
+
+constexpr uint32_t kGroupWidth = 64;  // local_size_x in rgba_to_nv12.comp; each invocation: 4x2 px
+
+struct ConvertPush {
+  uint32_t width, height;
+};
+
+class GpuConvert final : public CapturePath {
+ public:
+  explicit GpuConvert(const CaptureTarget& target)
+      : target_(target), device_(*target.device), stamp_(device_, target.width, target.height) {
+    try {
+      layout_ = LayoutFor(PixelFormat::kNV12, target.width, target.height);
+      nv12_ = device_.CreateBuffer(layout_.totalBytes, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, true);
+      CreatePipeline();
+      CreateCommands();
+      Record();
+    } catch (...) {
+      Destroy();
+      throw;
+    }
+  }
+
+  ~GpuConvert() override { Destroy(); }
+
+  const char* name() const override { return "gpu-convert"; }
+
+  HostFrame Capture(uint32_t frameId, uint64_t captureTimeNs) override {
+    stamp_.Prepare(frameId, captureTimeNs);
+    VkSubmitInfo submit{VK_STRUCTURE_TYPE_SUBMIT_INFO};
+    submit.commandBufferCount = 1;
+    submit.pCommandBuffers = &commands_;
+    vk::Check(vkQueueSubmit(device_.queue(), 1, &submit, fence_), "vkQueueSubmit (gpu-convert)");
+    vk::WaitAndReset(device_.handle(), fence_, "vkWaitForFences (gpu-convert)");
+    HostFrame frame;
+    frame.copyDoneNs = marker::MonotonicNowNs();
+    device_.InvalidateForHost(nv12_);
+    frame.layout = layout_;
+    frame.data = AllocateFrame(layout_);
+    std::memcpy(frame.data.get(), nv12_.mapped, layout_.totalBytes);
+    frame.convertDoneNs = marker::MonotonicNowNs();
+    return frame;
+  }
+
+ private:
+  void CreatePipeline() {
+    VkDevice dev = device_.handle();
+    VkImageViewCreateInfo viewInfo{VK_STRUCTURE_TYPE_IMAGE_VIEW_CREATE_INFO};
+    viewInfo.image = target_.image;
+    viewInfo.viewType = VK_IMAGE_VIEW_TYPE_2D;
+    viewInfo.format = VK_FORMAT_R8G8B8A8_UNORM;
+    viewInfo.subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
+    vk::Check(vkCreateImageView(dev, &viewInfo, nullptr, &view_), "vkCreateImageView");
+    VkDescriptorSetLayoutBinding bindings[2] = {
+        {0, VK_DESCRIPTOR_TYPE_STORAGE_IMAGE, 1, VK_SHADER_STAGE_COMPUTE_BIT, nullptr},
+        {1, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, nullptr}};
+    VkDescriptorSetLayoutCreateInfo setInfo{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO};
+    setInfo.bindingCount = 2;
+    setInfo.pBindings = bindings;
+    vk::Check(vkCreateDescriptorSetLayout(dev, &setInfo, nullptr, &setLayout_), "vkCreateDescriptorSetLayout");
+    VkDescriptorPoolSize sizes[2] = {{VK_DESCRIPTOR_TYPE_STORAGE_IMAGE, 1}, {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1}};
+    VkDescriptorPoolCreateInfo poolInfo{VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
+    poolInfo.maxSets = 1;
+    poolInfo.poolSizeCount = 2;
+    poolInfo.pPoolSizes = sizes;
+    vk::Check(vkCreateDescriptorPool(dev, &poolInfo, nullptr, &descriptorPool_), "vkCreateDescriptorPool");
+    VkDescriptorSetAllocateInfo alloc{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO};
+    alloc.descriptorPool = descriptorPool_;
+    alloc.descriptorSetCount = 1;
+    alloc.pSetLayouts = &setLayout_;
+    vk::Check(vkAllocateDescriptorSets(dev, &alloc, &set_), "vkAllocateDescriptorSets");
+    VkDescriptorImageInfo imageDesc{VK_NULL_HANDLE, view_, VK_IMAGE_LAYOUT_GENERAL};
+    VkDescriptorBufferInfo bufferDesc{nv12_.buffer, 0, VK_WHOLE_SIZE};
+    VkWriteDescriptorSet writes[2] = {{VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET}, {VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET}};
+    writes[0].dstSet = set_;
+    writes[0].dstBinding = 0;
+    writes[0].descriptorCount = 1;
+    writes[0].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_IMAGE;
+    writes[0].pImageInfo = &imageDesc;
+    writes[1].dstSet = set_;
+    writes[1].dstBinding = 1;
+    writes[1].descriptorCount = 1;
+    writes[1].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+    writes[1].pBufferInfo = &bufferDesc;
+    vkUpdateDescriptorSets(dev, 2, writes, 0, nullptr);
+    VkPushConstantRange push{VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof(ConvertPush)};
+    VkPipelineLayoutCreateInfo layoutInfo{VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO};
+    layoutInfo.setLayoutCount = 1;
+    layoutInfo.pSetLayouts = &setLayout_;
+    layoutInfo.pushConstantRangeCount = 1;
+    layoutInfo.pPushConstantRanges = &push;
+    vk::Check(vkCreatePipelineLayout(dev, &layoutInfo, nullptr, &pipelineLayout_), "vkCreatePipelineLayout");
+    pipeline_ = vk::CreateComputePipeline(dev, "rgba_to_nv12", pipelineLayout_);
+  }
+
+  void CreateCommands() {
+    VkDevice dev = device_.handle();
+    VkCommandPoolCreateInfo poolInfo{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
+    poolInfo.queueFamilyIndex = device_.queueFamily();
+    vk::Check(vkCreateCommandPool(dev, &poolInfo, nullptr, &commandPool_), "vkCreateCommandPool");
+    VkCommandBufferAllocateInfo alloc{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
+    alloc.commandPool = commandPool_;
+    alloc.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
+    alloc.commandBufferCount = 1;
+    vk::Check(vkAllocateCommandBuffers(dev, &alloc, &commands_), "vkAllocateCommandBuffers");
+    VkFenceCreateInfo fenceInfo{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+    vk::Check(vkCreateFence(dev, &fenceInfo, nullptr, &fence_), "vkCreateFence");
+  }
+
+  // Recorded once: stamp, convert, make the NV12 bytes visible to the host.
+  void Record() {
+    VkCommandBufferBeginInfo begin{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+    vk::Check(vkBeginCommandBuffer(commands_, &begin), "vkBeginCommandBuffer");
+    stamp_.Record(commands_, target_.image, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_READ_BIT);
+    vkCmdBindPipeline(commands_, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline_);
+    vkCmdBindDescriptorSets(commands_, VK_PIPELINE_BIND_POINT_COMPUTE, pipelineLayout_, 0, 1, &set_, 0, nullptr);
+    ConvertPush push{static_cast<uint32_t>(target_.width), static_cast<uint32_t>(target_.height)};
+    vkCmdPushConstants(commands_, pipelineLayout_, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof(push), &push);
+    const uint32_t blocksX = static_cast<uint32_t>(target_.width) / 4;
+    vkCmdDispatch(commands_, (blocksX + kGroupWidth - 1) / kGroupWidth, static_cast<uint32_t>(target_.height) / 2, 1);
+    VkBufferMemoryBarrier toHost{VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER};
+    toHost.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT;
+    toHost.dstAccessMask = VK_ACCESS_HOST_READ_BIT;
+    toHost.srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
+    toHost.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
+    toHost.buffer = nv12_.buffer;
+    toHost.size = VK_WHOLE_SIZE;
+    vkCmdPipelineBarrier(commands_, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 0, nullptr, 1,
+                         &toHost, 0, nullptr);
+    vk::Check(vkEndCommandBuffer(commands_), "vkEndCommandBuffer");
+  }
+
+  void Destroy() {
+    VkDevice dev = device_.handle();
+    vkDeviceWaitIdle(dev);
+    if (fence_) vkDestroyFence(dev, fence_, nullptr);
+    if (commandPool_) vkDestroyCommandPool(dev, commandPool_, nullptr);
+    if (pipeline_) vkDestroyPipeline(dev, pipeline_, nullptr);
+    if (pipelineLayout_) vkDestroyPipelineLayout(dev, pipelineLayout_, nullptr);
+    if (descriptorPool_) vkDestroyDescriptorPool(dev, descriptorPool_, nullptr);
+    if (setLayout_) vkDestroyDescriptorSetLayout(dev, setLayout_, nullptr);
+    if (view_) vkDestroyImageView(dev, view_, nullptr);
+    fence_ = VK_NULL_HANDLE;
+    commandPool_ = VK_NULL_HANDLE;
+    pipeline_ = VK_NULL_HANDLE;
+    pipelineLayout_ = VK_NULL_HANDLE;
+    descriptorPool_ = VK_NULL_HANDLE;
+    setLayout_ = VK_NULL_HANDLE;
+    view_ = VK_NULL_HANDLE;
+    device_.DestroyBuffer(nv12_);
+  }
+
+  CaptureTarget target_;
+  vk::Device& device_;
+  MarkerStamp stamp_;
+  PlaneLayout layout_{};
+  vk::Buffer nv12_;
+  VkImageView view_ = VK_NULL_HANDLE;
+  VkDescriptorSetLayout setLayout_ = VK_NULL_HANDLE;
+  VkDescriptorPool descriptorPool_ = VK_NULL_HANDLE;
+  VkDescriptorSet set_ = VK_NULL_HANDLE;
+  VkPipelineLayout pipelineLayout_ = VK_NULL_HANDLE;
+  VkPipeline pipeline_ = VK_NULL_HANDLE;
+  VkCommandPool commandPool_ = VK_NULL_HANDLE;
+  VkCommandBuffer commands_ = VK_NULL_HANDLE;
+  VkFence fence_ = VK_NULL_HANDLE;
+};
+
+}  // namespace
+
+std::optional<std::string> GpuConvertUnsupported(int width, PixelFormat format) {
+  if (format != PixelFormat::kNV12) return std::string("it produces NV12 only (set pixelFormat: 'nv12')");
+  if (width % 4 != 0) {
+    return "it needs a width that is a multiple of 4 (got " + std::to_string(width) + ")";
+  }
+  return std::nullopt;
+}
+
+std::unique_ptr<CapturePath> CreateGpuConvert(const CaptureTarget& target) {
+  return std::make_unique<GpuConvert>(target);
+}
+
+}  // namespace glasslab::capture

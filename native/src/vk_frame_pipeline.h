@@ -1,0 +1,45 @@
+// One frame source's Vulkan pipeline: the device, the scene renderer and the capture path.
+// Produce() renders a frame, takes its capture time at the render fence and captures it.
+// Not thread-safe: one thread at a time (the frame source serialises its callers).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "capture_path.h"
+#include "vk_context.h"
+#include "vk_scene.h"
+
+namespace glasslab::vk {
+
+struct PipelineOptions {
+  int width;
+  int height;
+  std::string capturePath;  // a known, available path (checked by the caller)
+  capture::PixelFormat format;
+  DeviceInfo device;
+};
+
+// A captured frame with its stage times (CLOCK_MONOTONIC ns).
+struct ProducedFrame {
+  uint32_t id;
+  uint64_t renderSubmitNs;
+  uint64_t renderDoneNs;  // = capture time
+  capture::HostFrame host;
+};
+
+class FramePipeline {
+ public:
+  FramePipeline(std::shared_ptr<Instance> instance, const PipelineOptions& options);
+  ~FramePipeline();
+  ProducedFrame Produce(uint32_t frameId);
+
+ private:
+  std::unique_ptr<Device> device_;
+  std::unique_ptr<SceneRenderer> scene_;
+  std::unique_ptr<capture::CapturePath> capture_;
+  long long failAfterFrames_ = -1;  // GLASSLAB_TEST_FAIL_AFTER_FRAMES; -1: never
+  long long produced_ = 0;
+};
+
+}  // namespace glasslab::vk
