@@ -19,6 +19,17 @@ namespace {
 using enc::QueuedJob;
 using enc::SerialQueue;
 
+// True when the Annex-B unit holds an IDR slice (NAL type 5).
+bool ContainsIdr(const uint8_t* data, size_t size) {
+  for (size_t i = 0; i + 3 < size; ++i) {
+    if (data[i] == 0 && data[i + 1] == 0 && data[i + 2] == 1) {
+      if ((data[i + 3] & 0x1f) == 5) return true;
+      i += 2;
+    }
+  }
+  return false;
+}
+
 class H264Context {
  public:
   H264Context() {
@@ -92,13 +103,26 @@ class DecodeJob final : public QueuedJob {
     int ret = av_new_packet(pkt, static_cast<int>(size_));
     if (ret < 0) return SetError(avlog::Describe("Decoder.decode: av_new_packet", ret, capture));
     std::memcpy(pkt->data, unit_, size_);
+    // Our streams never reorder (bf 0): each picture leaves with its own access unit. A damaged
+    // unit can make the h264 decoder raise its reorder delay ("Increasing reorder buffer") and
+    // keep a picture queued, which would hold every later picture back by one unit, across IDRs.
+    // So the delay is pinned to 0, and an IDR unit (which needs no earlier state) or a failed
+    // unit drops whatever the decoder still holds.
+    ctx->has_b_frames = 0;
+    if (ContainsIdr(unit_, size_)) avcodec_flush_buffers(ctx);
     ret = avcodec_send_packet(ctx, pkt);
     av_packet_unref(pkt);
-    if (ret < 0) return SetError(avlog::Describe("Decoder.decode: avcodec_send_packet", ret, capture));
+    if (ret < 0) {
+      avcodec_flush_buffers(ctx);
+      return SetError(avlog::Describe("Decoder.decode: avcodec_send_packet", ret, capture));
+    }
     for (;;) {
       ret = avcodec_receive_frame(ctx, frame);
       if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF) break;
-      if (ret < 0) return SetError(avlog::Describe("Decoder.decode: avcodec_receive_frame", ret, capture));
+      if (ret < 0) {
+        avcodec_flush_buffers(ctx);
+        return SetError(avlog::Describe("Decoder.decode: avcodec_receive_frame", ret, capture));
+      }
       Picture p;
       p.width = frame->width;
       p.height = frame->height;
@@ -118,6 +142,7 @@ class DecodeJob final : public QueuedJob {
     // The h264 decoder skips damaged data with a logged error instead of failing the call;
     // a unit that produced nothing and logged errors is reported as corrupt.
     if (pictures_.empty() && !capture.Text().empty()) {
+      avcodec_flush_buffers(ctx);
       SetError("Decoder.decode: libavcodec could not decode the access unit [" + capture.Text() + "]");
     }
   }
