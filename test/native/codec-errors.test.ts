@@ -113,7 +113,7 @@ describe('Decoder robustness', () => {
   it('never crashes on mutated access units (fast-check), and recovers at the next IDR', async () => {
     const source = new SyntheticSource(addon, 320, 240);
     const e = new addon.Encoder({ ...base, width: 320, height: 240, gop: 0 });
-    const units = [];
+    const units: Buffer[] = [];
     for (let i = 0; i < 4; i++) units.push((await e.encode(source.frame(i, BigInt(i + 1))))!.data);
     e.requestKeyframe();
     const recovery = (await e.encode(source.frame(9, 99n)))!.data;
