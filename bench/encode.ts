@@ -6,7 +6,8 @@
  * writes bench/results/encode.json. Usage: npx tsx bench/encode.ts [--frames 300] [--reps 3]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +36,10 @@ interface Run {
   kbps: number;
   /** mean encoder call time per frame, ms (addon only: encodeDoneNs − encodeStartNs) */
   encodeMs?: number;
+  /** sha256 of the whole Annex-B output */
+  sha256: string;
+  /** time the Encoder constructor took (codec open on the calling thread), ms (addon only) */
+  openMs?: number;
 }
 
 function renderInput(dir: string, width: number, height: number): string {
@@ -50,9 +55,12 @@ async function runAddon(addon: NativeAddon, codec: EncoderCodec, file: string, w
   const frameBytes = ySize * 1.5;
   const data = Buffer.alloc(frameBytes);
   const fd = openSync(file, 'r');
+  const openStart = process.hrtime.bigint();
   const encoder = new addon.Encoder({ codec, width, height, fps, bitrateBps, gop, threads: 1 });
+  const openMs = Number(process.hrtime.bigint() - openStart) / 1e6;
   let bytes = 0;
   let encodeNs = 0n;
+  const hash = createHash('sha256');
   const start = process.hrtime.bigint();
   for (let i = 0; i < frameCount; i++) {
     readSync(fd, data, 0, frameBytes, i * frameBytes);
@@ -64,13 +72,14 @@ async function runAddon(addon: NativeAddon, codec: EncoderCodec, file: string, w
     const out = await encoder.encode(frame);
     if (out) {
       bytes += out.data.length;
+      hash.update(out.data);
       encodeNs += out.encodeDoneNs - out.encodeStartNs;
     }
   }
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   encoder.close();
   closeSync(fd);
-  return { fps: frameCount / seconds, kbps: (bytes * 8 * fps) / frameCount / 1000, encodeMs: Number(encodeNs) / 1e6 / frameCount };
+  return { fps: frameCount / seconds, kbps: (bytes * 8 * fps) / frameCount / 1000, encodeMs: Number(encodeNs) / 1e6 / frameCount, openMs, sha256: hash.digest('hex') };
 }
 
 function ffmpegArgs(file: string, width: number, height: number, bitrateBps: number, outFile: string): string[] {
@@ -89,7 +98,8 @@ function runFfmpeg(file: string, width: number, height: number, bitrateBps: numb
   if (result.status !== 0) throw new Error(`ffmpeg failed (${result.status}): ${result.stderr}`);
   const match = /rtime=([\d.]+)s/.exec(result.stderr);
   if (!match) throw new Error(`no -benchmark line in ffmpeg output:\n${result.stderr}`);
-  return { fps: frameCount / Number(match[1]), kbps: (statSync(outFile).size * 8 * fps) / frameCount / 1000 };
+  const output = readFileSync(outFile);
+  return { fps: frameCount / Number(match[1]), kbps: (output.length * 8 * fps) / frameCount / 1000, sha256: createHash('sha256').update(output).digest('hex') };
 }
 
 const best = (runs: Run[]): Run => runs.reduce((a, b) => (b.fps > a.fps ? b : a));
@@ -99,6 +109,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'glasslab-bench-'));
   const ffmpegVersion = /ffmpeg version (\S+)/.exec(spawnSync('ffmpeg', ['-version'], { encoding: 'utf8' }).stdout)?.[1] ?? 'unknown';
   const rows: Array<Record<string, string | number | null>> = [];
+  const identical: Record<string, boolean> = {};
   try {
     for (const { width, height, bitrateBps } of sizes) {
       const file = renderInput(dir, width, height);
@@ -113,16 +124,19 @@ async function main(): Promise<void> {
       const theirs = best(runs.ffmpeg);
       const cisco = best(runs.openh264);
       const ratio = ours.fps / theirs.fps;
+      // same settings => the same bits: the addon's x264 stream must equal ffmpeg's byte for byte
+      identical[`${width}x${height}`] = runs.x264.every((r) => r.sha256 === theirs.sha256);
       rows.push(
-        { size: `${width}x${height}`, encoder: 'addon x264 (libavcodec)', fps: round(ours.fps), encodeMs: round(ours.encodeMs!), kbps: round(ours.kbps), vsFfmpeg: round(ratio, 3), allFps: runs.x264.map((r) => round(r.fps)).join(' ') },
-        { size: `${width}x${height}`, encoder: `ffmpeg ${ffmpegVersion} libx264`, fps: round(theirs.fps), encodeMs: null, kbps: round(theirs.kbps), vsFfmpeg: 1, allFps: runs.ffmpeg.map((r) => round(r.fps)).join(' ') },
-        { size: `${width}x${height}`, encoder: 'addon openh264', fps: round(cisco.fps), encodeMs: round(cisco.encodeMs!), kbps: round(cisco.kbps), vsFfmpeg: null, allFps: runs.openh264.map((r) => round(r.fps)).join(' ') },
+        { size: `${width}x${height}`, encoder: 'addon x264 (libavcodec)', fps: round(ours.fps), encodeMs: round(ours.encodeMs!), openMs: round(ours.openMs!), kbps: round(ours.kbps), vsFfmpeg: round(ratio, 3), allFps: runs.x264.map((r) => round(r.fps)).join(' ') },
+        { size: `${width}x${height}`, encoder: `ffmpeg ${ffmpegVersion} libx264`, fps: round(theirs.fps), encodeMs: null, openMs: null, kbps: round(theirs.kbps), vsFfmpeg: 1, allFps: runs.ffmpeg.map((r) => round(r.fps)).join(' ') },
+        { size: `${width}x${height}`, encoder: 'addon openh264', fps: round(cisco.fps), encodeMs: round(cisco.encodeMs!), openMs: round(cisco.openMs!), kbps: round(cisco.kbps), vsFfmpeg: null, allFps: runs.openh264.map((r) => round(r.fps)).join(' ') },
       );
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
   console.table(rows);
+  console.log(`addon x264 output identical to ffmpeg's: ${JSON.stringify(identical)}`);
   const outDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'results');
   mkdirSync(outDir, { recursive: true });
   const report = {
@@ -131,6 +145,7 @@ async function main(): Promise<void> {
     settings: { frames: frameCount, repetitions, fps, gop, threads: 1, x264: `preset ultrafast, tune zerolatency, bf 0, VBV 1 frame, maxrate = bitrate, x264-params ${x264Params}` },
     input: 'ffmpeg lavfi testsrc2 rendered to raw I420 once; both sides read it frame by frame from the page cache',
     measure: 'fps = frames / wall seconds (addon: encode loop incl. file read and JS; ffmpeg: -benchmark rtime of the whole run); best of the repetitions',
+    x264BitstreamIdenticalToFfmpeg: identical,
     rows,
   };
   writeFileSync(path.join(outDir, 'encode.json'), JSON.stringify(report, null, 2));
