@@ -16,6 +16,7 @@ extern "C" {
 namespace glasslab::dec {
 namespace {
 
+using enc::Coded;
 using enc::QueuedJob;
 using enc::SerialQueue;
 
@@ -81,7 +82,7 @@ class DecodeJob final : public QueuedJob {
  public:
   DecodeJob(Napi::Env env, SerialQueue* queue, Napi::Object owner, std::shared_ptr<H264Context> context,
             Napi::Buffer<uint8_t> unit, bool readMarker)
-      : QueuedJob(env, "glasslab.decode", queue),
+      : QueuedJob(env, "glasslab.decode", queue, "ERR_DECODE_FAILED"),
         owner_(Napi::Persistent(owner)),
         unitRef_(Napi::Persistent(unit)),
         unit_(unit.Data()),
@@ -203,19 +204,19 @@ class DecoderWrap final : public Napi::ObjectWrap<DecoderWrap> {
 
   explicit DecoderWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<DecoderWrap>(info) {
     Napi::Env env = info.Env();
-    if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "Decoder: expected an options object");
+    if (info.Length() < 1 || !info[0].IsObject()) throw Coded(Napi::TypeError::New(env, "Decoder: expected an options object"), "ERR_CODEC_OPTIONS");
     Napi::Object o = info[0].As<Napi::Object>();
     Napi::Value codec = o.Get("codec");
     if (!codec.IsString() || codec.As<Napi::String>().Utf8Value() != "h264") {
-      throw Napi::TypeError::New(env, "Decoder: unknown codec '" + codec.ToString().Utf8Value() + "' (allowed: h264)");
+      throw Coded(Napi::TypeError::New(env, "Decoder: unknown codec '" + codec.ToString().Utf8Value() + "' (allowed: h264)"), "ERR_CODEC_OPTIONS");
     }
     Napi::Value read = o.Get("readMarker");
-    if (!read.IsUndefined() && !read.IsBoolean()) throw Napi::TypeError::New(env, "Decoder: readMarker must be a boolean");
+    if (!read.IsUndefined() && !read.IsBoolean()) throw Coded(Napi::TypeError::New(env, "Decoder: readMarker must be a boolean"), "ERR_CODEC_OPTIONS");
     readMarker_ = read.IsUndefined() ? true : read.As<Napi::Boolean>().Value();
     try {
       context_ = std::make_shared<H264Context>();
     } catch (const std::exception& e) {
-      throw Napi::Error::New(env, std::string("Decoder: ") + e.what());
+      throw Coded(Napi::Error::New(env, std::string("Decoder: ") + e.what()), "ERR_CODEC_UNAVAILABLE");
     }
   }
 
@@ -224,13 +225,13 @@ class DecoderWrap final : public Napi::ObjectWrap<DecoderWrap> {
     Napi::Env env = info.Env();
     if (!context_) {
       auto d = Napi::Promise::Deferred::New(env);
-      d.Reject(Napi::Error::New(env, "Decoder.decode: the decoder is closed").Value());
+      d.Reject(Coded(Napi::Error::New(env, "Decoder.decode: the decoder is closed"), "ERR_CODEC_CLOSED").Value());
       return d.Promise();
     }
-    if (info.Length() < 1 || !info[0].IsBuffer()) throw Napi::TypeError::New(env, "Decoder.decode: expected an access unit Buffer");
+    if (info.Length() < 1 || !info[0].IsBuffer()) throw Coded(Napi::TypeError::New(env, "Decoder.decode: expected an access unit Buffer"), "ERR_INPUT_INVALID");
     Napi::Buffer<uint8_t> unit = info[0].As<Napi::Buffer<uint8_t>>();
     if (unit.Length() == 0 || unit.Length() > (1u << 30)) {
-      throw Napi::RangeError::New(env, "Decoder.decode: access unit must be 1 byte..1 GiB (got " + std::to_string(unit.Length()) + ")");
+      throw Coded(Napi::RangeError::New(env, "Decoder.decode: access unit must be 1 byte..1 GiB (got " + std::to_string(unit.Length()) + ")"), "ERR_INPUT_INVALID");
     }
     auto* job = new DecodeJob(env, &queue_, info.This().As<Napi::Object>(), context_, unit, readMarker_);
     Napi::Promise promise = job->Promise();

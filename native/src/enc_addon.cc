@@ -36,15 +36,15 @@ struct Session {
 double NumberOption(Napi::Object o, const char* key, double fallback, bool required) {
   Napi::Value v = o.Get(key);
   if (v.IsUndefined()) {
-    if (required) throw Napi::TypeError::New(o.Env(), std::string("Encoder: option '") + key + "' is required");
+    if (required) throw Coded(Napi::TypeError::New(o.Env(), std::string("Encoder: option '") + key + "' is required"), "ERR_CODEC_OPTIONS");
     return fallback;
   }
-  if (!v.IsNumber()) throw Napi::TypeError::New(o.Env(), std::string("Encoder: option '") + key + "' must be a number");
+  if (!v.IsNumber()) throw Coded(Napi::TypeError::New(o.Env(), std::string("Encoder: option '") + key + "' must be a number"), "ERR_CODEC_OPTIONS");
   return v.As<Napi::Number>().DoubleValue();
 }
 
 void Check(Napi::Env env, bool ok, const std::string& message) {
-  if (!ok) throw Napi::RangeError::New(env, "Encoder: " + message);
+  if (!ok) throw Coded(Napi::RangeError::New(env, "Encoder: " + message), "ERR_CODEC_OPTIONS");
 }
 
 std::string Num(double v) {
@@ -93,7 +93,7 @@ struct FrameView {
 };
 
 FrameView ParseFrame(Napi::Env env, Napi::Value value, const Config& c) {
-  auto fail = [&](const std::string& m) { return Napi::TypeError::New(env, "Encoder.encode: " + m); };
+  auto fail = [&](const std::string& m) { return Coded(Napi::TypeError::New(env, "Encoder.encode: " + m), "ERR_INPUT_INVALID"); };
   if (!value.IsObject()) throw fail("expected a RawFrame object");
   Napi::Object f = value.As<Napi::Object>();
   FrameView v;
@@ -101,9 +101,9 @@ FrameView ParseFrame(Napi::Env env, Napi::Value value, const Config& c) {
   if (!w.IsNumber() || !h.IsNumber()) throw fail("frame.width and frame.height must be numbers");
   int fw = w.As<Napi::Number>().Int32Value(), fh = h.As<Napi::Number>().Int32Value();
   if (fw != c.width || fh != c.height) {
-    throw Napi::RangeError::New(env, "Encoder.encode: frame is " + std::to_string(fw) + "x" + std::to_string(fh) +
+    throw Coded(Napi::RangeError::New(env, "Encoder.encode: frame is " + std::to_string(fw) + "x" + std::to_string(fh) +
                                          ", the encoder was opened for " + std::to_string(c.width) + "x" +
-                                         std::to_string(c.height));
+                                         std::to_string(c.height)), "ERR_INPUT_INVALID");
   }
   std::string format = f.Get("format").IsString() ? f.Get("format").As<Napi::String>().Utf8Value() : "";
   if (format != "i420" && format != "nv12") throw fail("frame.format must be 'i420' or 'nv12' (got '" + format + "')");
@@ -122,11 +122,11 @@ FrameView ParseFrame(Napi::Env env, Napi::Value value, const Config& c) {
     double o = offsets.As<Napi::Array>().Get(i).ToNumber().DoubleValue();
     int rowBytes = i == 0 || v.nv12 ? c.width : c.width / 2;
     int rows = i == 0 ? c.height : c.height / 2;
-    if (!(s >= rowBytes && s < 1e6 && o >= 0)) throw Napi::RangeError::New(env, "Encoder.encode: plane " + std::to_string(i) + " stride/offset invalid");
+    if (!(s >= rowBytes && s < 1e6 && o >= 0)) throw Coded(Napi::RangeError::New(env, "Encoder.encode: plane " + std::to_string(i) + " stride/offset invalid"), "ERR_INPUT_INVALID");
     double end = o + s * (rows - 1) + rowBytes;
     if (end > static_cast<double>(v.data.Length())) {
-      throw Napi::RangeError::New(env, "Encoder.encode: plane " + std::to_string(i) + " ends at byte " + Num(end) +
-                                           " beyond the " + std::to_string(v.data.Length()) + "-byte buffer");
+      throw Coded(Napi::RangeError::New(env, "Encoder.encode: plane " + std::to_string(i) + " ends at byte " + Num(end) +
+                                           " beyond the " + std::to_string(v.data.Length()) + "-byte buffer"), "ERR_INPUT_INVALID");
     }
     v.strides[i] = static_cast<int>(s);
     v.offsets[i] = static_cast<size_t>(o);
@@ -143,7 +143,7 @@ class EncodeJob final : public QueuedJob {
  public:
   EncodeJob(Napi::Env env, SerialQueue* queue, Napi::Object owner, std::shared_ptr<Session> session, FrameView frame,
             const Config& config, int64_t frameIndex, bool forceIdr, int64_t bitrate)
-      : QueuedJob(env, "glasslab.encode", queue),
+      : QueuedJob(env, "glasslab.encode", queue, "ERR_ENCODE_FAILED"),
         owner_(Napi::Persistent(owner)),
         buffer_(Napi::Persistent(frame.data)),
         session_(std::move(session)),
@@ -220,20 +220,20 @@ class EncoderWrap final : public Napi::ObjectWrap<EncoderWrap> {
 
   explicit EncoderWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<EncoderWrap>(info) {
     Napi::Env env = info.Env();
-    if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "Encoder: expected an options object");
+    if (info.Length() < 1 || !info[0].IsObject()) throw Coded(Napi::TypeError::New(env, "Encoder: expected an options object"), "ERR_CODEC_OPTIONS");
     Napi::Object o = info[0].As<Napi::Object>();
     Napi::Value codec = o.Get("codec");
     std::string name = codec.IsString() ? codec.As<Napi::String>().Utf8Value() : "";
     if (name != "x264" && name != "openh264" && name != "h264_nvenc" && name != "hevc_nvenc") {
-      throw Napi::TypeError::New(env, "Encoder: unknown codec '" + (codec.IsString() ? name : codec.ToString().Utf8Value()) +
-                                          "' (allowed: " + kAllowed + ")");
+      throw Coded(Napi::TypeError::New(env, "Encoder: unknown codec '" + (codec.IsString() ? name : codec.ToString().Utf8Value()) +
+                                          "' (allowed: " + kAllowed + ")"), "ERR_CODEC_OPTIONS");
     }
     config_ = ParseConfig(env, o);
     session_ = std::make_shared<Session>();
     try {
       session_->encoder = OpenByName(name, config_);
     } catch (const std::exception& e) {
-      throw Napi::Error::New(env, std::string("Encoder(") + name + "): " + e.what());
+      throw Coded(Napi::Error::New(env, std::string("Encoder(") + name + "): " + e.what()), "ERR_CODEC_UNAVAILABLE");
     }
     session_->appliedBitrate = config_.bitrateBps;
     bitrate_ = config_.bitrateBps;
@@ -248,7 +248,7 @@ class EncoderWrap final : public Napi::ObjectWrap<EncoderWrap> {
     Napi::Env env = info.Env();
     if (!session_) {
       auto d = Napi::Promise::Deferred::New(env);
-      d.Reject(Napi::Error::New(env, "Encoder.encode: the encoder is closed").Value());
+      d.Reject(Coded(Napi::Error::New(env, "Encoder.encode: the encoder is closed"), "ERR_CODEC_CLOSED").Value());
       return d.Promise();
     }
     FrameView frame = ParseFrame(env, info.Length() > 0 ? info[0] : env.Undefined(), config_);
@@ -262,17 +262,17 @@ class EncoderWrap final : public Napi::ObjectWrap<EncoderWrap> {
 
   void SetBitrate(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (!session_) throw Napi::Error::New(env, "Encoder.setBitrate: the encoder is closed");
+    if (!session_) throw Coded(Napi::Error::New(env, "Encoder.setBitrate: the encoder is closed"), "ERR_CODEC_CLOSED");
     double bps = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : -1;
     if (!(bps >= kMinBitrate && bps <= kMaxBitrate)) {
-      throw Napi::RangeError::New(env, "Encoder.setBitrate: bitrateBps must be in 10000..500000000 bits/s (got " +
-                                           (info.Length() > 0 ? info[0].ToString().Utf8Value() : "nothing") + ")");
+      throw Coded(Napi::RangeError::New(env, "Encoder.setBitrate: bitrateBps must be in 10000..500000000 bits/s (got " +
+                                           (info.Length() > 0 ? info[0].ToString().Utf8Value() : "nothing") + ")"), "ERR_CODEC_OPTIONS");
     }
     bitrate_ = static_cast<int64_t>(bps);
   }
 
   void RequestKeyframe(const Napi::CallbackInfo& info) {
-    if (!session_) throw Napi::Error::New(info.Env(), "Encoder.requestKeyframe: the encoder is closed");
+    if (!session_) throw Coded(Napi::Error::New(info.Env(), "Encoder.requestKeyframe: the encoder is closed"), "ERR_CODEC_CLOSED");
     keyframeRequested_ = true;
   }
 

@@ -8,16 +8,32 @@
 
 namespace glasslab::enc {
 
+// Stable `code` values on the errors the encoder and decoder raise:
+//   ERR_CODEC_OPTIONS     bad constructor/setBitrate arguments
+//   ERR_CODEC_UNAVAILABLE the codec could not be opened here (reason in the message)
+//   ERR_CODEC_CLOSED      call after close(), or a queued job dropped by close()
+//   ERR_INPUT_INVALID     a frame / access unit that does not fit the call
+//   ERR_ENCODE_FAILED / ERR_DECODE_FAILED  the library failed on this input
+inline Napi::Error Coded(Napi::Error error, const char* code) {
+  error.Value().Set("code", Napi::String::New(error.Env(), code));
+  return error;
+}
+
 class SerialQueue;
 
 // A promise-returning AsyncWorker that tells its queue when it has finished.
 class QueuedJob : public Napi::AsyncWorker {
  public:
-  QueuedJob(Napi::Env env, const char* resourceName, SerialQueue* queue)
-      : Napi::AsyncWorker(env, resourceName), deferred_(Napi::Promise::Deferred::New(env)), queue_(queue) {}
+  QueuedJob(Napi::Env env, const char* resourceName, SerialQueue* queue, const char* failureCode)
+      : Napi::AsyncWorker(env, resourceName),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        queue_(queue),
+        failureCode_(failureCode) {}
   Napi::Promise Promise() const { return deferred_.Promise(); }
   // Rejects a job that never ran (queue closed); the caller then deletes it.
-  void RejectUnrun(const std::string& message) { deferred_.Reject(Napi::Error::New(Env(), message).Value()); }
+  void RejectUnrun(const std::string& message) {
+    deferred_.Reject(Coded(Napi::Error::New(Env(), message), "ERR_CODEC_CLOSED").Value());
+  }
 
  protected:
   // Builds the resolved value on the JS thread after Execute() succeeded.
@@ -28,6 +44,7 @@ class QueuedJob : public Napi::AsyncWorker {
  private:
   Napi::Promise::Deferred deferred_;
   SerialQueue* queue_;
+  const char* failureCode_;
 };
 
 class SerialQueue {
@@ -76,6 +93,7 @@ inline void QueuedJob::OnOK() {
 }
 
 inline void QueuedJob::OnError(const Napi::Error& error) {
+  error.Value().Set("code", Napi::String::New(Env(), failureCode_));
   deferred_.Reject(error.Value());
   queue_->Finished();
 }

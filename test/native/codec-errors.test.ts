@@ -8,6 +8,16 @@ import { NAL, SyntheticSource, h264NalTypes } from './synthetic.ts';
 
 const addon = loadNative();
 const probes = await addon.probeEncoders();
+/** The error `run` throws (fails the test when it does not throw). */
+function thrown(run: () => unknown): Error & { code?: string } {
+  try {
+    run();
+  } catch (error) {
+    return error as Error & { code?: string };
+  }
+  throw new Error('expected a throw');
+}
+
 const base: EncoderOptions = { codec: 'x264', width: 640, height: 360, fps: 30, bitrateBps: 1_000_000, gop: 30 };
 
 describe('Encoder option validation', () => {
@@ -25,7 +35,9 @@ describe('Encoder option validation', () => {
     ['threads 0', { threads: 0 }, /threads must be an integer in 1\.\.64/],
   ];
   it.each(bad)('%s', (_name, change, message) => {
-    expect(() => new addon.Encoder({ ...base, ...change } as EncoderOptions)).toThrow(message);
+    const error = thrown(() => new addon.Encoder({ ...base, ...change } as EncoderOptions));
+    expect(error.message).toMatch(message);
+    expect(error.code).toBe('ERR_CODEC_OPTIONS');
   });
 
   it('setBitrate out of range throws and keeps the encoder usable', async () => {
@@ -41,6 +53,7 @@ describe('Encoder option validation', () => {
     const e = new addon.Encoder(base);
     const wrong = new SyntheticSource(addon, 1280, 720).frame(0, 1n);
     expect(() => e.encode(wrong)).toThrow(/frame is 1280x720, the encoder was opened for 640x360/);
+    expect(thrown(() => e.encode(wrong)).code).toBe('ERR_INPUT_INVALID');
     const short = new SyntheticSource(addon, 640, 360).frame(0, 1n);
     expect(() => e.encode({ ...short, data: short.data.subarray(0, 1000) })).toThrow(/plane 0 ends at byte 230400 beyond the 1000-byte buffer/);
     expect(() => e.encode({ ...short, format: 'rgba' as never })).toThrow(/frame.format must be 'i420' or 'nv12'/);
@@ -63,7 +76,9 @@ describe('probeEncoders and NVENC', () => {
     const probe = probes.find((p) => p.codec === codec)!;
     const label = probe.available ? probe.implementation : `unavailable: ${probe.reason}`;
     it.skipIf(probe.available)(`new Encoder({codec: '${codec}'}) throws the probe's reason (${label})`, () => {
-      expect(() => new addon.Encoder({ ...base, codec })).toThrow(probe.reason!);
+      const error = thrown(() => new addon.Encoder({ ...base, codec }));
+      expect(error.message).toContain(probe.reason!);
+      expect(error.code).toBe('ERR_CODEC_UNAVAILABLE');
     });
     it.skipIf(!probe.available)(`${codec} encodes with IDR on request (${label})`, async () => {
       const source = new SyntheticSource(addon, 640, 360);
@@ -93,12 +108,13 @@ describe('Decoder robustness', () => {
     expect(() => d.decode(Buffer.alloc(0))).toThrow(/access unit must be 1 byte/);
     d.close();
     d.close();
-    return expect(d.decode(Buffer.from([0, 0, 1, 0x65]))).rejects.toThrow(/closed/);
+    return expect(d.decode(Buffer.from([0, 0, 1, 0x65]))).rejects.toMatchObject({ code: 'ERR_CODEC_CLOSED' });
   });
 
   it('garbage rejects with the libavcodec reason and the decoder keeps decoding afterwards', async () => {
     const d = new addon.Decoder({ codec: 'h264', readMarker: false });
     await expect(d.decode(Buffer.from('definitely not h264'))).rejects.toThrow(/Decoder.decode: .*Invalid data/);
+    await expect(d.decode(Buffer.from('definitely not h264'))).rejects.toMatchObject({ code: 'ERR_DECODE_FAILED' });
     const source = new SyntheticSource(addon, 640, 360);
     const e = new addon.Encoder(base);
     const idr = await e.encode(source.frame(0, 1n));

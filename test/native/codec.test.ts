@@ -191,7 +191,8 @@ describe('encoder queue and input formats', () => {
     const settled = await Promise.allSettled(pending);
     expect(settled[0]!.status).toBe('fulfilled');
     expect(settled.slice(1).map((s) => s.status)).toEqual(['rejected', 'rejected']);
-    await expect(e.encode(source.frame(3, 1n))).rejects.toThrow(/closed/);
+    expect(settled[1]).toMatchObject({ reason: { code: 'ERR_CODEC_CLOSED' } });
+    await expect(e.encode(source.frame(3, 1n))).rejects.toMatchObject({ code: 'ERR_CODEC_CLOSED' });
     expect(() => e.requestKeyframe()).toThrow(/closed/);
   });
 });
