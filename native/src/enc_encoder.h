@@ -1,0 +1,61 @@
+// Video encoder interface behind the JS Encoder class (enc_addon.cc). Implementations:
+// libx264 and h264_nvenc/hevc_nvenc through libavcodec (enc_lavc.cc), openh264 through its own
+// API (enc_openh264.cc). An instance is used by one thread at a time (the addon serialises calls).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace glasslab::enc {
+
+// Open parameters, already validated by the addon.
+struct Config {
+  int width = 0;   // pixels, even
+  int height = 0;  // pixels, even
+  double fps = 30;
+  int64_t bitrateBps = 0;  // bits per second
+  int gop = 0;             // frames between IDRs; 0 = first frame and requests only
+  double vbvFrames = 1;    // VBV buffer in frames' worth of bits at the target rate
+  int threads = 1;
+};
+
+// One I420 picture in memory owned by the caller for the duration of Encode().
+struct Planes {
+  const uint8_t* y = nullptr;
+  const uint8_t* u = nullptr;
+  const uint8_t* v = nullptr;
+  int strideY = 0, strideU = 0, strideV = 0;  // bytes per row
+};
+
+// One access unit, Annex-B (start code + NAL, SPS/PPS in-band before every IDR).
+struct Output {
+  std::vector<uint8_t> data;
+  bool keyframe = false;
+  bool produced = false;  // false when the encoder held the frame back / skipped it
+};
+
+// Failure of a library call; the message names the call and the library's error text.
+class EncoderError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class VideoEncoder {
+ public:
+  virtual ~VideoEncoder() = default;
+  // Library and version doing the work, e.g. "libavcodec 59.37.100 libx264 (x264 core 164)".
+  virtual std::string Implementation() const = 0;
+  // Encodes one picture; `forceIdr` makes it an IDR with SPS/PPS in-band. Throws EncoderError.
+  virtual void Encode(const Planes& planes, int64_t frameIndex, bool forceIdr, Output* out) = 0;
+  // New target bitrate (bits/s), effective from the next Encode(). Throws EncoderError.
+  virtual void SetBitrate(int64_t bitrateBps) = 0;
+};
+
+// Factories: open the codec or throw EncoderError with the library's reason.
+std::unique_ptr<VideoEncoder> OpenX264(const Config& config);
+std::unique_ptr<VideoEncoder> OpenNvenc(const Config& config, bool hevc);
+std::unique_ptr<VideoEncoder> OpenOpenH264(const Config& config);
+
+}  // namespace glasslab::enc
