@@ -72,21 +72,26 @@ async function acceptChildren(server: net.Server, timeoutMs: number): Promise<Re
   });
 }
 
-/** Rejects as soon as a child reports an error or exits before it should. */
+/**
+ * Rejects as soon as a child reports an error or exits before it should (a child may exit once it
+ * has reported "stopped").
+ */
 function watchChildren(
   channels: Record<ChildRole, JsonLineChannel<ChildMessage, OrchestratorMessage>>,
   children: ChildProcess[],
   expectExit: { value: boolean },
 ): Promise<never> {
+  const stopped = new Set<ChildRole>();
   return new Promise((_, reject) => {
     for (const role of ['sender', 'receiver'] as const) {
       channels[role].onMessage((m) => {
         if (m.type === 'error') reject(new RunFailedError(role, m.message));
+        if (m.type === 'stopped') stopped.add(role);
       });
     }
     for (const child of children) {
       void child.exited.then(({ exitCode, signal }) => {
-        if (!expectExit.value) reject(new RunFailedError(child.role, `process exited early (code ${exitCode ?? '-'}, signal ${signal ?? '-'}); see ${child.role}.log`));
+        if (!expectExit.value && !stopped.has(child.role)) reject(new RunFailedError(child.role, `process exited early (code ${exitCode ?? '-'}, signal ${signal ?? '-'}); see ${child.role}.log`));
       });
     }
   });
