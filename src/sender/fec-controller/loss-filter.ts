@@ -105,7 +105,7 @@ export function createLossFilter(options: LossFilterOptions = {}): LossFilter {
   const windowMs = options.windowMs ?? 10_000;
   const bucketMs = options.bucketMs ?? 1_000;
   checkRange('lossFilter.windowMs', windowMs, 1);
-  checkRange('lossFilter.bucketMs', bucketMs, 1, windowMs);
   if ((options.mode ?? 'libwebrtc') === 'sliding') return new SlidingMaxFilter(windowMs);
+  checkRange('lossFilter.bucketMs', bucketMs, 1, windowMs);
   return new BucketedMaxFilter(windowMs, bucketMs, Math.max(1, Math.round(windowMs / bucketMs)));
 }

@@ -189,7 +189,7 @@ export function computeProtection(input: ProtectionInput, options: ProtectionOpt
     if (bitrateTooLowForFec(input, ff.bpf, o)) {
       delta = 0;
       key = 0;
-      limitedBy ??= 'bitrate-too-low';
+      if (limitedBy !== 'no-loss') limitedBy = 'bitrate-too-low';
     }
   }
   const result: ProtectionResult = {
