@@ -60,7 +60,7 @@ describe('hand-checked protection factors', () => {
     // cost: packets = 1 + 0.257 + 0.5 = 1.757, expected FEC = 0.5 + 39·1.757/255 = 0.77 < 0.9 → correction 0
     const on = computeProtection({ ...base, method: 'nack-fec', targetBitrateBps: 200e3, frameRateFps: 60, width: 1920, height: 1080, lossFraction255: 64, rttMs: 250 });
     expect(on).toMatchObject({ effectiveRateKbits: 1, deltaRateIndex: 0, keyRateIndex: 1, deltaFactor: 46, keyFactor: 112, maxFramesFec: 6, fecCostCorrection: 0 });
-    expect(on.limitedBy).toBeUndefined();
+    expect(on.limitedBy).toBeNull();
   });
 
   it('720p, 2.5 Mbps, 30 fps, loss 200/255 (capped at 128), FEC only', () => {

@@ -62,13 +62,17 @@ export interface ProtectionResult {
   deltaRateIndex: number;
   keyRateIndex: number;
   lossColumn: number;
-  /** set when a rule lowered or removed FEC */
-  limitedBy?: ProtectionLimit;
+  /** the rule that lowered or removed FEC, or null */
+  limitedBy: ProtectionLimit | null;
 }
 
 const f32 = Math.fround;
 /** C++ float → uint8_t/uint16_t/int through rtc::saturated_cast: truncate, saturate, NaN → 0. */
 const sat = (x: number, max: number): number => (Number.isNaN(x) || x <= 0 ? 0 : x >= max ? max : Math.trunc(x));
+/** Table row clamped to 0..maxRow. */
+function clampRow(row: number, maxRow: number): number {
+  return row < 0 ? 0 : row > maxRow ? maxRow : row;
+}
 /** C++ integer division (truncates toward zero). */
 const idiv = (a: number, b: number): number => Math.trunc(a / b);
 
@@ -109,8 +113,7 @@ function fecFactors(input: ProtectionInput, o: ResolvedProtectionOptions): FecFa
   if (loss === 0) return { delta: 0, key: 0, corr: 1, bpf, eff, deltaRow: 0, keyRow: 0, lossColumn };
 
   const p1 = o.rateBucketKbits;
-  const rowOf = (x: number): number => Math.max(0, Math.min(x, o.maxRateIndex));
-  const deltaRow = rowOf(idiv(eff - p1, p1));
+  const deltaRow = clampRow(idiv(eff - p1, p1), o.maxRateIndex);
   const avgTotalPackets = sat(f32(1.5 + f32(f32(bpf * 1000) / f32(8 * o.maxPayloadBytes))), 255);
   let delta = tableFactor(o.table, deltaRow, lossColumn);
   if (lossColumn > o.lossThreshold && avgTotalPackets > o.packetCountThreshold && delta < o.firstPartitionProtection) {
@@ -121,7 +124,7 @@ function fecFactors(input: ProtectionInput, o: ResolvedProtectionOptions): FecFa
   const packetsDelta = sat(0.5 + input.packetsPerDeltaFrame, 255);
   const packetsKey = sat(0.5 + input.packetsPerKeyFrame, 255);
   const boost = Math.max(o.minKeyBoost, packetsDelta > 0 ? idiv(packetsKey, packetsDelta) : 1);
-  const keyRow = rowOf(1 + idiv(boost * eff - p1, p1));
+  const keyRow = clampRow(1 + idiv(boost * eff - p1, p1), o.maxRateIndex);
   const keyFromTable = tableFactor(o.table, keyRow, lossColumn);
   const boostedDelta = Math.min(Math.trunc(f32(f32(o.keyProtectionScale) * delta)), o.maxFactorOfTotal);
   const key = Math.min(Math.max(lossColumn, boostedDelta, keyFromTable), o.maxFactorOfTotal);
@@ -160,23 +163,15 @@ export function bitrateTooLowForFec(input: ProtectionInput, bpf: number, o: Reso
 export function computeProtection(input: ProtectionInput, options: ProtectionOptions | ResolvedProtectionOptions = {}): ProtectionResult {
   const o = isResolvedProtectionOptions(options) ? options : resolveProtectionOptions(options);
   const ff = fecFactors(input, o);
-  const base = {
-    useUepProtection: { delta: false, key: false },
-    maskType: o.maskType,
-    fecCostCorrection: ff.corr,
-    bitsPerFrameKbits: ff.bpf,
-    effectiveRateKbits: ff.eff,
-    deltaRateIndex: ff.deltaRow,
-    keyRateIndex: ff.keyRow,
-    lossColumn: ff.lossColumn,
-  };
-  if (input.method === 'none' || input.method === 'nack') {
-    return { ...base, deltaFactor: 0, keyFactor: 0, deltaFactorOfTotal: 0, keyFactorOfTotal: 0, maxFramesFec: 1, limitedBy: 'method' };
-  }
-  let { delta, key } = ff;
-  let limitedBy: ProtectionLimit | undefined = sat(input.lossFraction255, 255) === 0 ? 'no-loss' : undefined;
+  let delta = ff.delta;
+  let key = ff.key;
+  let limitedBy: ProtectionLimit | null = sat(input.lossFraction255, 255) === 0 ? 'no-loss' : null;
   let maxFramesFec = 1;
-  if (input.method === 'nack-fec') {
+  if (input.method === 'none' || input.method === 'nack') {
+    delta = 0;
+    key = 0;
+    limitedBy = 'method';
+  } else if (input.method === 'nack-fec') {
     if (o.lowRttNackMs === null || input.rttMs < o.lowRttNackMs) {
       delta = 0;
       if (!o.keyFecBelowLowRtt) key = 0;
@@ -192,14 +187,20 @@ export function computeProtection(input: ProtectionInput, options: ProtectionOpt
       if (limitedBy !== 'no-loss') limitedBy = 'bitrate-too-low';
     }
   }
-  const result: ProtectionResult = {
-    ...base,
+  return {
     deltaFactor: convertFecRate(delta),
     keyFactor: convertFecRate(key),
     deltaFactorOfTotal: delta,
     keyFactorOfTotal: key,
+    useUepProtection: { delta: false, key: false },
+    maskType: o.maskType,
     maxFramesFec,
+    fecCostCorrection: ff.corr,
+    bitsPerFrameKbits: ff.bpf,
+    effectiveRateKbits: ff.eff,
+    deltaRateIndex: ff.deltaRow,
+    keyRateIndex: ff.keyRow,
+    lossColumn: ff.lossColumn,
+    limitedBy,
   };
-  if (limitedBy !== undefined) result.limitedBy = limitedBy;
-  return result;
 }
