@@ -71,10 +71,10 @@ const f32 = Math.fround;
 const sat = (x: number, max: number): number => (Number.isNaN(x) || x <= 0 ? 0 : x >= max ? max : Math.trunc(x));
 /** Table row clamped to 0..maxRow. */
 function clampRow(row: number, maxRow: number): number {
-  return row < 0 ? 0 : row > maxRow ? maxRow : row;
+  return row <= 0 ? 0 : row > maxRow ? maxRow : row;
 }
 /** C++ integer division (truncates toward zero). */
-const idiv = (a: number, b: number): number => Math.trunc(a / b);
+const idiv = (a: number, b: number): number => Math.trunc(a / b) | 0;
 
 /** Base-layer bits per frame, kbits (libwebrtc's BitsPerFrame). */
 export function bitsPerFrameKbits(input: ProtectionInput, o: ResolvedProtectionOptions): number {
