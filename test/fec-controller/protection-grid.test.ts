@@ -44,8 +44,8 @@ describe('reference grid', () => {
                   );
                   compared++;
                   if (want.fecRateDelta > 0) withFec++;
-                  if (got.deltaFactor !== want.fecRateDelta || got.keyFactor !== want.fecRateKey || got.maxFramesFec !== want.maxFecFrames) {
-                    mismatches.push(`${method} ${bitrateBps}bps ${fps}fps ${width}x${height} loss ${loss255} rtt ${rttMs} ppf ${packetsPerFrame}/${packetsPerFrameKey}: got D${got.deltaFactor}/K${got.keyFactor}/F${got.maxFramesFec} want D${want.fecRateDelta}/K${want.fecRateKey}/F${want.maxFecFrames}`);
+                  if (got.deltaFactor !== want.fecRateDelta || got.keyFactor !== want.fecRateKey || got.maxFramesFec !== want.maxFecFrames || got.fecCostCorrection !== want.corrFecCost) {
+                    mismatches.push(`${method} ${bitrateBps}bps ${fps}fps ${width}x${height} loss ${loss255} rtt ${rttMs} ppf ${packetsPerFrame}/${packetsPerFrameKey}: got D${got.deltaFactor}/K${got.keyFactor}/F${got.maxFramesFec}/C${got.fecCostCorrection} want D${want.fecRateDelta}/K${want.fecRateKey}/F${want.maxFecFrames}/C${want.corrFecCost}`);
                   }
                 }
     expect(mismatches.slice(0, 20)).toEqual([]);

@@ -23,6 +23,8 @@ export interface ReferenceFactors {
   fecRateDelta: number;
   fecRateKey: number;
   maxFecFrames: number;
+  /** _corrFecCost after the FEC computation (1 when loss is 0 or FEC is not used) */
+  corrFecCost: number;
 }
 
 const fl = Math.fround;
@@ -42,7 +44,7 @@ function cDiv(a: number, b: number): number {
 
 /** kFecRateTable as one flat array of 50 × 129 entries. */
 export function referenceFactors(flatTable: readonly number[], c: ReferenceCase): ReferenceFactors {
-  if (c.method === 'none' || c.method === 'nack') return { fecRateDelta: 0, fecRateKey: 0, maxFecFrames: 1 };
+  if (c.method === 'none' || c.method === 'nack') return { fecRateDelta: 0, fecRateKey: 0, maxFecFrames: 1, corrFecCost: 1 };
   const kPacketLossMax = 129;
   const fps = c.fps < 1 ? 1 : c.fps;
   // UpdateFecRates: bitrate in kbps as float, frame rate as given (>= 1).
@@ -55,6 +57,7 @@ export function referenceFactors(flatTable: readonly number[], c: ReferenceCase)
 
   let protectionFactorD = 0;
   let protectionFactorK = 0;
+  let corrFecCost = 1;
   if (packetLoss !== 0) {
     const firstPartitionProt = toU8(255 * 0.2);
     const spatialSizeToRef = fl(fl(c.width * c.height) / fl(704 * 576));
@@ -81,6 +84,10 @@ export function referenceFactors(flatTable: readonly number[], c: ReferenceCase)
     if (codeRateKey >= kPacketLossMax) codeRateKey = kPacketLossMax - 1;
     protectionFactorK = codeRateKey;
     protectionFactorD = codeRateDelta;
+    const numPacketsFl = fl(1.0 + ((fl(bitRatePerFrame) * 1000.0) / fl(8.0 * 1460) + 0.5));
+    const estNumFecGen = fl(fl(0.5) + fl(fl(protectionFactorD * numPacketsFl) / fl(255.0)));
+    if (estNumFecGen < fl(1.1) && protectionFactorD < 85) corrFecCost = 0.5;
+    if (estNumFecGen < fl(0.9) && protectionFactorD < 85) corrFecCost = 0.0;
   }
 
   let maxFecFrames = 1;
@@ -98,5 +105,5 @@ export function referenceFactors(flatTable: readonly number[], c: ReferenceCase)
     }
   }
   const convert = (r: number): number => toU8(Math.min(255, 0.5 + (255.0 * r) / fl(255 - r)));
-  return { fecRateDelta: convert(protectionFactorD), fecRateKey: convert(protectionFactorK), maxFecFrames };
+  return { fecRateDelta: convert(protectionFactorD), fecRateKey: convert(protectionFactorK), maxFecFrames, corrFecCost };
 }

@@ -110,10 +110,14 @@ function fecFactors(input: ProtectionInput, o: ResolvedProtectionOptions): FecFa
   const resolutionFactor = f32(1 / f32(Math.pow(spatial, f32(o.resolutionExponent))));
   const eff = sat(f32(resolutionFactor * bpf), 65535);
   const lossColumn = Math.min(loss, o.table.columns - 1);
-  if (loss === 0) return { delta: 0, key: 0, corr: 1, bpf, eff, deltaRow: 0, keyRow: 0, lossColumn };
-
   const p1 = o.rateBucketKbits;
   const deltaRow = clampRow(idiv(eff - p1, p1), o.maxRateIndex);
+  const packetsDelta = sat(0.5 + input.packetsPerDeltaFrame, 255);
+  const packetsKey = sat(0.5 + input.packetsPerKeyFrame, 255);
+  const boost = Math.max(o.minKeyBoost, packetsDelta > 0 ? idiv(packetsKey, packetsDelta) : 1);
+  const keyRow = clampRow(1 + idiv(boost * eff - p1, p1), o.maxRateIndex);
+  if (loss === 0) return { delta: 0, key: 0, corr: 1, bpf, eff, deltaRow, keyRow, lossColumn };
+
   const avgTotalPackets = sat(f32(1.5 + f32(f32(bpf * 1000) / f32(8 * o.maxPayloadBytes))), 255);
   let delta = tableFactor(o.table, deltaRow, lossColumn);
   if (lossColumn > o.lossThreshold && avgTotalPackets > o.packetCountThreshold && delta < o.firstPartitionProtection) {
@@ -121,10 +125,6 @@ function fecFactors(input: ProtectionInput, o: ResolvedProtectionOptions): FecFa
   }
   delta = Math.min(delta, o.maxFactorOfTotal);
 
-  const packetsDelta = sat(0.5 + input.packetsPerDeltaFrame, 255);
-  const packetsKey = sat(0.5 + input.packetsPerKeyFrame, 255);
-  const boost = Math.max(o.minKeyBoost, packetsDelta > 0 ? idiv(packetsKey, packetsDelta) : 1);
-  const keyRow = clampRow(1 + idiv(boost * eff - p1, p1), o.maxRateIndex);
   const keyFromTable = tableFactor(o.table, keyRow, lossColumn);
   const boostedDelta = Math.min(Math.trunc(f32(f32(o.keyProtectionScale) * delta)), o.maxFactorOfTotal);
   const key = Math.min(Math.max(lossColumn, boostedDelta, keyFromTable), o.maxFactorOfTotal);
@@ -167,9 +167,11 @@ export function computeProtection(input: ProtectionInput, options: ProtectionOpt
   let key = ff.key;
   let limitedBy: ProtectionLimit | null = sat(input.lossFraction255, 255) === 0 ? 'no-loss' : null;
   let maxFramesFec = 1;
+  let fecCostCorrection = ff.corr;
   if (input.method === 'none' || input.method === 'nack') {
     delta = 0;
     key = 0;
+    fecCostCorrection = 1;
     limitedBy = 'method';
   } else if (input.method === 'nack-fec') {
     if (o.lowRttNackMs === null || input.rttMs < o.lowRttNackMs) {
@@ -195,7 +197,7 @@ export function computeProtection(input: ProtectionInput, options: ProtectionOpt
     useUepProtection: { delta: false, key: false },
     maskType: o.maskType,
     maxFramesFec,
-    fecCostCorrection: ff.corr,
+    fecCostCorrection,
     bitsPerFrameKbits: ff.bpf,
     effectiveRateKbits: ff.eff,
     deltaRateIndex: ff.deltaRow,
