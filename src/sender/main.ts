@@ -85,6 +85,9 @@ try {
   });
   encoder.close();
   source.close();
+  // The last datagrams may still sit in the UDP socket's send queue: closing the peer (and
+  // exiting) right away would drop them.
+  await new Promise((resolve) => setTimeout(resolve, 250));
   await peer.close();
   channel.close();
   process.exit(0);

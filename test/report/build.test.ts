@@ -34,7 +34,7 @@ describe('buildReport', () => {
       budgetsPassed: true,
       summary: { frames: { sent: 60, displayed: 60, neverDisplayed: 0 }, freezes: { count: 0 } },
     });
-    expect(results.environment.skipped).toEqual([{ what: 'environment.json', why: expect.stringContaining('not in the run folder') }]);
+    expect(results.environment.skipped).toEqual([{ what: 'env.json', why: expect.stringContaining('not in the run folder') }]);
     const html = await readFile(built.reportPath, 'utf8');
     expect(html).not.toMatch(/(src|href)=["']?(https?:)?\/\//); // nothing loaded from anywhere
   });

@@ -1,0 +1,150 @@
+/**
+ * End to end on the real pieces: `glasslab run` starts the sender (Vulkan on lavapipe → x264) and
+ * the receiver (werift → decoder → marker) as processes over loopback, then the report is checked
+ * against the records and in headless Chromium.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { execa } from 'execa';
+import puppeteer from 'puppeteer-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { validateResults } from '../../lab/results/schema.ts';
+import { parseNdjson } from '../../lab/results/ndjson.ts';
+import type { ReceiverFrameRecord, SenderFrameRecord } from '../../src/shared/records.ts';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const cli = path.join(root, 'bin/glasslab.js');
+const CHROMIUM = '/usr/bin/chromium';
+
+async function records<T>(file: string): Promise<T[]> {
+  return parseNdjson(await readFile(file, 'utf8')).records as T[];
+}
+
+describe('glasslab run (360p x264 over loopback WebRTC)', () => {
+  let runsRoot: string;
+  let runDir: string;
+  let exitCode: number | undefined;
+  let stdout: string;
+  let sender: SenderFrameRecord[];
+  let receiver: ReceiverFrameRecord[];
+
+  beforeAll(async () => {
+    runsRoot = await mkdtemp(path.join(os.tmpdir(), 'glasslab-e2e-'));
+    const result = await execa(process.execPath, [cli, '--json', 'run', path.join(root, 'scenarios/ci-360p.yaml'), '--runs', runsRoot], {
+      reject: false,
+      timeout: 90_000,
+    });
+    exitCode = result.exitCode;
+    stdout = result.stdout;
+    runDir = (JSON.parse(stdout.trim().split('\n').at(-1)!) as { runDir: string }).runDir;
+    sender = (await records<SenderFrameRecord | { type: string }>(path.join(runDir, 'sender.ndjson'))).filter(
+      (r): r is SenderFrameRecord => r.type === 'frame',
+    );
+    receiver = (await records<ReceiverFrameRecord | { type: string }>(path.join(runDir, 'receiver.ndjson'))).filter(
+      (r): r is ReceiverFrameRecord => r.type === 'frame',
+    );
+  }, 120_000);
+
+  afterAll(async () => {
+    if (runsRoot) await rm(runsRoot, { recursive: true, force: true });
+  });
+
+  it('completes, meets its budget and leaves no process behind', async () => {
+    expect(exitCode, stdout).toBe(0);
+    const status = JSON.parse(await readFile(path.join(runDir, 'status.json'), 'utf8')) as { state: string };
+    expect(status.state).toBe('completed');
+    const leftovers = await execa('pgrep', ['-f', `${runDir}|src/(sender|receiver)/main.ts --control`], { reject: false });
+    expect(leftovers.stdout.trim()).toBe('');
+  });
+
+  it('every frame arrives, in order, with the capture time the sender stamped', () => {
+    // 4 s at 30 fps, paced by CLOCK_MONOTONIC: about 120 frames, none dropped on the way
+    expect(sender.length).toBeGreaterThanOrEqual(110);
+    expect(sender.filter((f) => f.dropped !== undefined)).toEqual([]);
+    const displayed = receiver.filter((f) => f.marker === 'ok');
+    expect(displayed.length).toBe(sender.length);
+    const byId = new Map(sender.map((f) => [f.frameId, f]));
+    let previous = -1;
+    for (const frame of [...displayed].sort((a, b) => a.markerReadMs! - b.markerReadMs!)) {
+      expect(frame.frameId!).toBeGreaterThan(previous);
+      previous = frame.frameId!;
+      // the marker read from the decoded pixels carries exactly the sender's capture time
+      expect(frame.captureMs).toBe(byId.get(frame.frameId!)!.captureMs);
+      expect(frame.rtpTimestamp).toBe(byId.get(frame.frameId!)!.rtpTimestamp);
+    }
+  });
+
+  it('results.json validates and its G2G is computed from the records for >= 99 % of frames', async () => {
+    const parsed = validateResults(JSON.parse(await readFile(path.join(runDir, 'results.json'), 'utf8')));
+    expect(parsed.ok).toBe(true);
+    if (!parsed.ok) return;
+    const { summary } = parsed.results;
+    expect(summary.g2g.count).toBeGreaterThanOrEqual(Math.ceil(0.99 * sender.length));
+    const g2g = receiver.filter((f) => f.marker === 'ok').map((f) => f.markerReadMs! - f.captureMs!).sort((a, b) => a - b);
+    const p50 = g2g[Math.ceil(0.5 * g2g.length) - 1]!;
+    expect(summary.g2g.p50).toBeCloseTo(p50, 6);
+    // glass-to-glass includes at least render→capture, encode and decode: it is never below them
+    for (const f of receiver.filter((r) => r.marker === 'ok')) expect(f.markerReadMs! - f.captureMs!).toBeGreaterThan(f.decodeDoneMs! - f.decodeStartMs!);
+    expect(await readFile(path.join(runDir, 'junit.xml'), 'utf8')).toContain('g2g.p95');
+  });
+
+  it.skipIf(!existsSync(CHROMIUM))('the report renders its charts in Chromium without errors or network', async () => {
+    const profile = await mkdtemp(path.join(os.tmpdir(), 'glasslab-chromium-'));
+    const browser = await puppeteer.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`],
+    });
+    try {
+      const page = await browser.newPage();
+      const problems: string[] = [];
+      await page.setRequestInterception(true);
+      page.on('request', (request) => {
+        if (request.url().startsWith('file:')) void request.continue();
+        else {
+          problems.push(`request ${request.url()}`);
+          void request.abort('failed');
+        }
+      });
+      page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
+      page.on('pageerror', (e) => problems.push(`pageerror: ${String(e)}`));
+      await page.goto(pathToFileURL(path.join(runDir, 'report.html')).href, { waitUntil: 'load' });
+      await page.waitForSelector('body[data-charts-ready="true"]', { timeout: 15_000 });
+      const text = await page.evaluate(() => (globalThis as unknown as { document: { body: { innerText: string } } }).document.body.innerText);
+      expect(problems).toEqual([]);
+      expect(text).toContain('ci-360p');
+      expect(text).toContain('llvmpipe');
+    } finally {
+      await browser.close();
+      await rm(profile, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('glasslab run with bad input', () => {
+  it('a scenario with a bad field exits 2 and names the file, line and field', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'glasslab-bad-'));
+    try {
+      const file = path.join(dir, 'bad.yaml');
+      await writeFile(file, 'name: bad\nencoder:\n  codec: x264\n  bitrate: fast\nfps: 0\n');
+      const result = await execa(process.execPath, [cli, 'run', file, '--runs', dir], { reject: false });
+      expect(result.exitCode).toBe(2);
+      expect(result.stderr).toContain(`${file}:4: encoder.bitrate: expected a bitrate`);
+      expect(result.stderr).toMatch(/bad\.yaml:5: fps: /);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a missing scenario file and a bad flag exit 2', async () => {
+    const missing = await execa(process.execPath, [cli, 'run', '/nonexistent/x.yaml'], { reject: false });
+    expect(missing.exitCode).toBe(2);
+    expect(missing.stderr).toContain('/nonexistent/x.yaml: (document): cannot read: ENOENT');
+    const flag = await execa(process.execPath, [cli, 'run', 'x.yaml', '--sed', '1'], { reject: false });
+    expect(flag.exitCode).toBe(2);
+    expect(flag.stderr).toContain("unknown option '--sed'");
+  });
+});
