@@ -20,6 +20,7 @@
 #include "marker.h"
 #include "registry.h"
 #include "vk_devices_js.h"
+#include "vk_frame_js.h"
 #include "vk_frame_pipeline.h"
 #include "vk_source_options.h"
 
@@ -38,42 +39,6 @@ struct JsMessage {
 class FrameSource;
 void CallJs(Napi::Env env, Napi::Function onFrame, FrameSource* source, JsMessage* message);
 using FrameTsfn = Napi::TypedThreadSafeFunction<FrameSource, JsMessage, CallJs>;
-
-Napi::Value BigIntNs(Napi::Env env, uint64_t ns) { return Napi::BigInt::New(env, ns); }
-
-// RawFrame (src/native/types.ts). The planes' malloc'd memory is adopted by an external Buffer.
-Napi::Object FrameToJs(Napi::Env env, vk::ProducedFrame& f, int width, int height, capture::PixelFormat format) {
-  Napi::Object o = Napi::Object::New(env);
-  const capture::PlaneLayout& l = f.host.layout;
-  const size_t bytes = l.totalBytes;
-  uint8_t* data = f.host.data.release();
-  Napi::Buffer<uint8_t> buffer = Napi::Buffer<uint8_t>::New(env, data, bytes, [bytes](Napi::Env env, uint8_t* p) {
-    std::free(p);
-    Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(bytes));
-  });
-  Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(bytes));
-  Napi::Array strides = Napi::Array::New(env, l.planes);
-  Napi::Array offsets = Napi::Array::New(env, l.planes);
-  for (int i = 0; i < l.planes; ++i) {
-    strides.Set(i, Napi::Number::New(env, l.strides[i]));
-    offsets.Set(i, Napi::Number::New(env, static_cast<double>(l.offsets[i])));
-  }
-  Napi::Object times = Napi::Object::New(env);
-  times.Set("renderSubmitNs", BigIntNs(env, f.renderSubmitNs));
-  times.Set("renderDoneNs", BigIntNs(env, f.renderDoneNs));
-  times.Set("copyDoneNs", BigIntNs(env, f.host.copyDoneNs));
-  times.Set("convertDoneNs", BigIntNs(env, f.host.convertDoneNs));
-  o.Set("id", Napi::Number::New(env, f.id));
-  o.Set("width", Napi::Number::New(env, width));
-  o.Set("height", Napi::Number::New(env, height));
-  o.Set("format", Napi::String::New(env, format == capture::PixelFormat::kI420 ? "i420" : "nv12"));
-  o.Set("data", buffer);
-  o.Set("strides", strides);
-  o.Set("planeOffsets", offsets);
-  o.Set("captureTimeNs", BigIntNs(env, f.renderDoneNs));
-  o.Set("times", times);
-  return o;
-}
 
 void SleepUntil(uint64_t deadlineNs, const std::atomic<bool>& stop) {
   while (!stop.load()) {
@@ -135,7 +100,7 @@ class FrameSource : public Napi::ObjectWrap<FrameSource> {
       ReportError(env, Napi::Error::New(env, "FrameSource: " + message->error));
       return;
     }
-    Napi::Object frame = FrameToJs(env, message->frame, options_.width, options_.height, options_.format);
+    Napi::Object frame = vk::FrameToJs(env, message->frame, options_.width, options_.height, options_.format);
     delivered_++;
     onFrame.Call({frame});
   }
@@ -353,7 +318,7 @@ class CaptureOneWorker : public Napi::AsyncWorker {
   }
   void OnOK() override {
     source_->CountDelivered();
-    deferred_.Resolve(FrameToJs(Env(), frame_, source_->width(), source_->height(), source_->format()));
+    deferred_.Resolve(vk::FrameToJs(Env(), frame_, source_->width(), source_->height(), source_->format()));
   }
   void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
 

@@ -1,0 +1,45 @@
+#include "vk_frame_js.h"
+
+#include <cstdlib>
+
+namespace glasslab::vk {
+namespace {
+
+Napi::Value BigIntNs(Napi::Env env, uint64_t ns) { return Napi::BigInt::New(env, ns); }
+
+}  // namespace
+
+Napi::Object FrameToJs(Napi::Env env, ProducedFrame& f, int width, int height, capture::PixelFormat format) {
+  Napi::Object o = Napi::Object::New(env);
+  const capture::PlaneLayout& l = f.host.layout;
+  const size_t bytes = l.totalBytes;
+  uint8_t* data = f.host.data.release();
+  Napi::Buffer<uint8_t> buffer = Napi::Buffer<uint8_t>::New(env, data, bytes, [bytes](Napi::Env env, uint8_t* p) {
+    std::free(p);
+    Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(bytes));
+  });
+  Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(bytes));
+  Napi::Array strides = Napi::Array::New(env, l.planes);
+  Napi::Array offsets = Napi::Array::New(env, l.planes);
+  for (int i = 0; i < l.planes; ++i) {
+    strides.Set(i, Napi::Number::New(env, l.strides[i]));
+    offsets.Set(i, Napi::Number::New(env, static_cast<double>(l.offsets[i])));
+  }
+  Napi::Object times = Napi::Object::New(env);
+  times.Set("renderSubmitNs", BigIntNs(env, f.renderSubmitNs));
+  times.Set("renderDoneNs", BigIntNs(env, f.renderDoneNs));
+  times.Set("copyDoneNs", BigIntNs(env, f.host.copyDoneNs));
+  times.Set("convertDoneNs", BigIntNs(env, f.host.convertDoneNs));
+  o.Set("id", Napi::Number::New(env, f.id));
+  o.Set("width", Napi::Number::New(env, width));
+  o.Set("height", Napi::Number::New(env, height));
+  o.Set("format", Napi::String::New(env, format == capture::PixelFormat::kI420 ? "i420" : "nv12"));
+  o.Set("data", buffer);
+  o.Set("strides", strides);
+  o.Set("planeOffsets", offsets);
+  o.Set("captureTimeNs", BigIntNs(env, f.renderDoneNs));
+  o.Set("times", times);
+  return o;
+}
+
+}  // namespace glasslab::vk
