@@ -18,6 +18,8 @@ export interface UserspaceLinkOptions {
   /** MTU of the TUN devices, bytes; default 1500 */
   deviceMtu?: number;
   spinUs?: number;
+  /** SCHED_FIFO priority of the data-plane threads (1..99); 0 = normal scheduling */
+  realtimePriority?: number;
 }
 
 export interface UserspaceLink {
@@ -39,6 +41,7 @@ export function startUserspaceLink(topology: LabTopology, options: UserspaceLink
     up: options.params.up,
     down: options.params.down,
     spinUs: options.spinUs ?? 200,
+    realtimePriority: options.realtimePriority ?? 0,
     ...(options.fateLogPath ? { fateLogPath: options.fateLogPath } : {}),
     ...(options.pcapPath ? { pcapPath: options.pcapPath } : {}),
   };

@@ -212,6 +212,7 @@ class JsDataPlane : public Napi::ObjectWrap<JsDataPlane> {
     if (o.Get("fateLogPath").IsString()) opt.fateLogPath = o.Get("fateLogPath").ToString();
     if (o.Get("pcapPath").IsString()) opt.pcapPath = o.Get("pcapPath").ToString();
     opt.spinNs = UsToNs(Num(o, "spinUs", 200));
+    opt.realtimePriority = static_cast<int>(Num(o, "realtimePriority", 0));
     try {
       plane_ = std::make_unique<DataPlane>(std::move(opt));
     } catch (const std::exception& e) {

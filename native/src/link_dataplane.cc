@@ -4,6 +4,8 @@
 #include <linux/if.h>
 #include <linux/if_tun.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <time.h>
@@ -19,6 +21,13 @@ int64_t MonotonicNs() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<int64_t>(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
+}
+
+bool SetRealtime(int priority) {
+  if (priority <= 0) return true;
+  sched_param sp{};
+  sp.sched_priority = priority;
+  return pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp) == 0;
 }
 
 namespace {
@@ -123,6 +132,7 @@ void DataPlane::Stop() {
 
 void DataPlane::Run(int dir) {
   prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);  // ppoll wakes within µs instead of 50 µs slack
+  SetRealtime(options_.realtimePriority);
   const char* dirName = dir == 0 ? "up" : "down";
   int in = fds_[dir], out = fds_[1 - dir];
   LinkModel model(options_.seeds[dir], options_.params[dir]);

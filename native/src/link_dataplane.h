@@ -39,6 +39,7 @@ struct DataPlaneOptions {
   LinkParams params[2];     // [0] up (snd -> rcv), [1] down
   std::string fateLogPath, pcapPath;  // empty = not written
   int64_t spinNs = 200000;  // sleep until this long before a release, then spin
+  int realtimePriority = 0; // SCHED_FIFO priority of the threads (1..99), 0 = normal scheduling
 };
 
 class DataPlane {
@@ -65,5 +66,8 @@ class DataPlane {
 };
 
 int64_t MonotonicNs();
+
+/** Puts the calling thread under SCHED_FIFO at `priority` (0: leaves it); false when refused. */
+bool SetRealtime(int priority);
 
 }  // namespace glasslab::link

@@ -418,11 +418,11 @@ DropReason LinkModel::Offer(const uint8_t* data, size_t size, int64_t now) {
   return DropReason::None;
 }
 
-void LinkModel::AdvanceSlot() {
+void LinkModel::AdvanceSlot(int64_t base) {
   const LinkParams& p = params_;
   int64_t span = p.slotMaxNs - p.slotMinNs;
   int64_t wait = p.slotMinNs + (span > 0 ? static_cast<int64_t>(slotPrng_.Next() % (uint64_t)(span + 1)) : 0);
-  slotNextNs_ += std::max<int64_t>(wait, 1);
+  slotNextNs_ = base + std::max<int64_t>(wait, 1);
   slotPacketsLeft_ = p.slotPackets;
   slotBytesLeft_ = p.slotBytes;
 }
@@ -430,17 +430,22 @@ void LinkModel::AdvanceSlot() {
 int64_t LinkModel::PollTimeout() {
   if (held_.empty()) return -1;
   int64_t due = held_.top()->releaseNs;
-  if (!(params_.slotMinNs || params_.slotMaxNs)) return due;
+  const LinkParams& p = params_;
+  if (!(p.slotMinNs || p.slotMaxNs)) return due;
   if (!slotOpen_) {
-    // the first slot boundary is the time the first packet becomes due
+    // the first slot opens when the first packet becomes due
     slotOpen_ = true;
     slotNextNs_ = due;
-    slotPacketsLeft_ = params_.slotPackets;
-    slotBytesLeft_ = params_.slotBytes;
+    slotPacketsLeft_ = p.slotPackets;
+    slotBytesLeft_ = p.slotBytes;
   }
-  // netem slot: packets go out only at slot boundaries; a boundary that passes with nothing due
-  // is skipped
-  while (slotNextNs_ < due) AdvanceSlot();
+  if (p.slotPackets || p.slotBytes) {
+    // netem: a packet goes once due and the slot is open; the slot closes when its budget is
+    // spent and the next one opens min..max later
+    return std::max(due, slotNextNs_);
+  }
+  // no budget: every boundary releases what is due by then; later packets wait for the next one
+  while (slotNextNs_ < due) AdvanceSlot(slotNextNs_);
   return slotNextNs_;
 }
 
@@ -455,14 +460,14 @@ bool LinkModel::PollRelease(int64_t now, Released& out, Fate** fateOut) {
     h->fate.reordered = !heldIds_.empty() && *heldIds_.begin() < h->fate.id;
   }
   if (p.slotMinNs || p.slotMaxNs) {
-    h->fate.releaseNs = slotNextNs_;
+    h->fate.releaseNs = due;
     bool exhausted = false;
     if (p.slotPackets && --slotPacketsLeft_ == 0) exhausted = true;
     if (p.slotBytes) {
       if (slotBytesLeft_ <= h->data.size()) exhausted = true;
       else slotBytesLeft_ -= h->data.size();
     }
-    if (exhausted) AdvanceSlot();
+    if (exhausted) AdvanceSlot(due);
   }
   out.data = std::move(h->data);
   out.releaseNs = h->fate.releaseNs;

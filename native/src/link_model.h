@@ -160,7 +160,7 @@ class LinkModel {
   int64_t traceOppNs_ = INT64_MIN;
   // slot: boundaries b[k+1] = b[k] + U(min, max) drawn from their own PRNG, so that the
   // boundary sequence does not depend on how often the runtime polls
-  void AdvanceSlot();
+  void AdvanceSlot(int64_t base);
   Prng slotPrng_;
   int64_t slotNextNs_ = INT64_MIN;
   uint32_t slotPacketsLeft_ = 0;

@@ -55,6 +55,8 @@ export interface NativeLinkDataPlaneCtor {
     pcapPath?: string;
     /** sleep until this many µs before a release, then spin; default 200 */
     spinUs?: number;
+    /** SCHED_FIFO priority (1..99) of the direction threads; 0 = normal scheduling */
+    realtimePriority?: number;
   }): NativeLinkDataPlane;
 }
 
@@ -71,6 +73,8 @@ export interface UdpProbeOptions {
   /** packets/s; 0 = as fast as possible for durationMs */
   ratePps?: number;
   durationMs?: number;
+  /** SCHED_FIFO priority (1..99) of the probe threads; 0 = normal scheduling */
+  realtimePriority?: number;
 }
 
 export interface UdpProbeResult {
