@@ -40,7 +40,7 @@ export function startUserspaceLink(topology: LabTopology, options: UserspaceLink
     seeds: [options.seed, options.seed + 1] as [number, number],
     up: options.params.up,
     down: options.params.down,
-    spinUs: options.spinUs ?? 200,
+    spinUs: options.spinUs ?? 50,
     realtimePriority: options.realtimePriority ?? 0,
     ...(options.fateLogPath ? { fateLogPath: options.fateLogPath } : {}),
     ...(options.pcapPath ? { pcapPath: options.pcapPath } : {}),

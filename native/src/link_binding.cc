@@ -211,7 +211,7 @@ class JsDataPlane : public Napi::ObjectWrap<JsDataPlane> {
     opt.params[1] = ParseParams(env, o.Get("down"));
     if (o.Get("fateLogPath").IsString()) opt.fateLogPath = o.Get("fateLogPath").ToString();
     if (o.Get("pcapPath").IsString()) opt.pcapPath = o.Get("pcapPath").ToString();
-    opt.spinNs = UsToNs(Num(o, "spinUs", 200));
+    opt.spinNs = UsToNs(Num(o, "spinUs", 50));
     opt.realtimePriority = static_cast<int>(Num(o, "realtimePriority", 0));
     try {
       plane_ = std::make_unique<DataPlane>(std::move(opt));
@@ -248,6 +248,7 @@ class JsDataPlane : public Napi::ObjectWrap<JsDataPlane> {
       x.Set("dropped", static_cast<double>(s.dropped.load()));
       x.Set("writeErrors", static_cast<double>(s.writeErrors.load()));
       x.Set("maxLatenessUs", static_cast<double>(s.maxLatenessNs.load()) / 1000.0);
+      x.Set("cpuMs", static_cast<double>(s.cpuNs.load()) / 1e6);
       o.Set(names[d], x);
     }
     return o;

@@ -144,14 +144,21 @@ void DataPlane::Run(int dir) {
   auto flushFates = [&] {
     while (model.PollFate(fate)) {
       if (fate.drop != DropReason::None) st.dropped.fetch_add(1, std::memory_order_relaxed);
-      AppendFateJson(lines, fate, dirName);
+      if (sinks_.WantsFates()) AppendFateJson(lines, fate, dirName);
     }
     if (lines.size() > 32768) {
       sinks_.Fate(lines);
       lines.clear();
     }
   };
+  uint32_t iteration = 0;
+  auto sampleCpu = [&] {
+    timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    st.cpuNs.store(static_cast<int64_t>(ts.tv_sec) * 1000000000LL + ts.tv_nsec, std::memory_order_relaxed);
+  };
   while (running_.load(std::memory_order_relaxed)) {
+    if ((++iteration & 255) == 0) sampleCpu();
     if (hasPending_[dir].load(std::memory_order_acquire)) {
       std::lock_guard<std::mutex> lock(paramMu_);
       model.SetParams(std::move(*pending_[dir]));
@@ -190,9 +197,11 @@ void DataPlane::Run(int dir) {
       }
       pollfd pfd{in, POLLIN, 0};
       timespec ts{static_cast<time_t>(waitNs / 1000000000LL), static_cast<long>(waitNs % 1000000000LL)};
+      sampleCpu();
       ppoll(&pfd, 1, &ts, nullptr);
     }
   }
+  sampleCpu();
   flushFates();
   sinks_.Fate(lines);
 }

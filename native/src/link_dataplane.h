@@ -21,6 +21,7 @@ class LogSinks {
   void Fate(const std::string& lines);
   void Pcap(const uint8_t* data, size_t size, int64_t timeNs);
   void Close();
+  bool WantsFates() const { return fate_ != nullptr; }
   ~LogSinks() { Close(); }
  private:
   std::mutex mu_;
@@ -31,6 +32,7 @@ class LogSinks {
 struct DirectionStats {
   std::atomic<uint64_t> offered{0}, delivered{0}, dropped{0}, writeErrors{0};
   std::atomic<int64_t> maxLatenessNs{0};  // actual write time minus scheduled release
+  std::atomic<int64_t> cpuNs{0};          // CPU time of the direction's thread so far
 };
 
 struct DataPlaneOptions {
@@ -38,7 +40,7 @@ struct DataPlaneOptions {
   uint64_t seeds[2] = {1, 2};
   LinkParams params[2];     // [0] up (snd -> rcv), [1] down
   std::string fateLogPath, pcapPath;  // empty = not written
-  int64_t spinNs = 200000;  // sleep until this long before a release, then spin
+  int64_t spinNs = 50000;   // sleep until this long before a release, then spin
   int realtimePriority = 0; // SCHED_FIFO priority of the threads (1..99), 0 = normal scheduling
 };
 

@@ -120,16 +120,16 @@ PacketInfo ParsePacket(const uint8_t* d, size_t n) {
     if (ihl < 20 || ihl > n) return info;
     info.ipVersion = 4;
     info.proto = d[9];
-    AppendIp(info.src, d + 12, false);
-    AppendIp(info.dst, d + 16, false);
+    memcpy(info.src, d + 12, 4);
+    memcpy(info.dst, d + 16, 4);
     bool fragment = ((d[6] & 0x1f) | d[7]) != 0;  // non-first fragments carry no ports
     if (fragment) return info;
     l4 = ihl;
   } else if (version == 6 && n >= 40) {
     info.ipVersion = 6;
     info.proto = d[6];
-    AppendIp(info.src, d + 8, true);
-    AppendIp(info.dst, d + 24, true);
+    memcpy(info.src, d + 8, 16);
+    memcpy(info.dst, d + 24, 16);
     l4 = 40;
   } else {
     return info;
@@ -170,7 +170,11 @@ void AppendFateJson(std::string& out, const Fate& f, const char* dir) {
       snprintf(buf, sizeof buf, ",\"proto\":\"%u\"", i.proto);
       out += buf;
     }
-    out += ",\"src\":\"" + i.src + "\",\"dst\":\"" + i.dst + "\"";
+    out += ",\"src\":\"";
+    AppendIp(out, i.src, i.ipVersion == 6);
+    out += "\",\"dst\":\"";
+    AppendIp(out, i.dst, i.ipVersion == 6);
+    out += "\"";
     if (i.hasPorts) {
       snprintf(buf, sizeof buf, ",\"sport\":%u,\"dport\":%u", i.sport, i.dport);
       out += buf;

@@ -57,7 +57,7 @@ struct LinkParams {
 struct PacketInfo {
   uint8_t ipVersion = 0;  // 0 = not IP
   uint8_t proto = 0;      // IP protocol number
-  std::string src, dst;
+  uint8_t src[16] = {0}, dst[16] = {0};  // 4 bytes used for IPv4
   uint16_t sport = 0, dport = 0;
   bool hasPorts = false;
   bool isRtp = false;

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -64,6 +65,7 @@ void RunProbe(const ProbeOptions& o, ProbeResult& r) {
   std::thread receiver([&] {
     if (!JoinNetns(o.receiverNetns, recvError)) { ready = true; return; }
     SetRealtime(o.realtimePriority);
+    prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
     int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     int buf = 8 << 20;
     setsockopt(s, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
@@ -109,6 +111,8 @@ void RunProbe(const ProbeOptions& o, ProbeResult& r) {
     std::thread sender([&] {
       if (!JoinNetns(o.senderNetns, sendError)) return;
       SetRealtime(o.realtimePriority);
+      prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+    prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
       int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
       int buf = 8 << 20;
       setsockopt(s, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
@@ -127,13 +131,11 @@ void RunProbe(const ProbeOptions& o, ProbeResult& r) {
         if (o.ratePps > 0) {
           if (i >= o.count) break;
           int64_t target = start + static_cast<int64_t>(i * 1e9 / o.ratePps);
+          // sleep to the send time (no spinning: the measured delay starts at the timestamp
+          // taken after waking, so pacing jitter does not enter it)
+          timespec ts{static_cast<time_t>(target / 1000000000LL), static_cast<long>(target % 1000000000LL)};
+          clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr);
           now = MonotonicNs();
-          if (target - now > 200000) {
-            timespec ts{static_cast<time_t>((target - 100000) / 1000000000LL), static_cast<long>((target - 100000) % 1000000000LL)};
-            clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr);
-          }
-          while ((now = MonotonicNs()) < target) {
-          }
         } else {
           now = MonotonicNs();
           if (now >= end) break;

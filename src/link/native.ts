@@ -33,6 +33,8 @@ export interface LinkDirectionStats {
   writeErrors: number;
   /** worst actual write time minus scheduled release, µs */
   maxLatenessUs: number;
+  /** CPU time of the direction's thread so far, ms (sampled) */
+  cpuMs: number;
 }
 
 export interface NativeLinkDataPlane {
@@ -53,7 +55,7 @@ export interface NativeLinkDataPlaneCtor {
     down: LinkModelParams;
     fateLogPath?: string;
     pcapPath?: string;
-    /** sleep until this many µs before a release, then spin; default 200 */
+    /** sleep until this many µs before a release, then spin; default 50 */
     spinUs?: number;
     /** SCHED_FIFO priority (1..99) of the direction threads; 0 = normal scheduling */
     realtimePriority?: number;
