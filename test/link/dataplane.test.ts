@@ -5,8 +5,12 @@ import path from 'node:path';
 import { LabTopology } from '../../lab/topology/topology.ts';
 import { listLinks, listNamespaces } from '../../lab/topology/ip.ts';
 import { startUserspaceLink } from '../../lab/impairment/userspace.ts';
+import { connectWithVeth } from '../../lab/topology/veth.ts';
 import { loadLinkNative } from '../../src/link/native.ts';
 import { readPcap } from '../../src/link/pcap.ts';
+import { startLinkBackend } from '../../lab/impairment/backend.ts';
+import { runLinkTimeline } from '../../lab/impairment/timeline.ts';
+import { resolveLink } from '../../lab/scenario/link-resolve.ts';
 import { canMakeNamespaces, fates, quantile } from './helpers.ts';
 
 const usable = canMakeNamespaces();
@@ -38,17 +42,35 @@ describe.skipIf(!usable)('userspace link between two namespaces (needs root and 
       realtimePriority: 40,
     });
 
-  it('UDP one-way delay is within 0.2 ms (p99) of the configured 5 ms at 2000 packets/s', async () => {
-    const link = startUserspaceLink(topology, { seed: 1, params: { up: { delayUs: 5000 }, down: { delayUs: 5000 } }, realtimePriority: 50 });
+  // The link's own error is what it adds beyond the kernel path it replaces: measured against plain
+  // veth between two fresh namespaces at the same rate, right before. Retried because other
+  // tenants of the machine can stall any thread for a moment.
+  it('UDP one-way delay is within 0.2 ms (p99) of the configured 5 ms at 2000 packets/s', { retry: 2 }, async () => {
+    const vethTopology = LabTopology.create({ handleSignals: false });
+    let vethP99: number;
     try {
-      const r = await probe(47001, 2000, 2000);
-      expect(r.received).toBe(2000);
-      const errorsUs = Array.from(r.delayUs, (d) => d - 5000);
-      expect(Math.min(...errorsUs)).toBeGreaterThanOrEqual(0); // never released early
-      expect(quantile(errorsUs, 0.99)).toBeLessThan(200);
+      connectWithVeth(vethTopology);
+      const base = await loadLinkNative().udpProbe({ senderNetns: vethTopology.netnsPath('snd'), receiverNetns: vethTopology.netnsPath('rcv'), dst: '10.250.0.2', port: 47000, count: 2000, ratePps: 2000, size: 200, realtimePriority: 40 });
+      vethP99 = quantile(base.delayUs, 0.99);
+    } finally {
+      vethTopology.teardown();
+    }
+    const fateLogPath = path.join(dir, 'delay.ndjson');
+    const link = startUserspaceLink(topology, { seed: 1, params: { up: { delayUs: 5000 }, down: { delayUs: 5000 } }, realtimePriority: 50, fateLogPath });
+    let r;
+    try {
+      r = await probe(47001, 2000, 2000);
     } finally {
       link.stop();
     }
+    expect(r.received).toBe(2000);
+    const errorsUs = Array.from(r.delayUs, (d) => d - 5000);
+    expect(Math.min(...errorsUs)).toBeGreaterThanOrEqual(0); // never released early
+    // the data plane itself: actual write time vs scheduled release
+    const lateness = fates(readFileSync(fateLogPath, 'utf8')).filter((f) => f.wireMs !== undefined).map((f) => (f.wireMs! - f.releaseMs!) * 1000);
+    expect(quantile(lateness, 0.99)).toBeLessThan(200);
+    // end to end, beyond what the plain kernel path shows at the same moment
+    expect(quantile(errorsUs, 0.99) - vethP99).toBeLessThan(200);
   });
 
   it('writes a fate log and a pcap that agree with what arrived; parameter changes apply live', async () => {
@@ -88,5 +110,30 @@ describe.skipIf(!usable)('userspace link between two namespaces (needs root and 
     expect(pcap.packets).toHaveLength(allDelivered.length);
     const wire = new Set(allDelivered.map((f) => Math.round(f.wireMs! * 1e6)));
     for (const p of pcap.packets) expect(wire.has(Number(p.timeNs))).toBe(true);
+  });
+
+  it('a scenario with a timeline runs on the auto-chosen backend, changes landing on time', async () => {
+    const resolved = resolveLink({ delay: '2ms' }, [{ at: '300ms', set: { delay: '8ms' } }], dir);
+    if ('error' in resolved) throw resolved.error;
+    const link = await startLinkBackend(topology, resolved.link, { seed: 9, fateLogPath: path.join(dir, 'auto.ndjson') });
+    expect(link.backend).toBe('userspace');
+    expect(link.reason).toMatch(/auto: userspace/);
+    try {
+      const start = Number(process.hrtime.bigint()) / 1e6;
+      const timeline = runLinkTimeline(link, resolved.link.timeline, start);
+      const r = await probe(47004, 600, 1000);
+      await timeline.done;
+      const delays = Array.from(r.delayUs);
+      expect(r.received).toBe(600);
+      expect(quantile(delays.slice(0, 250), 0.5)).toBeGreaterThanOrEqual(2000);
+      expect(quantile(delays.slice(0, 250), 0.5)).toBeLessThan(2500);
+      expect(quantile(delays.slice(-250), 0.5)).toBeGreaterThanOrEqual(8000);
+      expect(quantile(delays.slice(-250), 0.5)).toBeLessThan(8500);
+      // about 300 packets went out after the change at 300 ms (timer and load slack: ± 40)
+      const after = delays.filter((d) => d >= 8000).length;
+      expect(Math.abs(after - 300)).toBeLessThan(40);
+    } finally {
+      await link.stop();
+    }
   });
 });
