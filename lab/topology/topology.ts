@@ -4,7 +4,7 @@
  * (process 'exit'), and on SIGINT/SIGTERM (then the signal is re-raised). After SIGKILL,
  * cleanupLabLeftovers() removes what is left.
  */
-import { run, tryRun, namespacePids } from './ip.ts';
+import { listNamespaces, namespacePids, run, tryRun } from './ip.ts';
 import { namespaceName, netnsPath, newRunId, type NamespaceRole } from './names.ts';
 import { removeOwner, writeOwner } from './owner.ts';
 
@@ -49,9 +49,10 @@ export class LabTopology {
       process.once('SIGTERM', topology.onSignal);
     }
     try {
+      const existing = new Set(listNamespaces());
       for (const role of roles) {
         const ns = topology.namespace(role);
-        run(['ip', 'netns', 'add', ns]);
+        if (!existing.has(ns)) run(['ip', 'netns', 'add', ns]); // idempotent for a given run id
         run(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
       }
     } catch (error) {

@@ -116,6 +116,7 @@ const char* DropName(DropReason r) {
     case DropReason::Loss: return "loss";
     case DropReason::Queue: return "queue";
     case DropReason::Mtu: return "mtu";
+    case DropReason::Shutdown: return "shutdown";
     default: return "held";
   }
 }

@@ -202,6 +202,7 @@ void DataPlane::Run(int dir) {
     }
   }
   sampleCpu();
+  model.DropHeld();
   flushFates();
   sinks_.Fate(lines);
 }

@@ -187,7 +187,7 @@ void AppendFateJson(std::string& out, const Fate& f, const char* dir) {
   out += ",\"enqueueMs\":";
   AppendMs(out, f.enqueueNs);
   if (f.drop != DropReason::None) {
-    static const char* names[] = {"", "loss", "queue", "mtu"};
+    static const char* names[] = {"", "loss", "queue", "mtu", "shutdown"};
     out += ",\"drop\":\"";
     out += names[static_cast<int>(f.drop)];
     out += "\"";
@@ -479,6 +479,21 @@ bool LinkModel::PollRelease(int64_t now, Released& out, Fate** fateOut) {
   if (fateOut) *fateOut = &fates_.back();
   delete h;
   return true;
+}
+
+void LinkModel::DropHeld() {
+  std::vector<HeldPacket*> rest;
+  while (!held_.empty()) {
+    rest.push_back(held_.top());
+    held_.pop();
+  }
+  for (HeldPacket* h : rest) {
+    h->fate.drop = DropReason::Shutdown;
+    h->fate.releaseNs = -1;
+    fates_.push_back(std::move(h->fate));
+    delete h;
+  }
+  heldIds_.clear();
 }
 
 bool LinkModel::PollFate(Fate& out) {

@@ -17,7 +17,7 @@ namespace glasslab::link {
 
 enum class Distribution : uint8_t { Uniform, Normal, Pareto, ParetoNormal };
 enum class LossModel : uint8_t { None, Random, GilbertElliott, FourState, Trace };
-enum class DropReason : uint8_t { None, Loss, Queue, Mtu };
+enum class DropReason : uint8_t { None, Loss, Queue, Mtu, Shutdown };
 
 /** Probabilities are 0..1, times ns, sizes bytes, rates bits/s. */
 struct LinkParams {
@@ -115,6 +115,8 @@ class LinkModel {
   /** Next finished fate record, false when none. */
   bool PollFate(Fate& out);
   size_t HeldCount() const { return held_.size(); }
+  /** Ends the link: every packet still held gets a fate with drop reason Shutdown. */
+  void DropHeld();
   /** Earliest time a held packet becomes due (slot boundaries included), -1 when none. */
  private:
   struct HeldPacket {
