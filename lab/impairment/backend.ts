@@ -6,7 +6,8 @@
  */
 import type { LinkDirection, LinkModelParams } from '../../src/link/params.ts';
 import type { ResolvedLink } from '../scenario/link-resolve.ts';
-import type { LabTopology } from '../topology/topology.ts';
+import { LabTopology } from '../topology/topology.ts';
+import type { LinkTopology } from '../topology/types.ts';
 import { netemOptions } from './netem-args.ts';
 import { probeNetem, startNetemLink } from './netem.ts';
 import { startUserspaceLink } from './userspace.ts';
@@ -21,7 +22,7 @@ export interface StartedLink {
 
 /** Starts the scenario's link between snd and rcv. */
 export async function startLinkBackend(
-  topology: LabTopology,
+  topology: LabTopology | LinkTopology,
   link: ResolvedLink,
   options: { seed: number; fateLogPath?: string; pcapPath?: string; realtimePriority?: number },
 ): Promise<StartedLink> {
@@ -43,10 +44,13 @@ export async function startLinkBackend(
     if (!probe.available) reason = `auto: userspace (kernel refuses netem: ${probe.reason})`;
     else if (wantsLog) reason = 'auto: userspace (the fate log and pcap need it)';
     else if (expressible) reason = 'auto: netem (available and expresses the scenario)';
-    backend = probe.available && !wantsLog && expressible ? 'netem' : 'userspace';
+    const rooted = topology instanceof LabTopology;
+    if (!rooted) reason = 'auto: userspace (rootless topology)';
+    backend = rooted && probe.available && !wantsLog && expressible ? 'netem' : 'userspace';
   }
   const seed = link.seed ?? options.seed;
   if (backend === 'netem') {
+    if (!(topology instanceof LabTopology)) throw new Error('the netem backend needs a rooted topology (ip netns names); rootless runs use userspace');
     const n = await startNetemLink(topology, { params: link.params });
     return { backend, reason, setParams: n.setParams, stop: n.stop };
   }

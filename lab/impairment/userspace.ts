@@ -7,7 +7,7 @@ import { loadLinkNative, type LinkDirectionStats, type NativeLinkDataPlane } fro
 import type { DuplexLinkParams, LinkDirection, LinkModelParams } from '../../src/link/params.ts';
 import { run } from '../topology/ip.ts';
 import { LAB_ADDRESSES, linkName } from '../topology/names.ts';
-import type { LabTopology } from '../topology/topology.ts';
+import type { LinkTopology } from '../topology/types.ts';
 
 export interface UserspaceLinkOptions {
   params: DuplexLinkParams;
@@ -31,7 +31,7 @@ export interface UserspaceLink {
 }
 
 /** Starts the userspace link between the topology's snd and rcv namespaces. */
-export function startUserspaceLink(topology: LabTopology, options: UserspaceLinkOptions): UserspaceLink {
+export function startUserspaceLink(topology: LinkTopology, options: UserspaceLinkOptions): UserspaceLink {
   const { LinkDataPlane } = loadLinkNative();
   const tunSnd = linkName(topology.runId, 's');
   const tunRcv = linkName(topology.runId, 'r');
@@ -53,16 +53,16 @@ export function startUserspaceLink(topology: LabTopology, options: UserspaceLink
   topology.onTeardown(stop);
   try {
     const mtu = String(options.deviceMtu ?? 1500);
-    const ends: Array<[string, string, string, string]> = [
-      [tunSnd, topology.namespace('snd'), LAB_ADDRESSES.snd, LAB_ADDRESSES.rcv],
-      [tunRcv, topology.namespace('rcv'), LAB_ADDRESSES.rcv, LAB_ADDRESSES.snd],
-    ];
-    for (const [dev, ns, local, peer] of ends) {
+    const ends = [
+      [tunSnd, 'snd', LAB_ADDRESSES.snd, LAB_ADDRESSES.rcv],
+      [tunRcv, 'rcv', LAB_ADDRESSES.rcv, LAB_ADDRESSES.snd],
+    ] as const;
+    for (const [dev, role, local, peer] of ends) {
       // the fd stays valid when the device moves to another namespace
-      run(['ip', 'link', 'set', 'dev', dev, 'netns', ns]);
-      run(['ip', '-n', ns, 'link', 'set', 'dev', dev, 'addrgenmode', 'none', 'mtu', mtu]);
-      run(['ip', '-n', ns, 'addr', 'add', `${local}/32`, 'peer', `${peer}/32`, 'dev', dev]);
-      run(['ip', '-n', ns, 'link', 'set', 'dev', dev, 'up']);
+      run(['ip', 'link', 'set', 'dev', dev, 'netns', topology.netnsTarget(role)]);
+      run(topology.ipIn(role, ['link', 'set', 'dev', dev, 'addrgenmode', 'none', 'mtu', mtu]));
+      run(topology.ipIn(role, ['addr', 'add', `${local}/32`, 'peer', `${peer}/32`, 'dev', dev]));
+      run(topology.ipIn(role, ['link', 'set', 'dev', dev, 'up']));
     }
     plane.start();
   } catch (error) {

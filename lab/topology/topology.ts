@@ -7,6 +7,7 @@
 import { listNamespaces, namespacePids, run, tryRun } from './ip.ts';
 import { namespaceName, netnsPath, newRunId, type NamespaceRole } from './names.ts';
 import { removeOwner, writeOwner } from './owner.ts';
+import type { LinkTopology } from './types.ts';
 
 export interface TopologyOptions {
   /** default: a fresh random id */
@@ -20,7 +21,7 @@ export interface TopologyOptions {
 /** Something to undo before the namespaces go (a data plane, a tc qdisc). */
 export type TeardownStep = () => void;
 
-export class LabTopology {
+export class LabTopology implements LinkTopology {
   readonly runId: string;
   readonly roles: NamespaceRole[];
   private readonly steps: TeardownStep[] = [];
@@ -70,6 +71,16 @@ export class LabTopology {
   /** /run/netns path of a role's namespace. */
   netnsPath(role: NamespaceRole): string {
     return netnsPath(this.namespace(role));
+  }
+
+  /** `ip link set dev X netns <name>` */
+  netnsTarget(role: NamespaceRole): string {
+    return this.namespace(role);
+  }
+
+  /** `ip -n <name> <args>` */
+  ipIn(role: NamespaceRole, args: string[]): string[] {
+    return ['ip', '-n', this.namespace(role), ...args];
   }
 
   /** Registers an undo step; steps run in reverse order before the namespaces are deleted. */

@@ -4,7 +4,7 @@
  */
 import { run } from './ip.ts';
 import { LAB_ADDRESSES, linkName } from './names.ts';
-import type { LabTopology } from './topology.ts';
+import type { LinkTopology } from './types.ts';
 
 /** Device names of the veth ends inside snd and rcv. */
 export interface VethLink {
@@ -13,19 +13,17 @@ export interface VethLink {
 }
 
 /** Creates the veth pair directly inside the two namespaces (nothing in the root namespace). */
-export function connectWithVeth(topology: LabTopology): VethLink {
+export function connectWithVeth(topology: LinkTopology): VethLink {
   const sndDevice = linkName(topology.runId, 'vs');
   const rcvDevice = linkName(topology.runId, 'vr');
-  const snd = topology.namespace('snd');
-  const rcv = topology.namespace('rcv');
-  run(['ip', '-n', snd, 'link', 'add', sndDevice, 'type', 'veth', 'peer', 'name', rcvDevice, 'netns', rcv]);
-  for (const [ns, dev, addr] of [
-    [snd, sndDevice, LAB_ADDRESSES.snd],
-    [rcv, rcvDevice, LAB_ADDRESSES.rcv],
+  run(topology.ipIn('snd', ['link', 'add', sndDevice, 'type', 'veth', 'peer', 'name', rcvDevice, 'netns', topology.netnsTarget('rcv')]));
+  for (const [role, dev, addr] of [
+    ['snd', sndDevice, LAB_ADDRESSES.snd],
+    ['rcv', rcvDevice, LAB_ADDRESSES.rcv],
   ] as const) {
-    run(['ip', '-n', ns, 'link', 'set', 'dev', dev, 'addrgenmode', 'none']);
-    run(['ip', '-n', ns, 'addr', 'add', `${addr}/24`, 'dev', dev]);
-    run(['ip', '-n', ns, 'link', 'set', 'dev', dev, 'up']);
+    run(topology.ipIn(role, ['link', 'set', 'dev', dev, 'addrgenmode', 'none']));
+    run(topology.ipIn(role, ['addr', 'add', `${addr}/24`, 'dev', dev]));
+    run(topology.ipIn(role, ['link', 'set', 'dev', dev, 'up']));
   }
   return { sndDevice, rcvDevice };
 }

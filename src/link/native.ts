@@ -96,6 +96,10 @@ export interface LinkNative {
   LinkModel: NativeLinkModelCtor;
   LinkDataPlane: NativeLinkDataPlaneCtor;
   udpProbe(options: UdpProbeOptions): Promise<UdpProbeResult>;
+  /** Creates a network namespace held by the returned fd (rootless mode). */
+  holdNewNetns(): number;
+  /** Closes a namespace fd from holdNewNetns. */
+  releaseNetns(fd: number): void;
 }
 
 /** The link's native classes; throws NativeAddonError when the addon is missing. */
