@@ -3,7 +3,8 @@
  * native LinkModel, always advancing to the earliest event (arrival, change or release), so it
  * runs far faster than real time and never sleeps. Same model code as the real data plane.
  */
-import { loadLinkNative, type NativeLinkModel, type OfferOutcome } from './native.ts';
+import { LinkModel } from './model.ts';
+import type { OfferOutcome } from './native.ts';
 import type { LinkModelParams } from './params.ts';
 
 /** One packet arriving at the link at atUs (µs), as bytes or as a size (zero-filled bytes). */
@@ -30,10 +31,9 @@ export interface VirtualRunResult {
   fateText: string;
 }
 
-/** Creates a native model for one direction. */
-export function createLinkModel(seed: number | bigint, params: LinkModelParams, dir: 'up' | 'down' = 'up'): NativeLinkModel {
-  const { LinkModel } = loadLinkNative();
-  return new LinkModel({ seed, params, dir });
+/** Creates a model for one direction. */
+export function createLinkModel(seed: number | bigint, params: LinkModelParams, dir: 'up' | 'down' = 'up'): LinkModel {
+  return new LinkModel(seed, params, dir);
 }
 
 /** Runs packets through a fresh model in virtual time until every held packet is released. */
@@ -66,8 +66,8 @@ export function runVirtualLink(options: {
     } else {
       outcomes.push(model.offer(packets[pi++]!.packet, now));
     }
-    fateText += model.drainFates();
+    fateText += model.fateText();
   }
-  fateText += model.drainFates();
+  fateText += model.fateText();
   return { outcomes, releases, fateText };
 }

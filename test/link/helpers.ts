@@ -1,4 +1,5 @@
 /** Test helpers: build IPv4/UDP(/RTP) packets, quantiles, fate parsing. */
+import { existsSync } from 'node:fs';
 import { parseFateLog, type LinkFateRecord } from '../../src/link/fate.ts';
 
 /** IPv4 + UDP packet of `size` bytes total; with `rtp`, the payload starts with an RTP header. */
@@ -45,10 +46,5 @@ export function quantile(values: ArrayLike<number>, q: number): number {
 
 /** True when running as root with /dev/net/tun (namespaces and TUN devices can be made). */
 export function canMakeNamespaces(): boolean {
-  return process.getuid?.() === 0 && require_exists('/dev/net/tun');
-}
-
-import { existsSync } from 'node:fs';
-function require_exists(p: string): boolean {
-  return existsSync(p);
+  return process.getuid?.() === 0 && existsSync('/dev/net/tun');
 }
