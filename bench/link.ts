@@ -17,6 +17,7 @@ import { LabTopology } from '../lab/topology/topology.ts';
 import { connectWithVeth } from '../lab/topology/veth.ts';
 import { parseFateLog } from '../src/link/fate.ts';
 import { loadLinkNative, type UdpProbeResult } from '../src/link/native.ts';
+import { runVirtualLink } from '../src/link/virtual.ts';
 
 const quick = process.argv.includes('--quick');
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -72,7 +73,17 @@ interface RateRow {
   veth: Dist;
 }
 
+/** Virtual-time model speed: packets/s through LinkModel from JS (N-API crossing included). */
+function virtualModelRate(): number {
+  const n = quick ? 50_000 : 200_000;
+  const packets = Array.from({ length: n }, (_, i) => ({ atUs: i * 10, packet: 1200 }));
+  const t0 = process.hrtime.bigint();
+  runVirtualLink({ seed: 1, params: { delayUs: 20000, jitterUs: 2000, distribution: 'normal', loss: { model: 'gemodel', p: 0.01, r: 0.3, oneMinusH: 1, oneMinusK: 0 }, rateBps: 1e9 }, packets });
+  return n / (Number(process.hrtime.bigint() - t0) / 1e9);
+}
+
 async function main() {
+  const virtualPacketsPerSecond = virtualModelRate();
   const work = mkdtempSync(path.join(os.tmpdir(), 'gl-bench-'));
   const vethRows = new Map<number, Dist>();
   let vethFlood;
@@ -139,6 +150,7 @@ async function main() {
   console.log(`userspace link (TUN)             ${f(plain.p50Us)}${f(plain.p99Us)}${f(flood.packetsPerSecond, 0).padStart(12)}${f(flood.gbitPerSecond, 3)}`);
   const ratio = flood.gbitPerSecond / vethFlood.gbitPerSecond;
   console.log(`\nadded latency vs veth (p50): ${(plain.p50Us - vr.p50Us).toFixed(1)} µs; throughput vs veth: ${(ratio * 100).toFixed(0)} %; data-plane CPU per packet (flood): ${cpuPerPacketUs.toFixed(2)} µs`);
+  console.log(`virtual-time model (JS driver, fate log formatted): ${Math.round(virtualPacketsPerSecond)} packets/s`);
   console.log(`flood detail: veth sent ${vethFlood.sent} received ${vethFlood.received}; userspace sent ${flood.sent} received ${flood.received}`);
   const result = {
     date: new Date().toISOString(),
@@ -148,6 +160,7 @@ async function main() {
     rates: rows,
     veth: { oneWay1kpps: vr, flood: vethFlood },
     userspace: { oneWay1kpps: plain, flood, cpuPerPacketUs },
+    virtualModelPacketsPerSecond: virtualPacketsPerSecond,
     vsVeth: { addedLatencyP50Us: plain.p50Us - vr.p50Us, throughputRatio: ratio },
     targets: { delayErrorP99At50kUs: 200, gbitPerSecond: 1 },
   };

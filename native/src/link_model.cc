@@ -361,7 +361,6 @@ int64_t LinkModel::Bottleneck(uint32_t bytes, int64_t now, bool& dropped) {
 void LinkModel::Hold(std::vector<uint8_t> data, Fate fate, int64_t releaseNs) {
   fate.releaseNs = releaseNs;
   HeldPacket* h = new HeldPacket{releaseNs, nextOrder_++, std::move(data), std::move(fate)};
-  if (!h->fate.duplicate) heldIds_.insert(h->fate.id);
   held_.push(h);
 }
 
@@ -372,7 +371,9 @@ DropReason LinkModel::Offer(const uint8_t* data, size_t size, int64_t now) {
   fate.size = static_cast<uint32_t>(size);
   fate.info = ParsePacket(data, size);
   fate.enqueueNs = now;
+  finished_.push_back(0);
   auto drop = [&](DropReason reason) {
+    Finish(fate.id);
     fate.drop = reason;
     fates_.push_back(std::move(fate));
     return reason;
@@ -460,8 +461,8 @@ bool LinkModel::PollRelease(int64_t now, Released& out, Fate** fateOut) {
   const LinkParams& p = params_;
   held_.pop();
   if (!h->fate.duplicate) {
-    heldIds_.erase(h->fate.id);
-    h->fate.reordered = !heldIds_.empty() && *heldIds_.begin() < h->fate.id;
+    h->fate.reordered = h->fate.id > windowBase_;
+    Finish(h->fate.id);
   }
   if (p.slotMinNs || p.slotMaxNs) {
     h->fate.releaseNs = due;
@@ -493,7 +494,16 @@ void LinkModel::DropHeld() {
     fates_.push_back(std::move(h->fate));
     delete h;
   }
-  heldIds_.clear();
+  finished_.clear();
+  windowBase_ = nextId_;
+}
+
+void LinkModel::Finish(uint64_t id) {
+  finished_[id - windowBase_] = 1;
+  while (!finished_.empty() && finished_.front()) {
+    finished_.pop_front();
+    ++windowBase_;
+  }
 }
 
 bool LinkModel::PollFate(Fate& out) {

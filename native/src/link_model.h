@@ -9,7 +9,6 @@
 #include <cstdint>
 #include <deque>
 #include <queue>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -170,7 +169,11 @@ class LinkModel {
   bool slotOpen_ = false;
 
   std::priority_queue<HeldPacket*, std::vector<HeldPacket*>, Later> held_;
-  std::set<uint64_t> heldIds_;
+  // ids not yet finished (held), as a sliding window from the oldest unfinished id: a released
+  // packet is reordered when an earlier one is still unfinished
+  void Finish(uint64_t id);
+  std::deque<uint8_t> finished_;
+  uint64_t windowBase_ = 0;
   std::deque<Fate> fates_;
 
  public:
