@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { resolveLink, type ResolvedLink } from '../../lab/scenario/link-resolve.ts';
@@ -8,6 +8,7 @@ import { listLinkProfiles, loadLinkProfile } from '../../lab/scenario/link-profi
 import { runVirtualLink } from '../../src/link/virtual.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'gl-schema-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function ok(link: unknown, timeline?: unknown): ResolvedLink {
   const r = resolveLink(link, timeline, dir);
