@@ -1,7 +1,13 @@
 /**
- * Parsers for the unit-bearing values scenario files use: durations ("10s", "250ms", "1m"),
- * bitrates ("2Mbps", "300kbps", "2M", 2000000) and resolutions ("1280x720", "720p").
- * Each returns undefined for text it does not understand; the schema turns that into an error.
+ * Parsers for the unit-bearing values of scenario files. Two families:
+ * - media values, returning undefined for text they do not understand (the schema turns that into
+ *   an error): durations ("10s", "250ms", "1m"), bitrates ("2Mbps", "300kbps", "2M", 2000000) and
+ *   resolutions ("1280x720", "720p");
+ * - link values, returning a value or an error message (never throwing): durations ("40ms",
+ *   "500us", "1.5s"; bare numbers are ms), percentages ("1.5%"; bare numbers are percent, as in
+ *   netem and libwebrtc's loss_percent), rates ("10mbit", "500kbit" as in tc; "kbps"/"Mbps" are
+ *   bits per second here, as in the encoder's bitrate and libwebrtc's link_capacity_kbps, NOT
+ *   tc's bytes; bare numbers are bit/s).
  */
 
 const DURATION_UNITS_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
@@ -41,4 +47,39 @@ export function parseResolution(value: string): [number, number] | undefined {
   const match = /^\s*(\d+)\s*[x×]\s*(\d+)\s*$/.exec(value);
   if (!match) return undefined;
   return [Number(match[1]), Number(match[2])];
+}
+
+/** µs, or an error message. */
+export function parseDurationUs(value: number | string): number | string {
+  if (typeof value === 'number') return value < 0 || !Number.isFinite(value) ? 'must be a duration ≥ 0 (ms)' : value * 1000;
+  const m = /^\s*(-?\d+(?:\.\d+)?)\s*(ns|us|µs|ms|s)\s*$/.exec(value);
+  if (!m) return `"${value}" is not a duration (e.g. 40ms, 500us, 1.5s)`;
+  const n = Number(m[1]);
+  if (n < 0) return 'must be a duration ≥ 0';
+  const scale: Record<string, number> = { ns: 0.001, us: 1, µs: 1, ms: 1000, s: 1_000_000 };
+  return n * scale[m[2]!]!;
+}
+
+/** Probability 0..1 from a percentage, or an error message. */
+export function parsePercent(value: number | string): number | string {
+  let n: number;
+  if (typeof value === 'number') n = value;
+  else {
+    const m = /^\s*(-?\d+(?:\.\d+)?)\s*%\s*$/.exec(value);
+    if (!m) return `"${value}" is not a percentage (e.g. 1.5%)`;
+    n = Number(m[1]);
+  }
+  if (!(n >= 0 && n <= 100)) return `must be between 0 % and 100 %, got ${n} %`;
+  return n / 100;
+}
+
+/** bits/s, or an error message. */
+export function parseRateBps(value: number | string): number | string {
+  if (typeof value === 'number') return value > 0 && Number.isFinite(value) ? value : 'must be a rate > 0 (bit/s)';
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(bit|kbit|mbit|gbit|bps|kbps|mbps|gbps)\s*$/i.exec(value);
+  if (!m) return `"${value}" is not a rate (e.g. 10mbit, 500kbit)`;
+  // kbps/mbps mean bits, as everywhere else in a scenario (tc would read them as bytes).
+  const scale: Record<string, number> = { bit: 1, kbit: 1e3, mbit: 1e6, gbit: 1e9, bps: 1, kbps: 1e3, mbps: 1e6, gbps: 1e9 };
+  const bps = Number(m[1]) * scale[m[2]!.toLowerCase()]!;
+  return bps > 0 ? bps : 'must be a rate > 0';
 }

@@ -1,0 +1,77 @@
+/**
+ * The `userspace` link backend: a TUN device in each endpoint namespace, joined by the native
+ * data plane (one timed queue and thread per direction, the LinkModel deciding each packet's fate).
+ * Writes the fate log (NDJSON) and link.pcap when paths are given.
+ */
+import { loadLinkNative, type LinkDirectionStats, type NativeLinkDataPlane } from '../../src/link/native.ts';
+import type { DuplexLinkParams, LinkDirection, LinkModelParams } from '../../src/link/params.ts';
+import { run } from '../topology/ip.ts';
+import { LAB_ADDRESSES, linkName } from '../topology/names.ts';
+import type { LinkTopology } from '../topology/types.ts';
+
+export interface UserspaceLinkOptions {
+  params: DuplexLinkParams;
+  /** seed of the up direction; down uses seed + 1 */
+  seed: number;
+  fateLogPath?: string;
+  pcapPath?: string;
+  /** MTU of the TUN devices, bytes; default 1500 */
+  deviceMtu?: number;
+  spinUs?: number;
+  /** SCHED_FIFO priority of the data-plane threads (1..99); 0 = normal scheduling */
+  realtimePriority?: number;
+}
+
+export interface UserspaceLink {
+  /** Applies new parameters to a direction between two packets. */
+  setParams(dir: LinkDirection, params: LinkModelParams): void;
+  stats(): { up?: LinkDirectionStats; down?: LinkDirectionStats };
+  /** Stops the threads, flushes the logs, removes the TUN devices; idempotent. */
+  stop(): void;
+}
+
+/** Starts the userspace link between the topology's snd and rcv namespaces. */
+export function startUserspaceLink(topology: LinkTopology, options: UserspaceLinkOptions): UserspaceLink {
+  const { LinkDataPlane } = loadLinkNative();
+  const tunSnd = linkName(topology.runId, 's');
+  const tunRcv = linkName(topology.runId, 'r');
+  const planeOptions = {
+    tunNames: [tunSnd, tunRcv] as [string, string],
+    seeds: [options.seed, options.seed + 1] as [number, number],
+    up: options.params.up,
+    down: options.params.down,
+    spinUs: options.spinUs ?? 50,
+    realtimePriority: options.realtimePriority ?? 0,
+    ...(options.fateLogPath ? { fateLogPath: options.fateLogPath } : {}),
+    ...(options.pcapPath ? { pcapPath: options.pcapPath } : {}),
+  };
+  let plane: NativeLinkDataPlane | undefined = new LinkDataPlane(planeOptions);
+  const stop = () => {
+    plane?.stop();
+    plane = undefined;
+  };
+  topology.onTeardown(stop);
+  try {
+    const mtu = String(options.deviceMtu ?? 1500);
+    const ends = [
+      [tunSnd, 'snd', LAB_ADDRESSES.snd, LAB_ADDRESSES.rcv],
+      [tunRcv, 'rcv', LAB_ADDRESSES.rcv, LAB_ADDRESSES.snd],
+    ] as const;
+    for (const [dev, role, local, peer] of ends) {
+      // the fd stays valid when the device moves to another namespace
+      run(['ip', 'link', 'set', 'dev', dev, 'netns', topology.netnsTarget(role)]);
+      run(topology.ipIn(role, ['link', 'set', 'dev', dev, 'addrgenmode', 'none', 'mtu', mtu]));
+      run(topology.ipIn(role, ['addr', 'add', `${local}/32`, 'peer', `${peer}/32`, 'dev', dev]));
+      run(topology.ipIn(role, ['link', 'set', 'dev', dev, 'up']));
+    }
+    plane.start();
+  } catch (error) {
+    stop();
+    throw error;
+  }
+  return {
+    setParams: (dir, params) => plane?.setParams(dir, params),
+    stats: () => plane?.stats() ?? {},
+    stop,
+  };
+}

@@ -1,0 +1,224 @@
+#include "link_dataplane.h"
+
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+namespace glasslab::link {
+
+int64_t MonotonicNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
+}
+
+bool SetRealtime(int priority) {
+  if (priority <= 0) return true;
+  sched_param sp{};
+  sp.sched_priority = priority;
+  return pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp) == 0;
+}
+
+namespace {
+
+int OpenTun(const std::string& name) {
+  if (name.empty() || name.size() >= IFNAMSIZ) throw std::runtime_error("TUN name must be 1..15 characters: " + name);
+  int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) throw std::runtime_error(std::string("open /dev/net/tun: ") + strerror(errno));
+  ifreq ifr{};
+  ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+  strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
+  if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+    int e = errno;
+    close(fd);
+    throw std::runtime_error("TUNSETIFF " + name + ": " + strerror(e));
+  }
+  return fd;
+}
+
+}  // namespace
+
+bool LogSinks::Open(const std::string& fatePath, const std::string& pcapPath, std::string& error) {
+  if (!fatePath.empty()) {
+    fate_ = fopen(fatePath.c_str(), "w");
+    if (!fate_) { error = "open " + fatePath + ": " + strerror(errno); return false; }
+    setvbuf(fate_, nullptr, _IOFBF, 1 << 20);
+  }
+  if (!pcapPath.empty()) {
+    pcap_ = fopen(pcapPath.c_str(), "wb");
+    if (!pcap_) { error = "open " + pcapPath + ": " + strerror(errno); return false; }
+    setvbuf(pcap_, nullptr, _IOFBF, 1 << 20);
+    // nanosecond pcap, LINKTYPE_RAW (101): raw IPv4/IPv6 packets as they left the link
+    uint32_t header[6] = {0xa1b23c4d, 0x00040002, 0, 0, 262144, 101};
+    fwrite(header, sizeof header, 1, pcap_);
+  }
+  return true;
+}
+
+void LogSinks::Fate(const std::string& lines) {
+  if (!fate_ || lines.empty()) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  fwrite(lines.data(), 1, lines.size(), fate_);
+}
+
+void LogSinks::Pcap(const uint8_t* data, size_t size, int64_t timeNs) {
+  if (!pcap_) return;
+  uint32_t rec[4] = {static_cast<uint32_t>(timeNs / 1000000000LL), static_cast<uint32_t>(timeNs % 1000000000LL),
+                     static_cast<uint32_t>(size), static_cast<uint32_t>(size)};
+  std::lock_guard<std::mutex> lock(mu_);
+  fwrite(rec, sizeof rec, 1, pcap_);
+  fwrite(data, 1, size, pcap_);
+}
+
+void LogSinks::Close() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (fate_) fclose(fate_);
+  if (pcap_) fclose(pcap_);
+  fate_ = pcap_ = nullptr;
+}
+
+DataPlane::DataPlane(DataPlaneOptions options) : options_(std::move(options)) {
+  fds_[0] = OpenTun(options_.tunNames[0]);
+  try {
+    fds_[1] = OpenTun(options_.tunNames[1]);
+  } catch (...) {
+    close(fds_[0]);
+    throw;
+  }
+  std::string error;
+  if (!sinks_.Open(options_.fateLogPath, options_.pcapPath, error)) {
+    close(fds_[0]);
+    close(fds_[1]);
+    throw std::runtime_error(error);
+  }
+}
+
+DataPlane::~DataPlane() {
+  Stop();
+  for (int& fd : fds_) {
+    if (fd >= 0) close(fd);
+    fd = -1;
+  }
+}
+
+void DataPlane::Start() {
+  if (running_.exchange(true)) return;
+  for (int dir = 0; dir < 2; ++dir) threads_[dir] = std::thread([this, dir] { Run(dir); });
+}
+
+void DataPlane::SetParams(int dir, LinkParams params) {
+  std::lock_guard<std::mutex> lock(paramMu_);
+  pending_[dir] = std::make_unique<LinkParams>(std::move(params));
+  hasPending_[dir].store(true, std::memory_order_release);
+}
+
+void DataPlane::Stop() {
+  if (!running_.exchange(false)) return;
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
+  sinks_.Close();
+}
+
+void DataPlane::Run(int dir) {
+  prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);  // ppoll wakes within µs instead of 50 µs slack
+  SetRealtime(options_.realtimePriority);
+  const char* dirName = dir == 0 ? "up" : "down";
+  int in = fds_[dir], out = fds_[1 - dir];
+  LinkModel model(options_.seeds[dir], options_.params[dir]);
+  DirectionStats& st = stats_[dir];
+  std::vector<uint8_t> buf(65536);
+  std::string lines;
+  Released rel;
+  Fate fate;
+  auto flushFates = [&] {
+    while (model.PollFate(fate)) {
+      if (fate.drop != DropReason::None) st.dropped.fetch_add(1, std::memory_order_relaxed);
+      if (sinks_.WantsFates()) AppendFateJson(lines, fate, dirName);
+    }
+    if (lines.size() > 32768) {
+      sinks_.Fate(lines);
+      lines.clear();
+    }
+  };
+  uint32_t iteration = 0;
+  int64_t spinWindowStart = MonotonicNs(), spunNs = 0, spinSince = -1;
+  auto sampleCpu = [&] {
+    timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    st.cpuNs.store(static_cast<int64_t>(ts.tv_sec) * 1000000000LL + ts.tv_nsec, std::memory_order_relaxed);
+  };
+  while (running_.load(std::memory_order_relaxed)) {
+    if ((++iteration & 255) == 0) sampleCpu();
+    if (hasPending_[dir].load(std::memory_order_acquire)) {
+      std::lock_guard<std::mutex> lock(paramMu_);
+      model.SetParams(std::move(*pending_[dir]));
+      pending_[dir].reset();
+      hasPending_[dir].store(false, std::memory_order_relaxed);
+    }
+    // take in what arrived (bounded so releases are not starved)
+    for (int i = 0; i < 64; ++i) {
+      ssize_t n = read(in, buf.data(), buf.size());
+      if (n <= 0) break;
+      st.offered.fetch_add(1, std::memory_order_relaxed);
+      model.Offer(buf.data(), static_cast<size_t>(n), MonotonicNs());
+    }
+    int64_t now = MonotonicNs();
+    Fate* f = nullptr;
+    while (model.PollRelease(now, rel, &f)) {
+      int64_t wire = MonotonicNs();
+      ssize_t w = write(out, rel.data.data(), rel.data.size());
+      if (w < 0) st.writeErrors.fetch_add(1, std::memory_order_relaxed);
+      else st.delivered.fetch_add(1, std::memory_order_relaxed);
+      f->wireNs = wire;
+      int64_t late = wire - rel.releaseNs;
+      if (late > st.maxLatenessNs.load(std::memory_order_relaxed)) st.maxLatenessNs.store(late, std::memory_order_relaxed);
+      sinks_.Pcap(rel.data.data(), rel.data.size(), wire);
+      now = MonotonicNs();
+    }
+    flushFates();
+    // wait: sleep (ppoll on the input) until spinNs before the next release, then spin
+    int64_t due = model.PollTimeout();
+    now = MonotonicNs();
+    // Spin budget: spinning at most a third of each 100 ms window, so that a busy direction never
+    // holds its CPU so long that the kernel throttles real-time threads (95 % rule) for ~50 ms.
+    if (now - spinWindowStart >= 100000000) {
+      spinWindowStart = now;
+      spunNs = 0;
+    }
+    bool mayspin = spunNs < 33000000;
+    int64_t waitNs = due < 0 ? 20000000 : due - now - (mayspin ? options_.spinNs : 0);
+    bool spinning = waitNs <= 0 && due > now;
+    if (spinning && spinSince < 0) spinSince = now;
+    if (!spinning && spinSince >= 0) {
+      spunNs += now - spinSince;
+      spinSince = -1;
+    }
+    if (waitNs > 0) {
+      if (!lines.empty()) {
+        sinks_.Fate(lines);
+        lines.clear();
+      }
+      pollfd pfd{in, POLLIN, 0};
+      timespec ts{static_cast<time_t>(waitNs / 1000000000LL), static_cast<long>(waitNs % 1000000000LL)};
+      sampleCpu();
+      ppoll(&pfd, 1, &ts, nullptr);
+    }
+  }
+  sampleCpu();
+  model.DropHeld();
+  flushFates();
+  sinks_.Fate(lines);
+}
+
+}  // namespace glasslab::link
