@@ -3,7 +3,7 @@
  * receiver in), packets recovered, residual media loss, bitrate over time, feedback counts.
  */
 import type { FeedbackRecord, PacketKind, PacketRecord } from '../../src/shared/records.ts';
-import { SeqUnwrapper } from './seq.ts';
+import { NewestSeqUnwrapper } from '../../src/shared/rtp/seq.ts';
 
 /** Packet kinds in report order. */
 export const PACKET_KINDS: readonly PacketKind[] = ['media', 'rtx', 'fec', 'padding'];
@@ -45,13 +45,13 @@ export const isSenderOut = (packet: PacketRecord): boolean => packet.side === 's
 export const isReceiverIn = (packet: PacketRecord): boolean => packet.side === 'receiver' && packet.dir === 'in';
 
 function mediaKeys(packets: readonly PacketRecord[]): Set<string> {
-  const unwrappers = new Map<number, SeqUnwrapper>();
+  const unwrappers = new Map<number, NewestSeqUnwrapper>();
   const keys = new Set<string>();
   const ordered = [...packets].sort((a, b) => a.timeMs - b.timeMs);
   for (const packet of ordered) {
     let unwrapper = unwrappers.get(packet.ssrc);
     if (unwrapper === undefined) {
-      unwrapper = new SeqUnwrapper();
+      unwrapper = new NewestSeqUnwrapper();
       unwrappers.set(packet.ssrc, unwrapper);
     }
     keys.add(`${packet.ssrc}:${unwrapper.unwrap(packet.seq)}`);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { SeqUnwrapper, seqDelta, seqIsNewer } from '../../src/shared/seqnum.ts';
+import { NewestSeqUnwrapper as SeqUnwrapper, seqDiff, isNewerSeq } from '../../src/shared/rtp/seq.ts';
 import { Fifo } from '../../src/shared/fifo.ts';
 
 describe('sequence-number helpers', () => {
@@ -20,12 +20,12 @@ describe('sequence-number helpers', () => {
       }
     })));
 
-  it('seqDelta and seqIsNewer agree with plain arithmetic across the wrap', () => fc.assert(fc.property(
+  it('seqDiff and isNewerSeq agree with plain arithmetic across the wrap', () => fc.assert(fc.property(
     fc.nat({ max: 0xffff }), fc.integer({ min: -32767, max: 32767 }),
     (a, d) => {
       const b = (a + d) & 0xffff;
-      expect(seqDelta(a, b)).toBe(d);
-      expect(seqIsNewer(b, a)).toBe(d > 0);
+      expect(seqDiff(b, a)).toBe(d);
+      expect(isNewerSeq(b, a)).toBe(d > 0);
     })));
 
   it('peek does not move the reference', () => {

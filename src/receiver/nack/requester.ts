@@ -8,7 +8,7 @@
  * Sans-I/O: `onPacket(seq, nowMs)`, `handleTimeout(nowMs)`, `pollTimeout()`, `pollOutput()`.
  * Sequence numbers are unwrapped once, on entry; outputs carry 16-bit values.
  */
-import { SeqUnwrapper } from '../../shared/seqnum.ts';
+import { NewestSeqUnwrapper } from '../../shared/rtp/seq.ts';
 import { Fifo } from '../../shared/fifo.ts';
 
 /** Tuning of the requester; every value is an option, defaults in DEFAULT_NACK_REQUESTER_OPTIONS. */
@@ -101,7 +101,7 @@ interface SentMark {
  */
 export class NackRequester {
   private readonly opts: NackRequesterOptions;
-  private readonly unwrapper = new SeqUnwrapper();
+  private readonly unwrapper = new NewestSeqUnwrapper();
   /** extended seq → entry */
   private readonly list = new Map<number, Entry>();
   private bySeq = new Fifo<Entry>();

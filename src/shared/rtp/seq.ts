@@ -114,3 +114,32 @@ export class TimestampUnwrapper extends Unwrapper {
 export function seqFromExtended(extended: number): number {
   return seqAdd(0, extended % SEQ_MODULUS);
 }
+
+/**
+ * Unwraps 16-bit sequence numbers against the NEWEST value seen rather than the last one, so a
+ * very late packet does not move the reference (packets up to 32767 behind the newest unwrap
+ * correctly, whatever arrived in between). What receivers that track losses want (NACK, metrics).
+ * Extended values may be negative for packets older than the first one seen.
+ */
+export class NewestSeqUnwrapper {
+  private newest: number | undefined;
+
+  /** Extended sequence number of uint16 `seq`; advances the reference when `seq` is newer. */
+  unwrap(seq: number): number {
+    const extended = this.peek(seq);
+    if (this.newest === undefined || extended > this.newest) this.newest = extended;
+    return extended;
+  }
+
+  /** Extended value `seq` would unwrap to, without moving the reference. */
+  peek(seq: number): number {
+    const raw = seq & 0xffff;
+    if (this.newest === undefined) return raw;
+    return this.newest + seqDiff(raw, this.newest & 0xffff);
+  }
+
+  /** Newest extended sequence number seen, or undefined before the first. */
+  get newestSeen(): number | undefined {
+    return this.newest;
+  }
+}
