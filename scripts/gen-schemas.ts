@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { resultsSchema, RESULTS_SCHEMA_VERSION } from '../lab/results/schema.ts';
+import { scenarioSchema } from '../lab/scenario/schema.ts';
 
 /** Repository root. */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -20,7 +21,18 @@ export function generatedSchemas(): Record<string, string> {
     title: `glasslab results.json (schemaVersion ${RESULTS_SCHEMA_VERSION})`,
     ...generated,
   };
-  return { 'schemas/results.schema.json': JSON.stringify(results, null, 2) + '\n' };
+  // Scenario files are what a user writes: the schema describes the input side (defaults optional).
+  const scenarioGenerated = z.toJSONSchema(scenarioSchema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' });
+  const scenario = {
+    $schema: scenarioGenerated.$schema,
+    $id: 'https://glasslab.local/schemas/scenario.v1.schema.json',
+    title: 'glasslab scenario (YAML), version 1',
+    ...scenarioGenerated,
+  };
+  return {
+    'schemas/results.schema.json': JSON.stringify(results, null, 2) + '\n',
+    'schemas/scenario.schema.json': JSON.stringify(scenario, null, 2) + '\n',
+  };
 }
 
 async function main(check: boolean): Promise<number> {

@@ -42,7 +42,13 @@ export function parseScenarioText(text: string, file: string, seed = randomInt(0
       doc.errors.map((e) => ({ file, path: '', line: lineCounter.linePos(e.pos[0]).line, message: `YAML: ${e.message.split('\n')[0]}` })),
     );
   }
-  const data: unknown = doc.toJS();
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    // e.g. an alias to an anchor that does not exist, or an alias bomb
+    throw new ScenarioError([{ file, path: '', message: `YAML: ${(error as Error).message.split('\n')[0]}` }]);
+  }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new ScenarioError([{ file, path: '', message: 'expected a mapping of scenario fields (name, duration, ...)' }]);
   }
