@@ -158,10 +158,28 @@ abstract class LabPeer {
     }
   }
 
-  /** Calls `handler` with each received RTCP packet (serialized) and its arrival time (ns). */
+  /**
+   * Calls `handler` with each received RTCP compound datagram exactly as it came off SRTCP, and
+   * its arrival time (ns). Taken from the SRTCP session rather than `dtlsTransport.onRtcp`,
+   * because werift's own RTCP parser drops packet types it does not know (FIR, for one).
+   */
   onRtcp(handler: (packet: Buffer, arrivalNs: bigint) => void): void {
-    if (!this.dtls) throw new PeerError('PEER_CLOSED', 'onRtcp before the connection is up');
-    this.dtls.onRtcp.subscribe((packet) => handler(packet.serialize(), process.hrtime.bigint()));
+    const dtls = this.dtls;
+    if (!dtls) throw new PeerError('PEER_CLOSED', 'onRtcp before the connection is up');
+    const srtcp = dtls.srtcp;
+    const decrypt = srtcp.decrypt;
+    srtcp.decrypt = (buffer: Buffer) => {
+      const plain = decrypt(buffer);
+      try {
+        handler(plain, process.hrtime.bigint());
+      } catch (error) {
+        // an exception here would make werift drop the datagram for its own bookkeeping too
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+      return plain;
+    };
   }
 
   /** Reports the RTCP werift sends by itself (RR, SR, TWCC feedback). */
