@@ -8,11 +8,12 @@
  * Prints a table and writes bench/results/frames.json.
  */
 import { mkdir } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { loadNative } from '../src/native/addon.ts';
 import type { EncoderCodec, RawFrame } from '../src/native/types.ts';
 import { writeFileAtomic } from '../lab/results/atomic.ts';
-import { ffmpegX264EncodeFps } from './ffmpeg-anchor.ts';
+import { best, bestCpu, ffmpegVersion, measureEncodeThroughput, round } from './lib/encode-throughput.ts';
 
 interface StageSamples {
   render: number[];
@@ -120,7 +121,20 @@ async function main(): Promise<void> {
   ] as const) {
     for (const codec of ['x264', 'openh264'] as const) cases.push(await runCase(codec, width, height, fps, seconds));
   }
-  const anchors = [await ffmpegX264EncodeFps(1280, 720, 300), await ffmpegX264EncodeFps(1920, 1080, 300)];
+  // Anchor, same run: unpaced encode throughput, ours vs ffmpeg's libx264 with identical settings.
+  const throughput = await measureEncodeThroughput(loadNative(), { frameCount: 300, repetitions: 3, fps: 30, gop: 60 }, [
+    { width: 1280, height: 720, bitrateBps: 2_500_000 },
+    { width: 1920, height: 1080, bitrateBps: 5_000_000 },
+  ]);
+  const anchors = throughput.map((m) => ({
+    size: `${m.width}x${m.height}`,
+    oursX264Fps: round(best(m.runs.x264).fps),
+    ffmpegX264Fps: round(best(m.runs.ffmpeg).fps),
+    ratio: round(best(m.runs.x264).fps / best(m.runs.ffmpeg).fps, 3),
+    cpuRatio: round(bestCpu(m.runs.x264) / bestCpu(m.runs.ffmpeg), 3),
+    oursOpenh264Fps: round(best(m.runs.openh264).fps),
+    identicalBitstream: m.identicalToFfmpeg,
+  }));
 
   const stages: (keyof StageSamples)[] = ['render', 'copy', 'convert', 'deliver', 'queue', 'encode', 'settle', 'overhead'];
   console.log('case              fps(sust)  ' + stages.map((s) => `${s} p50/p99`.padEnd(18)).join(''));
@@ -130,9 +144,9 @@ async function main(): Promise<void> {
         stages.map((s) => `${fmt(c.stagesMs[s].p50)}/${fmt(c.stagesMs[s].p99)}`.padEnd(18)).join(''),
     );
   }
-  console.log('\nencode throughput (unpaced), ours vs ffmpeg libx264 with identical settings, same run:');
-  for (const a of anchors) console.log(`  ${a.height}p: ffmpeg ${fmt(a.fps)} fps`);
-  const out = { bench: 'frames', date: new Date().toISOString(), seconds, cases, ffmpegAnchors: anchors };
+  console.log(`\nencode throughput (unpaced, 1 thread), ours vs ffmpeg ${ffmpegVersion()} libx264 with identical settings, same run:`);
+  console.table(anchors);
+  const out = { bench: 'frames', date: new Date().toISOString(), loadAverage: os.loadavg(), seconds, cases, encodeThroughput: anchors };
   await mkdir(path.resolve('bench/results'), { recursive: true });
   await writeFileAtomic(path.resolve('bench/results/frames.json'), `${JSON.stringify(out, null, 2)}\n`);
   console.log('\nwrote bench/results/frames.json');
