@@ -1,7 +1,7 @@
 #version 450
 // Moving test scene for the frame source: a drifting colour gradient, a scrolling detailed
 // pattern (checker x zone plate), text-like hashed glyph rows scrolling sideways, moving discs and
-// a rotating bar, and fine per-frame noise, so that H.264 encoders see motion and texture as on
+// a rotating bar, and fine grain moving with the pattern, so that H.264 encoders see motion and texture as on
 // real content. Per-frame values (positions, angles) come in as push constants computed on the
 // CPU, so each pixel costs only a few dozen ALU operations on llvmpipe.
 layout(local_size_x = 64, local_size_y = 1) in;
@@ -64,8 +64,11 @@ void main() {
   vec2 rel = vec2(pc.bar.z * b.x + pc.bar.w * b.y, -pc.bar.w * b.x + pc.bar.z * b.y) / pc.pixelScale;
   if (abs(rel.x) < 65.0 && abs(rel.y) < 9.0) col = vec3(0.95, 0.95, 0.3);
 
-  // Fine noise, new every frame: +-5/255.
-  uint n = Hash(uint(p.x) * 73856093u ^ uint(p.y) * 19349663u ^ pc.frame * 83492791u);
+  // Fine grain, +-5/255, fixed to the scrolling pattern so it moves with it: texture an encoder
+  // can predict, as on real content (games, desktops), rather than fresh white noise every frame,
+  // which no codec can compress and which starved the marker of bits at low rates.
+  ivec2 grain = p + ivec2(pc.scroll * pc.pixelScale);
+  uint n = Hash(uint(grain.x) * 73856093u ^ uint(grain.y) * 19349663u);
   col += (float(n & 255u) - 127.5) * (10.0 / 65025.0);
 
   imageStore(outImage, p, vec4(col, 1.0));
