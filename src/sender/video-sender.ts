@@ -126,6 +126,7 @@ export class VideoSender {
     const packets = packetized.packets;
     let firstSentMs: number | undefined;
     let lastSentMs = 0;
+    const sends: Promise<boolean>[] = [];
     for (const packet of packets) {
       const sentMs = nowMs();
       // Send-time extensions are filled in as the packet leaves, as libwebrtc's pacer does.
@@ -134,7 +135,9 @@ export class VideoSender {
         this.nextTransportSeq = (this.nextTransportSeq + 1) & 0xffff;
       }
       if (packet.absSendTimeOffset !== undefined) writeAbsSendTime(packet.data, packet.absSendTimeOffset, absSendTimeFromUs(sentMs * 1000));
-      await this.options.send(packet.data);
+      // Handed to the transport without waiting for each datagram: werift encrypts synchronously
+      // and its sends complete in call order, so the frame's packets leave back to back.
+      sends.push(this.options.send(packet.data));
       firstSentMs ??= sentMs;
       lastSentMs = sentMs;
       this.packetsSent++;
@@ -152,6 +155,7 @@ export class VideoSender {
       };
       this.options.records.write(record);
     }
+    await Promise.all(sends);
     this.framesSent++;
     this.options.records.write(
       this.frameRecord(frame, {
