@@ -5,9 +5,11 @@
  *
  * A frame (one RTP timestamp) is complete when its packets run without a gap from its first packet
  * to its marker packet. Its first packet is known when the packet before it belongs to another
- * timestamp (or is the end of the last released frame), or when it begins with an AUD or SPS
- * (a keyframe after loss, the stream's first frame). Frames are released in sequence order; a
- * complete frame behind missing packets waits `maxWaitMs`, unless it is a keyframe.
+ * timestamp (or is the end of the last released frame); it is guessed when the packet before is
+ * missing and it begins with an AUD or SPS (a keyframe after loss, the stream's first frame).
+ * Frames are released in sequence order; a complete frame behind missing packets waits
+ * `maxWaitMs`, unless it is a keyframe whose start is proven. At stream start (nothing released
+ * yet) the lowest complete frame is released at once, guessed start or not.
  */
 
 import { joinAnnexB } from '../shared/h264/annexb.ts';
@@ -42,6 +44,8 @@ interface FrameState {
   /** set once complete and depacketized */
   completeMs?: number;
   nals?: Uint8Array[];
+  /** the first packet is known from its neighbour, not guessed from its content (AUD/SPS) */
+  startProven?: boolean;
   hasIdr?: boolean;
   hasSps?: boolean;
   hasPps?: boolean;
@@ -146,7 +150,9 @@ export class FrameAssembler {
   private checkComplete(frame: FrameState, nowMs: number): boolean {
     if (frame.completeMs !== undefined || frame.markerSeq === undefined) return false;
     if (frame.maxSeq !== frame.markerSeq || frame.count !== frame.markerSeq - frame.minSeq + 1) return false;
-    if (!this.isFrameStart(frame.minSeq, frame.timestamp)) return false;
+    const start = this.frameStart(frame.minSeq, frame.timestamp);
+    if (start === 'no') return false;
+    frame.startProven = start === 'proven';
     const payloads: Uint8Array[] = [];
     for (let seq = frame.minSeq; seq <= frame.markerSeq; seq++) payloads.push(this.packets.get(seq)!.payload);
     const nals = depacketizeH264(payloads);
@@ -167,12 +173,18 @@ export class FrameAssembler {
     return true;
   }
 
-  private isFrameStart(seq: number, timestamp: number): boolean {
-    if (this.boundary !== undefined && seq === this.boundary + 1) return true;
+  /**
+   * Whether `seq` starts the frame of `timestamp`: 'proven' when the packet before it is the end of
+   * the last released frame or belongs to another timestamp; 'guessed' when the packet before it
+   * is missing and `seq` begins with an AUD or SPS (which H.264 §7.4.1.2.3 only allows before a
+   * picture's slices; an AUD or SEI before an SPS may still be missing).
+   */
+  private frameStart(seq: number, timestamp: number): 'proven' | 'guessed' | 'no' {
+    if (this.boundary !== undefined && seq === this.boundary + 1) return 'proven';
     const before = this.seqTimestamps.get(seq - 1);
-    if (before !== undefined) return before !== timestamp;
+    if (before !== undefined) return before !== timestamp ? 'proven' : 'no';
     const begun = firstNalTypeBegun(this.packets.get(seq)!.payload);
-    return begun === NalType.Aud || begun === NalType.Sps;
+    return begun === NalType.Aud || begun === NalType.Sps ? 'guessed' : 'no';
   }
 
   /** Releases complete frames in order; skips missing packets for a keyframe or after `maxWaitMs`. */
@@ -185,7 +197,7 @@ export class FrameAssembler {
         lowestSeq = Math.min(lowestSeq, frame.minSeq);
         if (frame.completeMs === undefined) continue;
         if (!head || frame.minSeq < head.minSeq) head = frame;
-        if (this.isKeyframe(frame) && (!firstKeyframe || frame.minSeq < firstKeyframe.minSeq)) firstKeyframe = frame;
+        if (frame.startProven && this.isKeyframe(frame) && (!firstKeyframe || frame.minSeq < firstKeyframe.minSeq)) firstKeyframe = frame;
       }
       if (!head) return;
       const inOrder = this.boundary === undefined ? lowestSeq === head.minSeq : head.minSeq === this.boundary + 1;
