@@ -53,7 +53,14 @@ interface FrameState {
 
 /** Remembered timestamps of dropped frames (late packets of them are refused), count. */
 const DROPPED_TIMESTAMPS_KEPT = 64;
+/** `seqTimestamps` value of a padding packet: belongs to no frame (RTP timestamps are ≥ 0). */
+const PADDING = -1;
 
+/**
+ * Assembles the H.264 frames of one RTP stream (one SSRC, media payload type; the caller demuxes
+ * and unwraps RTX). Sans-I/O: `insert` packets with their arrival time, drain `pollOutput`, and
+ * call `handleTimeout` at `pollTimeout`.
+ */
 export class FrameAssembler {
   private readonly unwrapper = new SeqUnwrapper();
   private readonly packets = new Map<number, StoredPacket>();
@@ -61,6 +68,8 @@ export class FrameAssembler {
   private readonly seqTimestamps = new Map<number, number>();
   private readonly frames = new Map<number, FrameState>();
   private readonly droppedTimestamps = new Set<number>();
+  /** extended seqs of padding packets beyond the boundary */
+  private readonly paddingSeqs = new Set<number>();
   private readonly outputs: AssemblerOutput[] = [];
   /** extended seq of the last packet released or skipped; undefined before the first release */
   private boundary: number | undefined;
@@ -91,7 +100,8 @@ export class FrameAssembler {
   insert(packet: AssemblerPacket, nowMs: number): InsertResult {
     const seq = this.unwrapper.unwrap(packet.sequenceNumber);
     if (this.boundary !== undefined && seq <= this.boundary) return 'late';
-    if (this.packets.has(seq)) return 'duplicate';
+    if (this.packets.has(seq) || this.seqTimestamps.get(seq) === PADDING) return 'duplicate';
+    if (packet.payload.length === 0) return this.insertPadding(seq, nowMs);
     if (this.droppedTimestamps.has(packet.timestamp)) return 'late';
 
     let frame = this.frames.get(packet.timestamp);
@@ -112,12 +122,36 @@ export class FrameAssembler {
     if (packet.marker) frame.markerSeq = seq;
 
     let changed = this.checkComplete(frame, nowMs);
-    const next = this.frames.get(this.seqTimestamps.get(seq + 1) ?? -1);
+    const next = this.frames.get(this.seqTimestamps.get(seq + 1) ?? PADDING);
     if (next && next !== frame) changed = this.checkComplete(next, nowMs) || changed;
     this.enforceLimits();
     if (changed) this.release(nowMs);
     if (nowMs >= this.deadlineHintMs) this.handleTimeout(nowMs);
     return 'buffered';
+  }
+
+  private insertPadding(seq: number, nowMs: number): InsertResult {
+    this.seqTimestamps.set(seq, PADDING);
+    this.paddingSeqs.add(seq);
+    this.advanceOverPadding();
+    const next = this.frames.get(this.seqTimestamps.get(seq + 1) ?? PADDING);
+    if (next) this.checkComplete(next, nowMs);
+    this.checkCompleteAfterBoundary(nowMs);
+    this.enforceLimits();
+    this.release(nowMs);
+    return 'padding';
+  }
+
+  /** Moves the boundary over padding packets that directly follow it. */
+  private advanceOverPadding(): void {
+    while (this.boundary !== undefined && this.paddingSeqs.delete(this.boundary + 1)) this.boundary++;
+  }
+
+  /** The frame right after the boundary may have just become provably started. */
+  private checkCompleteAfterBoundary(nowMs: number): void {
+    if (this.boundary === undefined) return;
+    const after = this.frames.get(this.seqTimestamps.get(this.boundary + 1) ?? PADDING);
+    if (after) this.checkComplete(after, nowMs);
   }
 
   /** Next output, or undefined when there is none. */
@@ -212,9 +246,8 @@ export class FrameAssembler {
       } else {
         return;
       }
-      // The frame right after the new boundary may have just become provably started.
-      const after = this.frames.get(this.seqTimestamps.get(this.boundary! + 1) ?? -1);
-      if (after) this.checkComplete(after, nowMs);
+      this.advanceOverPadding();
+      this.checkCompleteAfterBoundary(nowMs);
     }
   }
 
@@ -310,6 +343,10 @@ export class FrameAssembler {
       for (const frame of this.frames.values()) if (!oldest || frame.minSeq < oldest.minSeq) oldest = frame;
       if (!oldest) break;
       this.dropFrame(oldest, 'overflow');
+    }
+    for (const seq of this.paddingSeqs) {
+      if (this.paddingSeqs.size <= this.options.maxPackets) break;
+      this.paddingSeqs.delete(seq);
     }
     const keep = this.options.maxPackets * 2;
     if (this.seqTimestamps.size > keep) {

@@ -239,6 +239,22 @@ describe('frame assembler: loss and recovery', () => {
     expect(out[2]!.firstExtSeq).toBe(out[1]!.lastExtSeq + 1);
   });
 
+  it('padding packets between frames fill their sequence numbers, in any order', () => {
+    const frames = packetize([key(1), delta(2)], 1200, 10);
+    // renumber the delta frame two later, leaving room for two padding packets
+    const delta2 = frames[1]!.map((p) => ({ ...p, sequenceNumber: seqAdd(p.sequenceNumber, 2) }));
+    const lastKey = frames[0]!.at(-1)!;
+    const pad = (k: number): RtpPacket => ({ ...lastKey, marker: false, sequenceNumber: seqAdd(lastKey.sequenceNumber, k), payload: Buffer.alloc(0), paddingBytes: 200 });
+    const a = assembler({ maxWaitMs: 1000 });
+    for (const p of frames[0]!) a.insert(p, 0);
+    expect(a.insert(pad(2), 1)).toBe('padding');
+    for (const p of delta2) a.insert(p, 2);
+    expect(kinds(drain(a))).toEqual(['frame:1000:ok']); // seq of pad(1) still unknown
+    expect(a.insert(pad(1), 3)).toBe('padding');
+    expect(a.insert(pad(1), 3)).toBe('late');
+    expect(kinds(drain(a))).toEqual(['frame:4000:ok']);
+  });
+
   it('refuses duplicates and packets of released frames, and drops undepacketizable frames', () => {
     const frames = packetize([key(1), delta(2)]);
     const a = assembler();
