@@ -73,8 +73,8 @@ describe('RTP packet', () => {
     expect(serializeRtp(packet).equals(bytes)).toBe(true);
   });
 
-  it('stops at one-byte id 15 and keeps two-byte appbits (RFC 8285 §4.2, §4.3)', () => {
-    const stop = Buffer.from([0x90, 96, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0xbe, 0xde, 0, 1, 0x10, 0xaa, 0xf0, 0x22, 0x55]);
+  it('skips id-0 padding, stops at one-byte id 15 and keeps two-byte appbits (RFC 8285 §4.2, §4.3)', () => {
+    const stop = Buffer.from([0x90, 96, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0xbe, 0xde, 0, 2, 0x05, 0x10, 0xaa, 0xf0, 0x22, 0, 0, 0, 0x55]);
     const parsed = parseRtp(stop);
     if (isRtpParseError(parsed)) throw new Error(parsed.message);
     expect([...parsed.extensions.keys()]).toEqual([1]);
