@@ -35,8 +35,11 @@ export const DEFAULT_FRAME_ASSEMBLER_OPTIONS: FrameAssemblerOptions = {
 /** What the assembler needs of an RTP packet. `payload` is kept: the caller must not reuse its memory. */
 export type AssemblerPacket = Pick<RtpPacket, 'sequenceNumber' | 'timestamp' | 'marker' | 'payload'>;
 
-/** What happened to an inserted packet. */
-export type InsertResult = 'buffered' | 'duplicate' | 'late';
+/**
+ * What happened to an inserted packet. 'padding': an empty payload (RTP padding sent between
+ * frames, e.g. for bandwidth probing) that only fills its sequence number.
+ */
+export type InsertResult = 'buffered' | 'duplicate' | 'late' | 'padding';
 
 /** One complete access unit. */
 export interface AssembledFrame {

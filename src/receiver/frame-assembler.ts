@@ -5,9 +5,11 @@
  *
  * A frame (one RTP timestamp) is complete when its packets run without a gap from its first packet
  * to its marker packet. Its first packet is known when the packet before it belongs to another
- * timestamp (or is the end of the last released frame), or when it begins with an AUD or SPS
- * (a keyframe after loss, the stream's first frame). Frames are released in sequence order; a
- * complete frame behind missing packets waits `maxWaitMs`, unless it is a keyframe.
+ * timestamp (or is the end of the last released frame); it is guessed when the packet before is
+ * missing and it begins with an AUD or SPS (a keyframe after loss, the stream's first frame).
+ * Frames are released in sequence order; a complete frame behind missing packets waits
+ * `maxWaitMs`, unless it is a keyframe whose start is proven. At stream start (nothing released
+ * yet) the lowest complete frame is released at once, guessed start or not.
  */
 
 import { joinAnnexB } from '../shared/h264/annexb.ts';
@@ -42,6 +44,8 @@ interface FrameState {
   /** set once complete and depacketized */
   completeMs?: number;
   nals?: Uint8Array[];
+  /** the first packet is known from its neighbour, not guessed from its content (AUD/SPS) */
+  startProven?: boolean;
   hasIdr?: boolean;
   hasSps?: boolean;
   hasPps?: boolean;
@@ -49,7 +53,14 @@ interface FrameState {
 
 /** Remembered timestamps of dropped frames (late packets of them are refused), count. */
 const DROPPED_TIMESTAMPS_KEPT = 64;
+/** `seqTimestamps` value of a padding packet: belongs to no frame (RTP timestamps are ≥ 0). */
+const PADDING = -1;
 
+/**
+ * Assembles the H.264 frames of one RTP stream (one SSRC, media payload type; the caller demuxes
+ * and unwraps RTX). Sans-I/O: `insert` packets with their arrival time, drain `pollOutput`, and
+ * call `handleTimeout` at `pollTimeout`.
+ */
 export class FrameAssembler {
   private readonly unwrapper = new SeqUnwrapper();
   private readonly packets = new Map<number, StoredPacket>();
@@ -57,6 +68,8 @@ export class FrameAssembler {
   private readonly seqTimestamps = new Map<number, number>();
   private readonly frames = new Map<number, FrameState>();
   private readonly droppedTimestamps = new Set<number>();
+  /** extended seqs of padding packets beyond the boundary */
+  private readonly paddingSeqs = new Set<number>();
   private readonly outputs: AssemblerOutput[] = [];
   /** extended seq of the last packet released or skipped; undefined before the first release */
   private boundary: number | undefined;
@@ -87,7 +100,8 @@ export class FrameAssembler {
   insert(packet: AssemblerPacket, nowMs: number): InsertResult {
     const seq = this.unwrapper.unwrap(packet.sequenceNumber);
     if (this.boundary !== undefined && seq <= this.boundary) return 'late';
-    if (this.packets.has(seq)) return 'duplicate';
+    if (this.packets.has(seq) || this.seqTimestamps.get(seq) === PADDING) return 'duplicate';
+    if (packet.payload.length === 0) return this.insertPadding(seq, nowMs);
     if (this.droppedTimestamps.has(packet.timestamp)) return 'late';
 
     let frame = this.frames.get(packet.timestamp);
@@ -108,12 +122,36 @@ export class FrameAssembler {
     if (packet.marker) frame.markerSeq = seq;
 
     let changed = this.checkComplete(frame, nowMs);
-    const next = this.frames.get(this.seqTimestamps.get(seq + 1) ?? -1);
+    const next = this.frames.get(this.seqTimestamps.get(seq + 1) ?? PADDING);
     if (next && next !== frame) changed = this.checkComplete(next, nowMs) || changed;
     this.enforceLimits();
     if (changed) this.release(nowMs);
     if (nowMs >= this.deadlineHintMs) this.handleTimeout(nowMs);
     return 'buffered';
+  }
+
+  private insertPadding(seq: number, nowMs: number): InsertResult {
+    this.seqTimestamps.set(seq, PADDING);
+    this.paddingSeqs.add(seq);
+    this.advanceOverPadding();
+    const next = this.frames.get(this.seqTimestamps.get(seq + 1) ?? PADDING);
+    if (next) this.checkComplete(next, nowMs);
+    this.checkCompleteAfterBoundary(nowMs);
+    this.enforceLimits();
+    this.release(nowMs);
+    return 'padding';
+  }
+
+  /** Moves the boundary over padding packets that directly follow it. */
+  private advanceOverPadding(): void {
+    while (this.boundary !== undefined && this.paddingSeqs.delete(this.boundary + 1)) this.boundary++;
+  }
+
+  /** The frame right after the boundary may have just become provably started. */
+  private checkCompleteAfterBoundary(nowMs: number): void {
+    if (this.boundary === undefined) return;
+    const after = this.frames.get(this.seqTimestamps.get(this.boundary + 1) ?? PADDING);
+    if (after) this.checkComplete(after, nowMs);
   }
 
   /** Next output, or undefined when there is none. */
@@ -146,7 +184,9 @@ export class FrameAssembler {
   private checkComplete(frame: FrameState, nowMs: number): boolean {
     if (frame.completeMs !== undefined || frame.markerSeq === undefined) return false;
     if (frame.maxSeq !== frame.markerSeq || frame.count !== frame.markerSeq - frame.minSeq + 1) return false;
-    if (!this.isFrameStart(frame.minSeq, frame.timestamp)) return false;
+    const start = this.frameStart(frame.minSeq, frame.timestamp);
+    if (start === 'no') return false;
+    frame.startProven = start === 'proven';
     const payloads: Uint8Array[] = [];
     for (let seq = frame.minSeq; seq <= frame.markerSeq; seq++) payloads.push(this.packets.get(seq)!.payload);
     const nals = depacketizeH264(payloads);
@@ -167,12 +207,18 @@ export class FrameAssembler {
     return true;
   }
 
-  private isFrameStart(seq: number, timestamp: number): boolean {
-    if (this.boundary !== undefined && seq === this.boundary + 1) return true;
+  /**
+   * Whether `seq` starts the frame of `timestamp`: 'proven' when the packet before it is the end of
+   * the last released frame or belongs to another timestamp; 'guessed' when the packet before it
+   * is missing and `seq` begins with an AUD or SPS (which H.264 §7.4.1.2.3 only allows before a
+   * picture's slices; an AUD or SEI before an SPS may still be missing).
+   */
+  private frameStart(seq: number, timestamp: number): 'proven' | 'guessed' | 'no' {
+    if (this.boundary !== undefined && seq === this.boundary + 1) return 'proven';
     const before = this.seqTimestamps.get(seq - 1);
-    if (before !== undefined) return before !== timestamp;
+    if (before !== undefined) return before !== timestamp ? 'proven' : 'no';
     const begun = firstNalTypeBegun(this.packets.get(seq)!.payload);
-    return begun === NalType.Aud || begun === NalType.Sps;
+    return begun === NalType.Aud || begun === NalType.Sps ? 'guessed' : 'no';
   }
 
   /** Releases complete frames in order; skips missing packets for a keyframe or after `maxWaitMs`. */
@@ -185,7 +231,7 @@ export class FrameAssembler {
         lowestSeq = Math.min(lowestSeq, frame.minSeq);
         if (frame.completeMs === undefined) continue;
         if (!head || frame.minSeq < head.minSeq) head = frame;
-        if (this.isKeyframe(frame) && (!firstKeyframe || frame.minSeq < firstKeyframe.minSeq)) firstKeyframe = frame;
+        if (frame.startProven && this.isKeyframe(frame) && (!firstKeyframe || frame.minSeq < firstKeyframe.minSeq)) firstKeyframe = frame;
       }
       if (!head) return;
       const inOrder = this.boundary === undefined ? lowestSeq === head.minSeq : head.minSeq === this.boundary + 1;
@@ -200,9 +246,8 @@ export class FrameAssembler {
       } else {
         return;
       }
-      // The frame right after the new boundary may have just become provably started.
-      const after = this.frames.get(this.seqTimestamps.get(this.boundary! + 1) ?? -1);
-      if (after) this.checkComplete(after, nowMs);
+      this.advanceOverPadding();
+      this.checkCompleteAfterBoundary(nowMs);
     }
   }
 
@@ -298,6 +343,10 @@ export class FrameAssembler {
       for (const frame of this.frames.values()) if (!oldest || frame.minSeq < oldest.minSeq) oldest = frame;
       if (!oldest) break;
       this.dropFrame(oldest, 'overflow');
+    }
+    for (const seq of this.paddingSeqs) {
+      if (this.paddingSeqs.size <= this.options.maxPackets) break;
+      this.paddingSeqs.delete(seq);
     }
     const keep = this.options.maxPackets * 2;
     if (this.seqTimestamps.size > keep) {

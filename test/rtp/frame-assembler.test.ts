@@ -52,7 +52,7 @@ describe('frame assembler: properties', () => {
     const arb = fc
       .tuple(keyframeArb(8000), fc.array(fc.oneof(orderedAccessUnitArb(8000, 'idr'), orderedAccessUnitArb(8000, 'non-idr')), { maxLength: 4 }), fc.integer({ min: 300, max: 1500 }), fc.integer({ min: 0, max: 65535 }))
       .chain(([first, rest, mtu, seq]) => {
-        const frames = packetize([first, ...rest], mtu, seq, 0xffff_0000);
+        const frames = packetize([first, ...rest], mtu, seq, 0xffff_f000); // timestamps wrap after the first frame
         return fc.tuple(fc.constant([first, ...rest]), fc.tuple(...frames.map((f) => shuffledWithDuplicatesArb(f))));
       });
     fc.assert(
@@ -61,7 +61,7 @@ describe('frame assembler: properties', () => {
         let now = 0;
         for (const frame of arrivals) for (const packet of frame) a.insert(packet, (now += 0.1));
         const outputs = drain(a);
-        expect(kinds(outputs)).toEqual(units.map((_, i) => `frame:${timestampAdd(0xffff_0000, i * 3000)}:ok`));
+        expect(kinds(outputs)).toEqual(units.map((_, i) => `frame:${timestampAdd(0xffff_f000, i * 3000)}:ok`));
         const frames = framesOf(outputs);
         expect(frames.map((f) => f.accessUnit.toString('hex'))).toEqual(units.map((u) => joinAnnexB(u).toString('hex')));
         expect(frames.every((f) => f.decodable)).toBe(true);
@@ -162,6 +162,19 @@ describe('frame assembler: loss and recovery', () => {
     expect(kinds(drain(a))).toEqual(['frame:1000:ok', 'dropped:4000:skipped', 'keyframe-needed', 'gap-skipped', 'frame:7000:ok']);
   });
 
+  it('a keyframe whose start is only guessed (packet before it lost) waits maxWaitMs before superseding', () => {
+    const aud = Buffer.from([0x09, 0xf0]);
+    const frames = packetize([key(1), delta(2), [aud, ...key(3)]], 1200);
+    const a = assembler({ maxWaitMs: 40 });
+    for (const p of frames[0]!) a.insert(p, 0);
+    for (const p of frames[1]!.slice(0, -1)) a.insert(p, 1); // D1's marker packet lost
+    for (const p of frames[2]!) a.insert(p, 2); // AUD+SPS+PPS STAP-A first: start guessed
+    expect(kinds(drain(a))).toEqual(['frame:1000:ok']);
+    expect(a.pollTimeout()).toBe(42);
+    a.handleTimeout(42);
+    expect(kinds(drain(a))).toEqual(['dropped:4000:skipped', 'keyframe-needed', 'gap-skipped', 'frame:7000:ok']);
+  });
+
   it('maxWaitMs 0 skips at once when a later frame completes', () => {
     const frames = packetize([key(1), delta(2), delta(3)]);
     const lost = frames[1]![1]!;
@@ -212,6 +225,34 @@ describe('frame assembler: loss and recovery', () => {
     for (const frame of frames) a.insert(frame[0]!, 0); // first packet of each: nothing completes
     const out = drain(a);
     expect(kinds(out)).toEqual(['dropped:1000:overflow', 'keyframe-needed', 'dropped:4000:overflow']);
+  });
+
+  it('assembles across the sequence number wrap', () => {
+    const frames = packetize([key(1), delta(2), delta(3)], 1200, 65533);
+    const a = assembler();
+    for (const frame of frames) for (const p of [...frame].reverse()) a.insert(p, 0);
+    const out = framesOf(drain(a));
+    expect(out.map((f) => [f.firstSeq, f.lastSeq, f.decodable])).toEqual(frames.map((f) => [f[0]!.sequenceNumber, f.at(-1)!.sequenceNumber, true]));
+    // extended numbers keep counting through the wrap (the keyframe's 4 packets are 65533..65535, 0)
+    expect(out[0]!.lastExtSeq - out[0]!.firstExtSeq).toBe(3);
+    expect(out[1]!.firstExtSeq).toBe(out[0]!.lastExtSeq + 1);
+    expect(out[2]!.firstExtSeq).toBe(out[1]!.lastExtSeq + 1);
+  });
+
+  it('padding packets between frames fill their sequence numbers, in any order', () => {
+    const frames = packetize([key(1), delta(2)], 1200, 10);
+    // renumber the delta frame two later, leaving room for two padding packets
+    const delta2 = frames[1]!.map((p) => ({ ...p, sequenceNumber: seqAdd(p.sequenceNumber, 2) }));
+    const lastKey = frames[0]!.at(-1)!;
+    const pad = (k: number): RtpPacket => ({ ...lastKey, marker: false, sequenceNumber: seqAdd(lastKey.sequenceNumber, k), payload: Buffer.alloc(0), paddingBytes: 200 });
+    const a = assembler({ maxWaitMs: 1000 });
+    for (const p of frames[0]!) a.insert(p, 0);
+    expect(a.insert(pad(2), 1)).toBe('padding');
+    for (const p of delta2) a.insert(p, 2);
+    expect(kinds(drain(a))).toEqual(['frame:1000:ok']); // seq of pad(1) still unknown
+    expect(a.insert(pad(1), 3)).toBe('padding');
+    expect(a.insert(pad(1), 3)).toBe('late');
+    expect(kinds(drain(a))).toEqual(['frame:4000:ok']);
   });
 
   it('refuses duplicates and packets of released frames, and drops undepacketizable frames', () => {

@@ -146,11 +146,11 @@ function parseOneByte(buf: Uint8Array, start: number, end: number, out: Map<numb
   let i = start;
   while (i < end) {
     const b = buf[i]!;
-    if (b === 0) {
-      i++; // padding byte
+    const id = b >> 4;
+    if (id === 0) {
+      i++; // padding byte (RFC 8285 §4.2: id 0 is padding; its length bits are ignored)
       continue;
     }
-    const id = b >> 4;
     if (id === 15) return undefined; // RFC 8285 §4.2: stop processing
     const len = (b & 0x0f) + 1;
     if (i + 1 + len > end) return new RtpParseError('extension-element-truncated', i);
