@@ -7,18 +7,18 @@
 export const SEQ_MODULUS = 0x10000;
 
 /**
- * Signed forward distance from `from` to `to` on the 16-bit circle, in [-32768, 32767] packets.
- * Positive means `to` is newer than `from`.
+ * Signed forward distance from `from` to `to` on the 16-bit circle, in (-32768, 32768] packets.
+ * Positive means `to` is newer than `from`; the value half a ring away counts as newer (the same
+ * convention as RFC 1982 serial arithmetic resolved forward, and as src/shared/rtp/seq.ts).
  */
 export function seqDelta(from: number, to: number): number {
   const d = (to - from) & 0xffff;
-  return d >= 0x8000 ? d - SEQ_MODULUS : d;
+  return d > 0x8000 ? d - SEQ_MODULUS : d;
 }
 
-/** True when 16-bit `a` is newer than 16-bit `b` (RFC 1982 serial arithmetic; the half-way value counts as newer). */
+/** True when 16-bit `a` is newer than 16-bit `b` (the half-way value counts as newer). */
 export function seqIsNewer(a: number, b: number): boolean {
-  const d = (a - b) & 0xffff;
-  return d !== 0 && d <= 0x8000;
+  return seqDelta(b, a) > 0;
 }
 
 /**
