@@ -28,6 +28,12 @@ describe('sequence-number helpers', () => {
       expect(isNewerSeq(b, a)).toBe(d > 0);
     })));
 
+  it('the value half a ring away counts as newer, in both helpers', () => {
+    expect(seqDiff(0x8000, 0)).toBe(0x8000);
+    expect(seqDiff(0, 0x8000)).toBe(0x8000);
+    expect(isNewerSeq(0x8000, 0)).toBe(true);
+  });
+
   it('peek does not move the reference', () => {
     const u = new SeqUnwrapper();
     u.unwrap(65535);
