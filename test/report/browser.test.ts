@@ -10,10 +10,11 @@ import { pathToFileURL } from 'node:url';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildReport, type BuiltReport } from '../../lab/report/build.ts';
-import { syntheticRun, writeSyntheticRunDir } from './fixtures.ts';
+import { LINK_CHART_IDS } from '../../lab/report/link-section.ts';
+import { syntheticLink, syntheticRun, writeSyntheticRunDir } from './fixtures.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
-const CHART_IDS = ['chart-g2g-timeline', 'chart-g2g-cdf', 'chart-stages', 'chart-bitrate', 'chart-packets'];
+const CHART_IDS = ['chart-g2g-timeline', 'chart-g2g-cdf', 'chart-stages', 'chart-bitrate', 'chart-packets', ...LINK_CHART_IDS];
 
 /** The few browser APIs the in-page checks use (the project's tsconfig has no DOM lib). */
 interface PageCanvas {
@@ -44,8 +45,12 @@ describe.skipIf(!existsSync(CHROMIUM))('report in headless Chromium (offline)', 
   let built: BuiltReport;
 
   beforeAll(async () => {
-    runDir = await writeSyntheticRunDir(syntheticRun(), {
-      'scenario.yaml': 'name: synthetic-30fps\nbudgets:\n  - g2g.p95 <= 120ms\n  - fps >= 29\n  - residualLoss <= 0.1%\n',
+    const run = syntheticRun();
+    const link = syntheticLink(run);
+    run.run.push(...link.events);
+    runDir = await writeSyntheticRunDir(run, {
+      'scenario.yaml': `name: synthetic-30fps\nbudgets:\n  - g2g.p95 <= 120ms\n  - fps >= 29\n  - residualLoss <= 0.1%\nlink: ${JSON.stringify(link.link)}\n`,
+      'link.ndjson': link.fateLog,
       'environment.json': JSON.stringify({ versions: { werift: '0.25.2', chromium: '156' }, devices: ['llvmpipe (lavapipe)'], encoders: ['libx264'], skipped: [{ what: 'nvenc', why: 'no NVIDIA GPU' }] }),
     });
     built = await buildReport(runDir);
@@ -120,6 +125,10 @@ describe.skipIf(!existsSync(CHROMIUM))('report in headless Chromium (offline)', 
     expect(text).toContain('residualLoss <= 0.1%');
     expect(text).toContain('FAIL');
     expect(text).toContain('no NVIDIA GPU');
+    expect(text).toContain('every one accounted for');
+    // each link chart: up and down, measured and configured
+    for (const id of LINK_CHART_IDS) expect((states as CanvasState[]).find((state) => state.id === id)!.datasets).toBe(4);
+    expect(built.results.link?.changes[0]?.lateMs).toBeCloseTo(0.4, 6);
   });
 
   it('a report without network access still works when the data contains </script>', async () => {

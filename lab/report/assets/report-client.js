@@ -93,5 +93,53 @@
     },
     options: { scales: { x: axis('packet kind'), y: axis('packets', { beginAtZero: true }) } }
   });
+  // Link charts: per direction measured (solid) and configured (dashed) over time; the
+  // timeline's changes as vertical lines (an inline plugin, no extra library).
+  var link = data.link;
+  if (link) {
+    var markers = {
+      id: 'timelineMarkers',
+      afterDatasetsDraw: function (chart) {
+        var x = chart.scales.x;
+        var area = chart.chartArea;
+        var ctx = chart.ctx;
+        ctx.save();
+        ctx.strokeStyle = '#c0262d';
+        ctx.setLineDash([4, 3]);
+        ctx.lineWidth = 1.5;
+        link.changesS.forEach(function (t) {
+          var px = x.getPixelForValue(t);
+          if (px < area.left || px > area.right) return;
+          ctx.beginPath();
+          ctx.moveTo(px, area.top);
+          ctx.lineTo(px, area.bottom);
+          ctx.stroke();
+        });
+        ctx.restore();
+      }
+    };
+    var dirColors = { up: palette[0], down: palette[2] };
+    var linkChart = function (id, metric, unit, scale) {
+      var datasets = [];
+      ['up', 'down'].forEach(function (dir) {
+        var points = function (values) {
+          return values.map(function (v, i) { return { x: link.binStartS[i], y: v === null || v === undefined ? null : v * scale }; });
+        };
+        datasets.push({ label: dir + ' measured', data: points(link[dir].measured[metric]), borderColor: dirColors[dir], backgroundColor: dirColors[dir], pointRadius: 0, borderWidth: 1.5, spanGaps: false });
+        datasets.push({ label: dir + ' configured', data: points(link[dir].configured[metric]), borderColor: dirColors[dir], backgroundColor: dirColors[dir], borderDash: [6, 4], pointRadius: 0, borderWidth: 1.5, stepped: 'before', spanGaps: false });
+      });
+      var hasData = link.binStartS.length > 0 && datasets.some(function (d) { return d.data.some(function (p) { return p.y !== null; }); });
+      draw(id, hasData, {
+        type: 'line',
+        data: { datasets: datasets },
+        options: { scales: { x: axis('time (s)', { type: 'linear' }), y: axis(unit, { beginAtZero: true }) } },
+        plugins: [markers]
+      });
+    };
+    linkChart('chart-link-delay', 'delayMs', 'ms', 1);
+    linkChart('chart-link-loss', 'loss', '% of packets', 100);
+    linkChart('chart-link-rate', 'rateBps', 'kbit/s', 1 / 1000);
+    linkChart('chart-link-queue', 'queuePackets', 'packets', 1);
+  }
   document.body.setAttribute('data-charts-ready', 'true');
 })();
