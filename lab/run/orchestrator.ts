@@ -195,7 +195,7 @@ export async function runScenario(scenario: ResolvedScenario, options: RunOption
     channels.receiver.send({ type: 'start' });
     channels.sender.send({ type: 'start' });
     const startedMs = monotonicMs();
-    event('media-start');
+    events.write({ type: 'event', side: 'orchestrator', timeMs: startedMs, name: 'media-start' });
     const timeline = network?.startTimeline(startedMs, (index, atMs, appliedMs) =>
       events.write({ type: 'event', side: 'orchestrator', timeMs: appliedMs, name: 'link-change', detail: { index, scheduledMs: atMs, lateMs: appliedMs - atMs } }),
     );
