@@ -7,7 +7,7 @@
  * a run killed with SIGKILL is cleaned up by `glasslab doctor --cleanup`; netem where the kernel has it.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -150,17 +150,8 @@ describe.skipIf(!rooted)('a run killed with SIGKILL, then glasslab doctor --clea
   it('leaves nothing of the lab', async () => {
     const runsRoot = await mkdtemp(path.join(os.tmpdir(), 'glasslab-killed-'));
     try {
-      const orchestrator = execa(process.execPath, [cli, 'run', scenario, '--runs', runsRoot], { reject: false });
       // wait until the media runs, then kill the orchestrator outright
-      let topology: string | undefined;
-      for (let i = 0; i < 600 && topology === undefined; i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        const dirs = existsSync(runsRoot) ? await import('node:fs/promises').then((fs) => fs.readdir(runsRoot)) : [];
-        if (dirs.length === 0) continue;
-        const run = await readFile(path.join(runsRoot, dirs[0]!, 'run.ndjson'), 'utf8').catch(() => '');
-        if (!run.includes('"media-start"')) continue;
-        topology = /"link-up".*?"topology":"([0-9a-f]{6})"/.exec(run)?.[1];
-      }
+      const { orchestrator, topology } = await startAndWaitForMedia(runsRoot);
       expect(topology, 'the run reached its media phase').toBeDefined();
       const inside = [...namespacePids(`gl-${topology}-snd`), ...namespacePids(`gl-${topology}-rcv`)];
       expect(inside.length).toBeGreaterThanOrEqual(2); // sender, receiver (and the STUN servers)
@@ -176,6 +167,44 @@ describe.skipIf(!rooted)('a run killed with SIGKILL, then glasslab doctor --clea
       await new Promise((r) => setTimeout(r, 200));
       expect(inside.filter(alive)).toEqual([]);
       expect(existsSync(path.join(process.env.GLASSLAB_STATE_DIR ?? '/run/glasslab', `${topology}.json`))).toBe(false);
+    } finally {
+      await rm(runsRoot, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
+
+/** Starts the CLI on the scenario and waits for its media phase; returns the process, its topology id and its runs folder. */
+async function startAndWaitForMedia(runsRoot: string) {
+  const orchestrator = execa(process.execPath, [cli, 'run', scenario, '--runs', runsRoot], { reject: false, forceKillAfterDelay: false });
+  let topology: string | undefined;
+  for (let i = 0; i < 600 && topology === undefined; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    const dirs = await readdir(runsRoot);
+    if (dirs.length === 0) continue;
+    const run = await readFile(path.join(runsRoot, dirs[0]!, 'run.ndjson'), 'utf8').catch(() => '');
+    if (run.includes('"media-start"')) topology = /"link-up".*?"topology":"([0-9a-f]{6})"/.exec(run)?.[1];
+  }
+  const runDir = path.join(runsRoot, (await readdir(runsRoot))[0] ?? '');
+  return { orchestrator, topology, runDir };
+}
+
+describe.skipIf(!rooted)('a run stopped with SIGTERM', () => {
+  it('ends as interrupted and tears its network down', async () => {
+    const runsRoot = await mkdtemp(path.join(os.tmpdir(), 'glasslab-term-'));
+    try {
+      const { orchestrator, topology, runDir } = await startAndWaitForMedia(runsRoot);
+      expect(topology, 'the run reached its media phase').toBeDefined();
+      const inside = [...namespacePids(`gl-${topology}-snd`), ...namespacePids(`gl-${topology}-rcv`)];
+      expect(inside.length).toBeGreaterThanOrEqual(2);
+      orchestrator.kill('SIGTERM');
+      const ended = await orchestrator;
+      expect(ended.exitCode).toBe(3);
+      expect(JSON.parse(await readFile(path.join(runDir, 'status.json'), 'utf8'))).toMatchObject({ state: 'interrupted' });
+      expect(listNamespaces().filter((ns) => ns.includes(topology!))).toEqual([]);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(inside.filter(alive)).toEqual([]);
+      // the fate log was flushed when the link stopped
+      expect(parseFateLog(await readFile(path.join(runDir, 'link.ndjson'), 'utf8'))).toHaveProperty('records');
     } finally {
       await rm(runsRoot, { recursive: true, force: true });
     }

@@ -64,8 +64,10 @@ export function registerRunCommand(program: Command, context: CliContext): void 
       const tty = !json && process.stderr.isTTY === true;
       const abort = new AbortController();
       const onSignal = (): void => abort.abort();
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
+      // `on`, not `once`: execa's signal-exit re-raises a signal that no other listener holds,
+      // which would kill this process before the run tears its network down
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
       let lastLine = 0;
       try {
         const outcome = await runScenario(scenario, {
