@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { resultsSchema, RESULTS_SCHEMA_VERSION } from '../lab/results/schema.ts';
+import { scenarioSchema } from '../lab/scenario/schema.ts';
 
 /** Repository root. */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -20,7 +21,18 @@ export function generatedSchemas(): Record<string, string> {
     title: `glasslab results.json (schemaVersion ${RESULTS_SCHEMA_VERSION})`,
     ...generated,
   };
-  return { 'schemas/results.schema.json': JSON.stringify(results, null, 2) + '\n' };
+  // the scenario as written (units as strings); checks that need code (units, ranges) stay in zod
+  const scenarioGenerated = z.toJSONSchema(scenarioSchema, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' });
+  const scenario = {
+    $schema: scenarioGenerated.$schema,
+    $id: 'https://glasslab.local/schemas/scenario.v1.schema.json',
+    title: 'glasslab scenario file (YAML), version 1',
+    ...scenarioGenerated,
+  };
+  return {
+    'schemas/results.schema.json': JSON.stringify(results, null, 2) + '\n',
+    'schemas/scenario.schema.json': JSON.stringify(scenario, null, 2) + '\n',
+  };
 }
 
 async function main(check: boolean): Promise<number> {
