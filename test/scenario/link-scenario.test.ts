@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadScenario, parseScenarioText, ScenarioError, type ScenarioIssue } from '../../lab/scenario/load.ts';
 import type { ResolvedScenarioLink } from '../../lab/scenario/schema.ts';
+import { netemOptions } from '../../lab/impairment/netem-args.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -52,6 +53,16 @@ describe('scenario link and timeline', () => {
     expect(s.link.timeline[0]!.atUs).toBe(3_000_000);
     expect(s.link.timeline[0]!.params.up).toMatchObject({ rateBps: 1_000_000, delayUs: 30_000, loss: { model: 'gemodel', p: 0.03 } });
     expect(s.link.timeline[0]!.params.down.rateBps).toBe(20_000_000);
+  });
+
+  it('impaired-360p is expressible by the netem backend at every timeline step', async () => {
+    const s = await loadScenario(path.join(root, 'scenarios/impaired-360p.yaml'));
+    if (s.link === 'none') throw new Error('expected a link');
+    const sets = [s.link.params, ...s.link.timeline.map((t) => t.params)];
+    const words = sets.map((set) => [netemOptions(set.up).join(' '), netemOptions(set.down).join(' ')]);
+    expect(words[0]).toEqual(['limit 100 delay 30000us 4000us loss gemodel 3% 35% 100% 0% rate 20000000bit', 'limit 100 delay 30000us 4000us rate 20000000bit']);
+    expect(words[1]![0]).toBe('limit 100 delay 30000us 4000us loss gemodel 3% 35% 100% 0% rate 1000000bit');
+    expect(words[1]![1]).not.toContain('loss');
   });
 
   it('takes a shipped profile by name, with backend and seed beside it', () => {
