@@ -51,7 +51,7 @@ describe('scenario link and timeline', () => {
     expect(s.link.params.down.loss).toBeUndefined();
     expect(s.link.timeline).toHaveLength(1);
     expect(s.link.timeline[0]!.atUs).toBe(3_000_000);
-    expect(s.link.timeline[0]!.params.up).toMatchObject({ rateBps: 1_000_000, delayUs: 30_000, loss: { model: 'gemodel', p: 0.03 } });
+    expect(s.link.timeline[0]!.params.up).toMatchObject({ rateBps: 1_500_000, delayUs: 30_000, loss: { model: 'gemodel', p: 0.03 } });
     expect(s.link.timeline[0]!.params.down.rateBps).toBe(20_000_000);
   });
 
@@ -61,7 +61,7 @@ describe('scenario link and timeline', () => {
     const sets = [s.link.params, ...s.link.timeline.map((t) => t.params)];
     const words = sets.map((set) => [netemOptions(set.up).join(' '), netemOptions(set.down).join(' ')]);
     expect(words[0]).toEqual(['limit 100 delay 30000us 4000us loss gemodel 3% 35% 100% 0% rate 20000000bit', 'limit 100 delay 30000us 4000us rate 20000000bit']);
-    expect(words[1]![0]).toBe('limit 100 delay 30000us 4000us loss gemodel 3% 35% 100% 0% rate 1000000bit');
+    expect(words[1]![0]).toBe('limit 100 delay 30000us 4000us loss gemodel 3% 35% 100% 0% rate 1500000bit');
     expect(words[1]![1]).not.toContain('loss');
   });
 
