@@ -49,7 +49,7 @@ export interface RunLink {
 const NAMESPACE_OF: Record<ChildRole, 'snd' | 'rcv'> = { sender: 'snd', receiver: 'rcv' };
 
 async function startStun(topology: LabTopology, role: 'snd' | 'rcv'): Promise<{ url: string; process: ResultPromise }> {
-  const child = execa('ip', ['netns', 'exec', topology.namespace(role), process.execPath, '--import', import.meta.resolve('tsx'), STUN_ENTRY, LAB_ADDRESSES[role]], {
+  const child = execa('ip', ['netns', 'exec', topology.namespace(role), process.execPath, '--import', import.meta.resolve('tsx'), STUN_ENTRY, LAB_ADDRESSES[role], '--run', topology.runId], {
     stdin: 'ignore',
     reject: false,
     cleanup: true,

@@ -46,10 +46,10 @@ function alive(pid: number): boolean {
 }
 
 /** Runs the scenario; returns the run folder and the CLI's exit code. */
-async function runScenario(runsRoot: string, extra: string[] = []): Promise<{ runDir: string; exitCode: number | undefined; output: string }> {
+async function runScenario(runsRoot: string, extra: string[] = []): Promise<{ runDir: string; exitCode: number | undefined; output: string; pid: number | undefined }> {
   const result = await execa(process.execPath, [cli, '--json', 'run', scenario, '--runs', runsRoot, ...extra], { reject: false, timeout: 150_000 });
   const last = result.stdout.trim().split('\n').at(-1) ?? '{}';
-  return { runDir: (JSON.parse(last) as { runDir: string }).runDir, exitCode: result.exitCode, output: `${result.stdout}\n${result.stderr}` };
+  return { runDir: (JSON.parse(last) as { runDir: string }).runDir, exitCode: result.exitCode, output: `${result.stdout}\n${result.stderr}`, pid: result.pid };
 }
 
 describe.skipIf(!rooted)('glasslab run through the userspace link (needs root and /dev/net/tun)', () => {
@@ -57,6 +57,7 @@ describe.skipIf(!rooted)('glasslab run through the userspace link (needs root an
   let runDir: string;
   let exitCode: number | undefined;
   let output: string;
+  let pid: number | undefined;
   let fates: LinkFateRecord[];
   let sent: PacketRecord[];
   let events: EventRecord[];
@@ -64,7 +65,7 @@ describe.skipIf(!rooted)('glasslab run through the userspace link (needs root an
 
   beforeAll(async () => {
     runsRoot = await mkdtemp(path.join(os.tmpdir(), 'glasslab-impaired-'));
-    ({ runDir, exitCode, output } = await runScenario(runsRoot));
+    ({ runDir, exitCode, output, pid } = await runScenario(runsRoot));
     const parsed = parseFateLog(await readFile(path.join(runDir, 'link.ndjson'), 'utf8'));
     if ('error' in parsed) throw parsed.error;
     fates = parsed.records;
@@ -148,7 +149,8 @@ describe.skipIf(!rooted)('glasslab run through the userspace link (needs root an
     expect(listNamespaces().filter((ns) => ns.includes(topology))).toEqual([]);
     const links = await execa('ip', ['-o', 'link'], { reject: false });
     expect(links.stdout).not.toContain(`gl${topology}`);
-    const leftovers = await execa('pgrep', ['-f', `stun-main.ts 10.250|${runDir}`], { reject: false });
+    // this run's processes: STUN servers labelled with its topology, children by their control socket
+    const leftovers = await execa('pgrep', ['-f', `stun-main.ts [^ ]+ --run ${topology}|main.ts --control [^ ]*glasslab-${pid}-|${runDir}`], { reject: false });
     expect(leftovers.stdout.trim()).toBe('');
   });
 });

@@ -28,6 +28,7 @@ describe('glasslab run (360p x264 over loopback WebRTC)', () => {
   let runDir: string;
   let exitCode: number | undefined;
   let stdout: string;
+  let orchestratorPid: number | undefined;
   let sender: SenderFrameRecord[];
   let receiver: ReceiverFrameRecord[];
 
@@ -39,6 +40,7 @@ describe('glasslab run (360p x264 over loopback WebRTC)', () => {
     });
     exitCode = result.exitCode;
     stdout = result.stdout;
+    orchestratorPid = result.pid;
     runDir = (JSON.parse(stdout.trim().split('\n').at(-1)!) as { runDir: string }).runDir;
     sender = (await records<SenderFrameRecord | { type: string }>(path.join(runDir, 'sender.ndjson'))).filter(
       (r): r is SenderFrameRecord => r.type === 'frame',
@@ -56,7 +58,9 @@ describe('glasslab run (360p x264 over loopback WebRTC)', () => {
     expect(exitCode, stdout).toBe(0);
     const status = JSON.parse(await readFile(path.join(runDir, 'status.json'), 'utf8')) as { state: string };
     expect(status.state).toBe('completed');
-    const leftovers = await execa('pgrep', ['-f', `${runDir}|src/(sender|receiver)/main.ts --control`], { reject: false });
+    // this run's children only: their control socket is /tmp/glasslab-<orchestrator pid>-….sock
+    // (other runs may be going on at the same time)
+    const leftovers = await execa('pgrep', ['-f', `${runDir}|src/(sender|receiver)/main.ts --control [^ ]*glasslab-${orchestratorPid}-`], { reject: false });
     expect(leftovers.stdout.trim()).toBe('');
   });
 
