@@ -47,9 +47,11 @@ function alive(pid: number): boolean {
 
 /** Runs the scenario; returns the run folder and the CLI's exit code. */
 async function runScenario(runsRoot: string, extra: string[] = []): Promise<{ runDir: string; exitCode: number | undefined; output: string; pid: number | undefined }> {
-  const result = await execa(process.execPath, [cli, '--json', 'run', scenario, '--runs', runsRoot, ...extra], { reject: false, timeout: 150_000 });
+  const subprocess = execa(process.execPath, [cli, '--json', 'run', scenario, '--runs', runsRoot, ...extra], { reject: false, timeout: 150_000 });
+  const pid = subprocess.pid;
+  const result = await subprocess;
   const last = result.stdout.trim().split('\n').at(-1) ?? '{}';
-  return { runDir: (JSON.parse(last) as { runDir: string }).runDir, exitCode: result.exitCode, output: `${result.stdout}\n${result.stderr}`, pid: result.pid };
+  return { runDir: (JSON.parse(last) as { runDir: string }).runDir, exitCode: result.exitCode, output: `${result.stdout}\n${result.stderr}`, pid };
 }
 
 describe.skipIf(!rooted)('glasslab run through the userspace link (needs root and /dev/net/tun)', () => {
@@ -146,6 +148,7 @@ describe.skipIf(!rooted)('glasslab run through the userspace link (needs root an
   it('leaves no namespace, link or process of the run behind', async () => {
     const topology = String(events.find((e) => e.name === 'link-up')?.detail?.topology);
     expect(topology).toMatch(/^[0-9a-f]{6}$/);
+    expect(pid).toBeGreaterThan(0);
     expect(listNamespaces().filter((ns) => ns.includes(topology))).toEqual([]);
     const links = await execa('ip', ['-o', 'link'], { reject: false });
     expect(links.stdout).not.toContain(`gl${topology}`);

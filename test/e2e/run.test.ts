@@ -34,13 +34,14 @@ describe('glasslab run (360p x264 over loopback WebRTC)', () => {
 
   beforeAll(async () => {
     runsRoot = await mkdtemp(path.join(os.tmpdir(), 'glasslab-e2e-'));
-    const result = await execa(process.execPath, [cli, '--json', 'run', path.join(root, 'scenarios/ci-360p.yaml'), '--runs', runsRoot], {
+    const subprocess = execa(process.execPath, [cli, '--json', 'run', path.join(root, 'scenarios/ci-360p.yaml'), '--runs', runsRoot], {
       reject: false,
       timeout: 90_000,
     });
+    orchestratorPid = subprocess.pid;
+    const result = await subprocess;
     exitCode = result.exitCode;
     stdout = result.stdout;
-    orchestratorPid = result.pid;
     runDir = (JSON.parse(stdout.trim().split('\n').at(-1)!) as { runDir: string }).runDir;
     sender = (await records<SenderFrameRecord | { type: string }>(path.join(runDir, 'sender.ndjson'))).filter(
       (r): r is SenderFrameRecord => r.type === 'frame',
