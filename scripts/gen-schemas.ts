@@ -21,12 +21,12 @@ export function generatedSchemas(): Record<string, string> {
     title: `glasslab results.json (schemaVersion ${RESULTS_SCHEMA_VERSION})`,
     ...generated,
   };
-  // Scenario files are what a user writes: the schema describes the input side (defaults optional).
-  const scenarioGenerated = z.toJSONSchema(scenarioSchema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' });
+  // the scenario as written (units as strings); checks that need code (units, ranges) stay in zod
+  const scenarioGenerated = z.toJSONSchema(scenarioSchema, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' });
   const scenario = {
     $schema: scenarioGenerated.$schema,
     $id: 'https://glasslab.local/schemas/scenario.v1.schema.json',
-    title: 'glasslab scenario (YAML), version 1',
+    title: 'glasslab scenario file (YAML), version 1',
     ...scenarioGenerated,
   };
   return {

@@ -33,17 +33,26 @@ export function runLinkTimeline(
     timeline.map(
       (change, index) =>
         new Promise<void>((resolve, reject) => {
-          const delay = Math.max(0, startMs + change.atUs / 1000 - nowMs());
-          timers.push(
-            setTimeout(() => {
-              Promise.all([link.setParams('up', change.params.up), link.setParams('down', change.params.down)])
-                .then(() => {
-                  onApplied?.(index, nowMs());
-                  resolve();
-                })
-                .catch(reject);
-            }, delay),
-          );
+          const targetMs = startMs + change.atUs / 1000;
+          // Node's timers run on a cached, whole-ms loop clock and may fire up to ~1 ms early:
+          // re-arm while more than 1 ms is left, then wait out the rest (< 1 ms) on the monotonic clock
+          const fire = (): void => {
+            const leftMs = targetMs - nowMs();
+            if (leftMs > 1) {
+              timers.push(setTimeout(fire, leftMs));
+              return;
+            }
+            while (nowMs() < targetMs) {
+              // sub-millisecond wait for the exact time
+            }
+            Promise.all([link.setParams('up', change.params.up), link.setParams('down', change.params.down)])
+              .then(() => {
+                onApplied?.(index, nowMs());
+                resolve();
+              })
+              .catch(reject);
+          };
+          timers.push(setTimeout(fire, Math.max(0, targetMs - nowMs() - 1)));
         }),
     ),
   ).then(() => undefined);

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { evaluateBudget, parseBudgets } from '../metrics/budgets.ts';
 import { computeRunMetrics, type RunSeries } from '../metrics/compute.ts';
+import { computeLinkMetrics, type LinkSeries } from '../metrics/link.ts';
 import { writeFileAtomic } from '../results/atomic.ts';
 import { environmentSummary } from '../results/environment.ts';
 import { renderJunit } from '../results/junit.ts';
@@ -29,6 +30,8 @@ export interface BuildReportOptions {
 export interface BuiltReport {
   results: Results;
   series: RunSeries;
+  /** link charts' series; null for loopback runs */
+  linkSeries: LinkSeries | null;
   resultsPath: string;
   reportPath: string;
   /** only when budgets were set */
@@ -67,6 +70,17 @@ export async function buildReport(runDir: string, options: BuildReportOptions = 
   const startEvent = lastEvent(loaded.records.events, 'run-start');
   const endEvent = lastEvent(loaded.records.events, 'run-end');
   const budgetResults = budgets.map((budget) => evaluateBudget(budget, metrics.summary));
+  const linkUp = lastEvent(loaded.records.events, 'link-up');
+  const link = loaded.scenario.link
+    ? computeLinkMetrics({
+        link: loaded.scenario.link,
+        backend: detailString(linkUp, 'backend') ?? null,
+        fates: loaded.linkFates,
+        events: loaded.records.events,
+        packets: loaded.records.packets,
+        originMs: metrics.series.originMs,
+      })
+    : null;
   const startWall = wallClock(startEvent);
   const endWall = wallClock(endEvent);
 
@@ -78,6 +92,7 @@ export async function buildReport(runDir: string, options: BuildReportOptions = 
     end: { monotonicMs: metrics.span.endMs, ...(endWall ? { wallClock: endWall } : {}) },
     outcome: options.outcome ?? outcomeFrom(endEvent, loaded.truncatedFiles),
     summary: metrics.summary,
+    link: link?.summary ?? null,
     budgets: budgetResults,
     budgetsPassed: budgetResults.every((result) => result.pass),
     environment: environmentSummary(loaded.environment),
@@ -91,8 +106,8 @@ export async function buildReport(runDir: string, options: BuildReportOptions = 
   const resultsPath = path.join(outDir, 'results.json');
   const reportPath = path.join(outDir, 'report.html');
   await writeFileAtomic(resultsPath, JSON.stringify(results, null, 2) + '\n');
-  await writeFileAtomic(reportPath, renderReport(results, metrics.series));
-  const built: BuiltReport = { results, series: metrics.series, resultsPath, reportPath };
+  await writeFileAtomic(reportPath, renderReport(results, metrics.series, link?.series ?? null));
+  const built: BuiltReport = { results, series: metrics.series, linkSeries: link?.series ?? null, resultsPath, reportPath };
   if (budgetResults.length > 0) {
     built.junitPath = path.join(outDir, 'junit.xml');
     await writeFileAtomic(built.junitPath, renderJunit(results));

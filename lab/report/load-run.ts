@@ -9,6 +9,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { linkFateRecordSchema, type LinkFateRecord } from '../../src/link/fate.ts';
+import type { ScenarioLinkRecord } from '../metrics/link.ts';
 import { sortRecords, type RunRecords } from '../metrics/run-records.ts';
 import { readNdjsonFile } from '../results/ndjson.ts';
 
@@ -18,13 +20,15 @@ export const RECORD_FILES = ['sender.ndjson', 'receiver.ndjson', 'run.ndjson', '
 /** What {@link loadRun} found in a run folder. */
 export interface LoadedRun {
   records: RunRecords;
+  /** the link's fate records (link.ndjson), null when the run has no fate log */
+  linkFates: LinkFateRecord[] | null;
   /** record files present */
   files: string[];
   badLines: number;
   /** files whose last line was cut short */
   truncatedFiles: string[];
   /** from scenario.yaml/json: `name` and `budgets` (strings) when present */
-  scenario: { name?: string; budgets?: string[]; file?: string };
+  scenario: { name?: string; budgets?: string[]; file?: string; link?: ScenarioLinkRecord };
   /** parsed environment.json, when present */
   environment?: unknown;
 }
@@ -61,7 +65,9 @@ async function loadScenario(runDir: string): Promise<LoadedRun['scenario']> {
     }
     const obj = (value !== null && typeof value === 'object' ? value : {}) as Record<string, unknown>;
     const budgets = Array.isArray(obj.budgets) ? obj.budgets.filter((item): item is string => typeof item === 'string') : undefined;
-    return { file: name, ...(typeof obj.name === 'string' ? { name: obj.name } : {}), ...(budgets ? { budgets } : {}) };
+    const link = obj.link as Partial<ScenarioLinkRecord> | undefined;
+    const hasLink = link !== null && typeof link === 'object' && typeof link.params === 'object' && Array.isArray(link.timeline);
+    return { file: name, ...(typeof obj.name === 'string' ? { name: obj.name } : {}), ...(budgets ? { budgets } : {}), ...(hasLink ? { link: link as ScenarioLinkRecord } : {}) };
   }
   return {};
 }
@@ -72,15 +78,25 @@ export async function loadRun(runDir: string): Promise<LoadedRun> {
   const files: string[] = [];
   const truncatedFiles: string[] = [];
   let badLines = 0;
+  let linkFates: LinkFateRecord[] | null = null;
   const info = await stat(runDir).catch(() => undefined);
   if (info === undefined || !info.isDirectory()) throw new RunFolderError('RUN_DIR_MISSING', `run folder not found: ${runDir}`);
   for (const name of RECORD_FILES) {
     const read = await readNdjsonFile(path.join(runDir, name));
     if (read.missing) continue;
     files.push(name);
-    // The link's fate log has record kinds of its own (analysed by the loss-recovery work, not
-    // here); only the shared kinds are taken from it, so its fate records do not count as invalid.
-    objects.push(...(name === 'link.ndjson' ? read.records.filter(isSharedKind) : read.records));
+    if (name === 'link.ndjson') {
+      // fate records go to the link metrics; one that fails the fate schema counts as invalid
+      linkFates = [];
+      for (const record of read.records) {
+        if (isSharedKind(record)) objects.push(record);
+        else {
+          const fate = linkFateRecordSchema.safeParse(record);
+          if (fate.success) linkFates.push(fate.data as LinkFateRecord);
+          else objects.push(record);
+        }
+      }
+    } else objects.push(...read.records);
     badLines += read.badLines.length;
     if (read.truncatedLastLine !== undefined) truncatedFiles.push(name);
   }
@@ -94,5 +110,5 @@ export async function loadRun(runDir: string): Promise<LoadedRun> {
       environment = undefined;
     }
   }
-  return { records: sortRecords(objects), files, badLines, truncatedFiles, scenario: await loadScenario(runDir), ...(environment !== undefined ? { environment } : {}) };
+  return { records: sortRecords(objects), linkFates, files, badLines, truncatedFiles, scenario: await loadScenario(runDir), ...(environment !== undefined ? { environment } : {}) };
 }

@@ -5,8 +5,8 @@
  */
 import { z } from 'zod';
 
-/** Current results.json schema version; bump on any incompatible change. */
-export const RESULTS_SCHEMA_VERSION = 1;
+/** Current results.json schema version; bump on any incompatible change (2: `link`). */
+export const RESULTS_SCHEMA_VERSION = 2;
 
 const count = z.number().int().nonnegative();
 const nullableMs = z.number().nullable();
@@ -98,6 +98,74 @@ export const summarySchema = z
   })
   .strict();
 
+const nullableNumber = z.number().nullable();
+const reasonCounts = z.record(z.string(), count).describe('packets dropped by the link, by reason (loss, queue, mtu, shutdown)');
+
+/** Configured values of one direction for one timeline segment. */
+const configuredLinkSchema = z
+  .object({
+    delayMs: z.number(),
+    jitterMs: z.number(),
+    loss: nullableNumber.describe("model's long-run mean loss, 0..1 (null: 4-state)"),
+    rateBps: nullableNumber.describe('null = unlimited'),
+    queuePackets: nullableNumber.describe('drop-tail limit, packets; null = none'),
+  })
+  .strict();
+
+/** One direction of the link: totals and configured vs measured per timeline segment. */
+const linkDirectionSchema = z
+  .object({
+    packets: count,
+    delivered: count,
+    dropped: count,
+    droppedByReason: reasonCounts,
+    duplicates: count,
+    reordered: count,
+    segments: z.array(
+      z
+        .object({
+          fromMs: nullableNumber.describe('CLOCK_MONOTONIC ms the parameter set took effect; null for the initial one'),
+          configured: configuredLinkSchema,
+          measured: z
+            .object({
+              packets: count,
+              delayMeanMs: nullableNumber,
+              delayP50Ms: nullableNumber,
+              loss: nullableNumber.describe('dropped for "loss" / entered, 0..1'),
+              rateBps: nullableNumber.describe('delivered bits/s (null for the open-ended first/last segment bounds)'),
+              queueMaxPackets: count.describe('most packets held by the link at once'),
+            })
+            .strict(),
+        })
+        .strict(),
+    ),
+  })
+  .strict();
+
+/** The emulated link of a run (null in results for loopback runs). */
+export const linkSummarySchema = z
+  .object({
+    backend: z.string().nullable(),
+    fateLog: z.boolean().describe('a per-packet fate log (link.ndjson) was written'),
+    changes: z.array(
+      z.object({ index: count, scheduledMs: nullableNumber, appliedMs: nullableNumber, lateMs: nullableNumber.describe('applied - scheduled, ms') }).strict(),
+    ),
+    directions: z.object({ up: linkDirectionSchema, down: linkDirectionSchema }).strict(),
+    mediaFates: z
+      .object({
+        sent: count.describe('media packets the sender sent'),
+        loggedOnce: count.describe('of those, found exactly once in the fate log'),
+        missing: count,
+        repeated: count,
+        delivered: count,
+        droppedByReason: reasonCounts,
+        complete: z.boolean().describe('every media packet sent appears exactly once'),
+      })
+      .strict()
+      .nullable(),
+  })
+  .strict();
+
 /** One budget and its verdict. */
 export const budgetResultSchema = z
   .object({
@@ -146,6 +214,7 @@ export const resultsSchema = z
     end: z.object({ monotonicMs: z.number().nullable(), wallClock: z.iso.datetime({ offset: true }).optional() }).strict(),
     outcome: outcomeSchema,
     summary: summarySchema,
+    link: linkSummarySchema.nullable().describe('the emulated link; null for loopback runs'),
     budgets: z.array(budgetResultSchema),
     budgetsPassed: z.boolean(),
     environment: environmentSchema,
@@ -157,6 +226,8 @@ export const resultsSchema = z
 export type Results = z.infer<typeof resultsSchema>;
 /** Summary metrics. */
 export type RunSummary = z.infer<typeof summarySchema>;
+/** The link section. */
+export type LinkSummary = z.infer<typeof linkSummarySchema>;
 /** One distribution summary. */
 export type Distribution = z.infer<typeof distributionSchema>;
 /** One evaluated budget. */

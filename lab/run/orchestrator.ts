@@ -11,6 +11,7 @@ import type { ResolvedScenario } from '../scenario/schema.ts';
 import { collectEnvironment } from './environment.ts';
 import { createRunFolder, RUN_FILES, type RunStatus } from './run-folder.ts';
 import { spawnChild, type ChildProcess, type ChildRole } from './children.ts';
+import { startRunLink, type LinkBackendChoice, type RunLink } from './run-link.ts';
 
 /** What the caller sees while a run goes on. */
 export interface RunProgress {
@@ -28,6 +29,8 @@ export interface RunOptions {
   onPhase?: (phase: string) => void;
   /** aborting stops the run early; it ends as "interrupted" */
   signal?: AbortSignal;
+  /** link backend, overriding the scenario's `link.backend` (ignored for `link: none`) */
+  linkBackend?: LinkBackendChoice;
 }
 
 export interface RunOutcome {
@@ -113,7 +116,8 @@ export async function runScenario(scenario: ResolvedScenario, options: RunOption
 
   const socketPath = path.join(os.tmpdir(), `glasslab-${process.pid}-${runId.slice(-20)}.sock`);
   const server = net.createServer();
-  const stun = await startLocalStunServer('127.0.0.1');
+  const stun = scenario.link === 'none' ? await startLocalStunServer('127.0.0.1') : undefined;
+  let network: RunLink | undefined;
   const children: ChildProcess[] = [];
   const expectExit = { value: false };
   event('run-start', { scenario: scenario.name, runId, wallClock: status.startedAt });
@@ -125,10 +129,18 @@ export async function runScenario(scenario: ResolvedScenario, options: RunOption
   try {
     await rm(socketPath, { force: true });
     await new Promise<void>((resolve, reject) => server.listen(socketPath, resolve).once('error', reject));
+    if (scenario.link !== 'none') {
+      phase('link');
+      network = await startRunLink(scenario.link, { runDir, seed: scenario.seed, ...(options.linkBackend ? { backend: options.linkBackend } : {}) }).catch((error: unknown) => {
+        throw new RunFailedError('link', (error as Error).message);
+      });
+      event('link-up', { backend: network.backend, reason: network.reason, topology: network.runId });
+    }
     phase('starting');
     const accepted = acceptChildren(server, SETUP_TIMEOUT_MS);
     for (const role of ['receiver', 'sender'] as const) {
-      children.push(spawnChild(role, socketPath, path.join(runDir, role === 'sender' ? RUN_FILES.senderLog : RUN_FILES.receiverLog)));
+      const log = path.join(runDir, role === 'sender' ? RUN_FILES.senderLog : RUN_FILES.receiverLog);
+      children.push(spawnChild(role, socketPath, log, network?.wrapper(role) ?? []));
     }
     const channels = await accepted;
     const failure = watchChildren(channels, children, expectExit);
@@ -139,16 +151,30 @@ export async function runScenario(scenario: ResolvedScenario, options: RunOption
     });
     const guard = <T>(work: Promise<T>): Promise<T> => Promise.race([work, failure, abort]);
 
-    const base: Omit<ChildConfig, 'role'> = { runDir, scenario, hostAddress: '127.0.0.1', stunUrl: stun.url };
+    const configOf = (role: ChildRole): ChildConfig => ({
+      runDir,
+      scenario,
+      role,
+      hostAddress: network?.hostAddress(role) ?? '127.0.0.1',
+      stunUrl: network?.stunUrl(role) ?? stun!.url,
+    });
     phase('configuring');
     const readySender = channels.sender.next('ready', SETUP_TIMEOUT_MS);
     const readyReceiver = channels.receiver.next('ready', SETUP_TIMEOUT_MS);
-    channels.sender.send({ type: 'configure', config: { ...base, role: 'sender' } });
-    channels.receiver.send({ type: 'configure', config: { ...base, role: 'receiver' } });
+    channels.sender.send({ type: 'configure', config: configOf('sender') });
+    channels.receiver.send({ type: 'configure', config: configOf('receiver') });
     const [senderReady, receiverReady] = await guard(Promise.all([readySender, readyReceiver]));
+    const linkDetail: Record<string, string> = network
+      ? {
+          backend: network.backend,
+          reason: network.reason,
+          topology: `namespaces gl-${network.runId}-snd/rcv`,
+          ...(scenario.link !== 'none' && scenario.link.profile ? { profile: scenario.link.profile } : {}),
+        }
+      : { backend: 'none', note: 'loopback, no impairment' };
     await writeFileAtomic(
       path.join(runDir, RUN_FILES.env),
-      `${JSON.stringify(await collectEnvironment({ sender: senderReady.detail, receiver: receiverReady.detail, link: { backend: 'none', note: 'loopback, no impairment' } }), null, 2)}\n`,
+      `${JSON.stringify(await collectEnvironment({ sender: senderReady.detail, receiver: receiverReady.detail, link: linkDetail, skipped: network?.skipped ?? [] }), null, 2)}\n`,
     );
 
     phase('connecting');
@@ -169,6 +195,11 @@ export async function runScenario(scenario: ResolvedScenario, options: RunOption
     channels.receiver.send({ type: 'start' });
     channels.sender.send({ type: 'start' });
     const startedMs = monotonicMs();
+    events.write({ type: 'event', side: 'orchestrator', timeMs: startedMs, name: 'media-start' });
+    const timeline = network?.startTimeline(startedMs, (index, atMs, appliedMs) =>
+      events.write({ type: 'event', side: 'orchestrator', timeMs: appliedMs, name: 'link-change', detail: { index, scheduledMs: atMs, lateMs: appliedMs - atMs } }),
+    );
+    void timeline?.done.catch((error: unknown) => event('link-change-failed', { message: (error as Error).message }));
     const ticker = setInterval(() => {
       progress.elapsedMs = monotonicMs() - startedMs;
       options.onProgress?.(progress);
@@ -177,6 +208,7 @@ export async function runScenario(scenario: ResolvedScenario, options: RunOption
       await guard(new Promise((resolve) => setTimeout(resolve, scenario.durationMs)));
     } finally {
       clearInterval(ticker);
+      timeline?.cancel();
     }
 
     phase('stopping');
@@ -201,7 +233,11 @@ export async function runScenario(scenario: ResolvedScenario, options: RunOption
     for (const child of children) child.kill('SIGKILL');
     server.close();
     await rm(socketPath, { force: true });
-    await stun.close();
+    await stun?.close();
+    if (network) {
+      network.stop();
+      event('link-down', { topology: network.runId });
+    }
     status.endedAt = new Date().toISOString();
     event('run-end', { status: status.state, message: status.message ?? null, wallClock: status.endedAt });
     events.close();

@@ -1,8 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { randomInt } from 'node:crypto';
-import { LineCounter, parseDocument, isNode } from 'yaml';
+import path from 'node:path';
+import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import type { z } from 'zod';
 import { resolveScenario, scenarioSchema, type ResolvedScenario } from './schema.ts';
+import { resolveScenarioLink } from './scenario-link.ts';
 
 /** One problem found in a scenario file: where (file, path, line) and what was expected. */
 export interface ScenarioIssue {
@@ -26,6 +28,23 @@ export class ScenarioError extends Error {
 export function formatIssue(issue: ScenarioIssue): string {
   const where = issue.line !== undefined ? `${issue.file}:${issue.line}` : issue.file;
   return `${where}: ${issue.path === '' ? '(document)' : issue.path}: ${issue.message}`;
+}
+
+/** The issues of a failed union: those of the branch that fits the input's shape (the object branch for a mapping). */
+function unionIssues(issue: z.core.$ZodIssue, input: unknown): z.core.$ZodIssue[] {
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [issue];
+  if (input === null || typeof input !== 'object') return [{ ...issue, message: 'expected "none" or a mapping of link fields' }];
+  const branch = issue.errors.find((errors) => !errors.every((e) => e.path.length === 0)) ?? issue.errors.at(-1)!;
+  return branch.map((e) => ({ ...e, path: [...issue.path, ...e.path] }));
+}
+
+/** Node of the document at `path`, or the deepest existing ancestor; its 1-based line. */
+function lineOf(doc: Document, lineCounter: LineCounter, path: (string | number)[]): number | undefined {
+  for (let n = path.length; n >= 0; n--) {
+    const node = doc.getIn(path.slice(0, n), true);
+    if (isNode(node) && node.range) return lineCounter.linePos(node.range[0]).line;
+  }
+  return undefined;
 }
 
 function zodMessage(issue: z.core.$ZodIssue): string {
@@ -52,20 +71,14 @@ export function parseScenarioText(text: string, file: string, seed = randomInt(0
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new ScenarioError([{ file, path: '', message: 'expected a mapping of scenario fields (name, duration, ...)' }]);
   }
+  const locate = (path: (string | number)[], message: string): ScenarioIssue => {
+    const line = lineOf(doc, lineCounter, path);
+    return { file, path: path.map(String).join('.'), ...(line !== undefined ? { line } : {}), message };
+  };
   const result = scenarioSchema.safeParse(data);
   if (!result.success) {
-    const locate = (path: (string | number)[], message: string): ScenarioIssue => {
-      const node = doc.getIn(path, true);
-      const offset = isNode(node) && node.range ? node.range[0] : undefined;
-      return {
-        file,
-        path: path.map(String).join('.'),
-        ...(offset !== undefined ? { line: lineCounter.linePos(offset).line } : {}),
-        message,
-      };
-    };
     throw new ScenarioError(
-      result.error.issues.flatMap((issue) => {
+      result.error.issues.flatMap((issue) => unionIssues(issue, (data as Record<string, unknown>)[String(issue.path[0])])).flatMap((issue) => {
         const path = issue.path as (string | number)[];
         if (issue.code === 'unrecognized_keys') {
           return issue.keys.map((key) => locate([...path, key], `unknown field "${key}"`));
@@ -74,7 +87,18 @@ export function parseScenarioText(text: string, file: string, seed = randomInt(0
       }),
     );
   }
-  return resolveScenario(result.data, seed);
+  const raw = data as { link?: unknown; timeline?: unknown };
+  const link = resolveScenarioLink(raw.link ?? 'none', raw.timeline, path.dirname(file));
+  if ('issues' in link) {
+    throw new ScenarioError(
+      link.issues.map((issue) => {
+        // resolveLink names directions ("link.up.delay") that the file may give once for both
+        const at = issue.path.split('.').map((part) => (/^\d+$/.test(part) ? Number(part) : part));
+        return { ...locate(at, issue.message), path: issue.path };
+      }),
+    );
+  }
+  return resolveScenario(result.data, seed, link.link);
 }
 
 /** Reads, parses and validates a scenario file. */

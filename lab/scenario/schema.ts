@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { parseBitrateBps, parseDurationMs, parseResolution } from './units.ts';
+import { linkSchema, linkTimelineSchema } from './link-schema.ts';
+import type { ResolvedLink } from './link-resolve.ts';
 
 /**
  * The scenario file format (YAML), version 1. The zod schema below is the single definition:
@@ -81,7 +83,11 @@ export const scenarioSchema = z
     encoder: encoderSchema.default({ codec: 'x264', bitrate: '2Mbps', gop: 0, vbvFrames: 1, threads: 1 }),
     capture: captureSchema.default({ path: 'readback', format: 'i420' }),
     transport: transportSchema.default({ mtu: 1200, pliIntervalMs: 500 }),
-    link: z.literal('none').default('none').describe('network impairment between sender and receiver'),
+    link: z
+      .union([z.literal('none'), linkSchema.extend({ profile: z.string().min(1).optional().describe('a profile of scenarios/links (name) or a profile file path') })])
+      .default('none')
+      .describe('network impairment between sender and receiver: "none" (loopback), link fields, or { profile: name }'),
+    timeline: linkTimelineSchema.optional().describe('link changes at times from the start of the media'),
     budgets: budgetsSchema.optional(),
   })
   .strict();
@@ -102,13 +108,23 @@ export interface ResolvedScenario {
   encoder: { codec: (typeof encoderCodecs)[number]; bitrateBps: number; gop: number; vbvFrames: number; threads: number };
   capture: { path: (typeof capturePaths)[number]; format: 'i420' | 'nv12'; device?: number | string };
   transport: { mtu: number; pliIntervalMs: number };
-  link: 'none';
+  /** "none": loopback, no emulator; otherwise the link's parameters per direction and its timeline */
+  link: 'none' | ResolvedScenarioLink;
   /** normalized expressions "metric op value" */
   budgets: string[];
 }
 
-/** Turns a validated scenario into its resolved form; `seed` is used when the file has none. */
-export function resolveScenario(parsed: ScenarioParsed, seed: number): ResolvedScenario {
+/** A resolved link: parameters in µs / 0..1 / bit/s (src/link/params.ts), timeline changes at µs from the media start. */
+export interface ResolvedScenarioLink extends ResolvedLink {
+  /** the profile it came from, when the scenario named one */
+  profile?: string;
+}
+
+/**
+ * Turns a validated scenario into its resolved form; `seed` is used when the file has none.
+ * `link` is the resolved link (from {@link resolveScenarioLink}); "none" when absent.
+ */
+export function resolveScenario(parsed: ScenarioParsed, seed: number, link: ResolvedScenario['link'] = 'none'): ResolvedScenario {
   const [width, height] = parseResolution(parsed.resolution)!;
   const budgets = parsed.budgets === undefined
     ? []
@@ -136,7 +152,7 @@ export function resolveScenario(parsed: ScenarioParsed, seed: number): ResolvedS
     },
     capture: { path: parsed.capture.path, format: parsed.capture.format, ...(parsed.capture.device !== undefined ? { device: parsed.capture.device } : {}) },
     transport: { ...parsed.transport },
-    link: parsed.link,
+    link,
     budgets,
   };
 }

@@ -122,4 +122,8 @@ export interface EventRecord {
   detail?: Record<string, string | number | boolean | null>;
 }
 
-export type LabRecord = SenderFrameRecord | ReceiverFrameRecord | PacketRecord | FeedbackRecord | EventRecord;
+/** One packet's fate on the emulated link (link.ndjson), defined with its schema in src/link/fate.ts. */
+export type { LinkFateRecord } from '../link/fate.ts';
+import type { LinkFateRecord } from '../link/fate.ts';
+
+export type LabRecord = SenderFrameRecord | ReceiverFrameRecord | PacketRecord | FeedbackRecord | EventRecord | LinkFateRecord;

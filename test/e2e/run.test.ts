@@ -28,15 +28,18 @@ describe('glasslab run (360p x264 over loopback WebRTC)', () => {
   let runDir: string;
   let exitCode: number | undefined;
   let stdout: string;
+  let orchestratorPid: number | undefined;
   let sender: SenderFrameRecord[];
   let receiver: ReceiverFrameRecord[];
 
   beforeAll(async () => {
     runsRoot = await mkdtemp(path.join(os.tmpdir(), 'glasslab-e2e-'));
-    const result = await execa(process.execPath, [cli, '--json', 'run', path.join(root, 'scenarios/ci-360p.yaml'), '--runs', runsRoot], {
+    const subprocess = execa(process.execPath, [cli, '--json', 'run', path.join(root, 'scenarios/ci-360p.yaml'), '--runs', runsRoot], {
       reject: false,
       timeout: 90_000,
     });
+    orchestratorPid = subprocess.pid;
+    const result = await subprocess;
     exitCode = result.exitCode;
     stdout = result.stdout;
     runDir = (JSON.parse(stdout.trim().split('\n').at(-1)!) as { runDir: string }).runDir;
@@ -56,7 +59,9 @@ describe('glasslab run (360p x264 over loopback WebRTC)', () => {
     expect(exitCode, stdout).toBe(0);
     const status = JSON.parse(await readFile(path.join(runDir, 'status.json'), 'utf8')) as { state: string };
     expect(status.state).toBe('completed');
-    const leftovers = await execa('pgrep', ['-f', `${runDir}|src/(sender|receiver)/main.ts --control`], { reject: false });
+    // this run's children only: their control socket is /tmp/glasslab-<orchestrator pid>-….sock
+    // (other runs may be going on at the same time)
+    const leftovers = await execa('pgrep', ['-f', `${runDir}|src/(sender|receiver)/main.ts --control [^ ]*glasslab-${orchestratorPid}-`], { reject: false });
     expect(leftovers.stdout.trim()).toBe('');
   });
 

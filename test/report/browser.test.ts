@@ -10,10 +10,11 @@ import { pathToFileURL } from 'node:url';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildReport, type BuiltReport } from '../../lab/report/build.ts';
-import { syntheticRun, writeSyntheticRunDir } from './fixtures.ts';
+import { LINK_CHART_IDS } from '../../lab/report/link-section.ts';
+import { syntheticLink, syntheticRun, writeSyntheticRunDir } from './fixtures.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
-const CHART_IDS = ['chart-g2g-timeline', 'chart-g2g-cdf', 'chart-stages', 'chart-bitrate', 'chart-packets'];
+const CHART_IDS = ['chart-g2g-timeline', 'chart-g2g-cdf', 'chart-stages', 'chart-bitrate', 'chart-packets', ...LINK_CHART_IDS];
 
 /** The few browser APIs the in-page checks use (the project's tsconfig has no DOM lib). */
 interface PageCanvas {
@@ -35,6 +36,8 @@ interface CanvasState {
   width: number;
   height: number;
   inkPixels: number;
+  /** pixels in the timeline markers' colour (#c0262d) */
+  markerPixels: number;
 }
 
 describe.skipIf(!existsSync(CHROMIUM))('report in headless Chromium (offline)', () => {
@@ -44,8 +47,12 @@ describe.skipIf(!existsSync(CHROMIUM))('report in headless Chromium (offline)', 
   let built: BuiltReport;
 
   beforeAll(async () => {
-    runDir = await writeSyntheticRunDir(syntheticRun(), {
-      'scenario.yaml': 'name: synthetic-30fps\nbudgets:\n  - g2g.p95 <= 120ms\n  - fps >= 29\n  - residualLoss <= 0.1%\n',
+    const run = syntheticRun();
+    const link = syntheticLink(run);
+    run.run.push(...link.events);
+    runDir = await writeSyntheticRunDir(run, {
+      'scenario.yaml': `name: synthetic-30fps\nbudgets:\n  - g2g.p95 <= 120ms\n  - fps >= 29\n  - residualLoss <= 0.1%\nlink: ${JSON.stringify(link.link)}\n`,
+      'link.ndjson': link.fateLog,
       'environment.json': JSON.stringify({ versions: { werift: '0.25.2', chromium: '156' }, devices: ['llvmpipe (lavapipe)'], encoders: ['libx264'], skipped: [{ what: 'nvenc', why: 'no NVIDIA GPU' }] }),
     });
     built = await buildReport(runDir);
@@ -88,14 +95,18 @@ describe.skipIf(!existsSync(CHROMIUM))('report in headless Chromium (offline)', 
       const { Chart: chartApi, document } = globalThis as unknown as PageGlobals;
       return ids.map((id) => {
         const canvas = document.getElementById(id);
-        if (canvas === null) return { id, hasChart: false, datasets: 0, points: 0, width: 0, height: 0, inkPixels: 0 };
+        if (canvas === null) return { id, hasChart: false, datasets: 0, points: 0, width: 0, height: 0, inkPixels: 0, markerPixels: 0 };
         const chart = chartApi.getChart(canvas);
         const context = canvas.getContext('2d');
         const pixels = context.getImageData(0, 0, canvas.width, canvas.height).data;
         let inkPixels = 0;
-        for (let i = 3; i < pixels.length; i += 4) if (pixels[i]! > 0) inkPixels += 1;
+        let markerPixels = 0;
+        for (let i = 3; i < pixels.length; i += 4) {
+          if (pixels[i]! > 0) inkPixels += 1;
+          if (pixels[i]! > 200 && Math.abs(pixels[i - 3]! - 0xc0) < 12 && Math.abs(pixels[i - 2]! - 0x26) < 12 && Math.abs(pixels[i - 1]! - 0x2d) < 12) markerPixels += 1;
+        }
         const datasets = chart?.data.datasets ?? [];
-        return { id, hasChart: chart !== undefined, datasets: datasets.length, points: datasets.reduce((n, d) => n + d.data.length, 0), width: canvas.width, height: canvas.height, inkPixels };
+        return { id, hasChart: chart !== undefined, datasets: datasets.length, points: datasets.reduce((n, d) => n + d.data.length, 0), width: canvas.width, height: canvas.height, inkPixels, markerPixels };
       });
     }, CHART_IDS);
 
@@ -120,6 +131,12 @@ describe.skipIf(!existsSync(CHROMIUM))('report in headless Chromium (offline)', 
     expect(text).toContain('residualLoss <= 0.1%');
     expect(text).toContain('FAIL');
     expect(text).toContain('no NVIDIA GPU');
+    expect(text).toContain('every one accounted for');
+    // each link chart: up and down, measured and configured
+    // and the timeline change drawn as a vertical line on each of them and on the bitrate chart
+    for (const id of LINK_CHART_IDS) expect((states as CanvasState[]).find((state) => state.id === id)!.datasets).toBe(4);
+    for (const id of [...LINK_CHART_IDS, 'chart-bitrate']) expect((states as CanvasState[]).find((state) => state.id === id)!.markerPixels, `${id} marker`).toBeGreaterThan(60);
+    expect(built.results.link?.changes[0]?.lateMs).toBeCloseTo(0.4, 6);
   });
 
   it('a report without network access still works when the data contains </script>', async () => {

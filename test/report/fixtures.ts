@@ -6,7 +6,7 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { FeedbackRecord, LabRecord, PacketRecord, ReceiverFrameRecord, SenderFrameRecord } from '../../src/shared/records.ts';
+import type { FeedbackRecord, LabRecord, LinkFateRecord, PacketRecord, ReceiverFrameRecord, SenderFrameRecord } from '../../src/shared/records.ts';
 
 /** Options of {@link syntheticRun}. */
 export interface SyntheticRunOptions {
@@ -159,4 +159,44 @@ export async function writeSyntheticRunDir(run: SyntheticRun, extraFiles: Record
   await writeFile(path.join(dir, 'run.ndjson'), ndjson(run.run));
   for (const [name, content] of Object.entries(extraFiles)) await writeFile(path.join(dir, name), content);
   return dir;
+}
+
+/**
+ * A link for a synthetic run: the fate of each packet the sender sent (up; lost frames' packets
+ * dropped for "loss", one FEC packet for "queue"), feedback packets down, a timeline change at
+ * 5 s, and the scenario text naming the link (resolved form, as scenario.json holds it).
+ */
+export function syntheticLink(run: SyntheticRun, options: { networkMs?: number; changeAtMs?: number } = {}): { fateLog: string; events: LabRecord[]; link: object } {
+  const networkMs = options.networkMs ?? DEFAULT_SYNTHETIC.networkMs;
+  const startMs = DEFAULT_SYNTHETIC.startMs;
+  const changeAtMs = options.changeAtMs ?? 5000;
+  const receivedSeqs = new Set(run.receiver.filter((r): r is PacketRecord => r.type === 'packet').map((r) => r.seq));
+  const fates: LinkFateRecord[] = [];
+  let up = 0;
+  let queueDropped = false;
+  for (const r of run.sender) {
+    if (r.type !== 'packet' || r.dir !== 'out') continue;
+    const base = { type: 'fate', side: 'link', dir: 'up', id: up++, size: r.size + 28, proto: 'udp', ssrc: r.ssrc, seq: r.seq, pt: r.pt, enqueueMs: r.timeMs } as const;
+    if (r.kind === 'media' && !receivedSeqs.has(r.seq)) fates.push({ ...base, drop: 'loss' });
+    else if (r.kind === 'fec' && !queueDropped) {
+      queueDropped = true;
+      fates.push({ ...base, drop: 'queue' });
+    } else fates.push({ ...base, releaseMs: r.timeMs + networkMs + (r.timeMs > startMs + changeAtMs ? 6 : 0) });
+  }
+  let down = 0;
+  for (const r of run.receiver) {
+    if (r.type !== 'feedback') continue;
+    fates.push({ type: 'fate', side: 'link', dir: 'down', id: down++, size: 60, proto: 'udp', enqueueMs: r.timeMs, releaseMs: r.timeMs + networkMs });
+  }
+  const params = (rateBps: number) => ({
+    up: { delayUs: networkMs * 1000, loss: { model: 'random', p: 0.03 }, rateBps, queue: { packets: 50 } },
+    down: { delayUs: networkMs * 1000 },
+  });
+  const link = { backend: 'userspace', params: params(5_000_000), timeline: [{ atUs: changeAtMs * 1000, params: params(2_000_000) }] };
+  const events: LabRecord[] = [
+    { type: 'event', side: 'orchestrator', timeMs: startMs - 2, name: 'link-up', detail: { backend: 'userspace', reason: 'asked for userspace', topology: 'abc123' } },
+    { type: 'event', side: 'orchestrator', timeMs: startMs, name: 'media-start' },
+    { type: 'event', side: 'orchestrator', timeMs: startMs + changeAtMs + 0.4, name: 'link-change', detail: { index: 0, scheduledMs: startMs + changeAtMs, lateMs: 0.4 } },
+  ];
+  return { fateLog: fates.map((f) => JSON.stringify(f)).join('\n') + '\n', events, link };
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildReport, type BuiltReport } from '../../lab/report/build.ts';
 import { renderJunit } from '../../lab/results/junit.ts';
-import { validateResults, type Results } from '../../lab/results/schema.ts';
+import { RESULTS_SCHEMA_VERSION, validateResults, type Results } from '../../lab/results/schema.ts';
 import { generatedSchemas, REPO_ROOT } from '../../scripts/gen-schemas.ts';
 import { syntheticRun, writeSyntheticRunDir } from './fixtures.ts';
 
@@ -30,12 +30,13 @@ describe('results.json schema', () => {
   it('validates the results.json a build wrote', () => {
     const result = validateResults(onDisk);
     expect(result.ok).toBe(true);
-    expect(onDisk).toMatchObject({ schemaVersion: 1, scenario: 'synthetic-30fps', outcome: { status: 'completed' }, budgetsPassed: false });
+    expect(onDisk).toMatchObject({ schemaVersion: RESULTS_SCHEMA_VERSION, scenario: 'synthetic-30fps', outcome: { status: 'completed' }, budgetsPassed: false });
   });
 
   it.each<[string, (results: Record<string, unknown>) => void, string]>([
     ['a missing field', (r) => delete r.summary, 'summary'],
-    ['another schema version', (r) => (r.schemaVersion = 2), 'schemaVersion'],
+    ['another schema version', (r) => (r.schemaVersion = RESULTS_SCHEMA_VERSION + 1), 'schemaVersion'],
+    ['a link section without directions', (r) => (r.link = { backend: null, fateLog: false, changes: [], directions: {}, mediaFates: null }), 'link.directions'],
     ['an unknown outcome', (r) => ((r.outcome as { status: string }).status = 'crashed'), 'outcome.status'],
     ['a negative count', (r) => (((r.summary as Results['summary']).frames.neverDisplayed as number) = -1), 'summary.frames.neverDisplayed'],
     ['a non-integer count', (r) => (((r.summary as Results['summary']).g2g.count as number) = 2.5), 'summary.g2g.count'],

@@ -2,11 +2,24 @@ import type { Command } from 'commander';
 import { formatDoctorReport } from '../../doctor/format.ts';
 import { type DoctorDeps, runDoctor } from '../../doctor/run.ts';
 import type { DoctorReport } from '../../doctor/types.ts';
+import { cleanupLabLeftovers, type CleanupReport } from '../../topology/cleanup.ts';
 import { type CliContext, ExitCode, type GlobalOptions } from '../context.ts';
 
 /** Doctor's exit code: 0 when every required check passed, 3 otherwise. */
 export function doctorExitCode(report: DoctorReport): ExitCode {
   return report.ok ? ExitCode.ok : ExitCode.failed;
+}
+
+/** Text of a cleanup: one line per thing removed or spared, or "nothing left". */
+export function formatCleanupReport(report: CleanupReport): string {
+  const lines = [
+    ...report.killedPids.map((pid) => `killed process ${pid}`),
+    ...report.removedNamespaces.map((ns) => `removed namespace ${ns}`),
+    ...report.removedLinks.map((link) => `removed link ${link}`),
+    ...report.sparedRuns.map((runId) => `spared run ${runId} (its owner is alive)`),
+    ...report.failures.map((failure) => `FAILED: ${failure}`),
+  ];
+  return `${lines.length === 0 ? 'cleanup: nothing of the lab was left' : `cleanup:\n  ${lines.join('\n  ')}`}\n`;
 }
 
 /**
@@ -18,8 +31,15 @@ export function registerDoctorCommand(program: Command, context: CliContext, dep
   program
     .command('doctor')
     .description('check what this machine offers the lab (exit 3 when something required is missing)')
-    .action(async (_options: unknown, command: Command) => {
+    .option('--cleanup', 'remove what killed lab runs left (namespaces, links, processes) and say what went')
+    .action(async (options: { cleanup?: boolean }, command: Command) => {
       const { json } = command.optsWithGlobals<GlobalOptions>();
+      if (options.cleanup) {
+        const cleaned = cleanupLabLeftovers();
+        context.io.stdout(json ? `${JSON.stringify(cleaned)}\n` : formatCleanupReport(cleaned));
+        context.exitCode = cleaned.failures.length === 0 ? ExitCode.ok : ExitCode.failed;
+        return;
+      }
       const report = await runDoctor(deps);
       context.io.stdout(json ? `${JSON.stringify(report)}\n` : formatDoctorReport(report));
       context.exitCode = doctorExitCode(report);

@@ -8,7 +8,10 @@ import { type CliContext, ExitCode, type GlobalOptions } from '../context.ts';
 interface RunCommandOptions {
   runs: string;
   seed?: string;
+  linkBackend?: string;
 }
+
+const LINK_BACKENDS = ['userspace', 'netem', 'auto'] as const;
 
 function formatProgress(p: RunProgress): string {
   const g2g = p.receiver.g2gP50Ms !== undefined ? `${p.receiver.g2gP50Ms.toFixed(1)} ms` : '-';
@@ -27,6 +30,7 @@ export function registerRunCommand(program: Command, context: CliContext): void 
     .argument('<scenario>', 'scenario file (YAML)')
     .option('--runs <dir>', 'folder that receives run folders', 'runs')
     .option('--seed <n>', 'seed for a scenario that names none')
+    .option('--link-backend <name>', 'link emulator: userspace | netem | auto (overrides the scenario\'s link.backend)')
     .action(async (scenarioFile: string, options: RunCommandOptions, command: Command) => {
       const { json } = command.optsWithGlobals<GlobalOptions>();
       const { io } = context;
@@ -38,6 +42,12 @@ export function registerRunCommand(program: Command, context: CliContext): void 
           context.exitCode = ExitCode.badInput;
           return;
         }
+      }
+      const linkBackend = LINK_BACKENDS.find((name) => name === options.linkBackend);
+      if (options.linkBackend !== undefined && linkBackend === undefined) {
+        io.stderr(`glasslab: --link-backend: expected one of ${LINK_BACKENDS.join(', ')} (got "${options.linkBackend}")\n`);
+        context.exitCode = ExitCode.badInput;
+        return;
       }
       let scenario;
       try {
@@ -54,13 +64,16 @@ export function registerRunCommand(program: Command, context: CliContext): void 
       const tty = !json && process.stderr.isTTY === true;
       const abort = new AbortController();
       const onSignal = (): void => abort.abort();
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
+      // `on`, not `once`: execa's signal-exit re-raises a signal that no other listener holds,
+      // which would kill this process before the run tears its network down
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
       let lastLine = 0;
       try {
         const outcome = await runScenario(scenario, {
           runsRoot: path.resolve(options.runs),
           signal: abort.signal,
+          ...(linkBackend ? { linkBackend } : {}),
           onPhase: (phase) => {
             if (!json) io.stderr(`${tty ? '\r\x1b[2K' : ''}[run] ${scenario.name}: ${phase}\n`);
           },

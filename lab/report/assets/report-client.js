@@ -30,6 +30,30 @@
     new Chart(canvas, config);
   }
 
+  // The link timeline's changes (seconds, same origin as every time axis) as vertical lines on
+  // each chart with a time axis: an inline plugin, no extra library.
+  var changesS = data.link ? data.link.changesS : [];
+  var markers = {
+    id: 'timelineMarkers',
+    afterDatasetsDraw: function (chart) {
+      var x = chart.scales.x;
+      var area = chart.chartArea;
+      var ctx = chart.ctx;
+      ctx.save();
+      ctx.strokeStyle = '#c0262d';
+      ctx.setLineDash([4, 3]);
+      ctx.lineWidth = 1.5;
+      changesS.forEach(function (t) {
+        var px = x.getPixelForValue(t);
+        if (px < area.left || px > area.right) return;
+        ctx.beginPath();
+        ctx.moveTo(px, area.top);
+        ctx.lineTo(px, area.bottom);
+        ctx.stroke();
+      });
+      ctx.restore();
+    }
+  };
   var g2gPoints = series.g2g.captureS.map(function (t, i) { return { x: t, y: series.g2g.g2gMs[i] }; });
   var freezePoints = series.freezes.map(function (f) { return { x: f.startS, y: 0, duration: f.durationMs }; });
   draw('chart-g2g-timeline', g2gPoints.length > 0, {
@@ -44,7 +68,8 @@
         if (ctx.datasetIndex === 1) return 'freeze ' + ctx.raw.duration.toFixed(0) + ' ms';
         return 'frame ' + series.g2g.frameId[ctx.dataIndex] + ': ' + ctx.parsed.y.toFixed(2) + ' ms';
       } } } }
-    }
+    },
+    plugins: [markers]
   });
 
   draw('chart-g2g-cdf', series.cdf.length > 0, {
@@ -76,7 +101,8 @@
         return { label: kind + ' (kbit/s)', data: points, borderColor: kindColors[kind], backgroundColor: kindColors[kind] + '55', fill: true, pointRadius: 0, borderWidth: 1.5 };
       })
     },
-    options: { scales: { x: axis('time (s)', { type: 'linear' }), y: axis('kbit/s', { stacked: true, beginAtZero: true }) } }
+    options: { scales: { x: axis('time (s)', { type: 'linear' }), y: axis('kbit/s', { stacked: true, beginAtZero: true }) } },
+    plugins: [markers]
   });
 
   var packets = data.results.summary.packets;
@@ -93,5 +119,31 @@
     },
     options: { scales: { x: axis('packet kind'), y: axis('packets', { beginAtZero: true }) } }
   });
+  // Link charts: per direction measured (solid) and configured (dashed) over time.
+  var link = data.link;
+  if (link) {
+    var dirColors = { up: palette[0], down: palette[2] };
+    var linkChart = function (id, metric, unit, scale) {
+      var datasets = [];
+      ['up', 'down'].forEach(function (dir) {
+        var points = function (values) {
+          return values.map(function (v, i) { return { x: link.binStartS[i], y: v === null || v === undefined ? null : v * scale }; });
+        };
+        datasets.push({ label: dir + ' measured', data: points(link[dir].measured[metric]), borderColor: dirColors[dir], backgroundColor: dirColors[dir], pointRadius: 0, borderWidth: 1.5, spanGaps: false });
+        datasets.push({ label: dir + ' configured', data: points(link[dir].configured[metric]), borderColor: dirColors[dir], backgroundColor: dirColors[dir], borderDash: [6, 4], pointRadius: 0, borderWidth: 1.5, stepped: 'before', spanGaps: false });
+      });
+      var hasData = link.binStartS.length > 0 && datasets.some(function (d) { return d.data.some(function (p) { return p.y !== null; }); });
+      draw(id, hasData, {
+        type: 'line',
+        data: { datasets: datasets },
+        options: { scales: { x: axis('time (s)', { type: 'linear' }), y: axis(unit, { beginAtZero: true }) } },
+        plugins: [markers]
+      });
+    };
+    linkChart('chart-link-delay', 'delayMs', 'ms', 1);
+    linkChart('chart-link-loss', 'loss', '% of packets', 100);
+    linkChart('chart-link-rate', 'rateBps', 'kbit/s', 1 / 1000);
+    linkChart('chart-link-queue', 'queuePackets', 'packets', 1);
+  }
   document.body.setAttribute('data-charts-ready', 'true');
 })();

@@ -1,0 +1,71 @@
+/**
+ * The report's link section: configured vs measured per direction and timeline segment, the fate
+ * accounting of the sender's media packets, and four charts over time (delay, loss, rate, queue;
+ * both directions, configured dashed, the timeline's changes as vertical markers), drawn by
+ * report-client.js from the embedded link series.
+ */
+import type { Results } from '../results/schema.ts';
+import { escapeHtml as h, formatBitrate, formatCount, formatMs, formatPercent } from './format.ts';
+
+/** Ids of the link charts, in page order. */
+export const LINK_CHART_IDS = ['chart-link-delay', 'chart-link-loss', 'chart-link-rate', 'chart-link-queue'] as const;
+
+const titles: Record<(typeof LINK_CHART_IDS)[number], string> = {
+  'chart-link-delay': 'Link delay: configured vs measured (mean per bin)',
+  'chart-link-loss': 'Link loss: configured vs measured',
+  'chart-link-rate': 'Link rate: configured capacity vs delivered',
+  'chart-link-queue': 'Link queue: limit vs packets held (max per bin)',
+};
+
+const reasons = (byReason: Record<string, number>): string =>
+  Object.keys(byReason).length === 0 ? 'none' : Object.entries(byReason).map(([reason, n]) => `${h(reason)}: ${formatCount(n)}`).join(', ');
+
+function segmentsTable(link: NonNullable<Results['link']>): string {
+  const rows: string[] = [];
+  for (const dir of ['up', 'down'] as const) {
+    const d = link.directions[dir];
+    d.segments.forEach((seg, i) => {
+      const c = seg.configured;
+      const m = seg.measured;
+      const queue = c.queuePackets === null ? '—' : formatCount(c.queuePackets);
+      rows.push(
+        `<tr><td>${dir}</td><td>${i === 0 ? 'initial' : `change ${i}`}</td><td class="num">${formatMs(c.delayMs)} ± ${formatMs(c.jitterMs)} / ${formatMs(m.delayMeanMs)}</td><td class="num">${formatPercent(c.loss)} / ${formatPercent(m.loss)}</td><td class="num">${c.rateBps === null ? 'unlimited' : formatBitrate(c.rateBps)} / ${formatBitrate(m.rateBps)}</td><td class="num">${queue} / ${formatCount(m.queueMaxPackets)}</td><td class="num">${formatCount(m.packets)}</td></tr>`,
+      );
+    });
+  }
+  const head = '<tr><th>dir</th><th>segment</th><th class="num">delay conf. / meas.</th><th class="num">loss conf. / meas.</th><th class="num">rate conf. / delivered</th><th class="num">queue limit / max held</th><th class="num">packets</th></tr>';
+  return `<table id="link-segments"><thead>${head}</thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+function fateTable(link: NonNullable<Results['link']>): string {
+  const lines: [string, string][] = [];
+  for (const dir of ['up', 'down'] as const) {
+    const d = link.directions[dir];
+    lines.push([`${dir}: packets in / delivered / dropped`, `${formatCount(d.packets)} / ${formatCount(d.delivered)} / ${formatCount(d.dropped)} (${reasons(d.droppedByReason)}); duplicates ${formatCount(d.duplicates)}, reordered ${formatCount(d.reordered)}`]);
+  }
+  const f = link.mediaFates;
+  if (f === null) lines.push(['media packets', 'no fate log in this run (the backend keeps none)']);
+  else {
+    lines.push(['media packets sent / in the fate log once', `${formatCount(f.sent)} / ${formatCount(f.loggedOnce)} ${f.complete ? '(every one accounted for)' : `(missing ${formatCount(f.missing)}, repeated ${formatCount(f.repeated)})`}`]);
+    lines.push(['media delivered / dropped by the link', `${formatCount(f.delivered)} / ${reasons(f.droppedByReason)}`]);
+  }
+  const changes = link.changes.map((c) => `change ${c.index + 1}: ${c.lateMs === null ? 'not applied' : `applied ${formatMs(c.lateMs)} after its time`}`);
+  lines.push(['timeline', changes.length === 0 ? 'no changes' : changes.map(h).join('<br>')]);
+  return `<table id="link-fates"><tbody>${lines.map(([k, v]) => `<tr><th>${h(k)}</th><td>${v}</td></tr>`).join('')}</tbody></table>`;
+}
+
+/** The link section's HTML ('' for loopback runs). */
+export function linkSection(results: Results): string {
+  const link = results.link;
+  if (link === null) return '';
+  const charts = LINK_CHART_IDS.map(
+    (id) => `<section><h3>${h(titles[id])}</h3><div class="chart"><canvas id="${id}" role="img" aria-label="${h(titles[id])}"></canvas></div></section>`,
+  ).join('\n');
+  return `<section id="link"><h2>Link (${h(link.backend ?? 'unknown backend')})</h2>
+<p class="note">up = sender → receiver, down = receiver → sender. Configured loss is the model's long-run mean; measured loss counts drops for "loss" only (queue drops are listed by reason). Dashed: configured; vertical lines: timeline changes.</p>
+${segmentsTable(link)}
+${fateTable(link)}
+<div class="grid">
+${charts}
+</div></section>`;
+}

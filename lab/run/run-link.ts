@@ -1,0 +1,126 @@
+/**
+ * The network of a run whose scenario has a link: a fresh topology (namespaces gl-<id>-snd/rcv),
+ * the chosen link backend between them (userspace: fate log link.ndjson and link.pcap in the run
+ * folder; netem where the kernel has it), one STUN server per namespace on that namespace's
+ * address, and the argv prefix that runs a child inside its namespace. `stop()` undoes it all
+ * (also on process exit); `glasslab doctor --cleanup` finds what a killed run left.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa, type ResultPromise } from 'execa';
+import type { LinkDirection } from '../../src/link/params.ts';
+import { startLinkBackend, type StartedLink } from '../impairment/backend.ts';
+import { probeNetem } from '../impairment/netem.ts';
+import { runLinkTimeline, type TimelineHandle } from '../impairment/timeline.ts';
+import type { ResolvedScenarioLink } from '../scenario/schema.ts';
+import { LabTopology } from '../topology/topology.ts';
+import { LAB_ADDRESSES } from '../topology/names.ts';
+import type { ChildRole } from './children.ts';
+
+const STUN_ENTRY = fileURLToPath(new URL('../../src/transport/stun-main.ts', import.meta.url));
+const STUN_START_TIMEOUT_MS = 15_000;
+
+/** Link backend a run may be told to use (overrides the scenario's `link.backend`). */
+export type LinkBackendChoice = 'userspace' | 'netem' | 'auto';
+
+/** Files the userspace link writes into the run folder. */
+export const LINK_FILES = { fates: 'link.ndjson', pcap: 'link.pcap' } as const;
+
+/** The live network of a run. */
+export interface RunLink {
+  runId: string;
+  backend: StartedLink['backend'];
+  /** why this backend */
+  reason: string;
+  /** features not available in this run, and why */
+  skipped: Array<{ what: string; why: string }>;
+  /** address of a child's namespace (its ICE host address) */
+  hostAddress(role: ChildRole): string;
+  /** the STUN server reachable in a child's namespace */
+  stunUrl(role: ChildRole): string;
+  /** argv prefix that runs a command in a child's namespace */
+  wrapper(role: ChildRole): string[];
+  /** Applies the timeline from `startMs` (CLOCK_MONOTONIC ms); `onApplied` gets each change's real time. */
+  startTimeline(startMs: number, onApplied: (index: number, atMs: number, appliedMs: number) => void): TimelineHandle;
+  /** Stops the link (flushing its logs), the STUN servers and removes the namespaces; idempotent. */
+  stop(): void;
+}
+
+const NAMESPACE_OF: Record<ChildRole, 'snd' | 'rcv'> = { sender: 'snd', receiver: 'rcv' };
+
+async function startStun(topology: LabTopology, role: 'snd' | 'rcv'): Promise<{ url: string; process: ResultPromise }> {
+  const child = execa('ip', ['netns', 'exec', topology.namespace(role), process.execPath, '--import', import.meta.resolve('tsx'), STUN_ENTRY, LAB_ADDRESSES[role], '--run', topology.runId], {
+    stdin: 'ignore',
+    reject: false,
+    cleanup: true,
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let text = '';
+    const timer = setTimeout(() => reject(new Error(`STUN server in ${topology.namespace(role)} did not start within ${STUN_START_TIMEOUT_MS} ms`)), STUN_START_TIMEOUT_MS);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+      const line = text.split('\n')[0]!;
+      if (text.includes('\n') && line.startsWith('stun:')) {
+        clearTimeout(timer);
+        resolve(line.trim());
+      }
+    });
+    void child.then((r) => {
+      clearTimeout(timer);
+      reject(new Error(`STUN server in ${topology.namespace(role)} exited (code ${r.exitCode ?? '-'}): ${String(r.stderr).slice(0, 500)}`));
+    });
+  });
+  return { url, process: child };
+}
+
+/** Sets up the run's network; on failure removes what it made and rethrows. */
+export async function startRunLink(link: ResolvedScenarioLink, options: { runDir: string; seed: number; backend?: LinkBackendChoice }): Promise<RunLink> {
+  const topology = LabTopology.create({ handleSignals: false });
+  const onExit = (): void => topology.teardown();
+  process.once('exit', onExit);
+  const stuns: Array<{ process: ResultPromise }> = [];
+  topology.onTeardown(() => {
+    for (const s of stuns) s.process.kill('SIGKILL');
+  });
+  try {
+    const backendChoice = options.backend ?? link.backend;
+    const skipped: RunLink['skipped'] = [];
+    const probe = await probeNetem();
+    if (!probe.available) skipped.push({ what: 'link backend netem', why: `the kernel refuses netem: ${probe.reason ?? 'unknown'}` });
+    // netem keeps no fate log: ask for the logs only when the userspace backend can run
+    const wantsLogs = backendChoice !== 'netem';
+    const started = await startLinkBackend(topology, { ...link, backend: backendChoice }, {
+      seed: options.seed,
+      ...(wantsLogs ? { fateLogPath: path.join(options.runDir, LINK_FILES.fates), pcapPath: path.join(options.runDir, LINK_FILES.pcap) } : {}),
+    });
+    topology.onTeardown(() => void started.stop());
+    if (started.backend === 'netem') skipped.push({ what: 'link fate log and pcap', why: 'the netem backend keeps no per-packet record' });
+    const [snd, rcv] = await Promise.all([startStun(topology, 'snd'), startStun(topology, 'rcv')]);
+    stuns.push(snd, rcv);
+    const urls: Record<'snd' | 'rcv', string> = { snd: snd.url, rcv: rcv.url };
+    return {
+      runId: topology.runId,
+      backend: started.backend,
+      reason: started.reason,
+      skipped,
+      hostAddress: (role) => LAB_ADDRESSES[NAMESPACE_OF[role]],
+      stunUrl: (role) => urls[NAMESPACE_OF[role]],
+      wrapper: (role) => ['ip', 'netns', 'exec', topology.namespace(NAMESPACE_OF[role])],
+      startTimeline: (startMs, onApplied) =>
+        runLinkTimeline(
+          { setParams: (dir: LinkDirection, params) => started.setParams(dir, params) },
+          link.timeline,
+          startMs,
+          (index, appliedMs) => onApplied(index, startMs + link.timeline[index]!.atUs / 1000, appliedMs),
+        ),
+      stop: () => {
+        process.off('exit', onExit);
+        topology.teardown();
+      },
+    };
+  } catch (error) {
+    process.off('exit', onExit);
+    topology.teardown();
+    throw error;
+  }
+}
