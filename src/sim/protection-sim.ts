@@ -23,7 +23,10 @@ import { classify, newTruth, type SimReport, type WireTruth } from './sim-report
 /** One run's configuration. */
 export interface ProtectionSimOptions {
   seed: number;
+  /** frames are produced for this long, ms */
   durationMs: number;
+  /** the run goes on this long after the last frame so recoveries can land, ms */
+  drainMs: number;
   frameRateFps: number;
   frames: FrameSizeModel;
   /** largest RTP packet, bytes */
@@ -83,6 +86,7 @@ export function runProtectionSim(o: ProtectionSimOptions): { report: SimReport; 
         if (e.kind === 'nack') truth.nacksSent++;
         up.offer(asBuffer(e.packet), Math.round(now * 1000));
       } else if (e.type === 'spurious-rtx') truth.spuriousRtx++;
+      else if (e.type === 'recovered' && e.by === 'rtx' && e.afterMs !== undefined) truth.rtxDetectToRecoveryMs.push(e.afterMs);
     }
     for (let a = assembler.pollOutput(); a !== undefined; a = assembler.pollOutput()) {
       if (a.type === 'frame') truth.framesComplete++;
@@ -90,8 +94,9 @@ export function runProtectionSim(o: ProtectionSimOptions): { report: SimReport; 
     }
   };
 
-  while (now <= o.durationMs) {
-    if (now >= nextFrameMs) {
+  const endMs = o.durationMs + o.drainMs;
+  while (now <= endMs) {
+    if (now >= nextFrameMs && nextFrameMs < o.durationMs) {
       const f = source.next(frameIndex, forceKey);
       forceKey = false;
       const pf = packetizer.packetize({ accessUnit: f.nals, rtpTimestamp: (frameIndex * Math.round(90_000 / o.frameRateFps)) >>> 0, firstSequenceNumber: nextSeq });
@@ -133,7 +138,7 @@ export function runProtectionSim(o: ProtectionSimOptions): { report: SimReport; 
     assembler.handleTimeout(now);
     drainRecv();
     const candidates = [
-      nextFrameMs, send.pollTimeout(), pacer.pollTimeout(), recv.pollTimeout(), assembler.pollTimeout(),
+      nextFrameMs < o.durationMs ? nextFrameMs : undefined, send.pollTimeout(), pacer.pollTimeout(), recv.pollTimeout(), assembler.pollTimeout(),
       usToMs(down.pollTimeout()), usToMs(up.pollTimeout()),
     ].filter((t): t is number => t !== undefined);
     const next = Math.max(now + 0.001, Math.min(...candidates));

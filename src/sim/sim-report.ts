@@ -30,6 +30,8 @@ export interface WireTruth {
   /** `${ssrc}:${seq}` of FEC packets the link dropped */
   lostFec: Set<string>;
   wrongPackets: number;
+  /** receiver's gap detection → RTX recovery, ms, one per RTX recovery */
+  rtxDetectToRecoveryMs: number[];
   nacksSent: number;
   rtxSent: number;
   spuriousRtx: number;
@@ -47,6 +49,8 @@ export interface SimReport {
   recoveredByRtx: number;
   /** loss → RTX recovery time, ms: p50 / p95 / max */
   rtxRecoveryMs: { p50: number; p95: number; max: number } | undefined;
+  /** gap seen at the receiver → RTX recovery, ms: p50 / p95 / max */
+  rtxDetectToRecoveryMs: { p50: number; p95: number; max: number } | undefined;
   recoveredTooLate: number;
   neverRecovered: number;
   /** FEC bytes / media bytes */
@@ -63,12 +67,19 @@ export interface SimReport {
 
 export function newTruth(): WireTruth {
   return {
-    media: new Map(), fecBlocks: [], lostFec: new Set(), wrongPackets: 0, nacksSent: 0, rtxSent: 0, spuriousRtx: 0,
+    media: new Map(), fecBlocks: [], lostFec: new Set(), wrongPackets: 0, rtxDetectToRecoveryMs: [], nacksSent: 0, rtxSent: 0, spuriousRtx: 0,
     framesSent: 0, framesComplete: 0, keyframeRequests: 0, sendStats: undefined,
   };
 }
 
 const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+
+/** p50 / p95 / max of `values` (sorted here), undefined when empty. */
+function summary(values: number[]): { p50: number; p95: number; max: number } | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  return { p50: quantile(sorted, 0.5), p95: quantile(sorted, 0.95), max: sorted[sorted.length - 1]! };
+}
 
 /** Classifies every lost media packet; a recovery later than `usefulWithinMs` after the loss is too late. */
 export function classify(t: WireTruth, usefulWithinMs: number): SimReport {
@@ -84,11 +95,11 @@ export function classify(t: WireTruth, usefulWithinMs: number): SimReport {
     if (r.by === 'fec') fec++;
     else { rtx++; rtxTimes.push(after); }
   }
-  rtxTimes.sort((a, b) => a - b);
+  const detect = [...t.rtxDetectToRecoveryMs].sort((a, b) => a - b);
   const s = t.sendStats;
   return {
     mediaPackets: t.media.size, lostOnLink: lost, recoveredByFec: fec, recoveredByRtx: rtx,
-    rtxRecoveryMs: rtxTimes.length ? { p50: quantile(rtxTimes, 0.5), p95: quantile(rtxTimes, 0.95), max: rtxTimes[rtxTimes.length - 1]! } : undefined,
+    rtxRecoveryMs: summary(rtxTimes), rtxDetectToRecoveryMs: summary(detect),
     recoveredTooLate: late, neverRecovered: never,
     fecOverhead: s && s.mediaBytes > 0 ? s.fecBytes / s.mediaBytes : 0,
     nacksSent: t.nacksSent, rtxSent: t.rtxSent, spuriousRtx: t.spuriousRtx, wrongPackets: t.wrongPackets,

@@ -48,7 +48,8 @@ export class SyntheticFrames {
       key = forceKey || index === 0 || (m.keyframeEvery !== undefined && index % m.keyframeEvery === 0);
       size = m.sizes[index % m.sizes.length]!;
     }
-    const nals: Uint8Array[] = [];
+    // An access unit delimiter first, as x264 writes it: the assembler can tell where a frame starts.
+    const nals: Uint8Array[] = [Uint8Array.of(0x09, 0xf0)];
     if (key) {
       nals.push(this.nal(0x67, 12), this.nal(0x68, 4));
     }
