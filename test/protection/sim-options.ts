@@ -19,6 +19,8 @@ export interface SimCase {
   durationMs?: number;
   fixedFecRate255?: { key: number; delta: number };
   maskType?: 'random' | 'bursty';
+  /** NACK requester: wait this many later packets / ms before the first NACK (lets FEC act first) */
+  nackReorderWait?: { packets: number; ms: number };
 }
 
 export function simOptions(c: SimCase): ProtectionSimOptions {
@@ -48,7 +50,7 @@ export function simOptions(c: SimCase): ProtectionSimOptions {
       red: fec && scheme === 'ulpfec' ? { payloadType: 116, ulpfecPayloadType: 117 } : undefined,
       flexfec: fec && scheme === 'flexfec' ? { ssrc: FLEX_SSRC, payloadType: 118 } : undefined,
       rtx: nack ? { ssrc: RTX_SSRC, payloadType: 97 } : undefined,
-      nack: nack ? { initialRttMs: 2 * oneWay + 4 * (c.jitterMs ?? 0) + 10, minRetryIntervalMs: 5, maxRetries: 10, keyframeOnGiveUp: true } : undefined,
+      nack: nack ? { initialRttMs: 2 * oneWay + 4 * (c.jitterMs ?? 0) + 10, minRetryIntervalMs: 5, maxRetries: 10, keyframeOnGiveUp: false, reorderWaitPackets: c.nackReorderWait?.packets ?? 0, reorderWaitMaxMs: c.nackReorderWait?.ms ?? 0 } : undefined,
       fecWindowPackets: 1024, maxPendingFec: 256, usefulWithinMs: 500, historyPackets: 4096, receiverReportIntervalMs: 250,
     },
     pacer: { initialTargetBps: 2_000_000, pacingFactor: 2.5 },

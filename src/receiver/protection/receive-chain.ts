@@ -103,8 +103,9 @@ export class ReceiveRecovery {
       const red = decapsulateRed(packet);
       if (red instanceof FecError) return this.discard(red.code, nowMs);
       if (red.payloadType === o.red.ulpfecPayloadType) {
-        this.onFecSeq(l.sequenceNumber, nowMs);
+        // recover first: a NACK due on this packet's arrival must not ask for what it repairs
         if (this.ulpfec) this.onRecovered(this.ulpfec.insertFec(red.payload), nowMs);
+        this.onFecSeq(l.sequenceNumber, nowMs);
       } else if (red.payloadType === o.mediaPayloadType) {
         this.onMedia(red.packet, 'wire', nowMs);
       } else {
