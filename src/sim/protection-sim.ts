@@ -145,6 +145,7 @@ export function runProtectionSim(o: ProtectionSimOptions): { report: SimReport; 
     now = next;
   }
   truth.sendStats = { ...send.stats };
+  truth.senderRttMs = send.currentRttMs;
   return { report: classify(truth, o.receive.usefulWithinMs), truth };
 }
 

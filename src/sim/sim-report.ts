@@ -39,6 +39,8 @@ export interface WireTruth {
   framesComplete: number;
   keyframeRequests: number;
   sendStats: SendProtectionStats | undefined;
+  /** the sender's RTT at the end of the run (SR/RR), ms */
+  senderRttMs: number;
 }
 
 /** Per-run report (packets unless named). */
@@ -68,7 +70,7 @@ export interface SimReport {
 export function newTruth(): WireTruth {
   return {
     media: new Map(), fecBlocks: [], lostFec: new Set(), wrongPackets: 0, rtxDetectToRecoveryMs: [], nacksSent: 0, rtxSent: 0, spuriousRtx: 0,
-    framesSent: 0, framesComplete: 0, keyframeRequests: 0, sendStats: undefined,
+    framesSent: 0, framesComplete: 0, keyframeRequests: 0, sendStats: undefined, senderRttMs: 0,
   };
 }
 

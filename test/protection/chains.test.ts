@@ -5,8 +5,8 @@ import { SendProtectionError, type SendOutput } from '../../src/sender/protectio
 import { ReceiveRecovery } from '../../src/receiver/protection/receive-chain.ts';
 import type { ReceiveOutput } from '../../src/receiver/protection/options.ts';
 import { encodeNack } from '../../src/shared/rtcp/nack.ts';
-import { encodePli } from '../../src/shared/rtcp/pli.ts';
-import { encodeReceiverReport } from '../../src/shared/rtcp/rr.ts';
+import { encodePli, parsePli } from '../../src/shared/rtcp/pli.ts';
+import { encodeReceiverReport, parseReceiverReport } from '../../src/shared/rtcp/rr.ts';
 import { serializeRtp } from '../../src/shared/rtp/packet.ts';
 import { numFecPackets } from '../../src/shared/fec/num-fec.ts';
 import { simOptions, MEDIA_SSRC, RTX_SSRC } from './sim-options.ts';
@@ -102,6 +102,18 @@ describe('ReceiveRecovery', () => {
     expect(rtx).toBeDefined();
     if (rtx?.type === 'packet') r.receive(rtx.packet, 6);
     expect(drainRecv(r)).toContainEqual({ type: 'spurious-rtx', seq: 2, had: 'fec', timeMs: 6 });
+  });
+
+  it('RR carries the fraction lost on the wire; a keyframe request becomes a PLI', () => {
+    const r = new ReceiveRecovery({ ...recvOptions, receiverReportIntervalMs: 100 });
+    for (const seq of [10, 11, 13, 14]) r.receive(mediaPacket(seq), 1);
+    drainRecv(r);
+    r.handleTimeout(100);
+    const rr = drainRecv(r).find((e) => e.type === 'rtcp' && e.kind === 'rr');
+    expect(rr?.type === 'rtcp' && parseReceiverReport(rr.packet)).toMatchObject({ ok: true, value: { reports: [{ ssrc: MEDIA_SSRC, fractionLost: Math.floor(256 / 5), extendedHighestSeq: 14 }] } });
+    r.requestKeyframe(120);
+    const pli = drainRecv(r).find((e) => e.type === 'rtcp' && e.kind === 'pli');
+    expect(pli?.type === 'rtcp' && parsePli(pli.packet)).toEqual({ ok: true, value: { type: 'pli', senderSsrc: recvOptions.receiverSsrc, mediaSsrc: MEDIA_SSRC } });
   });
 
   it('malformed or mutated packets and RTCP never throw', () => {

@@ -55,6 +55,22 @@ describe('protection harness (virtual time, LinkModel both ways)', () => {
     expect(lossy.wrongPackets).toBe(0);
   });
 
+  it('waiting before the first NACK lets FEC act first: fewer spurious RTX, same recovery', () => {
+    const base = { seed: 1, mode: 'hybrid' as const, lossP: 0.05, jitterMs: 2, fixedFecRate255: { key: 60, delta: 60 } };
+    const eager = runProtectionSim(simOptions(base)).report;
+    const patient = runProtectionSim(simOptions({ ...base, nackReorderWait: { packets: 100, ms: 15 } })).report;
+    expect(eager.spuriousRtx).toBeGreaterThan(0);
+    expect(patient.spuriousRtx).toBeLessThan(eager.spuriousRtx);
+    expect(patient.neverRecovered).toBe(0);
+  });
+
+  it('the sender measures the RTT from SR/RR through both links', () => {
+    const { truth } = runProtectionSim(simOptions({ seed: 2, mode: 'nack', lossP: 0, oneWayDelayMs: 30 }));
+    // 2 × 30 ms plus at most one RR interval of DLSR rounding (1/65536 s) and pacing of the SR
+    expect(truth.senderRttMs).toBeGreaterThanOrEqual(59);
+    expect(truth.senderRttMs).toBeLessThan(62);
+  });
+
   it('the same seed gives the same counts; another seed gives other losses', () => {
     const a = runProtectionSim(simOptions({ seed: 21, mode: 'hybrid', lossP: 0.05, jitterMs: 2 })).report;
     const b = runProtectionSim(simOptions({ seed: 21, mode: 'hybrid', lossP: 0.05, jitterMs: 2 })).report;

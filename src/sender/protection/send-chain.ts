@@ -91,6 +91,11 @@ export class SendProtection {
     return { key: this.keyRate255, delta: this.deltaRate255 };
   }
 
+  /** RTT in use: measured from the last RR answering one of our SRs, else the initial one, ms. */
+  get currentRttMs(): number {
+    return this.rttMs;
+  }
+
   /** Sets the target bitrate the FEC controller sees, bps. */
   setTargetBitrate(bps: number, nowMs: number): void {
     this.targetBitrateBps = bps;
