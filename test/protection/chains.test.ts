@@ -116,7 +116,7 @@ describe('ReceiveRecovery', () => {
     expect(pli?.type === 'rtcp' && parsePli(pli.packet)).toEqual({ ok: true, value: { type: 'pli', senderSsrc: recvOptions.receiverSsrc, mediaSsrc: MEDIA_SSRC } });
   });
 
-  it('malformed or mutated packets and RTCP never throw', () => {
+  it('malformed or mutated packets and RTCP never throw (receive chain, and RTCP into the send chain)', () => {
     const send = new SendProtection(simOptions({ seed: 1, mode: 'hybrid', scheme: 'ulpfec', fixedFecRate255: { key: 128, delta: 128 } }).send);
     send.sendFrame({ packets: [mediaPacket(1), mediaPacket(2, true)], keyframe: false, nowMs: 0 });
     const valid = drainSend(send).flatMap((e) => (e.type === 'packet' ? [Buffer.from(e.packet)] : []));
@@ -131,6 +131,12 @@ describe('ReceiveRecovery', () => {
         }),
       ), { maxLength: 20 }),
       (packets) => {
+        const sender = new SendProtection(simOptions({ seed: 1, mode: 'hybrid' }).send);
+        packets.forEach((p, i) => {
+          const e = sender.handleRtcp(p, i);
+          expect(e === undefined || e instanceof SendProtectionError).toBe(true);
+          while (sender.pollOutput() !== undefined);
+        });
         for (const opts of [recvOptions, flex]) {
           const r = new ReceiveRecovery(opts);
           packets.forEach((p, i) => { r.receive(p, i); r.handleRtcp(p, i); r.handleTimeout(i + 100); drainRecv(r); });
