@@ -1,8 +1,9 @@
 #version 450
-// Moving test scene for the frame source: a drifting colour gradient, a scrolling detailed
-// pattern (checker x zone plate), text-like hashed glyph rows scrolling sideways, moving discs and
-// a rotating bar, and fine grain moving with the pattern, so that H.264 encoders see motion and texture as on
-// real content. Per-frame values (positions, angles) come in as push constants computed on the
+// Moving test scene for the frame source: a colour gradient, a detailed pattern (checker x zone
+// plate) and fine grain, all scrolling together by whole pixels, text-like hashed glyph rows
+// scrolling sideways, moving discs and a rotating bar, so that H.264 encoders see motion and
+// texture as on real content. The grain is fixed to the scrolling world (no fresh noise every
+// frame: incompressible temporal noise that streamed games and desktops rarely have). Per-frame values (positions, angles) come in as push constants computed on the
 // CPU, so each pixel costs only a few dozen ALU operations on llvmpipe.
 layout(local_size_x = 64, local_size_y = 1) in;
 layout(binding = 0, rgba8) uniform writeonly image2D outImage;
@@ -34,8 +35,9 @@ void main() {
   vec2 pf = vec2(p);
   vec2 q = pf / pc.pixelScale + pc.scroll;  // pattern coordinates
 
-  // Background gradient drifting in hue.
-  float g = (pf.x * 0.35 + pf.y * 0.25) / float(pc.height) + pc.hue;
+  // Background gradient, scrolling with the pattern (pc.hue is no longer used).
+  vec2 world = pf + floor(pc.scroll * pc.pixelScale + 0.5);  // scrolls with the pattern
+  float g = (world.x * 0.35 + world.y * 0.25) / float(pc.height);
   vec3 col = 0.15 + 0.7 * Triangle(g + vec3(0.0, 0.33, 0.67));
 
   // Scrolling detail: 8-px checker times a zone plate (rings getting finer outwards).
@@ -64,10 +66,8 @@ void main() {
   vec2 rel = vec2(pc.bar.z * b.x + pc.bar.w * b.y, -pc.bar.w * b.x + pc.bar.z * b.y) / pc.pixelScale;
   if (abs(rel.x) < 65.0 && abs(rel.y) < 9.0) col = vec3(0.95, 0.95, 0.3);
 
-  // Fine grain, +-5/255, fixed to the scrolling pattern so it moves with it: texture an encoder
-  // can predict, as on real content (games, desktops), rather than fresh white noise every frame,
-  // which no codec can compress and which starved the marker of bits at low rates.
-  ivec2 grain = p + ivec2(pc.scroll * pc.pixelScale);
+  // Fine grain, +-5/255, fixed to the scrolling pattern (moves with it by whole pixels).
+  ivec2 grain = ivec2(world);
   uint n = Hash(uint(grain.x) * 73856093u ^ uint(grain.y) * 19349663u);
   col += (float(n & 255u) - 127.5) * (10.0 / 65025.0);
 

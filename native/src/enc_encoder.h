@@ -19,6 +19,7 @@ struct Config {
   int gop = 0;             // frames between IDRs; 0 = first frame and requests only
   double vbvFrames = 1;    // VBV buffer in frames' worth of bits at the target rate
   int threads = 1;
+  int qpMax = -1;           // highest QP the rate control may use; -1 = the library's default
 };
 
 // One I420 picture in memory owned by the caller for the duration of Encode().

@@ -48,6 +48,9 @@ Config ParseConfig(Napi::Env env, Napi::Object o) {
   double threads = NumberOption(o, "threads", 1, false);
   Check(env, threads >= 1 && threads <= 64 && std::floor(threads) == threads,
         "threads must be an integer in 1..64 (got " + FormatNumber(threads) + ")");
+  double qpMax = NumberOption(o, "qpMax", -1, false);
+  Check(env, qpMax == -1 || (qpMax >= 0 && qpMax <= 51 && std::floor(qpMax) == qpMax),
+        "qpMax must be an integer in 0..51 (got " + FormatNumber(qpMax) + ")");
   c.width = static_cast<int>(w);
   c.height = static_cast<int>(h);
   c.fps = fps;
@@ -55,6 +58,7 @@ Config ParseConfig(Napi::Env env, Napi::Object o) {
   c.gop = static_cast<int>(gop);
   c.vbvFrames = vbv;
   c.threads = static_cast<int>(threads);
+  c.qpMax = static_cast<int>(qpMax);
   return c;
 }
 

@@ -70,6 +70,9 @@ class LavcEncoder final : public VideoEncoder {
     ctx_->framerate = rate;
     ctx_->max_b_frames = 0;
     ctx_->thread_count = config.threads;
+    // Off (-1) leaves x264 its default (QP_MAX 69: past 51 its VBV emergency mode zeroes more
+    // coefficients); libx264 and NVENC take avctx->qmax as the highest QP the rate control uses.
+    if (config.qpMax >= 0) ctx_->qmax = config.qpMax;
     // gop 0: no periodic IDR (x264's "infinite" keyint is 1 << 30; NVENC takes INT_MAX).
     ctx_->gop_size = config.gop > 0 ? config.gop : (kind == Kind::kX264 ? (1 << 30) : INT_MAX);
     ApplyRate(config.bitrateBps);

@@ -53,7 +53,7 @@ class OpenH264Encoder final : public VideoEncoder {
     p.iTemporalLayerNum = 1;
     p.iSpatialLayerNum = 1;
     p.iEntropyCodingModeFlag = 0;
-    p.iMaxQp = 51;
+    p.iMaxQp = config.qpMax >= 0 ? config.qpMax : 51;
     p.iMinQp = 0;
     SSpatialLayerConfig& layer = p.sSpatialLayers[0];
     layer.iVideoWidth = config.width;

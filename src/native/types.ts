@@ -100,6 +100,12 @@ export interface EncoderOptions {
   vbvFrames?: number;
   /** encoder threads; default 1 (lowest latency) */
   threads?: number;
+  /**
+   * Highest quantiser (QP, 0..51) the rate control may use; default off (the library's own limit:
+   * x264 goes past 51 into its VBV emergency mode, openh264 stops at 51). Capping trades rate
+   * overshoot for picture (and frame marker) integrity at starved rates; see native/CODECS.md.
+   */
+  qpMax?: number;
 }
 
 /** One encoded access unit in Annex-B byte stream format. */

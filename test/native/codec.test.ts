@@ -37,13 +37,16 @@ async function encodeAll(e: NativeEncoder, source: SyntheticSource, count: numbe
  * openh264 reads every marker (its rate control stops near QP 42-ish and overshoots instead:
  * ~700 kbit/s for a 300 kbit/s target at 720p); x264 holds the rate, and with a one-frame VBV
  * the IDR and the frames right after it reach QP 51, where x264 P-skips the marker macroblocks
- * that changed, so their CRC fails (measured 80-95 % readable). Never misread in any case.
+ * that changed, so their CRC fails. Which later frames fail depends on the capture-time bits, so
+ * the count varies from run to run: measured 38-53/60 at 720p and 56-57/60 at 360p. x264 runs past
+ * QP 51 there (its VBV emergency mode); `qpMax: 51` reads every marker (markers-real.test.ts).
+ * Never misread in any case.
  */
 const starvedFloor: Record<string, number> = {
   'openh264 640x360': 0.99,
   'openh264 1280x720': 0.99,
   'x264 640x360': 0.85,
-  'x264 1280x720': 0.7,
+  'x264 1280x720': 0.5,
 };
 
 describe.each(['x264', 'openh264'] as const)('%s round trip with frame markers', (codec) => {
