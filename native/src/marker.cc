@@ -16,7 +16,7 @@ constexpr int kRegionBlocksWide = kColumns + 2;
 constexpr int kRegionBlocksHigh = kRows + 2;
 constexpr uint8_t kLumaZero = 16;
 constexpr uint8_t kLumaOne = 235;
-constexpr uint8_t kLumaBorder = 126;  // BT.601 limited-range luma of RGB 128 grey
+constexpr uint8_t kLumaBorder = 16;  // BT.601 limited-range luma of RGB 0 (black)
 
 const std::array<uint32_t, 256>& CrcTable() {
   static const std::array<uint32_t, 256> table = [] {
@@ -115,7 +115,7 @@ void RenderRgba(std::vector<uint8_t>& rgba, int width, int height, uint32_t fram
     for (int px = 0; px < w; ++px) {
       const int column = px / b - 1;
       const bool data = row >= 0 && row < kRows && column >= 0 && column < kColumns;
-      const uint8_t v = data ? (Bit(words, row, column) ? 255 : 0) : 128;
+      const uint8_t v = data ? (Bit(words, row, column) ? 255 : 0) : 0;
       uint8_t* p = &rgba[(static_cast<size_t>(py) * w + px) * 4];
       p[0] = p[1] = p[2] = v;
       p[3] = 255;

@@ -26,11 +26,11 @@ uint32_t Checksum(uint32_t frameId, uint64_t captureTimeNs);
 // Reads the marker from an 8-bit luma plane.
 ReadResult Read(const uint8_t* y, int width, int height, int stride);
 
-// Writes the marker into an 8-bit luma plane (border 126, bits 16/235).
+// Writes the marker into an 8-bit luma plane (black border 16, bits 16/235).
 void WriteLuma(uint8_t* y, int width, int height, int stride, uint32_t frameId, uint64_t captureTimeNs);
 
 // Fills `rgba` (34B x 6B pixels, tightly packed R,G,B,A) with the marker region as the
-// renderer stamps it: grey border, black/white data blocks. Returns the region's width and height.
+// renderer stamps it: black border, black/white data blocks. Returns the region's width and height.
 void RenderRgba(std::vector<uint8_t>& rgba, int width, int height, uint32_t frameId, uint64_t captureTimeNs,
                 int* regionWidth, int* regionHeight);
 

@@ -23,7 +23,7 @@ const REGION_BLOCKS_WIDE = COLUMNS + 2;
 const REGION_BLOCKS_HIGH = ROWS + 2;
 const LUMA_ZERO = 16;
 const LUMA_ONE = 235;
-const LUMA_BORDER = 126;
+const LUMA_BORDER = 16;
 
 const CRC_TABLE = (() => {
   const table = new Uint32Array(256);
@@ -92,7 +92,7 @@ export function readMarker(plane: LumaPlane): MarkerReadResult {
   return { ok: true, frameId, captureTimeNs };
 }
 
-/** Writes the marker region (grey border, black/white data blocks) into a luma plane. */
+/** Writes the marker region (black border, black/white data blocks) into a luma plane. */
 export function writeMarker(plane: LumaPlane, frameId: number, captureTimeNs: bigint): void {
   const { data, width, height, stride } = plane;
   if (!markerFits(width, height)) {
