@@ -1,0 +1,116 @@
+/**
+ * Glass-to-glass benchmark (issue 4 §6), two parts in one run:
+ * 1. the lab's own added latency at 720p30 over loopback: a real run (runScenario + buildReport
+ *    of scenarios/smoke.yaml, or --scenario FILE), every displayed frame broken down into
+ *    contiguous stages from render submit to marker read (bench/g2g-stages.ts); the lab's added
+ *    latency = (markerRead − renderSubmit) − render − encode − decode, p50/p99 against the target
+ *    (≤ 2 ms p50, ≤ 5 ms p99);
+ * 2. the transport's packet-rate ceiling: SenderPeer → ReceiverPeer processes over loopback with
+ *    the lab's packetizer and frame assembler, offered load stepped up (bench/g2g-packet-rate.ts),
+ *    next to werift's raw SRTP cost measured in the same run.
+ * Prints tables, writes bench/results/g2g.json.
+ * Usage: node --import tsx bench/g2g.ts [--quick] [--seconds N] [--scenario FILE] [--skip-latency] [--skip-rate]
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadScenario } from '../lab/scenario/load.ts';
+import { runScenario } from '../lab/run/orchestrator.ts';
+import { buildReport } from '../lab/report/build.ts';
+import { loadRun } from '../lab/report/load-run.ts';
+import type { DistributionStats } from '../lab/metrics/stats.ts';
+import { G2G_STAGES, summarizeBreakdown, type BreakdownSummary } from './g2g-stages.ts';
+import { measurePacketRate, measureSrtpAnchor, type RateStep, type SrtpAnchor } from './g2g-packet-rate.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const option = (name: string): string | undefined => {
+  const index = args.indexOf(name);
+  return index >= 0 ? args[index + 1] : undefined;
+};
+const quick = args.includes('--quick');
+const scenarioFile = option('--scenario') ?? path.join(here, '../scenarios/smoke.yaml');
+const runSeconds = Number(option('--seconds') ?? (quick ? 5 : 10));
+const stepSeconds = quick ? 1.5 : 3;
+const offeredRates = [5_000, 10_000, 20_000, 40_000, 0];
+/** target of issue 4 §6 for the lab's added latency, ms */
+const TARGET = { p50Ms: 2, p99Ms: 5 };
+
+const fmt = (value: number | null | undefined, digits = 2): string => (value === null || value === undefined || !Number.isFinite(value) ? '-' : value.toFixed(digits));
+const row = (cells: (string | number)[], widths: number[]): string => cells.map((c, i) => String(c).padStart(widths[i] ?? 10)).join(' ');
+const statsRow = (name: string, s: DistributionStats): string => row([name, fmt(s.p50), fmt(s.p95), fmt(s.p99), fmt(s.mean), fmt(s.max)], [14, 9, 9, 9, 9, 9]);
+
+interface LatencyResult {
+  scenario: string;
+  runDir: string;
+  status: string;
+  framesDisplayed: number;
+  reportG2g: { p50Ms: number | null; p95Ms: number | null };
+  breakdown: BreakdownSummary;
+  target: typeof TARGET;
+  meetsTarget: boolean;
+}
+
+async function measureLatency(): Promise<LatencyResult> {
+  const scenario = { ...(await loadScenario(scenarioFile)), durationMs: runSeconds * 1000 };
+  const runsRoot = mkdtempSync(path.join(os.tmpdir(), 'glasslab-g2g-'));
+  const outcome = await runScenario(scenario, { runsRoot, onPhase: (p) => process.stderr.write(`[g2g] ${scenario.name}: ${p}\n`) });
+  if (outcome.status.state !== 'completed') throw new Error(`run ${outcome.status.state}: ${outcome.status.message ?? ''} (${outcome.runDir})`);
+  const built = await buildReport(outcome.runDir);
+  const loaded = await loadRun(outcome.runDir);
+  const breakdown = summarizeBreakdown(loaded.records.senderFrames, loaded.records.receiverFrames);
+  const summary = built.results.summary as unknown as { g2g?: { p50?: number | null; p95?: number | null }; frames?: { displayed?: number } };
+  return {
+    scenario: scenario.name,
+    runDir: outcome.runDir,
+    status: outcome.status.state,
+    framesDisplayed: breakdown.frames,
+    reportG2g: { p50Ms: summary.g2g?.p50 ?? null, p95Ms: summary.g2g?.p95 ?? null },
+    breakdown,
+    target: TARGET,
+    meetsTarget: (breakdown.labAdded.p50 ?? Infinity) <= TARGET.p50Ms && (breakdown.labAdded.p99 ?? Infinity) <= TARGET.p99Ms,
+  };
+}
+
+function printLatency(result: LatencyResult): void {
+  const b = result.breakdown;
+  console.log(`\n== glass-to-glass breakdown: ${result.scenario}, ${b.frames} frames (${b.incomplete} lacking a stage time), run ${result.runDir}`);
+  console.log(row(['stage (ms)', 'p50', 'p95', 'p99', 'mean', 'max'], [14, 9, 9, 9, 9, 9]));
+  for (const { name, work } of G2G_STAGES) console.log(statsRow(`${work ? '*' : ' '}${name}`, b.stages[name]));
+  console.log(statsRow('g2g', b.g2g));
+  console.log(statsRow('submit→marker', b.total));
+  console.log(statsRow('LAB ADDED', b.labAdded));
+  console.log(`(* = rendering/encoding/decoding work; LAB ADDED = submit→marker − render − encode − decode; capture stamp − render submit p50 ${fmt(b.captureAfterSubmit.p50)} ms)`);
+  console.log(`target ≤ ${TARGET.p50Ms} ms p50 / ≤ ${TARGET.p99Ms} ms p99: ${result.meetsTarget ? 'met' : 'NOT met'}`);
+}
+
+function printRate(steps: readonly RateStep[], anchors: readonly SrtpAnchor[], negotiated: number | undefined): void {
+  const w = [9, 9, 10, 8, 10, 10, 8, 8, 8, 8, 8];
+  console.log(`\n== packet rate, SenderPeer → ReceiverPeer over loopback, 1200 B packets, ${stepSeconds} s per step (SRTP profile ${negotiated ?? '?'})`);
+  console.log(row(['offered', 'sent/s', 'deliv/s', 'loss%', 'snd µs/p', 'rcv µs/p', 'snd cpu', 'rcv cpu', 'rcvbuf', 'dtls in', 'frames'], w));
+  for (const s of steps) {
+    console.log(row([s.offeredPps || 'max', fmt(s.sentPps, 0), fmt(s.deliveredPps, 0), fmt(s.loss * 100, 1), fmt(s.senderCpuUsPerPacket, 1), fmt(s.receiverCpuUsPerPacket, 1), fmt(s.senderCpuLoad), fmt(s.receiverCpuLoad), s.rcvbufErrors, s.transportIn, s.frames], w));
+  }
+  console.log('\n== werift raw SRTP, one core (per CPU-second), 1200 B');
+  console.log(row(['profile', 'enc/s', 'enc µs/p', 'dec/s', 'dec µs/p'], [9, 10, 10, 10, 10]));
+  for (const a of anchors) console.log(row([a.profile, fmt(a.encryptPps, 0), fmt(a.encryptUsPerPacket, 1), fmt(a.decryptPps, 0), fmt(a.decryptUsPerPacket, 1)], [9, 10, 10, 10, 10]));
+}
+
+const result: Record<string, unknown> = { bench: 'g2g', startedAt: new Date().toISOString(), host: { cpus: os.cpus().length, loadavg: os.loadavg() } };
+if (!args.includes('--skip-latency')) {
+  const latency = await measureLatency();
+  printLatency(latency);
+  result.latency = latency;
+}
+if (!args.includes('--skip-rate')) {
+  const anchors = [measureSrtpAnchor(1, 1200, quick ? 0.5 : 1), measureSrtpAnchor(7, 1200, quick ? 0.5 : 1)];
+  const { steps, srtpProfile } = await measurePacketRate(offeredRates, stepSeconds);
+  printRate(steps, anchors, srtpProfile);
+  result.packetRate = { stepSeconds, packetBytes: 1200, negotiatedSrtpProfile: srtpProfile ?? null, steps, srtpAnchor: anchors };
+}
+mkdirSync(path.join(here, 'results'), { recursive: true });
+const out = path.join(here, 'results', 'g2g.json');
+writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+console.log(`\nwrote ${out}`);
+if (process.env.G2G_KEEP_RUN !== '1' && result.latency) rmSync(path.dirname((result.latency as LatencyResult).runDir), { recursive: true, force: true });
