@@ -108,9 +108,10 @@ export function measureSrtpAnchor(profile: SrtpProfile, packetBytes: number, sec
  * step (werift's SRTP receiver loses its rollover counter for good when ~100 packets around a
  * sequence-number wrap are all lost) cannot spill into the next.
  */
-async function measureStep(stunUrl: string, offeredPps: number, stepSeconds: number): Promise<{ step: RateStep; srtpProfile: number | undefined }> {
+async function measureStep(stunUrl: string, offeredPps: number, stepSeconds: number, receiveBufferBytes: number | undefined): Promise<{ step: RateStep; srtpProfile: number | undefined }> {
   const start = (role: 'sender' | 'receiver'): ChildProcess => {
-    const child = fork(`${here}g2g-peer.ts`, [], { execArgv: ['--import', import.meta.resolve('tsx')], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const env = { ...process.env, ...(receiveBufferBytes !== undefined ? { G2G_RCVBUF: String(receiveBufferBytes) } : {}) };
+    const child = fork(`${here}g2g-peer.ts`, [], { env, execArgv: ['--import', import.meta.resolve('tsx')], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     child.send({ type: 'init', role, stunUrl } satisfies PeerMessage);
     return child;
   };
@@ -153,14 +154,17 @@ async function measureStep(stunUrl: string, offeredPps: number, stepSeconds: num
   }
 }
 
-/** Runs the stepped packet-rate benchmark; `onStep` sees each step as it ends. */
-export async function measurePacketRate(offered: readonly number[], stepSeconds: number, onStep?: (step: RateStep) => void): Promise<{ steps: RateStep[]; srtpProfile: number | undefined }> {
+/**
+ * Runs the stepped packet-rate benchmark; `receiveBufferBytes` is the receiver's SO_RCVBUF
+ * (undefined: ReceiverPeer's default; 0: the system default); `onStep` sees each step as it ends.
+ */
+export async function measurePacketRate(offered: readonly number[], stepSeconds: number, receiveBufferBytes?: number, onStep?: (step: RateStep) => void): Promise<{ steps: RateStep[]; srtpProfile: number | undefined }> {
   const stun = await startLocalStunServer('127.0.0.1');
   try {
     const steps: RateStep[] = [];
     let srtpProfile: number | undefined;
     for (const offeredPps of offered) {
-      const measured = await measureStep(stun.url, offeredPps, stepSeconds);
+      const measured = await measureStep(stun.url, offeredPps, stepSeconds, receiveBufferBytes);
       srtpProfile ??= measured.srtpProfile;
       steps.push(measured.step);
       onStep?.(measured.step);

@@ -111,16 +111,11 @@ async function runSender(stunUrl: string): Promise<void> {
 }
 
 async function runReceiver(stunUrl: string): Promise<void> {
-  const peer = ReceiverPeer.create({ hostAddress: '127.0.0.1', stunUrl });
+  // G2G_RCVBUF (bytes) overrides the peer's receive buffer; 0 = system default (for before/after)
+  const receiveBufferBytes = process.env.G2G_RCVBUF !== undefined ? Number(process.env.G2G_RCVBUF) : undefined;
+  const peer = ReceiverPeer.create({ hostAddress: '127.0.0.1', stunUrl, ...(receiveBufferBytes !== undefined ? { receiveBufferBytes } : {}) });
   send({ type: 'answer', sdp: await peer.answer((await next('offer')).sdp) });
   await peer.waitConnected();
-  const rcvbuf = Number(process.env.G2G_RCVBUF ?? 0);
-  if (rcvbuf > 0) {
-    type Sock = { setRecvBufferSize(n: number): void; getRecvBufferSize(): number };
-    const socket = (peer as unknown as { dtls?: { iceTransport?: { connection?: { nominated?: { protocol?: { transport?: { socket?: Sock } } } } } } }).dtls?.iceTransport?.connection?.nominated?.protocol?.transport?.socket;
-    socket?.setRecvBufferSize(rcvbuf);
-    process.stderr.write(`[g2g-peer] receive buffer ${socket?.getRecvBufferSize() ?? 'not found'}\n`);
-  }
   let assembler = new FrameAssembler({ ...DEFAULT_FRAME_ASSEMBLER_OPTIONS, maxWaitMs: 0 });
   let received = 0;
   let frames = 0;

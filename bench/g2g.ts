@@ -21,6 +21,7 @@ import { buildReport } from '../lab/report/build.ts';
 import { loadRun } from '../lab/report/load-run.ts';
 import type { DistributionStats } from '../lab/metrics/stats.ts';
 import { G2G_STAGES, summarizeBreakdown, type BreakdownSummary } from './g2g-stages.ts';
+import { DEFAULT_RECEIVE_BUFFER_BYTES } from '../src/transport/webrtc-peer.ts';
 import { measurePacketRate, measureSrtpAnchor, type RateStep, type SrtpAnchor } from './g2g-packet-rate.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -85,13 +86,14 @@ function printLatency(result: LatencyResult): void {
   console.log(`target ≤ ${TARGET.p50Ms} ms p50 / ≤ ${TARGET.p99Ms} ms p99: ${result.meetsTarget ? 'met' : 'NOT met'}`);
 }
 
-function printRate(steps: readonly RateStep[], anchors: readonly SrtpAnchor[], negotiated: number | undefined): void {
+function printRate(title: string, steps: readonly RateStep[], anchors: readonly SrtpAnchor[], negotiated: number | undefined): void {
   const w = [9, 9, 10, 8, 10, 10, 8, 8, 8, 8, 8];
-  console.log(`\n== packet rate, SenderPeer → ReceiverPeer over loopback, 1200 B packets, ${stepSeconds} s per step (SRTP profile ${negotiated ?? '?'})`);
+  console.log(`\n== packet rate, SenderPeer → ReceiverPeer over loopback, 1200 B packets, ${stepSeconds} s per step, ${title} (SRTP profile ${negotiated ?? '?'})`);
   console.log(row(['offered', 'sent/s', 'deliv/s', 'loss%', 'snd µs/p', 'rcv µs/p', 'snd cpu', 'rcv cpu', 'rcvbuf', 'dtls in', 'frames'], w));
   for (const s of steps) {
     console.log(row([s.offeredPps || 'max', fmt(s.sentPps, 0), fmt(s.deliveredPps, 0), fmt(s.loss * 100, 1), fmt(s.senderCpuUsPerPacket, 1), fmt(s.receiverCpuUsPerPacket, 1), fmt(s.senderCpuLoad), fmt(s.receiverCpuLoad), s.rcvbufErrors, s.transportIn, s.frames], w));
   }
+  if (anchors.length === 0) return;
   console.log('\n== werift raw SRTP, one core (per CPU-second), 1200 B');
   console.log(row(['profile', 'enc/s', 'enc µs/p', 'dec/s', 'dec µs/p'], [9, 10, 10, 10, 10]));
   for (const a of anchors) console.log(row([a.profile, fmt(a.encryptPps, 0), fmt(a.encryptUsPerPacket, 1), fmt(a.decryptPps, 0), fmt(a.decryptUsPerPacket, 1)], [9, 10, 10, 10, 10]));
@@ -105,9 +107,20 @@ if (!args.includes('--skip-latency')) {
 }
 if (!args.includes('--skip-rate')) {
   const anchors = [measureSrtpAnchor(1, 1200, quick ? 0.5 : 1), measureSrtpAnchor(7, 1200, quick ? 0.5 : 1)];
-  const { steps, srtpProfile } = await measurePacketRate(offeredRates, stepSeconds);
-  printRate(steps, anchors, srtpProfile);
-  result.packetRate = { stepSeconds, packetBytes: 1200, negotiatedSrtpProfile: srtpProfile ?? null, steps, srtpAnchor: anchors };
+  // Before/after of ReceiverPeer's larger socket receive buffer, in the same run.
+  const systemDefault = await measurePacketRate(offeredRates, stepSeconds, 0);
+  printRate('receiver SO_RCVBUF = system default', systemDefault.steps, [], systemDefault.srtpProfile);
+  const peerDefault = await measurePacketRate(offeredRates, stepSeconds);
+  printRate(`receiver SO_RCVBUF = ReceiverPeer default (${DEFAULT_RECEIVE_BUFFER_BYTES} B)`, peerDefault.steps, anchors, peerDefault.srtpProfile);
+  result.packetRate = {
+    stepSeconds,
+    packetBytes: 1200,
+    negotiatedSrtpProfile: peerDefault.srtpProfile ?? null,
+    steps: peerDefault.steps,
+    stepsWithSystemReceiveBuffer: systemDefault.steps,
+    receiveBufferBytes: DEFAULT_RECEIVE_BUFFER_BYTES,
+    srtpAnchor: anchors,
+  };
 }
 mkdirSync(path.join(here, 'results'), { recursive: true });
 const out = path.join(here, 'results', 'g2g.json');
