@@ -21,6 +21,7 @@ import { buildReport } from '../lab/report/build.ts';
 import { loadRun } from '../lab/report/load-run.ts';
 import type { DistributionStats } from '../lab/metrics/stats.ts';
 import { G2G_STAGES, summarizeBreakdown, type BreakdownSummary } from './g2g-stages.ts';
+import { measureUdpFloor } from './g2g-udp-floor.ts';
 import { DEFAULT_RECEIVE_BUFFER_BYTES } from '../src/transport/webrtc-peer.ts';
 import { measurePacketRate, measureSrtpAnchor, type RateStep, type SrtpAnchor } from './g2g-packet-rate.ts';
 
@@ -99,11 +100,14 @@ function printRate(title: string, steps: readonly RateStep[], anchors: readonly 
   for (const a of anchors) console.log(row([a.profile, fmt(a.encryptPps, 0), fmt(a.encryptUsPerPacket, 1), fmt(a.decryptPps, 0), fmt(a.decryptUsPerPacket, 1)], [9, 10, 10, 10, 10]));
 }
 
-const result: Record<string, unknown> = { bench: 'g2g', startedAt: new Date().toISOString(), host: { cpus: os.cpus().length, loadavg: os.loadavg() } };
+const result: Record<string, unknown> = { bench: 'g2g', startedAt: new Date().toISOString(), host: { cpus: os.cpus().length, loadavg: os.loadavg(), niceness: os.getPriority() } };
 if (!args.includes('--skip-latency')) {
   const latency = await measureLatency();
   printLatency(latency);
-  result.latency = latency;
+  // What the host alone costs a datagram between two Node processes (no SRTP, no werift).
+  const udpFloor = await measureUdpFloor(210, quick ? 2 : 4);
+  console.log(`plain UDP one-way between two Node processes (host floor under "network"), 210 datagrams/s: p50 ${fmt(udpFloor.p50)} p95 ${fmt(udpFloor.p95)} p99 ${fmt(udpFloor.p99)} max ${fmt(udpFloor.max)} ms; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  result.latency = { ...latency, udpFloorMs: udpFloor, loadavgAfter: os.loadavg() };
 }
 if (!args.includes('--skip-rate')) {
   const anchors = [measureSrtpAnchor(1, 1200, quick ? 0.5 : 1), measureSrtpAnchor(7, 1200, quick ? 0.5 : 1)];
