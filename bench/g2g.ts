@@ -1,227 +1,133 @@
 /**
- * bench/g2g: (1) the lab's own added latency at 720p30 over loopback, from a real run
- * (`runScenario` + the records): added = G2G − (encode + decode), where G2G = marker read −
- * capture and capture is the render fence (render itself precedes capture, so it is not inside
- * G2G); with the breakdown of what remains. (2) the transport's packet-rate ceiling: werift
- * SenderPeer → ReceiverPeer over loopback with the lab's units (packetizer; parseRtp + frame
- * assembler), offered load stepped up, delivered packets/s and CPU per packet; anchor in the same
- * run: werift's own SRTP encrypt/decrypt rate on one core.
- *
- *   node --import tsx bench/g2g.ts [--seconds 10]
- *
- * Prints tables and writes bench/results/g2g.json.
+ * Glass-to-glass benchmark (issue 4 §6), two parts in one run:
+ * 1. the lab's own added latency at 720p30 over loopback: a real run (runScenario + buildReport
+ *    of scenarios/smoke.yaml, or --scenario FILE), every displayed frame broken down into
+ *    contiguous stages from render submit to marker read (bench/g2g-stages.ts); the lab's added
+ *    latency = (markerRead − renderSubmit) − render − encode − decode, p50/p99 against the target
+ *    (≤ 2 ms p50, ≤ 5 ms p99);
+ * 2. the transport's packet-rate ceiling: SenderPeer → ReceiverPeer processes over loopback with
+ *    the lab's packetizer and frame assembler, offered load stepped up (bench/g2g-packet-rate.ts),
+ *    next to werift's raw SRTP cost measured in the same run.
+ * Prints tables, writes bench/results/g2g.json.
+ * Usage: node --import tsx bench/g2g.ts [--quick] [--seconds N] [--scenario FILE] [--skip-latency] [--skip-rate]
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { RtpPacket } from 'werift';
-import { writeFileAtomic } from '../lab/results/atomic.ts';
-import { loadRun } from '../lab/report/load-run.ts';
+import { fileURLToPath } from 'node:url';
+import { loadScenario } from '../lab/scenario/load.ts';
 import { runScenario } from '../lab/run/orchestrator.ts';
-import type { ResolvedScenario } from '../lab/scenario/schema.ts';
-import type { ReceiverFrameRecord, SenderFrameRecord } from '../src/shared/records.ts';
-import { parseRtp, RtpParseError } from '../src/shared/rtp/packet.ts';
-import { FrameAssembler } from '../src/receiver/frame-assembler.ts';
-import { DEFAULT_FRAME_ASSEMBLER_OPTIONS } from '../src/receiver/frame-assembler-types.ts';
-import { DEFAULT_H264_PACKETIZER_OPTIONS, H264PacketizeError, H264Packetizer } from '../src/sender/h264/packetizer.ts';
-import { startLocalStunServer } from '../src/transport/stun-server.ts';
-import { ReceiverPeer, SenderPeer } from '../src/transport/webrtc-peer.ts';
+import { buildReport } from '../lab/report/build.ts';
+import { loadRun } from '../lab/report/load-run.ts';
+import type { DistributionStats } from '../lab/metrics/stats.ts';
+import { G2G_STAGES, summarizeBreakdown, type BreakdownSummary } from './g2g-stages.ts';
+import { measureUdpFloor } from './g2g-udp-floor.ts';
+import { DEFAULT_RECEIVE_BUFFER_BYTES } from '../src/transport/webrtc-peer.ts';
+import { measurePacketRate, measureSrtpAnchor, type RateStep, type SrtpAnchor } from './g2g-packet-rate.ts';
 
-const secondsArg = process.argv.indexOf('--seconds');
-const runSeconds = secondsArg > 0 ? Number(process.argv[secondsArg + 1]) : 10;
+const here = path.dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const option = (name: string): string | undefined => {
+  const index = args.indexOf(name);
+  return index >= 0 ? args[index + 1] : undefined;
+};
+const quick = args.includes('--quick');
+const scenarioFile = option('--scenario') ?? path.join(here, '../scenarios/smoke.yaml');
+const runSeconds = Number(option('--seconds') ?? (quick ? 5 : 10));
+const stepSeconds = quick ? 1.5 : 3;
+const offeredRates = [5_000, 10_000, 20_000, 40_000, 0];
+/** target of issue 4 §6 for the lab's added latency, ms */
+const TARGET = { p50Ms: 2, p99Ms: 5 };
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted.length === 0 ? NaN : sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]!;
+const fmt = (value: number | null | undefined, digits = 2): string => (value === null || value === undefined || !Number.isFinite(value) ? '-' : value.toFixed(digits));
+const row = (cells: (string | number)[], widths: number[]): string => cells.map((c, i) => String(c).padStart(widths[i] ?? 10)).join(' ');
+const statsRow = (name: string, s: DistributionStats): string => row([name, fmt(s.p50), fmt(s.p95), fmt(s.p99), fmt(s.mean), fmt(s.max)], [14, 9, 9, 9, 9, 9]);
+
+interface LatencyResult {
+  scenario: string;
+  runDir: string;
+  status: string;
+  framesDisplayed: number;
+  reportG2g: { p50Ms: number | null; p95Ms: number | null };
+  breakdown: BreakdownSummary;
+  target: typeof TARGET;
+  meetsTarget: boolean;
 }
-const stat = (values: number[]): { p50: number; p99: number; mean: number } => ({
-  p50: percentile(values, 50),
-  p99: percentile(values, 99),
-  mean: values.reduce((a, b) => a + b, 0) / Math.max(1, values.length),
-});
-const f2 = (v: number): string => (Number.isFinite(v) ? v.toFixed(2) : '-');
 
-type Stat = ReturnType<typeof stat>;
-
-/** Part 1: a real 720p30 run; per-frame latency parts (ms) from its records, and the frame count. */
-async function addedLatency(): Promise<{ frames: number; parts: Record<string, Stat> }> {
-  const scenario: ResolvedScenario = {
-    schemaVersion: 1,
-    name: 'bench-g2g',
-    durationMs: runSeconds * 1000,
-    width: 1280,
-    height: 720,
-    fps: 30,
-    seed: 42,
-    encoder: { codec: 'x264', bitrateBps: 2_000_000, gop: 0, vbvFrames: 1, threads: 1 },
-    capture: { path: 'readback', format: 'i420' },
-    transport: { mtu: 1200, pliIntervalMs: 500 },
-    link: 'none',
-    budgets: [],
+async function measureLatency(): Promise<LatencyResult> {
+  const scenario = { ...(await loadScenario(scenarioFile)), durationMs: runSeconds * 1000 };
+  const runsRoot = mkdtempSync(path.join(os.tmpdir(), 'glasslab-g2g-'));
+  const outcome = await runScenario(scenario, { runsRoot, onPhase: (p) => process.stderr.write(`[g2g] ${scenario.name}: ${p}\n`) });
+  if (outcome.status.state !== 'completed') throw new Error(`run ${outcome.status.state}: ${outcome.status.message ?? ''} (${outcome.runDir})`);
+  const built = await buildReport(outcome.runDir);
+  const loaded = await loadRun(outcome.runDir);
+  const breakdown = summarizeBreakdown(loaded.records.senderFrames, loaded.records.receiverFrames);
+  const summary = built.results.summary as unknown as { g2g?: { p50?: number | null; p95?: number | null }; frames?: { displayed?: number } };
+  return {
+    scenario: scenario.name,
+    runDir: outcome.runDir,
+    status: outcome.status.state,
+    framesDisplayed: breakdown.frames,
+    reportG2g: { p50Ms: summary.g2g?.p50 ?? null, p95Ms: summary.g2g?.p95 ?? null },
+    breakdown,
+    target: TARGET,
+    meetsTarget: (breakdown.labAdded.p50 ?? Infinity) <= TARGET.p50Ms && (breakdown.labAdded.p99 ?? Infinity) <= TARGET.p99Ms,
   };
-  const runsRoot = await mkdtemp(path.join(os.tmpdir(), 'glasslab-bench-g2g-'));
-  try {
-    const outcome = await runScenario(scenario, { runsRoot });
-    if (outcome.status.state !== 'completed') throw new Error(`bench run ${outcome.status.state}: ${outcome.status.message}`);
-    const { records } = await loadRun(outcome.runDir);
-    const sent = new Map<number, SenderFrameRecord>(records.senderFrames.map((f) => [f.frameId, f]));
-    const parts: Record<string, number[]> = {
-      g2g: [], codec: [], added: [], capture: [], convert: [], encodeQueue: [], packetizeSend: [], network: [], assembly: [], decodeQueue: [], marker: [],
-    };
-    for (const r of records.receiverFrames as ReceiverFrameRecord[]) {
-      const s = r.frameId === undefined ? undefined : sent.get(r.frameId);
-      if (!s || r.marker !== 'ok' || r.markerReadMs === undefined || r.decodeStartMs === undefined || r.decodeDoneMs === undefined) continue;
-      if (s.encodeStartMs === undefined || s.encodeDoneMs === undefined || s.lastPacketSentMs === undefined) continue;
-      const g2g = r.markerReadMs - s.captureMs;
-      const codec = s.encodeDoneMs - s.encodeStartMs + (r.decodeDoneMs - r.decodeStartMs);
-      parts.g2g!.push(g2g);
-      parts.codec!.push(codec);
-      parts.added!.push(g2g - codec);
-      parts.capture!.push(s.copyDoneMs - s.renderDoneMs);
-      parts.convert!.push(s.convertDoneMs - s.copyDoneMs);
-      parts.encodeQueue!.push(s.encodeStartMs - s.convertDoneMs);
-      parts.packetizeSend!.push(s.lastPacketSentMs - s.encodeDoneMs);
-      parts.network!.push(r.lastPacketMs - s.lastPacketSentMs);
-      parts.assembly!.push((r.completeMs ?? r.lastPacketMs) - r.lastPacketMs);
-      parts.decodeQueue!.push(r.decodeStartMs - (r.completeMs ?? r.lastPacketMs));
-      parts.marker!.push(r.markerReadMs - r.decodeDoneMs);
-    }
-    return { frames: parts.g2g!.length, parts: Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, stat(v)])) };
-  } finally {
-    await rm(runsRoot, { recursive: true, force: true });
-  }
 }
 
-/** Realistic packets: one 720p keyframe-sized AU then P-frame-sized ones, packetized at MTU 1200. */
-function packetStream(ssrc: number, payloadType: number, count: number): Buffer[] {
-  const packetizer = new H264Packetizer({ ...DEFAULT_H264_PACKETIZER_OPTIONS, maxPacketBytes: 1200, payloadType, ssrc, extensions: {} });
-  const packets: Buffer[] = [];
-  let seq = 1000;
-  let timestamp = 0;
-  for (let frame = 0; packets.length < count; frame++) {
-    const size = frame % 60 === 0 ? 30_000 : 6_000;
-    const nal = Buffer.alloc(size, frame & 0xff);
-    nal[0] = frame % 60 === 0 ? 0x65 : 0x41; // IDR slice / non-IDR slice
-    const au = Buffer.concat([Buffer.from([0, 0, 0, 1]), nal]);
-    const out = packetizer.packetize({ accessUnit: au, rtpTimestamp: timestamp, firstSequenceNumber: seq });
-    if (out instanceof H264PacketizeError) throw new Error(out.message);
-    for (const p of out.packets) packets.push(p.data);
-    seq = out.nextSequenceNumber;
-    timestamp = (timestamp + 3000) >>> 0;
-  }
-  return packets.slice(0, count);
+function printLatency(result: LatencyResult): void {
+  const b = result.breakdown;
+  console.log(`\n== glass-to-glass breakdown: ${result.scenario}, ${b.frames} frames (${b.incomplete} lacking a stage time), run ${result.runDir}`);
+  console.log(row(['stage (ms)', 'p50', 'p95', 'p99', 'mean', 'max'], [14, 9, 9, 9, 9, 9]));
+  for (const { name, work } of G2G_STAGES) console.log(statsRow(`${work ? '*' : ' '}${name}`, b.stages[name]));
+  console.log(statsRow('g2g', b.g2g));
+  console.log(statsRow('submit→marker', b.total));
+  console.log(statsRow('LAB ADDED', b.labAdded));
+  console.log(`(* = rendering/encoding/decoding work; LAB ADDED = submit→marker − render − encode − decode; capture stamp − render submit p50 ${fmt(b.captureAfterSubmit.p50)} ms)`);
+  console.log(`target ≤ ${TARGET.p50Ms} ms p50 / ≤ ${TARGET.p99Ms} ms p99: ${result.meetsTarget ? 'met' : 'NOT met'}`);
 }
 
-interface RateStep {
-  offeredPps: number | 'unthrottled';
-  sentPps: number;
-  deliveredPps: number;
-  lossPercent: number;
-  cpuUsPerPacket: number;
-  framesAssembled: number;
+function printRate(title: string, steps: readonly RateStep[], anchors: readonly SrtpAnchor[], negotiated: number | undefined): void {
+  const w = [9, 9, 10, 8, 10, 10, 8, 8, 8, 8, 8];
+  console.log(`\n== packet rate, SenderPeer → ReceiverPeer over loopback, 1200 B packets, ${stepSeconds} s per step, ${title} (SRTP profile ${negotiated ?? '?'})`);
+  console.log(row(['offered', 'sent/s', 'deliv/s', 'loss%', 'snd µs/p', 'rcv µs/p', 'snd cpu', 'rcv cpu', 'rcvbuf', 'dtls in', 'frames'], w));
+  for (const s of steps) {
+    console.log(row([s.offeredPps || 'max', fmt(s.sentPps, 0), fmt(s.deliveredPps, 0), fmt(s.loss * 100, 1), fmt(s.senderCpuUsPerPacket, 1), fmt(s.receiverCpuUsPerPacket, 1), fmt(s.senderCpuLoad), fmt(s.receiverCpuLoad), s.rcvbufErrors, s.transportIn, s.frames], w));
+  }
+  if (anchors.length === 0) return;
+  console.log('\n== werift raw SRTP, one core (per CPU-second), 1200 B');
+  console.log(row(['profile', 'enc/s', 'enc µs/p', 'dec/s', 'dec µs/p'], [9, 10, 10, 10, 10]));
+  for (const a of anchors) console.log(row([a.profile, fmt(a.encryptPps, 0), fmt(a.encryptUsPerPacket, 1), fmt(a.decryptPps, 0), fmt(a.decryptUsPerPacket, 1)], [9, 10, 10, 10, 10]));
 }
 
-/** Part 2: packets/s through werift with the lab's units at each offered load. */
-async function packetRate(): Promise<{ steps: RateStep[]; srtpEncryptPps: number; srtpDecryptPps: number }> {
-  const stun = await startLocalStunServer('127.0.0.1');
-  const sender = SenderPeer.create({ hostAddress: '127.0.0.1', stunUrl: stun.url });
-  const receiver = ReceiverPeer.create({ hostAddress: '127.0.0.1', stunUrl: stun.url });
-  const answer = await receiver.answer(await sender.offer());
-  const [media] = await Promise.all([sender.accept(answer), receiver.waitConnected()]);
-  let received = 0;
-  let framesAssembled = 0;
-  const assembler = new FrameAssembler({ ...DEFAULT_FRAME_ASSEMBLER_OPTIONS, maxWaitMs: 0 });
-  receiver.onRtp((raw, arrivalNs) => {
-    const packet = parseRtp(raw);
-    if (packet instanceof RtpParseError) return;
-    received++;
-    assembler.insert(packet, Number(arrivalNs) / 1e6);
-    let out;
-    while ((out = assembler.pollOutput())) if (out.type === 'frame') framesAssembled++;
-  });
-
-  const steps: RateStep[] = [];
-  for (const offered of (process.argv.includes("--no-rate") ? [] : [5_000, 10_000, 20_000, 40_000, "unthrottled"]) as (number | "unthrottled")[]) {
-    const seconds = 2;
-    const total = offered === 'unthrottled' ? 80_000 : offered * seconds;
-    const packets = packetStream(media.ssrc, media.payloadType, total);
-    received = 0;
-    framesAssembled = 0;
-    const cpu0 = process.cpuUsage();
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < packets.length; i++) {
-      if (offered !== 'unthrottled') {
-        const due = (i / offered) * 1e9;
-        while (Number(process.hrtime.bigint() - t0) < due) await new Promise((r) => setImmediate(r));
-      }
-      void sender.sendRtp(packets[i]!);
-      if (i % 64 === 63) await new Promise((r) => setImmediate(r)); // let the receiver run
-    }
-    const sendSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    await new Promise((r) => setTimeout(r, 300));
-    const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
-    const cpu = process.cpuUsage(cpu0);
-    steps.push({
-      offeredPps: offered,
-      sentPps: packets.length / sendSeconds,
-      deliveredPps: received / elapsed,
-      lossPercent: (100 * (packets.length - received)) / packets.length,
-      cpuUsPerPacket: (cpu.user + cpu.system) / Math.max(1, received),
-      framesAssembled,
-    });
-  }
-
-  // Anchor: werift's SRTP alone, one core, same packets (encrypt on the sender's session,
-  // decrypt on the receiver's).
-  const srtpPackets = packetStream(media.ssrc, media.payloadType, 20_000).map((raw) => RtpPacket.deSerialize(raw));
-  const dtlsOut = (sender as unknown as { dtls: { srtp: { encrypt(p: Buffer, h: unknown): Buffer } } }).dtls;
-  const dtlsIn = (receiver as unknown as { dtls: { srtp: { decrypt(b: Buffer): Buffer } } }).dtls;
-  let t = process.hrtime.bigint();
-  const encrypted = srtpPackets.map((p) => dtlsOut.srtp.encrypt(p.payload, p.header));
-  const srtpEncryptPps = srtpPackets.length / (Number(process.hrtime.bigint() - t) / 1e9);
-  // A fresh receiving context would reject replays of these seqs only after its window; use a
-  // copy of each packet so the decrypt path does its full work.
-  t = process.hrtime.bigint();
-  let decrypted = 0;
-  for (const e of encrypted) {
-    try {
-      dtlsIn.srtp.decrypt(Buffer.from(e));
-      decrypted++;
-    } catch {
-      // replay-protected duplicates still cost the authentication check
-    }
-  }
-  const srtpDecryptPps = encrypted.length / (Number(process.hrtime.bigint() - t) / 1e9);
-  void decrypted;
-
-  await sender.close();
-  await receiver.close();
-  await stun.close();
-  return { steps, srtpEncryptPps, srtpDecryptPps };
+const result: Record<string, unknown> = { bench: 'g2g', startedAt: new Date().toISOString(), host: { cpus: os.cpus().length, loadavg: os.loadavg(), niceness: os.getPriority() } };
+if (!args.includes('--skip-latency')) {
+  const latency = await measureLatency();
+  printLatency(latency);
+  // What the host alone costs a datagram between two Node processes (no SRTP, no werift).
+  const udpFloor = await measureUdpFloor(210, quick ? 2 : 4);
+  console.log(`plain UDP one-way between two Node processes (host floor under "network"), 210 datagrams/s: p50 ${fmt(udpFloor.p50)} p95 ${fmt(udpFloor.p95)} p99 ${fmt(udpFloor.p99)} max ${fmt(udpFloor.max)} ms; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  result.latency = { ...latency, udpFloorMs: udpFloor, loadavgAfter: os.loadavg() };
 }
-
-async function main(): Promise<void> {
-  console.log(`bench/g2g: 720p30 x264 over loopback for ${runSeconds} s ...`);
-  const latency = await addedLatency();
-  console.log(`\nper frame, ms (${latency.frames} frames with a readable marker)`);
-  console.log('part                 p50      p99      mean');
-  for (const [name, s] of Object.entries(latency.parts)) {
-    console.log(`${name.padEnd(20)} ${f2(s.p50).padEnd(8)} ${f2(s.p99).padEnd(8)} ${f2(s.mean)}`);
-  }
-  console.log('added = g2g − codec (encode + decode); target ≤ 2 ms p50 / 5 ms p99');
-
-  console.log('\npacket-rate ceiling: werift SenderPeer → ReceiverPeer (loopback), our packetizer, parseRtp + frame assembler');
-  const rate = await packetRate();
-  console.log('offered pps   sent pps   delivered pps   loss %   CPU µs/packet (both ends, one process)   frames');
-  for (const s of rate.steps) {
-    console.log(`${String(s.offeredPps).padEnd(13)} ${s.sentPps.toFixed(0).padEnd(10)} ${s.deliveredPps.toFixed(0).padEnd(15)} ${s.lossPercent.toFixed(2).padEnd(8)} ${s.cpuUsPerPacket.toFixed(1).padEnd(40)} ${s.framesAssembled}`);
-  }
-  console.log(`anchor, werift SRTP alone on one core: encrypt ${rate.srtpEncryptPps.toFixed(0)} pkts/s, decrypt ${rate.srtpDecryptPps.toFixed(0)} pkts/s`);
-
-  await mkdir(path.resolve('bench/results'), { recursive: true });
-  const out = { bench: 'g2g', date: new Date().toISOString(), loadAverage: os.loadavg(), runSeconds, latencyMs: latency, packetRate: rate };
-  await writeFileAtomic(path.resolve('bench/results/g2g.json'), `${JSON.stringify(out, null, 2)}\n`);
-  console.log('\nwrote bench/results/g2g.json');
+if (!args.includes('--skip-rate')) {
+  const anchors = [measureSrtpAnchor(1, 1200, quick ? 0.5 : 1), measureSrtpAnchor(7, 1200, quick ? 0.5 : 1)];
+  // Before/after of ReceiverPeer's larger socket receive buffer, in the same run.
+  const systemDefault = await measurePacketRate(offeredRates, stepSeconds, 0);
+  printRate('receiver SO_RCVBUF = system default', systemDefault.steps, [], systemDefault.srtpProfile);
+  const peerDefault = await measurePacketRate(offeredRates, stepSeconds);
+  printRate(`receiver SO_RCVBUF = ReceiverPeer default (${DEFAULT_RECEIVE_BUFFER_BYTES} B)`, peerDefault.steps, anchors, peerDefault.srtpProfile);
+  result.packetRate = {
+    stepSeconds,
+    packetBytes: 1200,
+    negotiatedSrtpProfile: peerDefault.srtpProfile ?? null,
+    steps: peerDefault.steps,
+    stepsWithSystemReceiveBuffer: systemDefault.steps,
+    receiveBufferBytes: DEFAULT_RECEIVE_BUFFER_BYTES,
+    srtpAnchor: anchors,
+  };
 }
-
-await main();
+mkdirSync(path.join(here, 'results'), { recursive: true });
+const out = path.join(here, 'results', 'g2g.json');
+writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+console.log(`\nwrote ${out}`);
+if (process.env.G2G_KEEP_RUN !== '1' && result.latency) rmSync(path.dirname((result.latency as LatencyResult).runDir), { recursive: true, force: true });

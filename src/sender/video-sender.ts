@@ -40,7 +40,7 @@ export class VideoSender {
   framesSent = 0;
   packetsSent = 0;
   keyframeRequests = 0;
-  private readonly pending: RawFrame[] = [];
+  private readonly pending: { frame: RawFrame; deliveredMs: number }[] = [];
   private busy: Promise<void> | undefined;
   private readonly packetizer: H264Packetizer;
   private readonly clock: RtpTimestampClock;
@@ -62,11 +62,11 @@ export class VideoSender {
 
   /** Takes a captured frame (called on the JS thread by the frame source). */
   handleFrame(frame: RawFrame): void {
-    this.pending.push(frame);
+    this.pending.push({ frame, deliveredMs: nowMs() });
     const limit = this.options.maxPendingFrames ?? 2;
     while (this.pending.length > limit) {
       const dropped = this.pending.shift()!;
-      this.options.records.write(this.frameRecord(dropped, { dropped: 'encoder-busy' }));
+      this.options.records.write(this.frameRecord(dropped.frame, { deliveredMs: dropped.deliveredMs, dropped: 'encoder-busy' }));
     }
     if (!this.busy) this.busy = this.pump();
   }
@@ -92,14 +92,15 @@ export class VideoSender {
 
   private async pump(): Promise<void> {
     try {
-      let frame: RawFrame | undefined;
-      while ((frame = this.pending.shift())) {
+      let next: { frame: RawFrame; deliveredMs: number } | undefined;
+      while ((next = this.pending.shift())) {
+        const { frame, deliveredMs } = next;
         const encoded = await this.options.encoder.encode(frame);
         if (!encoded) {
-          this.options.records.write(this.frameRecord(frame, { dropped: 'encoder-held' }));
+          this.options.records.write(this.frameRecord(frame, { deliveredMs, dropped: 'encoder-held' }));
           continue;
         }
-        await this.sendFrame(frame, encoded);
+        await this.sendFrame(frame, encoded, deliveredMs);
       }
     } catch (error) {
       this.options.onError(error as Error);
@@ -108,7 +109,7 @@ export class VideoSender {
     }
   }
 
-  private async sendFrame(frame: RawFrame, encoded: EncodedFrame): Promise<void> {
+  private async sendFrame(frame: RawFrame, encoded: EncodedFrame, deliveredMs: number): Promise<void> {
     const rtpTimestamp = this.clock.fromNs(frame.captureTimeNs);
     const captureMs = nsToMs(frame.captureTimeNs);
     // abs-capture-time carries the lab's CLOCK_MONOTONIC capture time in Q32.32 seconds.
@@ -159,6 +160,7 @@ export class VideoSender {
     this.framesSent++;
     this.options.records.write(
       this.frameRecord(frame, {
+        deliveredMs,
         encodeStartMs: nsToMs(encoded.encodeStartNs),
         encodeDoneMs: nsToMs(encoded.encodeDoneNs),
         keyframe: encoded.keyframe,

@@ -24,6 +24,8 @@ export interface SenderFrameRecord {
   renderDoneMs: number;
   copyDoneMs: number;
   convertDoneMs: number;
+  /** the frame reached the sender's JS thread (VideoSender.handleFrame) */
+  deliveredMs?: number;
   encodeStartMs?: number;
   encodeDoneMs?: number;
   keyframe?: boolean;
