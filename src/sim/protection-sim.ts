@@ -92,7 +92,10 @@ export function runProtectionSim(o: ProtectionSimOptions): { report: SimReport; 
       else if (e.type === 'recovered' && e.by === 'rtx' && e.afterMs !== undefined) truth.rtxDetectToRecoveryMs.push(e.afterMs);
     }
     for (let a = assembler.pollOutput(); a !== undefined; a = assembler.pollOutput()) {
-      if (a.type === 'frame') truth.framesComplete++;
+      if (a.type === 'frame') {
+        truth.framesComplete++;
+        if (a.frame.decodable) truth.framesDecodable++;
+      }
       else if (a.type === 'keyframe-needed') recv.requestKeyframe(now);
     }
   };
