@@ -9,7 +9,10 @@
  * missing and it begins with an AUD or SPS (a keyframe after loss, the stream's first frame).
  * Frames are released in sequence order; a complete frame behind missing packets waits
  * `maxWaitMs`, unless it is a keyframe whose start is proven. At stream start (nothing released
- * yet) the lowest complete frame is released at once, guessed start or not.
+ * yet) the lowest complete frame is released at once, guessed start or not. Sequence numbers that
+ * carry no media fill their place: empty-payload padding packets, and `insertNonMedia` notices
+ * (ULPFEC in RED). With `gapAfterMarkerIsNonMedia`, a gap right after a released frame's marker
+ * is taken for non-media (a lost ULPFEC packet) when the next frame's start is known.
  */
 
 import { joinAnnexB } from '../shared/h264/annexb.ts';
