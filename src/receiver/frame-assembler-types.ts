@@ -21,6 +21,13 @@ export interface FrameAssemblerOptions {
   maxIncompleteAgeMs: number;
   /** start code written before each NAL unit of the rebuilt access unit */
   startCodeBytes: StartCodeBytes;
+  /**
+   * Treat missing sequence numbers that lie entirely after the last released frame's marker
+   * packet as non-media (a lost ULPFEC or padding packet) when the next complete frame's start is
+   * known: that frame is released at once, in order and decodable. Off by default: a frame lost
+   * whole leaves the same gap, and is then missed silently (see `frame-assembler.ts`).
+   */
+  gapAfterMarkerIsNonMedia?: boolean;
 }
 
 /** Defaults: room for ~1 s of 30 fps video at 10 Mbit/s, 200 ms wait, 4-byte start codes. */
@@ -40,6 +47,12 @@ export type AssemblerPacket = Pick<RtpPacket, 'sequenceNumber' | 'timestamp' | '
  * frames, e.g. for bandwidth probing) that only fills its sequence number.
  */
 export type InsertResult = 'buffered' | 'duplicate' | 'late' | 'padding';
+
+/**
+ * What happened to a non-media notice (`insertNonMedia`): 'non-media' fills the sequence number;
+ * 'refused' when it lies inside a buffered frame's packets (ignored).
+ */
+export type NonMediaResult = 'non-media' | 'duplicate' | 'late' | 'refused';
 
 /** One complete access unit. */
 export interface AssembledFrame {

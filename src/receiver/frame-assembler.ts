@@ -9,7 +9,10 @@
  * missing and it begins with an AUD or SPS (a keyframe after loss, the stream's first frame).
  * Frames are released in sequence order; a complete frame behind missing packets waits
  * `maxWaitMs`, unless it is a keyframe whose start is proven. At stream start (nothing released
- * yet) the lowest complete frame is released at once, guessed start or not.
+ * yet) the lowest complete frame is released at once, guessed start or not. Sequence numbers that
+ * carry no media fill their place: empty-payload padding packets, and `insertNonMedia` notices
+ * (ULPFEC in RED). With `gapAfterMarkerIsNonMedia`, a gap right after a released frame's marker
+ * is taken for non-media (a lost ULPFEC packet) when the next frame's start is known.
  */
 
 import { joinAnnexB } from '../shared/h264/annexb.ts';
@@ -22,6 +25,7 @@ import {
   type DropReason,
   type FrameAssemblerOptions,
   type InsertResult,
+  type NonMediaResult,
 } from './frame-assembler-types.ts';
 import { H264DepacketizeError, depacketizeH264, firstNalTypeBegun } from './h264/depacketizer.ts';
 
@@ -73,6 +77,8 @@ export class FrameAssembler {
   private readonly outputs: AssemblerOutput[] = [];
   /** extended seq of the last packet released or skipped; undefined before the first release */
   private boundary: number | undefined;
+  /** the boundary is the marker packet of a released frame (not a point skipped to) */
+  private boundaryAtMarker = false;
   private chainOk = false;
   private keyframeRequested = false;
   private haveSps = false;
@@ -128,6 +134,24 @@ export class FrameAssembler {
     if (changed) this.release(nowMs);
     if (nowMs >= this.deadlineHintMs) this.handleTimeout(nowMs);
     return 'buffered';
+  }
+
+  /**
+   * Tells the assembler that uint16 `seq` carries no media (a ULPFEC packet in RED, which takes
+   * media sequence numbers after its frame's packets; libwebrtc's packet buffer gets the same
+   * "padding" notice). It then fills its sequence number like an empty-payload padding packet, so
+   * a frame behind it neither waits `maxWaitMs` nor loses decodability. Refused when `seq` lies
+   * inside a buffered frame's range (between its lowest and highest packet held): media sequence
+   * numbers of one frame are contiguous, so the notice is wrong and would keep that frame from
+   * completing. 'late' at or below the last released packet, 'duplicate' when already known.
+   */
+  insertNonMedia(seq: number, nowMs: number): NonMediaResult {
+    const ext = this.unwrapper.unwrap(seq);
+    if (this.boundary !== undefined && ext <= this.boundary) return 'late';
+    if (this.packets.has(ext) || this.seqTimestamps.get(ext) === PADDING) return 'duplicate';
+    for (const frame of this.frames.values()) if (ext > frame.minSeq && ext < frame.maxSeq) return 'refused';
+    this.insertPadding(ext, nowMs);
+    return 'non-media';
   }
 
   private insertPadding(seq: number, nowMs: number): InsertResult {
@@ -234,7 +258,7 @@ export class FrameAssembler {
         if (frame.startProven && this.isKeyframe(frame) && (!firstKeyframe || frame.minSeq < firstKeyframe.minSeq)) firstKeyframe = frame;
       }
       if (!head) return;
-      const inOrder = this.boundary === undefined ? lowestSeq === head.minSeq : head.minSeq === this.boundary + 1;
+      const inOrder = this.boundary === undefined ? lowestSeq === head.minSeq : head.minSeq === this.boundary + 1 || (lowestSeq === head.minSeq && this.gapIsNonMedia(head.minSeq));
       if (inOrder) {
         this.emitFrame(head, true);
       } else if (firstKeyframe) {
@@ -249,6 +273,30 @@ export class FrameAssembler {
       this.advanceOverPadding();
       this.checkCompleteAfterBoundary(nowMs);
     }
+  }
+
+  /**
+   * With `gapAfterMarkerIsNonMedia`: whether the missing seqs between the boundary and `firstSeq`
+   * (the first packet of the lowest frame held, which is complete) may be taken for non-media.
+   *
+   * Why the frame itself is whole: it is complete from its first packet to its marker packet, and
+   * its start is proven (the packet before belongs elsewhere) or guessed from an AUD or SPS, which
+   * H.264 only allows first in an access unit, so none of its own packets lie in the gap. The gap
+   * begins right after a released frame's marker packet (not after a point skipped to), so it holds
+   * no packet of that frame either; no packet held or remembered in it carries media. What it can
+   * hold is ULPFEC in RED (which takes media seqs after its frame), padding, or a frame lost whole.
+   * Neither this assembler nor libwebrtc's packet buffer can tell these apart (libwebrtc waits for
+   * its padding notice or a keyframe); the option trades that last case (a P-frame whose reference
+   * is missing, decoded with artefacts until the next keyframe) for never stalling on a lost FEC
+   * packet. Hence off by default.
+   */
+  private gapIsNonMedia(firstSeq: number): boolean {
+    if (this.options.gapAfterMarkerIsNonMedia !== true || !this.boundaryAtMarker || this.boundary === undefined) return false;
+    for (let seq = this.boundary + 1; seq < firstSeq; seq++) {
+      const timestamp = this.seqTimestamps.get(seq);
+      if (timestamp !== undefined && timestamp !== PADDING) return false;
+    }
+    return true;
   }
 
   /** IDR with SPS and PPS, in this frame or in a frame released before. */
@@ -273,6 +321,7 @@ export class FrameAssembler {
     }
     this.frames.delete(frame.timestamp);
     this.boundary = frame.markerSeq!;
+    this.boundaryAtMarker = true;
     this.chainOk = decodable;
     if (keyframe) this.keyframeRequested = false;
     else if (!decodable) this.requestKeyframe('not-decodable');
@@ -305,6 +354,7 @@ export class FrameAssembler {
       this.outputs.push({ type: 'gap-skipped', fromSeq: seqFromExtended(this.boundary + 1), toSeq: seqFromExtended(toSeq - 1), missingPackets: missing, reason });
     }
     this.boundary = toSeq - 1;
+    this.boundaryAtMarker = false;
     this.chainOk = false;
     this.requestKeyframe(reason);
   }

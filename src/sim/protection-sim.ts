@@ -3,7 +3,8 @@
  * pacer → LinkModel (down) → ReceiveRecovery → frame assembler, RTCP back through a second
  * LinkModel (up). Earliest event first, no sleeps: each step jumps to the smallest timeout among
  * the frame clock, the units and both link directions. Wire truth comes from the link's offer
- * outcomes for each first transmission of a media packet.
+ * outcomes for each first transmission of a media packet. Received ULPFEC seqs are passed to the
+ * assembler as non-media (`insertNonMedia`).
  */
 import { H264Packetizer, H264PacketizeError } from '../sender/h264/packetizer.ts';
 import { SendProtection } from '../sender/protection/send-chain.ts';
@@ -52,7 +53,8 @@ export function runProtectionSim(o: ProtectionSimOptions): { report: SimReport; 
   const send = new SendProtection(o.send);
   const recv = new ReceiveRecovery(o.receive);
   const pacer = new LeakyPacer<SendPacket>(o.pacer);
-  const assembler = new FrameAssembler(o.assembler);
+  // ULPFEC in RED takes media seqs: a lost one would look like a lost media packet (see the option).
+  const assembler = new FrameAssembler({ ...o.assembler, gapAfterMarkerIsNonMedia: o.assembler.gapAfterMarkerIsNonMedia ?? o.receive.red !== undefined });
   const down = new LinkModel(o.seed, o.down, 'down');
   const up = new LinkModel(o.seed + 1, o.up, 'up');
   const truth = newTruth();
@@ -85,11 +87,15 @@ export function runProtectionSim(o: ProtectionSimOptions): { report: SimReport; 
       } else if (e.type === 'rtcp') {
         if (e.kind === 'nack') truth.nacksSent++;
         up.offer(asBuffer(e.packet), Math.round(now * 1000));
-      } else if (e.type === 'spurious-rtx') truth.spuriousRtx++;
+      } else if (e.type === 'fec-seq') assembler.insertNonMedia(e.seq, now);
+      else if (e.type === 'spurious-rtx') truth.spuriousRtx++;
       else if (e.type === 'recovered' && e.by === 'rtx' && e.afterMs !== undefined) truth.rtxDetectToRecoveryMs.push(e.afterMs);
     }
     for (let a = assembler.pollOutput(); a !== undefined; a = assembler.pollOutput()) {
-      if (a.type === 'frame') truth.framesComplete++;
+      if (a.type === 'frame') {
+        truth.framesComplete++;
+        if (a.frame.decodable) truth.framesDecodable++;
+      }
       else if (a.type === 'keyframe-needed') recv.requestKeyframe(now);
     }
   };

@@ -37,6 +37,8 @@ export interface WireTruth {
   spuriousRtx: number;
   framesSent: number;
   framesComplete: number;
+  /** frames released decodable (keyframe, or no frame missing since one) */
+  framesDecodable: number;
   keyframeRequests: number;
   sendStats: SendProtectionStats | undefined;
   /** the sender's RTT at the end of the run (SR/RR), ms */
@@ -64,13 +66,15 @@ export interface SimReport {
   framesSent: number;
   framesComplete: number;
   framesIncomplete: number;
+  /** frames released decodable (keyframe, or no frame missing since one) */
+  framesDecodable: number;
   keyframeRequests: number;
 }
 
 export function newTruth(): WireTruth {
   return {
     media: new Map(), fecBlocks: [], lostFec: new Set(), wrongPackets: 0, rtxDetectToRecoveryMs: [], nacksSent: 0, rtxSent: 0, spuriousRtx: 0,
-    framesSent: 0, framesComplete: 0, keyframeRequests: 0, sendStats: undefined, senderRttMs: 0,
+    framesSent: 0, framesComplete: 0, framesDecodable: 0, keyframeRequests: 0, sendStats: undefined, senderRttMs: 0,
   };
 }
 
@@ -106,7 +110,7 @@ export function classify(t: WireTruth, usefulWithinMs: number): SimReport {
     fecOverhead: s && s.mediaBytes > 0 ? s.fecBytes / s.mediaBytes : 0,
     nacksSent: t.nacksSent, rtxSent: t.rtxSent, spuriousRtx: t.spuriousRtx, wrongPackets: t.wrongPackets,
     framesSent: t.framesSent, framesComplete: t.framesComplete, framesIncomplete: t.framesSent - t.framesComplete,
-    keyframeRequests: t.keyframeRequests,
+    framesDecodable: t.framesDecodable, keyframeRequests: t.keyframeRequests,
   };
 }
 

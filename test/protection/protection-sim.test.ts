@@ -20,6 +20,22 @@ describe('protection harness (virtual time, LinkModel both ways)', () => {
       }
       expect(recovered).toBeGreaterThan(0);
     });
+
+    it(`FEC only (${scheme}) at 5 % loss: frames complete and decodable behind FEC seqs (seed 3)`, () => {
+      const { report } = runProtectionSim(simOptions({ seed: 3, mode: 'fec', scheme, lossP: 0.05, fixedFecRate255: { key: 60, delta: 60 } }));
+      // ULPFEC seqs sit between frames in the media seq space: neither received nor lost ones may stall them
+      expect(report.framesIncomplete).toBeLessThanOrEqual(1);
+      expect(report.framesDecodable).toBeGreaterThanOrEqual(report.framesSent - 5);
+      expect(report.keyframeRequests).toBeLessThanOrEqual(1);
+    });
+
+    it(`hybrid (${scheme}) at 5 % loss: every frame complete and decodable, no keyframe request`, () => {
+      const { report } = runProtectionSim(simOptions({ seed: 1, mode: 'hybrid', scheme, lossP: 0.05, jitterMs: 2 }));
+      expect(report.lostOnLink).toBeGreaterThan(5);
+      expect(report.framesIncomplete).toBe(0);
+      expect(report.framesDecodable).toBe(report.framesSent);
+      expect(report.keyframeRequests).toBe(0);
+    });
   }
 
   it('NACK only at 40 ms RTT recovers nearly every loss within about one RTT plus jitter', () => {
