@@ -64,6 +64,15 @@ const transportSchema = z
   })
   .strict();
 
+/** Loss recovery in real-time runs: which protection runs and, when FEC is on, its format. */
+export const protectionModes = ['none', 'nack', 'fec', 'hybrid'] as const;
+const protectionSchema = z
+  .object({
+    mode: z.enum(protectionModes).default('none').describe('none: no recovery (default); nack: NACK/RTX; fec: FEC only; hybrid: both'),
+    fec: z.enum(['flexfec']).default('flexfec').describe('FEC format (FlexFEC-03 on its own SSRC)'),
+  })
+  .strict();
+
 /** A budget: "metric op value", e.g. "g2g.p95 <= 120ms", or a map entry metric: "120ms" (meaning <=). */
 const budgetsSchema = z
   .union([z.array(z.string().min(1)), z.record(z.string(), z.union([z.string(), z.number()]))])
@@ -83,6 +92,7 @@ export const scenarioSchema = z
     encoder: encoderSchema.default({ codec: 'x264', bitrate: '2Mbps', gop: 0, vbvFrames: 1, threads: 1 }),
     capture: captureSchema.default({ path: 'readback', format: 'i420' }),
     transport: transportSchema.default({ mtu: 1200, pliIntervalMs: 500 }),
+    protection: protectionSchema.default({ mode: 'none', fec: 'flexfec' }).describe('loss recovery: NACK/RTX and/or FEC'),
     link: z
       .union([z.literal('none'), linkSchema.extend({ profile: z.string().min(1).optional().describe('a profile of scenarios/links (name) or a profile file path') })])
       .default('none')
@@ -108,6 +118,8 @@ export interface ResolvedScenario {
   encoder: { codec: (typeof encoderCodecs)[number]; bitrateBps: number; gop: number; vbvFrames: number; threads: number };
   capture: { path: (typeof capturePaths)[number]; format: 'i420' | 'nv12'; device?: number | string };
   transport: { mtu: number; pliIntervalMs: number };
+  /** loss recovery; mode "none" = none (absent in runs recorded before it existed) */
+  protection?: { mode: (typeof protectionModes)[number]; fec: 'flexfec' };
   /** "none": loopback, no emulator; otherwise the link's parameters per direction and its timeline */
   link: 'none' | ResolvedScenarioLink;
   /** normalized expressions "metric op value" */
@@ -152,6 +164,7 @@ export function resolveScenario(parsed: ScenarioParsed, seed: number, link: Reso
     },
     capture: { path: parsed.capture.path, format: parsed.capture.format, ...(parsed.capture.device !== undefined ? { device: parsed.capture.device } : {}) },
     transport: { ...parsed.transport },
+    protection: { ...parsed.protection },
     link,
     budgets,
   };

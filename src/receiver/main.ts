@@ -8,6 +8,7 @@ import { loadNative } from '../native/addon.ts';
 import { ReceiverPeer } from '../transport/webrtc-peer.ts';
 import { NdjsonWriter } from '../../lab/results/ndjson.ts';
 import { VideoReceiver } from './video-receiver.ts';
+import { realtimeRecoveryPlan } from './protection/realtime-options.ts';
 
 const control = await startChild('receiver', process.argv);
 const { channel, config } = control;
@@ -23,13 +24,15 @@ try {
   channel.send({ type: 'answer', sdp: await peer.answer(offer) });
   await peer.waitConnected();
 
+  const recovery = realtimeRecoveryPlan(config.scenario);
   const receiver = new VideoReceiver({
     decoder,
     records,
     sendRtcp: (packet) => peer.sendRtcp(packet),
     pliIntervalMs: config.scenario.transport.pliIntervalMs,
     localSsrc: 1,
-    maxWaitMs: 0,
+    maxWaitMs: recovery?.assemblerMaxWaitMs ?? 0,
+    ...(recovery ? { recovery } : {}),
     onError: (error) => control.fail(error),
   });
   peer.onRtp((packet, arrivalNs) => receiver.handleRtp(packet, arrivalNs));
@@ -51,7 +54,7 @@ try {
   records.close();
   channel.send({
     type: 'stopped',
-    summary: { framesReceived: receiver.framesReceived, framesDisplayed: receiver.framesDisplayed, keyframeRequests: receiver.keyframeRequests, badPackets: receiver.badPackets },
+    summary: { framesReceived: receiver.framesReceived, framesDisplayed: receiver.framesDisplayed, keyframeRequests: receiver.keyframeRequests, badPackets: receiver.badPackets, nacksSent: receiver.nacksSent, recoveredByRtx: receiver.recoveredByRtx, recoveredByFec: receiver.recoveredByFec },
   });
   decoder.close();
   await peer.close();

@@ -1,9 +1,11 @@
 import type { DecodedFrame, NativeDecoder } from '../native/types.ts';
 import type { PacketRecord, ReceiverFrameRecord } from '../shared/records.ts';
-import { parseRtp, RtpParseError } from '../shared/rtp/packet.ts';
+import { parseRtp, RtpParseError, type RtpPacket } from '../shared/rtp/packet.ts';
 import { encodePli } from '../shared/rtcp/pli.ts';
 import { FrameAssembler } from './frame-assembler.ts';
 import { DEFAULT_FRAME_ASSEMBLER_OPTIONS, type AssembledFrame, type AssemblerOutput } from './frame-assembler-types.ts';
+import { ReceiveRecovery } from './protection/receive-chain.ts';
+import { realtimeReceiveOptions, type RealtimeRecoveryPlan } from './protection/realtime-options.ts';
 
 /** Where records go (an NdjsonWriter in a run). */
 export interface RecordSink {
@@ -24,6 +26,8 @@ export interface VideoReceiverOptions {
    * once (pure latency: nothing here can recover a lost packet yet)
    */
   maxWaitMs: number;
+  /** loss recovery (RTX unwrap, FEC, NACK requester); undefined = none */
+  recovery?: RealtimeRecoveryPlan;
   onError: (error: Error) => void;
 }
 
@@ -40,6 +44,11 @@ export class VideoReceiver {
   framesDisplayed = 0;
   keyframeRequests = 0;
   badPackets = 0;
+  recoveredByRtx = 0;
+  recoveredByFec = 0;
+  nacksSent = 0;
+  /** built on the first media packet, when its SSRC and payload type are known */
+  private recovery: ReceiveRecovery | undefined;
   private readonly assembler: FrameAssembler;
   private timer: NodeJS.Timeout | undefined;
   private readonly decodeQueue: AssembledFrame[] = [];
@@ -61,6 +70,7 @@ export class VideoReceiver {
       this.options.records.write({ type: 'event', side: 'receiver', timeMs: arrivalMs, name: 'bad-rtp', detail: { code: packet.code, size: raw.length } });
       return;
     }
+    if (this.options.recovery) return this.handleProtectedRtp(raw, packet, arrivalMs, this.options.recovery);
     this.mediaSsrc ??= packet.ssrc;
     const record: PacketRecord = {
       type: 'packet',
@@ -79,15 +89,78 @@ export class VideoReceiver {
     this.drainAssembler(arrivalMs);
   }
 
-  /** Drives the assembler's waits (missing packets, incomplete-frame age) in real time. */
+  /**
+   * With recovery on: every packet goes through the recovery chain (RTX unwrapped, FEC decoded,
+   * gaps NACKed); media (received or recovered) goes on to the assembler.
+   */
+  private handleProtectedRtp(raw: Buffer, packet: RtpPacket, arrivalMs: number, plan: RealtimeRecoveryPlan): void {
+    const kind = packet.ssrc === plan.streams.rtx.ssrc ? 'rtx' : packet.ssrc === plan.streams.flexfec.ssrc ? 'fec' : 'media';
+    const record: PacketRecord = {
+      type: 'packet',
+      side: 'receiver',
+      dir: 'in',
+      ssrc: packet.ssrc,
+      seq: packet.sequenceNumber,
+      pt: packet.payloadType,
+      kind,
+      size: raw.length,
+      timeMs: arrivalMs,
+      rtpTimestamp: packet.timestamp,
+      ...(kind === 'rtx' && packet.payload.length >= 2 ? { originalSeq: (packet.payload[0]! << 8) | packet.payload[1]! } : {}),
+    };
+    this.options.records.write(record);
+    if (kind === 'media' && !this.recovery) {
+      this.mediaSsrc = packet.ssrc;
+      this.recovery = new ReceiveRecovery(realtimeReceiveOptions(plan, { ssrc: packet.ssrc, payloadType: packet.payloadType }, this.options.localSsrc));
+    }
+    if (!this.recovery) return; // recovery packets before any media: nothing to recover yet
+    this.recovery.receive(raw, arrivalMs);
+    this.drainRecovery(arrivalMs);
+    this.drainAssembler(arrivalMs);
+  }
+
+  /** Passes the recovery chain's media to the assembler and sends its RTCP (NACK). */
+  private drainRecovery(now: number): void {
+    const recovery = this.recovery;
+    if (!recovery) return;
+    for (let e = recovery.pollOutput(); e !== undefined; e = recovery.pollOutput()) {
+      if (e.type === 'media') {
+        const media = parseRtp(e.packet);
+        if (media instanceof RtpParseError) continue;
+        if (e.recoveredBy) {
+          if (e.recoveredBy === 'rtx') this.recoveredByRtx++;
+          else this.recoveredByFec++;
+          this.options.records.write({
+            type: 'packet', side: 'receiver', dir: 'in', ssrc: media.ssrc, seq: media.sequenceNumber, pt: media.payloadType, kind: 'media',
+            size: e.packet.length, timeMs: now, rtpTimestamp: media.timestamp, recoveredBy: e.recoveredBy,
+          } satisfies PacketRecord);
+        }
+        this.assembler.insert(media, now);
+      } else if (e.type === 'rtcp') {
+        if (e.kind === 'nack') this.nacksSent++;
+        this.options.records.write({ type: 'feedback', side: 'receiver', dir: 'out', kind: e.kind, timeMs: now, by: 'lab', ...(e.seqs ? { seqs: e.seqs } : {}) });
+        this.options.sendRtcp(Buffer.from(e.packet.buffer, e.packet.byteOffset, e.packet.length)).catch((error: Error) => this.options.onError(error));
+      } else if (e.type === 'too-late' || e.type === 'nack-given-up' || e.type === 'spurious-rtx') {
+        const { type, timeMs: _t, ...detail } = e;
+        this.options.records.write({ type: 'event', side: 'receiver', timeMs: now, name: type, detail });
+      }
+    }
+  }
+
+  /** Drives the assembler's waits (missing packets, incomplete-frame age) and the NACK retries in real time. */
   private schedule(): void {
-    const due = this.assembler.pollTimeout();
+    const dues = [this.assembler.pollTimeout(), this.recovery?.pollTimeout()].filter((t): t is number => t !== undefined);
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    if (due === undefined) return;
+    if (dues.length === 0) return;
+    const due = Math.min(...dues);
     this.timer = setTimeout(() => {
       this.timer = undefined;
       const now = nowMs();
+      if (this.recovery) {
+        this.recovery.handleTimeout(now);
+        this.drainRecovery(now);
+      }
       this.assembler.handleTimeout(now);
       this.drainAssembler(now);
     }, Math.max(0, due - nowMs()));

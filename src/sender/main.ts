@@ -8,6 +8,10 @@ import { loadNative } from '../native/addon.ts';
 import { SenderPeer } from '../transport/webrtc-peer.ts';
 import { NdjsonWriter } from '../../lab/results/ndjson.ts';
 import { VideoSender } from './video-sender.ts';
+import { realtimeSendProtectionOptions } from './protection/realtime-options.ts';
+
+/** The protection option only when there is one (exact optional properties). */
+const protectionOf = <T,>(options: T | undefined): { protection?: T } => (options ? { protection: options } : {});
 
 const control = await startChild('sender', process.argv);
 const { channel, config } = control;
@@ -61,6 +65,7 @@ try {
     mtu: scenario.transport.mtu,
     seed: scenario.seed,
     send: (packet) => peer.sendRtp(packet),
+    ...protectionOf(realtimeSendProtectionOptions(scenario, media)),
     onError: (error) => control.fail(error),
   });
   peer.onRtcp((packet, arrivalNs) => sender.handleRtcp(packet, arrivalNs));
@@ -81,7 +86,7 @@ try {
   records.close();
   channel.send({
     type: 'stopped',
-    summary: { framesSent: sender.framesSent, packetsSent: sender.packetsSent, rendered: stats.rendered, droppedQueueFull: stats.droppedQueueFull, missedTicks: stats.missedTicks },
+    summary: { framesSent: sender.framesSent, packetsSent: sender.packetsSent, rtxSent: sender.rtxSent, fecSent: sender.fecSent, rendered: stats.rendered, droppedQueueFull: stats.droppedQueueFull, missedTicks: stats.missedTicks },
   });
   encoder.close();
   source.close();

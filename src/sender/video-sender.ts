@@ -7,6 +7,9 @@ import { keyframeRequestsIn } from './keyframe-requests.ts';
 import { q32FromMs } from '../shared/rtp/extensions/abs-capture-time.ts';
 import { absSendTimeFromUs, writeAbsSendTime } from '../shared/rtp/extensions/abs-send-time.ts';
 import { writeTransportWideSeq } from '../shared/rtp/extensions/transport-wide-seq.ts';
+import { parseCompound } from '../shared/rtcp/compound.ts';
+import { SendProtection } from './protection/send-chain.ts';
+import { SendProtectionError, type SendProtectionOptions } from './protection/options.ts';
 
 /** Where records go (an NdjsonWriter in a run). */
 export interface RecordSink {
@@ -26,6 +29,8 @@ export interface VideoSenderOptions {
   onError: (error: Error) => void;
   /** frames allowed to wait for the encoder before the oldest is dropped; default 2 */
   maxPendingFrames?: number;
+  /** loss protection (RTX history, NACK → RTX, FEC); undefined = none, packets go out as packetized */
+  protection?: SendProtectionOptions;
 }
 
 const nsToMs = (ns: bigint): number => Number(ns) / 1e6;
@@ -40,6 +45,9 @@ export class VideoSender {
   framesSent = 0;
   packetsSent = 0;
   keyframeRequests = 0;
+  rtxSent = 0;
+  fecSent = 0;
+  private readonly protection: SendProtection | undefined;
   private readonly pending: { frame: RawFrame; deliveredMs: number }[] = [];
   private busy: Promise<void> | undefined;
   private readonly packetizer: H264Packetizer;
@@ -58,6 +66,7 @@ export class VideoSender {
       ssrc: options.media.ssrc,
       extensions: options.media.extensions,
     });
+    this.protection = options.protection ? new SendProtection(options.protection) : undefined;
   }
 
   /** Takes a captured frame (called on the JS thread by the frame source). */
@@ -78,6 +87,60 @@ export class VideoSender {
       this.options.records.write({ type: 'feedback', side: 'sender', dir: 'in', kind: request, timeMs: nsToMs(arrivalNs) });
       this.options.encoder.requestKeyframe();
     }
+    if (!this.protection) return;
+    const timeMs = nsToMs(arrivalNs);
+    const parsed = parseCompound(packet);
+    if (parsed.ok) {
+      for (const p of parsed.value) {
+        if (p.type === 'nack') this.options.records.write({ type: 'feedback', side: 'sender', dir: 'in', kind: 'nack', timeMs, seqs: [...p.seqs] });
+      }
+    }
+    const error = this.protection.handleRtcp(packet, timeMs);
+    if (error) this.options.records.write({ type: 'event', side: 'sender', timeMs, name: 'bad-rtcp', detail: { code: error.code } });
+    this.drainProtection([]);
+  }
+
+  /**
+   * Sends what the protection chain has queued (media, FEC, RTX) and records each packet; the
+   * sends are pushed onto `sends`. Returns the send times of the media packets in order, ms.
+   */
+  private drainProtection(sends: Promise<boolean>[]): number[] {
+    const mediaSentMs: number[] = [];
+    for (let e = this.protection?.pollOutput(); e !== undefined; e = this.protection?.pollOutput()) {
+      if (e.type === 'rtx-refused') {
+        this.options.records.write({ type: 'event', side: 'sender', timeMs: e.timeMs, name: 'rtx-refused', detail: { seq: e.seq, reason: e.reason } });
+        continue;
+      }
+      if (e.type !== 'packet') continue;
+      const data = Buffer.from(e.packet.buffer, e.packet.byteOffset, e.packet.length);
+      const sentMs = nowMs();
+      const sending = this.options.send(data);
+      sends.push(sending);
+      if (e.kind === 'rtx') {
+        this.rtxSent++;
+        sending.catch((error: Error) => this.options.onError(error));
+      }
+      if (e.kind === 'fec') this.fecSent++;
+      if (e.kind === 'media') {
+        mediaSentMs.push(sentMs);
+        this.packetsSent++;
+      }
+      const record: PacketRecord = {
+        type: 'packet',
+        side: 'sender',
+        dir: 'out',
+        ssrc: e.ssrc,
+        seq: e.seq,
+        pt: data[1]! & 0x7f,
+        kind: e.kind,
+        size: data.length,
+        timeMs: sentMs,
+        rtpTimestamp: data.readUInt32BE(4),
+        ...(e.kind === 'rtx' && e.mediaSeq !== undefined ? { originalSeq: e.mediaSeq } : {}),
+      };
+      this.options.records.write(record);
+    }
+    return mediaSentMs;
   }
 
   /** Resolves when every frame taken so far has been encoded and sent. */
@@ -128,14 +191,23 @@ export class VideoSender {
     let firstSentMs: number | undefined;
     let lastSentMs = 0;
     const sends: Promise<boolean>[] = [];
-    for (const packet of packets) {
+    if (this.protection) {
+      // Send-time extensions are written first (the frame leaves back to back), then the chain
+      // keeps each packet for RTX and adds the frame's FEC packets.
+      for (const packet of packets) this.stampSendTime(packet.data, packet.transportSeqOffset, packet.absSendTimeOffset, nowMs());
+      const protectedFrame = this.protection.sendFrame({ packets: packets.map((p) => p.data), keyframe: encoded.keyframe, nowMs: nowMs() });
+      if (protectedFrame instanceof SendProtectionError) {
+        this.options.records.write(this.frameRecord(frame, { dropped: `protection-error:${protectedFrame.code}` }));
+        return;
+      }
+      const mediaSentMs = this.drainProtection(sends);
+      firstSentMs = mediaSentMs[0];
+      lastSentMs = mediaSentMs[mediaSentMs.length - 1] ?? 0;
+    }
+    for (const packet of this.protection ? [] : packets) {
       const sentMs = nowMs();
       // Send-time extensions are filled in as the packet leaves, as libwebrtc's pacer does.
-      if (packet.transportSeqOffset !== undefined) {
-        writeTransportWideSeq(packet.data, packet.transportSeqOffset, this.nextTransportSeq);
-        this.nextTransportSeq = (this.nextTransportSeq + 1) & 0xffff;
-      }
-      if (packet.absSendTimeOffset !== undefined) writeAbsSendTime(packet.data, packet.absSendTimeOffset, absSendTimeFromUs(sentMs * 1000));
+      this.stampSendTime(packet.data, packet.transportSeqOffset, packet.absSendTimeOffset, sentMs);
       // Handed to the transport without waiting for each datagram: werift encrypts synchronously
       // and its sends complete in call order, so the frame's packets leave back to back.
       sends.push(this.options.send(packet.data));
@@ -171,6 +243,15 @@ export class VideoSender {
         ...(firstSentMs !== undefined ? { firstPacketSentMs: firstSentMs, lastPacketSentMs: lastSentMs } : {}),
       }),
     );
+  }
+
+  /** Writes the transport-wide sequence number and abs-send-time (ms clock) where the packet has them. */
+  private stampSendTime(data: Buffer, transportSeqOffset: number | undefined, absSendTimeOffset: number | undefined, sentMs: number): void {
+    if (transportSeqOffset !== undefined) {
+      writeTransportWideSeq(data, transportSeqOffset, this.nextTransportSeq);
+      this.nextTransportSeq = (this.nextTransportSeq + 1) & 0xffff;
+    }
+    if (absSendTimeOffset !== undefined) writeAbsSendTime(data, absSendTimeOffset, absSendTimeFromUs(sentMs * 1000));
   }
 
   private frameRecord(frame: RawFrame, rest: Partial<SenderFrameRecord>): SenderFrameRecord {

@@ -1,0 +1,58 @@
+/**
+ * Receive recovery options for a real-time run: from the resolved scenario (mode, recovery
+ * streams, RTT bound) and the media stream as first seen on the wire (the receiver learns the
+ * sender's SSRC and payload type from its first media packet).
+ */
+import type { ResolvedScenario } from '../../../lab/scenario/schema.ts';
+import { protectionModeOf, protectionStreams, rttBoundMs, type ProtectionStreams, type RunProtectionMode } from '../../shared/protection-streams.ts';
+import type { ReceiveRecoveryOptions } from './options.ts';
+
+/** What the receiver needs to build its recovery chain once the media stream is seen. */
+export interface RealtimeRecoveryPlan {
+  mode: Exclude<RunProtectionMode, 'none'>;
+  streams: ProtectionStreams;
+  /** upper bound of the round-trip time, ms */
+  rttBoundMs: number;
+  /** how long a complete frame waits for earlier missing packets to be recovered, ms */
+  assemblerMaxWaitMs: number;
+}
+
+/** The plan; undefined when the scenario's protection mode is "none". */
+export function realtimeRecoveryPlan(scenario: ResolvedScenario): RealtimeRecoveryPlan | undefined {
+  const mode = protectionModeOf(scenario);
+  if (mode === 'none') return undefined;
+  const rtt = rttBoundMs(scenario);
+  // NACK: room for the first request and two retries; FEC alone waits for the frame's FEC packets.
+  const assemblerMaxWaitMs = mode === 'fec' ? Math.max(20, rtt / 2) : 3 * rtt;
+  return { mode, streams: protectionStreams(scenario.seed), rttBoundMs: rtt, assemblerMaxWaitMs };
+}
+
+/** The chain's options for a media stream (uint32 SSRC, 7-bit payload type); `receiverSsrc` is ours. */
+export function realtimeReceiveOptions(plan: RealtimeRecoveryPlan, media: { ssrc: number; payloadType: number }, receiverSsrc: number): ReceiveRecoveryOptions {
+  const nack = plan.mode === 'nack' || plan.mode === 'hybrid';
+  const fec = plan.mode === 'fec' || plan.mode === 'hybrid';
+  return {
+    mediaSsrc: media.ssrc,
+    mediaPayloadType: media.payloadType,
+    receiverSsrc,
+    red: undefined,
+    flexfec: fec ? { ...plan.streams.flexfec } : undefined,
+    rtx: nack ? { ...plan.streams.rtx } : undefined,
+    nack: nack
+      ? {
+          initialRttMs: plan.rttBoundMs,
+          minRetryIntervalMs: 5,
+          maxRetries: 10,
+          keyframeOnGiveUp: false,
+          // hybrid: give FEC a few packets' time before asking
+          reorderWaitPackets: plan.mode === 'hybrid' ? 4 : 0,
+          reorderWaitMaxMs: plan.mode === 'hybrid' ? 10 : 0,
+        }
+      : undefined,
+    fecWindowPackets: 1024,
+    maxPendingFec: 256,
+    usefulWithinMs: plan.assemblerMaxWaitMs,
+    historyPackets: 4096,
+    receiverReportIntervalMs: undefined,
+  };
+}

@@ -1,0 +1,49 @@
+/**
+ * The loss-recovery streams of a real-time run and the timing bounds both ends derive from the
+ * resolved scenario, so sender and receiver agree without extra signalling: the RTX and FlexFEC
+ * streams get SSRCs from the run's seed and fixed payload types (packets are taken at the
+ * transport, before werift's router, so they need no SDP; see docs/werift.md).
+ */
+import type { ResolvedScenario } from '../../lab/scenario/schema.ts';
+
+/** Which protection a run uses ("none" for runs recorded before the field existed). */
+export type RunProtectionMode = NonNullable<ResolvedScenario['protection']>['mode'];
+
+/** SSRCs (uint32) and payload types (7-bit) of the recovery streams. */
+export interface ProtectionStreams {
+  rtx: { ssrc: number; payloadType: number };
+  flexfec: { ssrc: number; payloadType: number };
+}
+
+/** RTX payload type (media is werift's negotiated H.264 PT, 102 by default). */
+export const RTX_PAYLOAD_TYPE = 103;
+/** FlexFEC-03 payload type. */
+export const FLEXFEC_PAYLOAD_TYPE = 104;
+
+/** The run's protection mode. */
+export function protectionModeOf(scenario: Pick<ResolvedScenario, 'protection'>): RunProtectionMode {
+  return scenario.protection?.mode ?? 'none';
+}
+
+/** RTX and FlexFEC streams of a run with this seed (uint32 seed). */
+export function protectionStreams(seed: number): ProtectionStreams {
+  // Two distinct nonzero SSRCs from the seed (a multiplicative hash; media SSRCs are werift's random ones).
+  const rtxSsrc = (Math.imul(seed ^ 0x5a17, 0x9e3779b1) >>> 0) | 1;
+  const flexSsrc = (Math.imul(seed ^ 0xfec0, 0x85ebca6b) >>> 0) | 2;
+  return {
+    rtx: { ssrc: rtxSsrc, payloadType: RTX_PAYLOAD_TYPE },
+    flexfec: { ssrc: flexSsrc === rtxSsrc ? (flexSsrc ^ 4) >>> 0 : flexSsrc, payloadType: FLEXFEC_PAYLOAD_TYPE },
+  };
+}
+
+/**
+ * An upper bound of the run's round-trip time, ms: both directions' configured delay plus two
+ * jitter deviations each, and 10 ms for the hosts (loopback alone: 10 ms).
+ */
+export function rttBoundMs(scenario: Pick<ResolvedScenario, 'link'>): number {
+  if (scenario.link === 'none') return 10;
+  const dirs = [scenario.link.params.up, scenario.link.params.down];
+  let us = 0;
+  for (const d of dirs) us += (d.delayUs ?? 0) + 2 * (d.jitterUs ?? 0);
+  return us / 1000 + 10;
+}
