@@ -1,0 +1,101 @@
+/**
+ * End to end loss recovery: `glasslab run scenarios/impaired-nack-360p.yaml` (5 % random loss on
+ * the media direction, `protection: { mode: nack }`) and the same file with `mode: none`. With
+ * NACK/RTX far more frames are displayed; the sender's RTX packets carry media it sent, on the
+ * RTX SSRC; the receiver NACKed, recovered packets by RTX, and read every displayed marker.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseNdjson } from '../../lab/results/ndjson.ts';
+import type { FeedbackRecord, PacketRecord, ReceiverFrameRecord } from '../../src/shared/records.ts';
+import { protectionStreams } from '../../src/shared/protection-streams.ts';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const cli = path.join(root, 'bin/glasslab.js');
+const scenario = path.join(root, 'scenarios/impaired-nack-360p.yaml');
+const rooted = process.getuid?.() === 0 && existsSync('/dev/net/tun');
+
+interface Run {
+  exitCode: number | undefined;
+  output: string;
+  framesSent: number;
+  framesDisplayed: number;
+  sender: PacketRecord[];
+  receiver: (PacketRecord | FeedbackRecord | ReceiverFrameRecord)[];
+}
+
+async function run(file: string, runsRoot: string): Promise<Run> {
+  const result = await execa(process.execPath, [cli, '--json', 'run', file, '--runs', runsRoot], { reject: false, timeout: 120_000 });
+  const last = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as { runDir: string; framesSent: number; framesDisplayed: number };
+  const read = async <T>(name: string): Promise<T[]> => parseNdjson(await readFile(path.join(last.runDir, name), 'utf8')).records as T[];
+  return {
+    exitCode: result.exitCode,
+    output: `${result.stdout}\n${result.stderr}`,
+    framesSent: last.framesSent,
+    framesDisplayed: last.framesDisplayed,
+    sender: (await read<PacketRecord>('sender.ndjson')).filter((r) => r.type === 'packet'),
+    receiver: await read('receiver.ndjson'),
+  };
+}
+
+describe.skipIf(!rooted)('glasslab run with NACK/RTX through a lossy link (needs root and /dev/net/tun)', () => {
+  let runsRoot: string;
+  let nack: Run;
+  let none: Run;
+
+  beforeAll(async () => {
+    runsRoot = await mkdtemp(path.join(os.tmpdir(), 'glasslab-protection-'));
+    const text = await readFile(scenario, 'utf8');
+    expect(text).toMatch(/mode: nack/);
+    const unprotected = path.join(runsRoot, 'impaired-none-360p.yaml');
+    await writeFile(unprotected, text.replace('mode: nack', 'mode: none').replace('name: impaired-nack-360p', 'name: impaired-none-360p'));
+    nack = await run(scenario, runsRoot);
+    none = await run(unprotected, runsRoot);
+  }, 260_000);
+
+  afterAll(async () => {
+    if (runsRoot) await rm(runsRoot, { recursive: true, force: true });
+  });
+
+  it('both runs complete', () => {
+    expect(nack.exitCode, nack.output).toBe(0);
+    expect(none.exitCode, none.output).toBe(0);
+    expect(nack.framesSent).toBeGreaterThan(100);
+  });
+
+  it('NACK/RTX displays at least 95 % of the frames, far more than without protection', () => {
+    expect(nack.framesDisplayed / nack.framesSent).toBeGreaterThanOrEqual(0.95);
+    expect(nack.framesDisplayed - none.framesDisplayed).toBeGreaterThanOrEqual(0.1 * nack.framesSent);
+  });
+
+  it('the sender retransmits media it sent, on the RTX SSRC, only when protection is on', () => {
+    const rtxSsrc = protectionStreams(4321).rtx.ssrc;
+    const rtx = nack.sender.filter((p) => p.dir === 'out' && p.kind === 'rtx');
+    const mediaSeqs = new Set(nack.sender.filter((p) => p.dir === 'out' && p.kind === 'media').map((p) => p.seq));
+    expect(rtx.length).toBeGreaterThan(5);
+    for (const p of rtx) {
+      expect(p.ssrc).toBe(rtxSsrc);
+      expect(mediaSeqs.has(p.originalSeq!)).toBe(true);
+    }
+    expect(none.sender.some((p) => p.kind === 'rtx')).toBe(false);
+  });
+
+  it('the receiver NACKs, recovers by RTX and reads every displayed marker', () => {
+    const nacks = nack.receiver.filter((r): r is FeedbackRecord => r.type === 'feedback' && r.kind === 'nack');
+    expect(nacks.length).toBeGreaterThan(0);
+    expect(nacks.every((r) => r.by === 'lab' && (r.seqs?.length ?? 0) > 0)).toBe(true);
+    const recovered = nack.receiver.filter((r): r is PacketRecord => r.type === 'packet' && r.recoveredBy === 'rtx');
+    expect(recovered.length).toBeGreaterThan(5);
+    expect(none.receiver.some((r) => r.type === 'feedback' && r.kind === 'nack')).toBe(false);
+    for (const runs of [nack, none]) {
+      const frames = runs.receiver.filter((r): r is ReceiverFrameRecord => r.type === 'frame');
+      const misread = frames.filter((f) => f.marker !== undefined && f.marker !== 'ok');
+      expect(misread).toEqual([]);
+    }
+  });
+});
