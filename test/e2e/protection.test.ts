@@ -2,7 +2,8 @@
  * End to end loss recovery: `glasslab run scenarios/impaired-nack-360p.yaml` (5 % random loss on
  * the media direction, `protection: { mode: nack }`) and the same file with `mode: none`. With
  * NACK/RTX far more frames are displayed; the sender's RTX packets carry media it sent, on the
- * RTX SSRC; the receiver NACKed, recovered packets by RTX, and read every displayed marker.
+ * RTX SSRC; the receiver NACKed, recovered packets by RTX, and read every displayed marker. The
+ * same file with `mode: fec` sends FlexFEC on its own SSRC and recovers packets from it.
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -47,24 +48,30 @@ describe.skipIf(!rooted)('glasslab run with NACK/RTX through a lossy link (needs
   let runsRoot: string;
   let nack: Run;
   let none: Run;
+  let fec: Run;
 
   beforeAll(async () => {
     runsRoot = await mkdtemp(path.join(os.tmpdir(), 'glasslab-protection-'));
     const text = await readFile(scenario, 'utf8');
     expect(text).toMatch(/mode: nack/);
-    const unprotected = path.join(runsRoot, 'impaired-none-360p.yaml');
-    await writeFile(unprotected, text.replace('mode: nack', 'mode: none').replace('name: impaired-nack-360p', 'name: impaired-none-360p'));
+    const withMode = async (mode: string): Promise<string> => {
+      const file = path.join(runsRoot, `impaired-${mode}-360p.yaml`);
+      await writeFile(file, text.replace('mode: nack', `mode: ${mode}`).replace('name: impaired-nack-360p', `name: impaired-${mode}-360p`));
+      return file;
+    };
     nack = await run(scenario, runsRoot);
-    none = await run(unprotected, runsRoot);
-  }, 260_000);
+    none = await run(await withMode('none'), runsRoot);
+    fec = await run(await withMode('fec'), runsRoot);
+  }, 380_000);
 
   afterAll(async () => {
     if (runsRoot) await rm(runsRoot, { recursive: true, force: true });
   });
 
-  it('both runs complete', () => {
+  it('every run completes', () => {
     expect(nack.exitCode, nack.output).toBe(0);
     expect(none.exitCode, none.output).toBe(0);
+    expect(fec.exitCode, fec.output).toBe(0);
     expect(nack.framesSent).toBeGreaterThan(100);
   });
 
@@ -92,10 +99,20 @@ describe.skipIf(!rooted)('glasslab run with NACK/RTX through a lossy link (needs
     const recovered = nack.receiver.filter((r): r is PacketRecord => r.type === 'packet' && r.recoveredBy === 'rtx');
     expect(recovered.length).toBeGreaterThan(5);
     expect(none.receiver.some((r) => r.type === 'feedback' && r.kind === 'nack')).toBe(false);
-    for (const runs of [nack, none]) {
+    for (const runs of [nack, none, fec]) {
       const frames = runs.receiver.filter((r): r is ReceiverFrameRecord => r.type === 'frame');
       const misread = frames.filter((f) => f.marker !== undefined && f.marker !== 'ok');
       expect(misread).toEqual([]);
     }
+  });
+
+  it('FlexFEC: FEC packets on the FlexFEC SSRC, packets recovered from them, more frames displayed than without', () => {
+    const flexSsrc = protectionStreams(4321).flexfec.ssrc;
+    const sent = fec.sender.filter((p) => p.dir === 'out' && p.kind === 'fec');
+    expect(sent.length).toBeGreaterThan(50);
+    expect(sent.every((p) => p.ssrc === flexSsrc)).toBe(true);
+    expect(fec.sender.some((p) => p.kind === 'rtx')).toBe(false);
+    expect(fec.receiver.filter((r) => r.type === 'packet' && r.recoveredBy === 'fec').length).toBeGreaterThan(5);
+    expect(fec.framesDisplayed - none.framesDisplayed).toBeGreaterThanOrEqual(0.1 * fec.framesSent);
   });
 });
