@@ -28,8 +28,8 @@ export function protectionModeOf(scenario: Pick<ResolvedScenario, 'protection'>)
 /** RTX and FlexFEC streams of a run with this seed (uint32 seed). */
 export function protectionStreams(seed: number): ProtectionStreams {
   // Two distinct nonzero SSRCs from the seed (a multiplicative hash; media SSRCs are werift's random ones).
-  const rtxSsrc = (Math.imul(seed ^ 0x5a17, 0x9e3779b1) >>> 0) | 1;
-  const flexSsrc = (Math.imul(seed ^ 0xfec0, 0x85ebca6b) >>> 0) | 2;
+  const rtxSsrc = (Math.imul(seed ^ 0x5a17, 0x9e3779b1) | 1) >>> 0;
+  const flexSsrc = (Math.imul(seed ^ 0xfec0, 0x85ebca6b) | 2) >>> 0;
   return {
     rtx: { ssrc: rtxSsrc, payloadType: RTX_PAYLOAD_TYPE },
     flexfec: { ssrc: flexSsrc === rtxSsrc ? (flexSsrc ^ 4) >>> 0 : flexSsrc, payloadType: FLEXFEC_PAYLOAD_TYPE },
