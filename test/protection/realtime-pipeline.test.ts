@@ -3,7 +3,7 @@
  * 7th first transmission of a media packet (3 ms each way, timers real): without root or a GPU.
  * A fake encoder writes the frame id into its access units and a fake decoder reads the marker as
  * ok only when the access unit is byte for byte what was encoded, so a recovered packet with wrong
- * bytes shows as a misread frame. NACK/RTX and FlexFEC each bring every frame back; none loses some.
+ * bytes shows as a misread frame. NACK/RTX, FlexFEC and both each bring every frame back; none loses some.
  */
 import { describe, expect, it } from 'vitest';
 import type { DecodedFrame, EncodedFrame, NativeDecoder, NativeEncoder, RawFrame } from '../../src/native/types.ts';
@@ -29,7 +29,7 @@ function accessUnit(id: number, keyframe: boolean): Buffer {
   return Buffer.concat(parts);
 }
 
-async function runPipeline(mode: 'none' | 'nack' | 'fec'): Promise<{ sent: PacketRecord[]; recv: (PacketRecord | ReceiverFrameRecord)[]; displayed: number }> {
+async function runPipeline(mode: 'none' | 'nack' | 'fec' | 'hybrid'): Promise<{ sent: PacketRecord[]; recv: (PacketRecord | ReceiverFrameRecord)[]; displayed: number }> {
   const scenario = parseScenarioText(`name: a\nseed: 11\nprotection: { mode: ${mode} }\n`, 'a.yaml', 1);
   const encodedById = new Map<number, Buffer>();
   const encoder: NativeEncoder = {
@@ -112,5 +112,17 @@ describe('real-time pipeline with protection over a lossy in-memory link', () =>
     expect(r.displayed).toBe(FRAMES);
     expect(r.sent.filter((p) => p.kind === 'fec').length).toBeGreaterThan(FRAMES / 2);
     expect(r.recv.filter((p) => p.type === 'packet' && p.recoveredBy === 'fec').length).toBeGreaterThan(3);
+  });
+
+  it('hybrid: every frame displayed with the bytes sent, FEC first and RTX for what it cannot repair', async () => {
+    const r = await runPipeline('hybrid');
+    expect(misread(r.recv)).toEqual([]);
+    expect(r.displayed).toBe(FRAMES);
+    const recovered = r.recv.filter((p) => p.type === 'packet' && p.recoveredBy !== undefined) as PacketRecord[];
+    expect(recovered.length).toBeGreaterThan(3);
+    // a packet FEC repaired is never asked for again: every RTX answers a packet FEC did not recover
+    const byFec = new Set(recovered.filter((p) => p.recoveredBy === 'fec').map((p) => p.seq));
+    const rtxSeqs = r.sent.filter((p) => p.kind === 'rtx').map((p) => p.originalSeq);
+    expect(rtxSeqs.filter((s) => byFec.has(s!))).toEqual([]);
   });
 });
