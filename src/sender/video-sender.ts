@@ -200,6 +200,7 @@ export class VideoSender {
         this.options.records.write(this.frameRecord(frame, { dropped: `protection-error:${protectedFrame.code}` }));
         return;
       }
+      this.nextSequenceNumber = protectedFrame.nextSequenceNumber;
       const mediaSentMs = this.drainProtection(sends);
       firstSentMs = mediaSentMs[0];
       lastSentMs = mediaSentMs[mediaSentMs.length - 1] ?? 0;
