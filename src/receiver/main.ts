@@ -36,6 +36,7 @@ try {
     onError: (error) => control.fail(error),
   });
   peer.onRtp((packet, arrivalNs) => receiver.handleRtp(packet, arrivalNs));
+  if (recovery) peer.onRtcp((packet, arrivalNs) => receiver.handleRtcp(packet, arrivalNs));
   peer.observeWeriftRtcp((kind) => records.write({ type: 'feedback', side: 'receiver', dir: 'out', kind: 'rr', timeMs: Number(process.hrtime.bigint()) / 1e6, by: 'werift', weriftKind: kind }));
   channel.send({ type: 'connected' });
 

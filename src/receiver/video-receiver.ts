@@ -119,6 +119,12 @@ export class VideoReceiver {
     this.drainAssembler(arrivalMs);
   }
 
+  /** Takes one RTCP datagram from the sender (its SRs give our RRs their LSR/DLSR). */
+  handleRtcp(raw: Buffer, arrivalNs: bigint): void {
+    this.recovery?.handleRtcp(raw, nsToMs(arrivalNs));
+    this.drainRecovery(nsToMs(arrivalNs));
+  }
+
   /** Passes the recovery chain's media to the assembler and sends its RTCP (NACK). */
   private drainRecovery(now: number): void {
     const recovery = this.recovery;

@@ -65,6 +65,7 @@ try {
     mtu: scenario.transport.mtu,
     seed: scenario.seed,
     send: (packet) => peer.sendRtp(packet),
+    sendRtcp: (packet) => peer.sendRtcp(packet),
     ...protectionOf(realtimeSendProtectionOptions(scenario, media)),
     onError: (error) => control.fail(error),
   });
@@ -81,6 +82,7 @@ try {
   clearInterval(progress);
   await source.stop();
   await sender.drain();
+  sender.stop();
   const stats = source.stats();
   sender.recordSourceStats(stats);
   records.close();

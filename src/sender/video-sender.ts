@@ -31,6 +31,8 @@ export interface VideoSenderOptions {
   maxPendingFrames?: number;
   /** loss protection (RTX history, NACK → RTX, FEC); undefined = none, packets go out as packetized */
   protection?: SendProtectionOptions;
+  /** sends one serialized RTCP packet (the protection chain's sender reports) */
+  sendRtcp?: (packet: Buffer) => Promise<void>;
 }
 
 const nsToMs = (ns: bigint): number => Number(ns) / 1e6;
@@ -48,6 +50,8 @@ export class VideoSender {
   rtxSent = 0;
   fecSent = 0;
   private readonly protection: SendProtection | undefined;
+  private protectionTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
   private readonly pending: { frame: RawFrame; deliveredMs: number }[] = [];
   private busy: Promise<void> | undefined;
   private readonly packetizer: H264Packetizer;
@@ -67,6 +71,29 @@ export class VideoSender {
       extensions: options.media.extensions,
     });
     this.protection = options.protection ? new SendProtection(options.protection) : undefined;
+    this.scheduleProtection();
+  }
+
+  /** Drives the protection chain's timer (sender reports) in real time until `stop`. */
+  private scheduleProtection(): void {
+    if (this.protectionTimer) clearTimeout(this.protectionTimer);
+    this.protectionTimer = undefined;
+    const due = this.protection?.pollTimeout();
+    if (due === undefined || this.stopped) return;
+    this.protectionTimer = setTimeout(() => {
+      this.protectionTimer = undefined;
+      this.protection?.handleTimeout(nowMs());
+      this.drainProtection([]);
+      this.scheduleProtection();
+    }, Math.max(0, due - nowMs()));
+    this.protectionTimer.unref();
+  }
+
+  /** Stops the protection chain's timer (call once sending is over). */
+  stop(): void {
+    this.stopped = true;
+    if (this.protectionTimer) clearTimeout(this.protectionTimer);
+    this.protectionTimer = undefined;
   }
 
   /** Takes a captured frame (called on the JS thread by the frame source). */
@@ -109,6 +136,16 @@ export class VideoSender {
     for (let e = this.protection?.pollOutput(); e !== undefined; e = this.protection?.pollOutput()) {
       if (e.type === 'rtx-refused') {
         this.options.records.write({ type: 'event', side: 'sender', timeMs: e.timeMs, name: 'rtx-refused', detail: { seq: e.seq, reason: e.reason } });
+        continue;
+      }
+      if (e.type === 'rtcp') {
+        if (!this.options.sendRtcp) continue;
+        this.options.records.write({ type: 'feedback', side: 'sender', dir: 'out', kind: 'sr', timeMs: e.timeMs, by: 'lab' });
+        this.options.sendRtcp(Buffer.from(e.packet.buffer, e.packet.byteOffset, e.packet.length)).catch((error: Error) => this.options.onError(error));
+        continue;
+      }
+      if (e.type === 'fec-rates') {
+        this.options.records.write({ type: 'feedback', side: 'sender', dir: 'in', kind: 'rr', timeMs: e.timeMs, fractionLost: e.lossFraction255 / 256, rttMs: e.rttMs });
         continue;
       }
       if (e.type !== 'packet') continue;

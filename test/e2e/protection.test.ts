@@ -27,6 +27,7 @@ interface Run {
   framesSent: number;
   framesDisplayed: number;
   sender: PacketRecord[];
+  senderFeedback: FeedbackRecord[];
   receiver: (PacketRecord | FeedbackRecord | ReceiverFrameRecord)[];
 }
 
@@ -40,6 +41,7 @@ async function run(file: string, runsRoot: string): Promise<Run> {
     framesSent: last.framesSent,
     framesDisplayed: last.framesDisplayed,
     sender: (await read<PacketRecord>('sender.ndjson')).filter((r) => r.type === 'packet'),
+    senderFeedback: (await read<FeedbackRecord>('sender.ndjson')).filter((r) => r.type === 'feedback'),
     receiver: await read('receiver.ndjson'),
   };
 }
@@ -90,6 +92,16 @@ describe.skipIf(!rooted)('glasslab run with NACK/RTX through a lossy link (needs
       expect(mediaSeqs.has(p.originalSeq!)).toBe(true);
     }
     expect(none.sender.some((p) => p.kind === 'rtx')).toBe(false);
+  });
+
+  it('with protection the lab sends SRs and the receiver\'s RRs give the sender the RTT (60 ms configured)', () => {
+    expect(nack.senderFeedback.filter((r) => r.kind === 'sr' && r.by === 'lab').length).toBeGreaterThan(3);
+    const rtts = nack.senderFeedback.filter((r) => r.kind === 'rr' && r.dir === 'in' && r.rttMs !== undefined).map((r) => r.rttMs!);
+    expect(rtts.length).toBeGreaterThan(3);
+    const last = rtts.at(-1)!;
+    expect(last).toBeGreaterThanOrEqual(55);
+    expect(last).toBeLessThan(200);
+    expect(none.senderFeedback.some((r) => r.by === 'lab' && r.kind === 'sr')).toBe(false);
   });
 
   it('the receiver NACKs, recovers by RTX and reads every displayed marker', () => {

@@ -6,6 +6,7 @@
 import type { ResolvedScenario } from '../../../lab/scenario/schema.ts';
 import { protectionModeOf, protectionStreams, rttBoundMs, type ProtectionStreams, type RunProtectionMode } from '../../shared/protection-streams.ts';
 import type { ReceiveRecoveryOptions } from './options.ts';
+import { REALTIME_REPORT_INTERVAL_MS } from '../../sender/protection/realtime-options.ts';
 
 /** What the receiver needs to build its recovery chain once the media stream is seen. */
 export interface RealtimeRecoveryPlan {
@@ -53,6 +54,6 @@ export function realtimeReceiveOptions(plan: RealtimeRecoveryPlan, media: { ssrc
     maxPendingFec: 256,
     usefulWithinMs: plan.assemblerMaxWaitMs,
     historyPackets: 4096,
-    receiverReportIntervalMs: undefined,
+    receiverReportIntervalMs: REALTIME_REPORT_INTERVAL_MS,
   };
 }

@@ -11,6 +11,9 @@ import type { SendProtectionOptions } from './options.ts';
 /** Fixed FEC protection factors used while no receiver report feeds the controller, 1/255. */
 export const REALTIME_FEC_RATE_255 = { key: 80, delta: 50 } as const;
 
+/** Interval of the lab's sender and receiver reports, ms. */
+export const REALTIME_REPORT_INTERVAL_MS = 500;
+
 /** The chain's options; undefined when the scenario's protection mode is "none". */
 export function realtimeSendProtectionOptions(scenario: ResolvedScenario, media: NegotiatedMedia): SendProtectionOptions | undefined {
   const mode = protectionModeOf(scenario);
@@ -33,7 +36,8 @@ export function realtimeSendProtectionOptions(scenario: ResolvedScenario, media:
     targetBitrateBps: scenario.encoder.bitrateBps,
     frameRateFps: scenario.fps,
     fixedFecRate255: { ...REALTIME_FEC_RATE_255 },
-    senderReportIntervalMs: undefined,
+    // SRs let the receiver's RRs carry the RTT (LSR/DLSR); the chain then retransmits by it
+    senderReportIntervalMs: REALTIME_REPORT_INTERVAL_MS,
     rtpTimestampAtZero: 0,
   };
 }
