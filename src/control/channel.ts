@@ -2,11 +2,18 @@ import net from 'node:net';
 
 /**
  * A JSON-lines message channel over a socket. Malformed lines are reported through `onError`,
- * never thrown into the event loop.
+ * never thrown into the event loop. A message no `next()` was waiting for is kept (the last
+ * BACKLOG_LIMIT of them), so a `next()` registered after the message arrived still gets it: the
+ * two ends run concurrently and a reply can come before the caller starts waiting for it.
  */
+const BACKLOG_LIMIT = 256;
+
 export class JsonLineChannel<In extends { type: string }, Out extends { type: string }> {
   private buffered = '';
   private readonly handlers: ((message: In) => void)[] = [];
+  /** pending next() calls; each returns true when it took the message */
+  private readonly waiters: ((message: In) => boolean)[] = [];
+  private readonly backlog: In[] = [];
   private readonly errorHandlers: ((error: Error) => void)[] = [];
   private readonly closeHandlers: (() => void)[] = [];
 
@@ -35,8 +42,19 @@ export class JsonLineChannel<In extends { type: string }, Out extends { type: st
         this.errorHandlers.forEach((h) => h(new Error('control channel: message without a type')));
         continue;
       }
-      this.handlers.forEach((h) => h(message as In));
+      this.dispatch(message as In);
     }
+  }
+
+  private dispatch(message: In): void {
+    for (const handler of [...this.handlers]) handler(message);
+    const waiter = this.waiters.find((w) => w(message));
+    if (waiter) {
+      this.waiters.splice(this.waiters.indexOf(waiter), 1);
+      return;
+    }
+    this.backlog.push(message);
+    if (this.backlog.length > BACKLOG_LIMIT) this.backlog.shift();
   }
 
   send(message: Out): void {
@@ -55,17 +73,25 @@ export class JsonLineChannel<In extends { type: string }, Out extends { type: st
     this.closeHandlers.push(handler);
   }
 
-  /** Resolves with the first message of this type (or rejects on close / timeout). */
+  /**
+   * Resolves with the first message of this type not yet taken by another next(), including one
+   * that arrived before this call (or rejects on close / timeout).
+   */
   next<T extends In['type']>(type: T, timeoutMs: number): Promise<Extract<In, { type: T }>> {
+    const early = this.backlog.findIndex((m) => m.type === type);
+    if (early >= 0) return Promise.resolve(this.backlog.splice(early, 1)[0] as Extract<In, { type: T }>);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`control channel: no "${type}" within ${timeoutMs} ms`)), timeoutMs);
-      const handler = (message: In): void => {
-        if (message.type !== type) return;
+      const waiter = (message: In): boolean => {
+        if (message.type !== type) return false;
         clearTimeout(timer);
-        this.handlers.splice(this.handlers.indexOf(handler), 1);
         resolve(message as Extract<In, { type: T }>);
+        return true;
       };
-      this.handlers.push(handler);
+      const timer = setTimeout(() => {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        reject(new Error(`control channel: no "${type}" within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiters.push(waiter);
       this.onClose(() => {
         clearTimeout(timer);
         reject(new Error(`control channel closed while waiting for "${type}"`));
