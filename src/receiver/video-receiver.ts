@@ -72,19 +72,7 @@ export class VideoReceiver {
     }
     if (this.options.recovery) return this.handleProtectedRtp(raw, packet, arrivalMs, this.options.recovery);
     this.mediaSsrc ??= packet.ssrc;
-    const record: PacketRecord = {
-      type: 'packet',
-      side: 'receiver',
-      dir: 'in',
-      ssrc: packet.ssrc,
-      seq: packet.sequenceNumber,
-      pt: packet.payloadType,
-      kind: 'media',
-      size: raw.length,
-      timeMs: arrivalMs,
-      rtpTimestamp: packet.timestamp,
-    };
-    this.options.records.write(record);
+    this.options.records.write(incomingPacketRecord(packet, raw.length, arrivalMs, 'media'));
     this.assembler.insert(packet, arrivalMs);
     this.drainAssembler(arrivalMs);
   }
@@ -95,19 +83,9 @@ export class VideoReceiver {
    */
   private handleProtectedRtp(raw: Buffer, packet: RtpPacket, arrivalMs: number, plan: RealtimeRecoveryPlan): void {
     const kind = packet.ssrc === plan.streams.rtx.ssrc ? 'rtx' : packet.ssrc === plan.streams.flexfec.ssrc ? 'fec' : 'media';
-    const record: PacketRecord = {
-      type: 'packet',
-      side: 'receiver',
-      dir: 'in',
-      ssrc: packet.ssrc,
-      seq: packet.sequenceNumber,
-      pt: packet.payloadType,
-      kind,
-      size: raw.length,
-      timeMs: arrivalMs,
-      rtpTimestamp: packet.timestamp,
-      ...(kind === 'rtx' && packet.payload.length >= 2 ? { originalSeq: (packet.payload[0]! << 8) | packet.payload[1]! } : {}),
-    };
+    const record = incomingPacketRecord(packet, raw.length, arrivalMs, kind);
+    // RFC 4588: an RTX payload starts with the original sequence number
+    if (kind === 'rtx' && packet.payload.length >= 2) record.originalSeq = (packet.payload[0]! << 8) | packet.payload[1]!;
     this.options.records.write(record);
     if (kind === 'media' && !this.recovery) {
       this.mediaSsrc = packet.ssrc;
@@ -294,4 +272,20 @@ export class VideoReceiver {
     this.options.records.write({ type: 'feedback', side: 'receiver', dir: 'out', kind: 'pli', timeMs: now, reason });
     this.options.sendRtcp(Buffer.from(encodePli({ senderSsrc: this.options.localSsrc, mediaSsrc: this.mediaSsrc }))).catch((error: Error) => this.options.onError(error));
   }
+}
+
+/** The record of one RTP packet as it arrived (size in bytes, time in ms). */
+function incomingPacketRecord(packet: RtpPacket, size: number, arrivalMs: number, kind: PacketRecord['kind']): PacketRecord {
+  return {
+    type: 'packet',
+    side: 'receiver',
+    dir: 'in',
+    ssrc: packet.ssrc,
+    seq: packet.sequenceNumber,
+    pt: packet.payloadType,
+    kind,
+    size,
+    timeMs: arrivalMs,
+    rtpTimestamp: packet.timestamp,
+  };
 }
