@@ -48,7 +48,7 @@ export class RunFailedError extends Error {
   }
 }
 
-const CONNECT_TIMEOUT_MS = 20_000;
+const CONNECT_TIMEOUT_MS = 40_000;
 const SETUP_TIMEOUT_MS = 30_000;
 /** time after the sender stops for the last frames to reach the receiver */
 const DRAIN_MS = 600;

@@ -53,7 +53,7 @@ try {
   });
 
   channel.send({ type: 'offer', sdp: await peer.offer() });
-  const { sdp: answer } = await channel.next('answer', 30_000);
+  const { sdp: answer } = await channel.next('answer', 60_000);
   const media = await peer.accept(answer);
   peer.observeWeriftRtcp((kind) => records.write({ type: 'feedback', side: 'sender', dir: 'out', kind: kind.toLowerCase().includes('sr') ? 'sr' : 'rr', timeMs: Number(process.hrtime.bigint()) / 1e6, by: 'werift' }));
   channel.send({ type: 'connected' });

@@ -66,6 +66,12 @@ export interface NegotiatedMedia {
   extensions: NegotiatedExtensions;
 }
 
+/**
+ * How long ICE + DTLS may take, ms. Generous because the run's link impairs the handshake too:
+ * at a few % loss a lost DTLS flight is retransmitted after 1, 2, 4 s...
+ */
+export const CONNECT_TIMEOUT_DEFAULT_MS = 30_000;
+
 /** Raised when the peer cannot be set up or negotiated; `code` names the stage. */
 export class PeerError extends Error {
   constructor(
@@ -225,7 +231,7 @@ export class SenderPeer extends LabPeer {
   }
 
   /** Applies the answer and waits for the connection. */
-  async accept(answerSdp: string, timeoutMs = 10_000): Promise<NegotiatedMedia> {
+  async accept(answerSdp: string, timeoutMs = CONNECT_TIMEOUT_DEFAULT_MS): Promise<NegotiatedMedia> {
     if (!this.transceiver) throw new PeerError('PEER_NEGOTIATION', 'accept() before offer()');
     await this.pc.setRemoteDescription({ type: 'answer', sdp: answerSdp });
     await connected(this.pc, timeoutMs);
@@ -270,7 +276,7 @@ export class ReceiverPeer extends LabPeer {
   }
 
   /** Waits for the connection; then RTP arrives through onRtp. */
-  async waitConnected(timeoutMs = 10_000): Promise<void> {
+  async waitConnected(timeoutMs = CONNECT_TIMEOUT_DEFAULT_MS): Promise<void> {
     await connected(this.pc, timeoutMs);
     const transceiver = this.pc.getTransceivers()[0]!;
     this.dtls = transceiver.receiver.dtlsTransport;
