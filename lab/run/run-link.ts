@@ -94,6 +94,10 @@ export async function startRunLink(link: ResolvedScenarioLink, options: { runDir
       ...(wantsLogs ? { fateLogPath: path.join(options.runDir, LINK_FILES.fates), pcapPath: path.join(options.runDir, LINK_FILES.pcap) } : {}),
     });
     topology.onTeardown(() => void started.stop());
+    // ICE and DTLS connect over an unimpaired link: werift's DTLS handshake can stall for good
+    // when a flight is lost (seen at 5 % loss under load). The scenario's link applies from media
+    // start, the timeline's time zero (startTimeline below).
+    await Promise.all([started.setParams('up', {}), started.setParams('down', {})]);
     if (started.backend === 'netem') skipped.push({ what: 'link fate log and pcap', why: 'the netem backend keeps no per-packet record' });
     const [snd, rcv] = await Promise.all([startStun(topology, 'snd'), startStun(topology, 'rcv')]);
     stuns.push(snd, rcv);
@@ -109,9 +113,12 @@ export async function startRunLink(link: ResolvedScenarioLink, options: { runDir
       startTimeline: (startMs, onApplied) =>
         runLinkTimeline(
           { setParams: (dir: LinkDirection, params) => started.setParams(dir, params) },
-          link.timeline,
+          // entry 0: the scenario's own link, at media start; then the scenario's timeline
+          [{ atUs: 0, params: link.params }, ...link.timeline],
           startMs,
-          (index, appliedMs) => onApplied(index, startMs + link.timeline[index]!.atUs / 1000, appliedMs),
+          (index, appliedMs) => {
+            if (index > 0) onApplied(index - 1, startMs + link.timeline[index - 1]!.atUs / 1000, appliedMs);
+          },
         ),
       stop: () => {
         process.off('exit', onExit);

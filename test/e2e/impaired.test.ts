@@ -108,7 +108,9 @@ describe.skipIf(!rooted)('glasslab run through the userspace link (needs root an
   });
 
   it('measured loss and delay are near the configured ones', () => {
-    const up = fates.filter((f) => f.dir === 'up' && !f.duplicate);
+    // the scenario's link applies from media start; ICE and DTLS connected over a clean link
+    const mediaStartMs = events.find((e) => e.name === 'media-start')!.timeMs;
+    const up = fates.filter((f) => f.dir === 'up' && !f.duplicate && f.enqueueMs >= mediaStartMs);
     const configured = results.link!.directions.up.segments[0]!.configured;
     expect(configured.loss).toBeCloseTo(0.03 / (0.03 + 0.35), 6);
     const lossRate = up.filter((f) => f.drop === 'loss').length / up.length;
