@@ -38,11 +38,7 @@ class GpuConvert final : public CapturePath {
 
   HostFrame Capture(uint32_t frameId, uint64_t captureTimeNs) override {
     stamp_.Prepare(frameId, captureTimeNs);
-    VkSubmitInfo submit{VK_STRUCTURE_TYPE_SUBMIT_INFO};
-    submit.commandBufferCount = 1;
-    submit.pCommandBuffers = &commands_;
-    vk::Check(vkQueueSubmit(device_.queue(), 1, &submit, fence_), "vkQueueSubmit (gpu-convert)");
-    vk::WaitAndReset(device_.handle(), fence_, "vkWaitForFences (gpu-convert)");
+    vk::SubmitAndWait(device_.handle(), device_.queue(), commands_, fence_, "gpu-convert");
     HostFrame frame;
     frame.copyDoneNs = marker::MonotonicNowNs();
     device_.InvalidateForHost(nv12_);

@@ -43,11 +43,7 @@ class Readback final : public CapturePath {
 
   HostFrame Capture(uint32_t frameId, uint64_t captureTimeNs) override {
     stamp_.Prepare(frameId, captureTimeNs);
-    VkSubmitInfo submit{VK_STRUCTURE_TYPE_SUBMIT_INFO};
-    submit.commandBufferCount = 1;
-    submit.pCommandBuffers = &commands_;
-    vk::Check(vkQueueSubmit(device_.queue(), 1, &submit, fence_), "vkQueueSubmit (readback)");
-    vk::WaitAndReset(device_.handle(), fence_, "vkWaitForFences (readback)");
+    vk::SubmitAndWait(device_.handle(), device_.queue(), commands_, fence_, "readback");
     HostFrame frame;
     frame.copyDoneNs = marker::MonotonicNowNs();
     device_.InvalidateForHost(pixels_);

@@ -84,6 +84,14 @@ void WaitAndReset(VkDevice device, VkFence fence, const char* what) {
   Check(vkResetFences(device, 1, &fence), "vkResetFences");
 }
 
+void SubmitAndWait(VkDevice device, VkQueue queue, VkCommandBuffer commands, VkFence fence, const std::string& what) {
+  VkSubmitInfo submit{VK_STRUCTURE_TYPE_SUBMIT_INFO};
+  submit.commandBufferCount = 1;
+  submit.pCommandBuffers = &commands;
+  Check(vkQueueSubmit(queue, 1, &submit, fence), ("vkQueueSubmit (" + what + ")").c_str());
+  WaitAndReset(device, fence, ("vkWaitForFences (" + what + ")").c_str());
+}
+
 SceneRenderer::SceneRenderer(Device& device, int width, int height) : device_(device), width_(width), height_(height) {
   VkDevice dev = device.handle();
   try {

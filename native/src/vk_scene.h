@@ -4,6 +4,7 @@
 #include <vulkan/vulkan.h>
 
 #include <cstdint>
+#include <string>
 
 #include "vk_context.h"
 
@@ -55,5 +56,9 @@ VkPipeline CreateComputePipeline(VkDevice device, const char* shaderName, VkPipe
 
 // Waits for `fence` without a time limit (VK_TIMEOUT loops), then resets it.
 void WaitAndReset(VkDevice device, VkFence fence, const char* what);
+
+// Submits one command buffer to `queue` and waits for `fence` (then resets it); `what` names the
+// work in error messages.
+void SubmitAndWait(VkDevice device, VkQueue queue, VkCommandBuffer commands, VkFence fence, const std::string& what);
 
 }  // namespace glasslab::vk
