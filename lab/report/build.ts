@@ -93,6 +93,8 @@ export async function buildReport(runDir: string, options: BuildReportOptions = 
     outcome: options.outcome ?? outcomeFrom(endEvent, loaded.truncatedFiles),
     summary: metrics.summary,
     link: link?.summary ?? null,
+    // filled in by lab/metrics/recovery.ts (issue 6)
+    recovery: null,
     budgets: budgetResults,
     budgetsPassed: budgetResults.every((result) => result.pass),
     environment: environmentSummary(loaded.environment),

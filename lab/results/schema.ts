@@ -5,8 +5,8 @@
  */
 import { z } from 'zod';
 
-/** Current results.json schema version; bump on any incompatible change (2: `link`). */
-export const RESULTS_SCHEMA_VERSION = 2;
+/** Current results.json schema version; bump on any incompatible change (2: `link`, 3: `recovery`, `protection`). */
+export const RESULTS_SCHEMA_VERSION = 3;
 
 const count = z.number().int().nonnegative();
 const nullableMs = z.number().nullable();
@@ -204,6 +204,63 @@ export const outcomeSchema = z
   .object({ status: z.enum(['completed', 'failed', 'interrupted']), message: z.string().optional() })
   .strict();
 
+/** Counts of one recovery bin or the totals: what became of the media packets the link dropped. */
+const recoveryCountsSchema = z
+  .object({
+    dropped: count.describe('media packets whose first transmission the link dropped'),
+    fec: count.describe('recovered by FEC in time'),
+    rtx: count.describe('recovered by RTX in time'),
+    tooLate: count.describe('recovered (by FEC or RTX) after their frame was given up'),
+    never: count.describe('never recovered'),
+  })
+  .strict();
+
+/**
+ * Loss recovery computed from wire truth: the link's fate log joined with the sender's and
+ * receiver's records (lab/metrics/recovery.ts). Null for runs without a fate log.
+ */
+export const recoverySummarySchema = z
+  .object({
+    mode: z.string().describe('protection mode of the run: none, nack, fec, hybrid'),
+    fecScheme: z.string().nullable().describe('flexfec or ulpfec; null without FEC'),
+    maskType: z.string().nullable().describe('random or bursty; null without FEC'),
+    mediaPacketsSent: count.describe('distinct media packets the sender sent (first transmissions)'),
+    totals: recoveryCountsSchema,
+    /** each of these is of totals.dropped; null when nothing was dropped */
+    fecRecoveryRatio: z.number().min(0).max(1).nullable().describe('recovered by FEC / media packets dropped by the link'),
+    rtxRecoveryRatio: z.number().min(0).max(1).nullable().describe('recovered by RTX / media packets dropped by the link'),
+    tooLateRatio: z.number().min(0).max(1).nullable(),
+    neverRatio: z.number().min(0).max(1).nullable(),
+    residualLoss: z.number().min(0).max(1).nullable().describe('media packets never usable at the receiver (never + too late) / media packets sent'),
+    fecOverhead: z.number().nonnegative().nullable().describe('FEC bytes / media bytes sent'),
+    rtxOverhead: z.number().nonnegative().nullable().describe('RTX bytes / media bytes sent'),
+    fecPacketsSent: count,
+    fecPacketsDropped: count.describe('FEC packets the link dropped'),
+    nacksSent: count.describe('NACK messages the receiver sent'),
+    nackedSeqsSent: count.describe('sequence numbers asked for, repeats included'),
+    nacksReceived: count.describe('NACK messages that reached the sender'),
+    rtxSent: count,
+    rtxDropped: count.describe('RTX packets the link dropped'),
+    rtxRefused: z.record(z.string(), count).describe('NACKed packets the sender did not resend, by reason'),
+    spuriousRtx: count.describe('RTX packets that arrived for media already received or recovered'),
+    nackGivenUp: count.describe('packets the NACK requester gave up on'),
+    lossToRtxMs: distributionSchema.describe('link drop of the first transmission → RTX packet arrived at the receiver, ms'),
+    nackToRtxMs: distributionSchema.describe('first NACK naming the packet sent → its RTX arrived at the receiver, ms'),
+    keyframeRequests: count.describe('PLI/FIR the receiver sent'),
+    freezes: count,
+    /** glass-to-glass of displayed frames by how their packets arrived */
+    g2gByPath: z
+      .object({
+        clean: distributionSchema.describe('no packet of the frame was lost'),
+        fec: distributionSchema.describe('at least one packet recovered by FEC, none by RTX'),
+        rtx: distributionSchema.describe('at least one packet recovered by RTX'),
+      })
+      .strict(),
+    /** the same counts per time bin, by the time the link dropped the packet */
+    overTime: z.object({ binMs: z.number().positive(), startS: z.array(z.number()), bins: z.array(recoveryCountsSchema) }).strict(),
+  })
+  .strict();
+
 /** The whole results.json document. */
 export const resultsSchema = z
   .object({
@@ -215,6 +272,7 @@ export const resultsSchema = z
     outcome: outcomeSchema,
     summary: summarySchema,
     link: linkSummarySchema.nullable().describe('the emulated link; null for loopback runs'),
+    recovery: recoverySummarySchema.nullable().describe('loss recovery from wire truth; null without a link fate log'),
     budgets: z.array(budgetResultSchema),
     budgetsPassed: z.boolean(),
     environment: environmentSchema,
@@ -226,6 +284,8 @@ export const resultsSchema = z
 export type Results = z.infer<typeof resultsSchema>;
 /** Summary metrics. */
 export type RunSummary = z.infer<typeof summarySchema>;
+/** The recovery section. */
+export type RecoverySummary = z.infer<typeof recoverySummarySchema>;
 /** The link section. */
 export type LinkSummary = z.infer<typeof linkSummarySchema>;
 /** One distribution summary. */

@@ -98,7 +98,7 @@ export function parseScenarioText(text: string, file: string, seed = randomInt(0
       }),
     );
   }
-  return resolveScenario(result.data, seed, link.link);
+  return resolveScenario(result.data, seed, link.link, path.dirname(file));
 }
 
 /** Reads, parses and validates a scenario file. */

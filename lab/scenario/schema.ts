@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { z } from 'zod';
 import { parseBitrateBps, parseDurationMs, parseResolution } from './units.ts';
 import { linkSchema, linkTimelineSchema } from './link-schema.ts';
@@ -64,12 +65,45 @@ const transportSchema = z
   })
   .strict();
 
-/** Loss recovery in real-time runs: which protection runs and, when FEC is on, its format. */
+/** Loss recovery in real-time runs: which protection runs and, when FEC is on, its format and rates. */
 export const protectionModes = ['none', 'nack', 'fec', 'hybrid'] as const;
+export const fecSchemes = ['flexfec', 'ulpfec'] as const;
+export const maskTypes = ['random', 'bursty'] as const;
+const fecRate255 = z.number().int().min(0).max(255);
 const protectionSchema = z
   .object({
     mode: z.enum(protectionModes).default('none').describe('none: no recovery (default); nack: NACK/RTX; fec: FEC only; hybrid: both'),
-    fec: z.enum(['flexfec']).default('flexfec').describe('FEC format (FlexFEC-03 on its own SSRC)'),
+    fec: z.enum(fecSchemes).default('flexfec').describe('FEC format: flexfec (FlexFEC-03 on its own SSRC) or ulpfec (ULPFEC in RED on the media SSRC, as libwebrtc sends it)'),
+    mask: z.enum(maskTypes).default('random').describe("packet mask family (libwebrtc's random or bursty tables)"),
+    rateTable: z
+      .string()
+      .min(1)
+      .default('libwebrtc')
+      .describe('FEC rate table the controller reads: "libwebrtc" (data/libwebrtc/fec-rate-table.json) or a JSON file path, relative to the scenario file'),
+    fecRates: z
+      .union([z.literal('controller'), z.object({ key: fecRate255, delta: fecRate255 }).strict()])
+      .default('controller')
+      .describe('"controller": the FEC controller sets the factors from loss and RTT; or fixed { key, delta } factors in 1/255'),
+    lowRttNackMs: z.number().min(0).max(10_000).default(20).describe('hybrid: below this RTT the delta frames get no FEC (NACK alone is fast enough)'),
+    highRttNackMs: z
+      .union([z.number().min(0).max(10_000), z.literal('off')])
+      .default('off')
+      .describe('hybrid: above this RTT NACK is switched off (FEC alone); "off" = never'),
+    maxRetries: z.number().int().min(0).max(100).default(10).describe('NACK: requests per missing packet before giving up'),
+  })
+  .strict();
+
+/** Send pacing: a leaky bucket at factor × target rate with priorities, or none (packets leave at once). */
+export const pacerModes = ['leaky', 'none'] as const;
+const pacerSchema = z
+  .object({
+    mode: z.enum(pacerModes).default('leaky').describe('leaky: retransmission > media > FEC > padding at factor × target; none: zero pacing (pure latency runs)'),
+    factor: z.number().min(1).max(100).default(2.5).describe('pacing rate = factor × encoder target rate'),
+    burstMs: z.number().min(0).max(1000).default(0).describe('budget a quiet pacer may send at once, ms of pacing rate'),
+    queueLimitMs: z
+      .union([z.number().positive().max(60_000), z.literal('off')])
+      .default('off')
+      .describe('when the oldest queued packet is older than this, the pacer speeds up to drain; "off" = never'),
   })
   .strict();
 
@@ -77,6 +111,9 @@ const protectionSchema = z
 const budgetsSchema = z
   .union([z.array(z.string().min(1)), z.record(z.string(), z.union([z.string(), z.number()]))])
   .describe('limits: a list of "g2g.p95 <= 120ms" expressions, or a map { "g2g.p95": "120ms" } meaning <=');
+
+const DEFAULT_PROTECTION = { mode: 'none', fec: 'flexfec', mask: 'random', rateTable: 'libwebrtc', fecRates: 'controller', lowRttNackMs: 20, highRttNackMs: 'off', maxRetries: 10 } as const;
+const DEFAULT_PACER = { mode: 'leaky', factor: 2.5, burstMs: 0, queueLimitMs: 'off' } as const;
 
 export const scenarioSchema = z
   .object({
@@ -92,7 +129,8 @@ export const scenarioSchema = z
     encoder: encoderSchema.default({ codec: 'x264', bitrate: '2Mbps', gop: 0, vbvFrames: 1, threads: 1 }),
     capture: captureSchema.default({ path: 'readback', format: 'i420' }),
     transport: transportSchema.default({ mtu: 1200, pliIntervalMs: 500 }),
-    protection: protectionSchema.default({ mode: 'none', fec: 'flexfec' }).describe('loss recovery: NACK/RTX and/or FEC'),
+    protection: protectionSchema.default(DEFAULT_PROTECTION).describe('loss recovery: NACK/RTX and/or FEC'),
+    pacer: pacerSchema.default(DEFAULT_PACER).describe('send pacing'),
     link: z
       .union([z.literal('none'), linkSchema.extend({ profile: z.string().min(1).optional().describe('a profile of scenarios/links (name) or a profile file path') })])
       .default('none')
@@ -119,11 +157,33 @@ export interface ResolvedScenario {
   capture: { path: (typeof capturePaths)[number]; format: 'i420' | 'nv12'; device?: number | string };
   transport: { mtu: number; pliIntervalMs: number };
   /** loss recovery; mode "none" = none (absent in runs recorded before it existed) */
-  protection?: { mode: (typeof protectionModes)[number]; fec: 'flexfec' };
+  protection?: ResolvedProtection;
+  /** send pacing (absent in runs recorded before it existed: packets left back to back) */
+  pacer?: ResolvedPacer;
   /** "none": loopback, no emulator; otherwise the link's parameters per direction and its timeline */
   link: 'none' | ResolvedScenarioLink;
   /** normalized expressions "metric op value" */
   budgets: string[];
+}
+
+/** Resolved loss recovery: `rateTable` is "libwebrtc" or an absolute path; null = off for the RTT thresholds. */
+export interface ResolvedProtection {
+  mode: (typeof protectionModes)[number];
+  fec: (typeof fecSchemes)[number];
+  mask: (typeof maskTypes)[number];
+  rateTable: string;
+  fecRates: 'controller' | { key: number; delta: number };
+  lowRttNackMs: number;
+  highRttNackMs: number | null;
+  maxRetries: number;
+}
+
+/** Resolved pacing; `queueLimitMs` null = no limit. */
+export interface ResolvedPacer {
+  mode: (typeof pacerModes)[number];
+  factor: number;
+  burstMs: number;
+  queueLimitMs: number | null;
 }
 
 /** A resolved link: parameters in µs / 0..1 / bit/s (src/link/params.ts), timeline changes at µs from the media start. */
@@ -134,9 +194,10 @@ export interface ResolvedScenarioLink extends ResolvedLink {
 
 /**
  * Turns a validated scenario into its resolved form; `seed` is used when the file has none.
- * `link` is the resolved link (from {@link resolveScenarioLink}); "none" when absent.
+ * `link` is the resolved link (from {@link resolveScenarioLink}); "none" when absent. `baseDir`
+ * (the scenario file's folder) resolves a relative `protection.rateTable`.
  */
-export function resolveScenario(parsed: ScenarioParsed, seed: number, link: ResolvedScenario['link'] = 'none'): ResolvedScenario {
+export function resolveScenario(parsed: ScenarioParsed, seed: number, link: ResolvedScenario['link'] = 'none', baseDir?: string): ResolvedScenario {
   const [width, height] = parseResolution(parsed.resolution)!;
   const budgets = parsed.budgets === undefined
     ? []
@@ -164,7 +225,13 @@ export function resolveScenario(parsed: ScenarioParsed, seed: number, link: Reso
     },
     capture: { path: parsed.capture.path, format: parsed.capture.format, ...(parsed.capture.device !== undefined ? { device: parsed.capture.device } : {}) },
     transport: { ...parsed.transport },
-    protection: { ...parsed.protection },
+    protection: {
+      ...parsed.protection,
+      rateTable: parsed.protection.rateTable === 'libwebrtc' || baseDir === undefined ? parsed.protection.rateTable : path.resolve(baseDir, parsed.protection.rateTable),
+      fecRates: parsed.protection.fecRates === 'controller' ? 'controller' : { ...parsed.protection.fecRates },
+      highRttNackMs: parsed.protection.highRttNackMs === 'off' ? null : parsed.protection.highRttNackMs,
+    },
+    pacer: { ...parsed.pacer, queueLimitMs: parsed.pacer.queueLimitMs === 'off' ? null : parsed.pacer.queueLimitMs },
     link,
     budgets,
   };
