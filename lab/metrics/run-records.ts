@@ -5,6 +5,7 @@
  */
 import type {
   EventRecord,
+  FecBlockRecord,
   FeedbackRecord,
   PacketRecord,
   ReceiverFrameRecord,
@@ -18,6 +19,8 @@ export interface RunRecords {
   packets: PacketRecord[];
   feedback: FeedbackRecord[];
   events: EventRecord[];
+  /** the sender's FEC blocks (what each FEC packet protects) */
+  fecBlocks: FecBlockRecord[];
   /** objects that matched no record kind */
   invalid: number;
 }
@@ -42,7 +45,7 @@ const packetKinds = new Set(['media', 'rtx', 'fec', 'padding']);
 
 /** Sorts parsed NDJSON objects (from any of the run's files) into {@link RunRecords}. */
 export function sortRecords(objects: readonly unknown[]): RunRecords {
-  const run: RunRecords = { senderFrames: [], receiverFrames: [], packets: [], feedback: [], events: [], invalid: 0 };
+  const run: RunRecords = { senderFrames: [], receiverFrames: [], packets: [], feedback: [], events: [], fecBlocks: [], invalid: 0 };
   for (const value of objects) {
     if (value === null || typeof value !== 'object') {
       run.invalid += 1;
@@ -63,6 +66,8 @@ export function sortRecords(objects: readonly unknown[]): RunRecords {
       run.packets.push(obj as unknown as PacketRecord);
     } else if (obj.type === 'feedback' && (obj.dir === 'in' || obj.dir === 'out') && typeof obj.kind === 'string' && isNumber(obj.timeMs)) {
       run.feedback.push(obj as unknown as FeedbackRecord);
+    } else if (obj.type === 'fec-block' && isFecBlock(obj)) {
+      run.fecBlocks.push(obj as unknown as FecBlockRecord);
     } else if (obj.type === 'event' && typeof obj.name === 'string' && isNumber(obj.timeMs)) {
       run.events.push(obj as unknown as EventRecord);
     } else {
@@ -70,4 +75,13 @@ export function sortRecords(objects: readonly unknown[]): RunRecords {
     }
   }
   return run;
+}
+
+const isUint16List = (value: unknown): value is number[] => Array.isArray(value) && value.every((v) => Number.isInteger(v) && v >= 0 && v <= 0xffff);
+
+/** A fec-block record whose lists are consistent (one cover list per FEC packet, indices inside the block). */
+function isFecBlock(obj: Obj): boolean {
+  if (!hasNumbers(obj, ['timeMs', 'ssrc', 'fecSsrc', 'rate255']) || !isUint16List(obj.mediaSeqs) || !isUint16List(obj.fecSeqs)) return false;
+  const media = obj.mediaSeqs.length;
+  return Array.isArray(obj.covers) && obj.covers.length === obj.fecSeqs.length && obj.covers.every((c) => Array.isArray(c) && c.every((i) => Number.isInteger(i) && i >= 0 && i < media));
 }

@@ -234,6 +234,7 @@ export const recoverySummarySchema = z
     residualLoss: z.number().min(0).max(1).nullable().describe('media packets never usable at the receiver (never + too late) / media packets sent'),
     fecOverhead: z.number().nonnegative().nullable().describe('FEC bytes / media bytes sent'),
     rtxOverhead: z.number().nonnegative().nullable().describe('RTX bytes / media bytes sent'),
+    fecRecoverable: count.nullable().describe('dropped media packets the FEC masks could recover from what the link delivered (from the fec-block records, decoder-independent); null without FEC'),
     fecPacketsSent: count,
     fecPacketsDropped: count.describe('FEC packets the link dropped'),
     nacksSent: count.describe('NACK messages the receiver sent'),

@@ -91,6 +91,30 @@ export interface PacketRecord {
   recoveredBy?: 'fec' | 'rtx';
   /** sender only: time the packet spent in the pacer queue, ms */
   queueMs?: number;
+  /** sender RTX only: when the NACK that asked for this retransmission arrived, ms */
+  nackMs?: number;
+}
+
+/**
+ * One FEC block as the sender protected it (sender.ndjson): the media sequence numbers, the FEC
+ * packets (SSRC + seqs: the FlexFEC SSRC, or the media SSRC for ULPFEC in RED) and, per FEC packet,
+ * the indices into `mediaSeqs` its mask covers. Lets the harness count what the masks could
+ * recover from the packets the link delivered, independently of the receiver's decoder.
+ */
+export interface FecBlockRecord {
+  type: 'fec-block';
+  side: 'sender';
+  timeMs: number;
+  /** uint32 media SSRC */
+  ssrc: number;
+  /** uint16 each, in order */
+  mediaSeqs: number[];
+  fecSsrc: number;
+  fecSeqs: number[];
+  covers: number[][];
+  keyframe: boolean;
+  /** protection factor used, 1/255 */
+  rate255: number;
 }
 
 /** One feedback event (RTCP) sent or received. */
@@ -128,4 +152,4 @@ export interface EventRecord {
 export type { LinkFateRecord } from '../link/fate.ts';
 import type { LinkFateRecord } from '../link/fate.ts';
 
-export type LabRecord = SenderFrameRecord | ReceiverFrameRecord | PacketRecord | FeedbackRecord | EventRecord | LinkFateRecord;
+export type LabRecord = SenderFrameRecord | ReceiverFrameRecord | PacketRecord | FeedbackRecord | EventRecord | LinkFateRecord | FecBlockRecord;
