@@ -88,6 +88,13 @@ function pathTable(r: RecoverySummary): string {
   return `<table id="recovery-g2g"><thead><tr><th>frames</th><th class="num">count</th><th class="num">p50</th><th class="num">p95</th><th class="num">max</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
+/** A warning when some media packets have no record in the fate log (they cannot be classified). */
+function fateGap(results: Results): string {
+  const fates = results.link?.mediaFates;
+  if (fates === null || fates === undefined || fates.complete || fates.sent === 0) return '';
+  return `<p class="note interrupted">The fate log does not account for every media packet sent (${formatCount(fates.missing)} missing, ${formatCount(fates.repeated)} repeated of ${formatCount(fates.sent)}): packets without a fate record are not counted as dropped.</p>`;
+}
+
 /** The section's HTML ('' when the run has no recovery section). */
 export function recoverySection(results: Results, series: RecoverySeries | null): string {
   const r = results.recovery;
@@ -97,7 +104,7 @@ export function recoverySection(results: Results, series: RecoverySeries | null)
     .map((id) => `<section><h3>${h(titles[id])}</h3><div class="chart"><canvas id="${id}" role="img" aria-label="${h(titles[id])}"></canvas></div></section>`)
     .join('\n');
   return `<section id="recovery"><h2>Loss recovery</h2>
-<p class="headline" id="recovery-sentence">${h(recoverySentence(r))}</p>
+<p class="headline" id="recovery-sentence">${h(recoverySentence(r))}</p>${fateGap(results)}
 <p class="note">Wire truth: each media packet whose first transmission the link dropped is counted once, as recovered by FEC or RTX in time, too late (after its frame or sequence number was given up, or later than the receiver's useful window), or never. Ratios are of the packets dropped.</p>
 ${countsTable(r)}
 <h3>Glass-to-glass by recovery path</h3>

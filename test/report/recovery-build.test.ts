@@ -80,3 +80,18 @@ describe('recovery in results.json, budgets and the report', () => {
     expect(evaluateBudget(budget, {} as Parameters<typeof evaluateBudget>[1], null).pass).toBe(false);
   });
 });
+
+describe('recovery section when the fate log misses media packets', () => {
+  it('warns that packets without a fate record are not counted', async () => {
+    const run = withRecoveries(syntheticRun({ frameCount: 60, lostFrames: [40], unreadableFrames: [], incompleteFrames: [], droppedFrames: [] }), { fecFrames: [3], rtxFrames: [20] });
+    const link = syntheticLink(run);
+    run.run.push(...link.events);
+    // the first 10 up records (media and FEC) never made it into the log
+    const fateLog = link.fateLog.split('\n').filter((line, i) => i >= 10 || !line.includes('"dir":"up"')).join('\n');
+    const dir = await writeSyntheticRunDir(run, { 'scenario.json': JSON.stringify({ name: 'gap', link: link.link }), 'link.ndjson': fateLog });
+    dirs.push(dir);
+    const built = await buildReport(dir);
+    expect(built.results.link?.mediaFates?.complete).toBe(false);
+    expect(await readFile(built.reportPath, 'utf8')).toContain('packets without a fate record are not counted as dropped');
+  });
+});
