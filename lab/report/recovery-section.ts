@@ -66,7 +66,7 @@ function countsTable(r: RecoverySummary): string {
     ['recovered too late', countAndShare(t.tooLate, t.dropped)],
     ['never recovered', countAndShare(t.never, t.dropped)],
     ['residual loss (never + too late) / sent', formatPercent(r.residualLoss)],
-    ['FEC could recover (masks, wire truth)', r.fecRecoverable === null ? '— (no fec-block records)' : `${countAndShare(r.fecRecoverable, t.dropped)} of the dropped`],
+    ['FEC could recover (masks, wire truth)', r.fecRecoverable === null ? (r.fecScheme === null ? '— (no FEC)' : '— (no fec-block records)') : `${countAndShare(r.fecRecoverable, t.dropped)} of the dropped`],
     ['FEC overhead (bytes) · packets sent / dropped', `${formatPercent(r.fecOverhead)} · ${formatCount(r.fecPacketsSent)} / ${formatCount(r.fecPacketsDropped)}`],
     ['RTX overhead (bytes) · packets sent / dropped', `${formatPercent(r.rtxOverhead)} · ${formatCount(r.rtxSent)} / ${formatCount(r.rtxDropped)}`],
     ['NACKs sent (seqs asked) / reached the sender', `${formatCount(r.nacksSent)} (${formatCount(r.nackedSeqsSent)}) / ${formatCount(r.nacksReceived)}`],
