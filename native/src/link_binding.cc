@@ -137,7 +137,7 @@ class JsLinkModel : public Napi::ObjectWrap<JsLinkModel> {
   explicit JsLinkModel(const Napi::CallbackInfo& info) : Napi::ObjectWrap<JsLinkModel>(info) {
     Napi::Object o = info[0].IsObject() ? info[0].As<Napi::Object>() : Napi::Object::New(info.Env());
     dir_ = o.Get("dir").IsString() ? std::string(o.Get("dir").As<Napi::String>()) : "up";
-    model_ = std::make_unique<LinkModel>(ParseSeed(o.Get("seed")), ParseParams(info.Env(), o.Get("params")));
+    model_ = std::make_unique<LinkModel>(ParseSeed(o.Get("seed")), ParseParams(info.Env(), o.Get("params")), dir_ == "down" ? 1 : 0);
   }
 
  private:

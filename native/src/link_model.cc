@@ -9,12 +9,9 @@ namespace glasslab::link {
 
 namespace {
 
-uint64_t SplitMix(uint64_t& x) {
-  uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
+constexpr uint64_t kGolden = 0x9e3779b97f4a7c15ULL;
+
+uint64_t SplitMix(uint64_t& x) { return Mix64(x += kGolden); }
 
 inline uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
@@ -63,6 +60,47 @@ std::vector<double> BuildTable(Distribution dist) {
 
 }  // namespace
 
+uint64_t Mix64(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+uint64_t RtpDrawKey(uint64_t seedKey, uint8_t pt, int64_t extendedSeq) {
+  return Mix64(Mix64(seedKey + kGolden * (1 + uint64_t{pt})) ^ static_cast<uint64_t>(extendedSeq));
+}
+
+void PacketDraws::UseKey(uint64_t key) {
+  stream_ = nullptr;
+  key_ = key;
+  std::memset(used_, 0, sizeof used_);
+}
+
+uint64_t PacketDraws::Next(Lane lane) {
+  if (stream_) return stream_->Next();
+  unsigned l = static_cast<unsigned>(lane);
+  unsigned i = used_[l]++ & 7;  // stages draw at most twice; 8 per lane keeps lanes disjoint
+  return Mix64(key_ + kGolden * (1 + 8 * l + i));
+}
+
+int64_t SeqUnwrapper::Unwrap(uint32_t ssrc, uint16_t seq) {
+  ++uses_;
+  for (Stream& s : streams_) {
+    if (s.ssrc != ssrc) continue;
+    int64_t ext = s.highest + static_cast<int16_t>(static_cast<uint16_t>(seq - static_cast<uint16_t>(s.highest)));
+    s.highest = std::max(s.highest, ext);
+    s.lastUse = uses_;
+    return ext;
+  }
+  Stream fresh{ssrc, seq, uses_};
+  if (streams_.size() < 32) {
+    streams_.push_back(fresh);
+  } else {
+    *std::min_element(streams_.begin(), streams_.end(),
+                      [](const Stream& a, const Stream& b) { return a.lastUse < b.lastUse; }) = fresh;
+  }
+  return seq;
+}
 
 Prng::Prng(uint64_t seed) {
   uint64_t x = seed;
@@ -83,7 +121,9 @@ uint64_t Prng::Next() {
 
 double Prng::Uniform() { return (Next() >> 11) * 0x1.0p-53; }
 
-LinkModel::LinkModel(uint64_t seed, LinkParams params) : prng_(seed), slotPrng_(seed ^ 0x5107ULL) {
+LinkModel::LinkModel(uint64_t seed, LinkParams params, uint8_t dir)
+    : prng_(seed), seedKey_(Mix64(Mix64(seed) + kGolden * (1 + uint64_t{dir}))), slotPrng_(seed ^ 0x5107ULL) {
+  draws_.UseStream(&prng_);
   for (CRandom* c : {&delayCor_, &lossCor_, &dupCor_, &corruptCor_, &reorderCor_}) c->last = prng_.Uniform();
   SetParams(std::move(params));
 }
@@ -107,9 +147,9 @@ void LinkModel::SetParams(LinkParams params) {
   if (lossTraceIndex_ >= params_.lossTrace.size()) lossTraceIndex_ = 0;
 }
 
-double LinkModel::Correlated(CRandom& c, double rho) {
+double LinkModel::Correlated(Lane lane, CRandom& c, double rho) {
   // netem's get_crandom: next = (1 - rho) * fresh + rho * last
-  double fresh = prng_.Uniform();
+  double fresh = draws_.Uniform(lane);
   if (rho <= 0) return fresh;
   double v = (1 - rho) * fresh + rho * c.last;
   c.last = v;
@@ -120,19 +160,19 @@ bool LinkModel::LossEvent() {
   const LinkParams& p = params_;
   switch (p.lossModel) {
     case LossModel::None: return false;
-    case LossModel::Random: return p.lossP > 0 && Correlated(lossCor_, p.lossCorrelation) < p.lossP;
+    case LossModel::Random: return p.lossP > 0 && Correlated(Lane::Loss, lossCor_, p.lossCorrelation) < p.lossP;
     case LossModel::GilbertElliott: {
       // loss is decided by the state the packet finds, then the state moves (netem gemodel)
       bool bad = geState_ == 1;
-      bool lost = prng_.Uniform() < (bad ? p.geOneMinusH : p.geOneMinusK);
-      double u = prng_.Uniform();
+      bool lost = draws_.Uniform(Lane::Loss) < (bad ? p.geOneMinusH : p.geOneMinusK);
+      double u = draws_.Uniform(Lane::Loss);
       if (!bad && u < p.geP) geState_ = 1;
       else if (bad && u < p.geR) geState_ = 0;
       return lost;
     }
     case LossModel::FourState: {
       // netem's 4-state model: 1 good/received, 2 burst/received, 3 burst/lost, 4 isolated loss
-      double u = prng_.Uniform();
+      double u = draws_.Uniform(Lane::Loss);
       switch (fourState_) {
         case 1:
           if (u < p.p14) { fourState_ = 4; return true; }
@@ -160,10 +200,10 @@ bool LinkModel::LossEvent() {
   return false;
 }
 
-int64_t LinkModel::JitteredDelay() {
+int64_t LinkModel::JitteredDelay(Lane lane) {
   const LinkParams& p = params_;
   if (p.jitterNs <= 0) return p.delayNs;
-  double u = Correlated(delayCor_, p.delayCorrelation);
+  double u = Correlated(lane, delayCor_, p.delayCorrelation);
   double t;
   if (table_.empty()) {
     t = 2 * u - 1;  // uniform in [-jitter, +jitter]
@@ -246,6 +286,11 @@ DropReason LinkModel::Offer(const uint8_t* data, size_t size, int64_t now) {
   fate.size = static_cast<uint32_t>(size);
   fate.info = ParsePacket(data, size);
   fate.enqueueNs = now;
+  if (fate.info.isRtp) {
+    draws_.UseKey(RtpDrawKey(seedKey_, fate.info.pt, seqs_.Unwrap(fate.info.ssrc, fate.info.seq)));
+  } else {
+    draws_.UseStream(&prng_);
+  }
   finished_.push_back(0);
   auto drop = [&](DropReason reason) {
     Finish(fate.id);
@@ -255,12 +300,12 @@ DropReason LinkModel::Offer(const uint8_t* data, size_t size, int64_t now) {
   };
   if (p.mtu && size > p.mtu) return drop(DropReason::Mtu);
   int copies = 1;
-  if (p.duplicateP > 0 && Correlated(dupCor_, p.duplicateCorrelation) < p.duplicateP) ++copies;
+  if (p.duplicateP > 0 && Correlated(Lane::Duplicate, dupCor_, p.duplicateCorrelation) < p.duplicateP) ++copies;
   if (LossEvent()) --copies;
   if (copies == 0) return drop(DropReason::Loss);
   std::vector<uint8_t> bytes(data, data + size);
-  if (p.corruptP > 0 && size > 0 && Correlated(corruptCor_, p.corruptCorrelation) < p.corruptP) {
-    uint64_t bit = prng_.Next() % (size * 8);
+  if (p.corruptP > 0 && size > 0 && Correlated(Lane::Corrupt, corruptCor_, p.corruptCorrelation) < p.corruptP) {
+    uint64_t bit = draws_.Next(Lane::Corrupt) % (size * 8);
     bytes[bit / 8] ^= static_cast<uint8_t>(0x80 >> (bit % 8));
     fate.corruptBit = static_cast<int32_t>(bit);
   }
@@ -276,21 +321,21 @@ DropReason LinkModel::Offer(const uint8_t* data, size_t size, int64_t now) {
   int64_t release;
   bool gapReorder = false;
   if (p.reorderP > 0 && p.delayNs > 0 && reorderCounter_ + 1 >= p.reorderGap &&
-      Correlated(reorderCor_, p.reorderCorrelation) < p.reorderP) {
+      Correlated(Lane::Reorder, reorderCor_, p.reorderCorrelation) < p.reorderP) {
     // netem reorder: this packet skips the delay and overtakes those held
     release = depart;
     reorderCounter_ = 0;
     gapReorder = true;
   } else {
     ++reorderCounter_;
-    release = depart + JitteredDelay();
+    release = depart + JitteredDelay(Lane::Jitter);
     if (p.keepOrder) release = std::max(release, lastReleaseNs_);
   }
   if (!gapReorder) lastReleaseNs_ = std::max(lastReleaseNs_, release);
   if (copies == 2) {
     Fate copy = fate;
     copy.duplicate = true;
-    int64_t copyRelease = depart + JitteredDelay();
+    int64_t copyRelease = depart + JitteredDelay(Lane::JitterCopy);
     if (p.keepOrder) copyRelease = std::max(copyRelease, release);
     Hold(bytes, std::move(copy), copyRelease);
   }

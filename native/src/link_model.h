@@ -5,6 +5,13 @@
 // trace-driven rate. Order of stages for one packet: MTU -> duplicate? -> loss -> corrupt ->
 // bottleneck queue (rate or trace, drop-tail) -> propagation delay + jitter / reorder -> slot
 // gate at release.
+//
+// Random draws: an RTP packet (ParsePacket's isRtp) draws every random number it consumes from a
+// generator keyed by (seed, direction, payload type, extended sequence number), so the same RTP
+// packet meets the same draws whatever else crosses the link; every other packet (STUN, DTLS,
+// RTCP, ICMP, TCP, ...) draws from the direction's sequential stream. Which state stays shared
+// (correlation, Gilbert-Elliott / 4-state chain, reorder gap, keepOrder, queues) is in
+// lab/impairment/README.md, "Determinism".
 #pragma once
 #include <cstdint>
 #include <deque>
@@ -100,9 +107,52 @@ class Prng {
   uint64_t s_[4];
 };
 
+/** The random stages of one packet. Each has its own lane of a keyed packet's draws, so a stage's
+ *  numbers never depend on whether another stage drew (parameters, reorder gap). */
+enum class Lane : uint8_t { Duplicate, Loss, Corrupt, Reorder, Jitter, JitterCopy };
+
+/** 64-bit mixing function (SplitMix64's finaliser); a bijection. */
+uint64_t Mix64(uint64_t x);
+
+/** Key of an RTP packet's draws: hash of the direction's seed key, payload type and extended seq. */
+uint64_t RtpDrawKey(uint64_t seedKey, uint8_t pt, int64_t extendedSeq);
+
+/** Where one packet's random numbers come from: the sequential stream (every lane shares it, in
+ *  call order), or a packet key (counter-based: draw i of lane L = Mix64(key + golden * (1 + 8L + i)),
+ *  at most 8 draws per lane). */
+class PacketDraws {
+ public:
+  void UseStream(Prng* stream) { stream_ = stream; }
+  void UseKey(uint64_t key);
+  uint64_t Next(Lane lane);
+  /** uniform in [0,1) with 53 bits */
+  double Uniform(Lane lane) { return (Next(lane) >> 11) * 0x1.0p-53; }
+ private:
+  Prng* stream_ = nullptr;
+  uint64_t key_ = 0;
+  uint8_t used_[8] = {0};
+};
+
+/** RTP sequence numbers unwrapped per SSRC (one direction): the extended seq is the candidate
+ *  nearest the highest one seen; the first packet of an SSRC gets seq itself (cycle 0). Remembers
+ *  the 32 most recently seen SSRCs. */
+class SeqUnwrapper {
+ public:
+  int64_t Unwrap(uint32_t ssrc, uint16_t seq);
+ private:
+  struct Stream {
+    uint32_t ssrc;
+    int64_t highest;
+    uint64_t lastUse;
+  };
+  std::vector<Stream> streams_;
+  uint64_t uses_ = 0;
+};
+
 class LinkModel {
  public:
-  LinkModel(uint64_t seed, LinkParams params);
+  /** `dir`: 0 up, 1 down (part of the RTP draw key). */
+  LinkModel(uint64_t seed, LinkParams params, uint8_t dir = 0);
   /** Replaces the parameters; applies to the next packet offered. */
   void SetParams(LinkParams params);
   const LinkParams& Params() const { return params_; }
@@ -132,13 +182,16 @@ class LinkModel {
   struct CRandom {
     double last = 0;
   };
-  double Correlated(CRandom& state, double rho);
+  double Correlated(Lane lane, CRandom& state, double rho);
   bool LossEvent();
-  int64_t JitteredDelay();
+  int64_t JitteredDelay(Lane lane);
   int64_t Bottleneck(uint32_t wireBytes, int64_t nowNs, bool& dropped);
   void Hold(std::vector<uint8_t> data, Fate fate, int64_t releaseNs);
 
-  Prng prng_;
+  Prng prng_;               // sequential stream: non-RTP packets
+  uint64_t seedKey_;        // Mix of (seed, direction): root of the RTP draw keys
+  SeqUnwrapper seqs_;
+  PacketDraws draws_;       // the current packet's draws
   LinkParams params_;
   std::vector<double> table_;  // inverse CDF table of the jitter distribution, unit variance
   CRandom delayCor_, lossCor_, dupCor_, corruptCor_, reorderCor_;
