@@ -8,8 +8,9 @@
  * at normal priority (a spinning real-time sender would starve the kernel's softirq threads).
  * Also the model alone (C++ loop, RTP packets with keyed draws vs non-RTP packets on the sequential
  * stream, bench/lib/link-model-cost.ts). Prints tables, writes bench/results/link.json
- * (`--model-only`: only the model part, bench/results/link-model.json, no root needed).
- * Usage: node --import tsx bench/link.ts [--quick] [--model-only]
+ * (`--model-only`: only the model part, bench/results/link-model.json, no root needed;
+ * `--baseline-addon <file.node>`: another build of the addon measured alternately beside this one).
+ * Usage: node --import tsx bench/link.ts [--quick] [--model-only] [--baseline-addon <file.node>]
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -25,6 +26,8 @@ import { measureModelCost, printModelCost } from './lib/link-model-cost.ts';
 
 const quick = process.argv.includes('--quick');
 const modelOnly = process.argv.includes('--model-only');
+const baselineAt = process.argv.indexOf('--baseline-addon');
+const baselineAddon = baselineAt > 0 ? process.argv[baselineAt + 1] : undefined;
 const here = path.dirname(fileURLToPath(import.meta.url));
 const configuredDelayUs = 5000;
 const rates = [1000, 10000, 50000];
@@ -92,12 +95,12 @@ function hostInfo() {
 }
 
 async function main() {
-  const modelCost = measureModelCost(quick ? 50_000 : 200_000);
+  const modelCost = measureModelCost(quick ? 50_000 : 200_000, baselineAddon ? { baselineAddon: path.resolve(baselineAddon) } : {});
   printModelCost(modelCost);
   mkdirSync(path.join(here, 'results'), { recursive: true });
   if (modelOnly) {
     const file = path.join(here, 'results', 'link-model.json');
-    writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), host: hostInfo(), modelCost }, null, 2));
+    writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), host: hostInfo(), ...(baselineAddon ? { baselineAddon } : {}), modelCost }, null, 2));
     console.log(`wrote ${file}`);
     return;
   }

@@ -4,16 +4,20 @@
  * fate formatting), for RTP packets (keyed draws) and non-RTP packets (the sequential stream) under
  * the same parameters. Shared by bench/link.ts (full and `--model-only` runs).
  */
-import { loadLinkNative } from '../../src/link/native.ts';
+import { createRequire } from 'node:module';
+import { loadLinkNative, type LinkNative } from '../../src/link/native.ts';
 import type { LinkModelParams } from '../../src/link/params.ts';
 
-/** One measured case: ns per packet, best of `repeat` runs. */
+/** One measured case: ns per packet, best of `repeat` runs (and of the baseline addon, when given). */
 export interface ModelCostRow {
   params: string;
   traffic: 'rtp' | 'non-rtp';
   packets: number;
   nsPerPacket: number;
+  baselineNsPerPacket?: number;
 }
+
+type CostFn = LinkNative['linkModelCost'];
 
 const cases: Array<{ name: string; params: LinkModelParams }> = [
   { name: 'none', params: {} },
@@ -47,16 +51,32 @@ function packet(size: number, seq: number | undefined): Buffer {
   return b;
 }
 
-/** Measures every case for RTP and non-RTP traffic of `count` 1200-byte packets, 10 µs apart. */
-export function measureModelCost(count: number, repeat = 3): ModelCostRow[] {
-  const { linkModelCost } = loadLinkNative();
+/**
+ * Measures every case for RTP and non-RTP traffic of `count` 1200-byte packets, 10 µs apart. With
+ * `baselineAddon` (path of another build of the addon, e.g. before a change), both addons run
+ * alternately, `rounds` times each, so that both see the same machine load; best of all runs.
+ */
+export function measureModelCost(count: number, options: { repeat?: number; baselineAddon?: string; rounds?: number } = {}): ModelCostRow[] {
+  const current = loadLinkNative().linkModelCost;
+  const baseline = options.baselineAddon ? (createRequire(import.meta.url)(options.baselineAddon) as LinkNative).linkModelCost : undefined;
+  const repeat = options.repeat ?? 3;
+  const rounds = baseline ? (options.rounds ?? 5) : 1;
   const rtp = Array.from({ length: count }, (_, i) => packet(1200, (40000 + i) & 0xffff));
   const other = Array.from({ length: count }, () => packet(1200, undefined));
   const rows: ModelCostRow[] = [];
+  const best = (fn: CostFn, params: LinkModelParams, packets: Buffer[], prior: number | undefined) => {
+    const ns = fn({ seed: 1, params, packets, intervalUs: 10, repeat }).nsPerPacket;
+    return prior === undefined ? ns : Math.min(prior, ns);
+  };
   for (const c of cases) {
     for (const [traffic, packets] of [['rtp', rtp], ['non-rtp', other]] as const) {
-      const r = linkModelCost({ seed: 1, params: c.params, packets, intervalUs: 10, repeat });
-      rows.push({ params: c.name, traffic, packets: r.packets, nsPerPacket: r.nsPerPacket });
+      let now: number | undefined;
+      let before: number | undefined;
+      for (let r = 0; r < rounds; r++) {
+        if (baseline) before = best(baseline, c.params, packets, before);
+        now = best(current, c.params, packets, now);
+      }
+      rows.push({ params: c.name, traffic, packets: count, nsPerPacket: now!, ...(before === undefined ? {} : { baselineNsPerPacket: before }) });
     }
   }
   return rows;
@@ -65,6 +85,10 @@ export function measureModelCost(count: number, repeat = 3): ModelCostRow[] {
 /** Prints the rows as a table. */
 export function printModelCost(rows: ModelCostRow[]): void {
   console.log('\nlink model alone (C++ loop: offer + release + fate), ns per packet, best of runs');
-  console.log(`${'parameters'.padEnd(44)}${'traffic'.padEnd(9)}${'packets'.padStart(9)}${'ns/packet'.padStart(11)}`);
-  for (const r of rows) console.log(`${r.params.padEnd(44)}${r.traffic.padEnd(9)}${String(r.packets).padStart(9)}${r.nsPerPacket.toFixed(1).padStart(11)}`);
+  const withBaseline = rows.some((r) => r.baselineNsPerPacket !== undefined);
+  console.log(`${'parameters'.padEnd(44)}${'traffic'.padEnd(9)}${'packets'.padStart(9)}${withBaseline ? 'baseline'.padStart(11) : ''}${'ns/packet'.padStart(11)}`);
+  for (const r of rows) {
+    const base = withBaseline ? (r.baselineNsPerPacket?.toFixed(1) ?? '').padStart(11) : '';
+    console.log(`${r.params.padEnd(44)}${r.traffic.padEnd(9)}${String(r.packets).padStart(9)}${base}${r.nsPerPacket.toFixed(1).padStart(11)}`);
+  }
 }
