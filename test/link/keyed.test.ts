@@ -160,6 +160,15 @@ describe('keyed draws keep the model statistics (RTP packets, seq wrapping)', ()
     expect(Math.abs(mean - 1 / r)).toBeLessThan(0.2);
   });
 
+  it('4-state model with only isolated losses: p14 of RTP packets lost, never two in a row', () => {
+    const packets = Array.from({ length: 40_000 }, (_, i) => rtp(i * 10, 0xabc, 60000 + i, 96, 200));
+    const { outcomes } = runVirtualLink({ seed: 3, params: { loss: { model: '4state', p13: 0, p31: 1, p32: 0, p23: 0, p14: 0.05 } }, packets });
+    const lost = outcomes.filter((o) => o === 'loss').length;
+    const sd = Math.sqrt(40_000 * 0.05 * 0.95);
+    expect(Math.abs(lost - 2000)).toBeLessThan(2.576 * sd);
+    expect(outcomes.some((o, i) => o === 'loss' && outcomes[i + 1] === 'loss')).toBe(false);
+  });
+
   it('normal jitter keeps its spread; keepOrder still never reorders, also with non-RTP packets between', () => {
     const params: LinkModelParams = { delayUs: 10000, jitterUs: 2000, distribution: 'normal' };
     const packets = rtpStream(10_000, 200);
