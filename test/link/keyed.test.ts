@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { runVirtualLink, type VirtualPacket } from '../../src/link/virtual.ts';
 import type { LinkFateRecord } from '../../src/link/fate.ts';
 import type { LinkModelParams } from '../../src/link/params.ts';
@@ -101,6 +102,34 @@ describe('keyed draws: the same RTP packet meets the same fate', () => {
     const mixed = fates(runVirtualLink({ seed: 5, params: impaired, packets: [...others, ...firstStream(2000, 0x1111)] }).fateText);
     const strip = (r: LinkFateRecord) => ({ drop: r.drop, releaseMs: r.releaseMs, corruptBit: r.corruptBit, duplicate: r.duplicate });
     expect(mixed.filter((r) => r.pt === undefined).map(strip)).toEqual(alone.map(strip));
+  });
+
+  it('property: any subset, in any local order, with any non-RTP packets between, keeps each RTP packet its loss and delay', () => {
+    const params: LinkModelParams = { delayUs: 20000, jitterUs: 5000, loss: { model: 'random', p: 0.2 }, corrupt: { p: 0.1 } };
+    /** seq → drop reason or (delay µs, corrupt bit) */
+    const summary = (packets: VirtualPacket[]) =>
+      new Map(
+        fates(runVirtualLink({ seed: 21, params, packets }).fateText)
+          .filter((r) => r.pt === 96)
+          .map((r) => [r.seq!, r.drop ?? `${Math.round((r.releaseMs! - r.enqueueMs) * 1000)}/${r.corruptBit ?? '-'}`]),
+      );
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 65535 }),
+        fc.array(fc.boolean(), { minLength: 300, maxLength: 300 }),
+        fc.array(fc.integer({ min: 0, max: 300 }), { maxLength: 60 }),
+        fc.array(fc.integer({ min: -3000, max: 3000 }), { minLength: 300, maxLength: 300 }),
+        (start, keep, others, shift) => {
+          const reference = summary(Array.from({ length: 300 }, (_, i) => rtp(i * 1000, 1, start + i)));
+          // the first packet stays (it fixes the seq cycle); the rest may go, arrive up to ±3 ms off, between other packets
+          const subset = Array.from({ length: 300 }, (_, i) => i).filter((i) => i === 0 || keep[i]);
+          const packets = [...subset.map((i) => rtp(i * 1000 + (i === 0 ? 0 : 3000 + shift[i]!), 2, start + i)), ...others.map((k, j) => nonRtp(k * 1000 + 3000 + 1, j))];
+          const got = summary(packets);
+          for (const i of subset) expect(got.get((start + i) & 0xffff)).toBe(reference.get((start + i) & 0xffff));
+        },
+      ),
+      { numRuns: 40 },
+    );
   });
 
   it('seq unwrapping: after 65535 → 0 a packet does not repeat the draws of cycle 0', () => {
