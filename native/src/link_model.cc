@@ -9,12 +9,6 @@ namespace glasslab::link {
 
 namespace {
 
-constexpr uint64_t kGolden = 0x9e3779b97f4a7c15ULL;
-
-uint64_t SplitMix(uint64_t& x) { return Mix64(x += kGolden); }
-
-inline uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
 constexpr size_t kTableSize = 4096;
 
 double NormalInv(double u) {
@@ -60,66 +54,6 @@ std::vector<double> BuildTable(Distribution dist) {
 
 }  // namespace
 
-uint64_t Mix64(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
-uint64_t RtpDrawKey(uint64_t seedKey, uint8_t pt, int64_t extendedSeq) {
-  return Mix64(Mix64(seedKey + kGolden * (1 + uint64_t{pt})) ^ static_cast<uint64_t>(extendedSeq));
-}
-
-void PacketDraws::UseKey(uint64_t key) {
-  stream_ = nullptr;
-  key_ = key;
-  std::memset(used_, 0, sizeof used_);
-}
-
-uint64_t PacketDraws::Next(Lane lane) {
-  if (stream_) return stream_->Next();
-  unsigned l = static_cast<unsigned>(lane);
-  unsigned i = used_[l]++ & 7;  // stages draw at most twice; 8 per lane keeps lanes disjoint
-  return Mix64(key_ + kGolden * (1 + 8 * l + i));
-}
-
-int64_t SeqUnwrapper::Unwrap(uint32_t ssrc, uint16_t seq) {
-  ++uses_;
-  for (Stream& s : streams_) {
-    if (s.ssrc != ssrc) continue;
-    int64_t ext = s.highest + static_cast<int16_t>(static_cast<uint16_t>(seq - static_cast<uint16_t>(s.highest)));
-    s.highest = std::max(s.highest, ext);
-    s.lastUse = uses_;
-    return ext;
-  }
-  Stream fresh{ssrc, seq, uses_};
-  if (streams_.size() < 32) {
-    streams_.push_back(fresh);
-  } else {
-    *std::min_element(streams_.begin(), streams_.end(),
-                      [](const Stream& a, const Stream& b) { return a.lastUse < b.lastUse; }) = fresh;
-  }
-  return seq;
-}
-
-Prng::Prng(uint64_t seed) {
-  uint64_t x = seed;
-  for (auto& s : s_) s = SplitMix(x);
-}
-
-uint64_t Prng::Next() {
-  uint64_t result = Rotl(s_[1] * 5, 7) * 9;
-  uint64_t t = s_[1] << 17;
-  s_[2] ^= s_[0];
-  s_[3] ^= s_[1];
-  s_[1] ^= s_[2];
-  s_[0] ^= s_[3];
-  s_[2] ^= t;
-  s_[3] = Rotl(s_[3], 45);
-  return result;
-}
-
-double Prng::Uniform() { return (Next() >> 11) * 0x1.0p-53; }
 
 LinkModel::LinkModel(uint64_t seed, LinkParams params, uint8_t dir)
     : prng_(seed), seedKey_(Mix64(Mix64(seed) + kGolden * (1 + uint64_t{dir}))), slotPrng_(seed ^ 0x5107ULL) {

@@ -19,6 +19,8 @@
 #include <string>
 #include <vector>
 
+#include "link_draws.h"
+
 namespace glasslab::link {
 
 enum class Distribution : uint8_t { Uniform, Normal, Pareto, ParetoNormal };
@@ -96,58 +98,6 @@ struct Released {
   int64_t releaseNs;
 };
 
-/** xoshiro256** seeded through splitmix64. */
-class Prng {
- public:
-  explicit Prng(uint64_t seed);
-  uint64_t Next();
-  /** uniform in [0,1) with 53 bits */
-  double Uniform();
- private:
-  uint64_t s_[4];
-};
-
-/** The random stages of one packet. Each has its own lane of a keyed packet's draws, so a stage's
- *  numbers never depend on whether another stage drew (parameters, reorder gap). */
-enum class Lane : uint8_t { Duplicate, Loss, Corrupt, Reorder, Jitter, JitterCopy };
-
-/** 64-bit mixing function (SplitMix64's finaliser); a bijection. */
-uint64_t Mix64(uint64_t x);
-
-/** Key of an RTP packet's draws: hash of the direction's seed key, payload type and extended seq. */
-uint64_t RtpDrawKey(uint64_t seedKey, uint8_t pt, int64_t extendedSeq);
-
-/** Where one packet's random numbers come from: the sequential stream (every lane shares it, in
- *  call order), or a packet key (counter-based: draw i of lane L = Mix64(key + golden * (1 + 8L + i)),
- *  at most 8 draws per lane). */
-class PacketDraws {
- public:
-  void UseStream(Prng* stream) { stream_ = stream; }
-  void UseKey(uint64_t key);
-  uint64_t Next(Lane lane);
-  /** uniform in [0,1) with 53 bits */
-  double Uniform(Lane lane) { return (Next(lane) >> 11) * 0x1.0p-53; }
- private:
-  Prng* stream_ = nullptr;
-  uint64_t key_ = 0;
-  uint8_t used_[8] = {0};
-};
-
-/** RTP sequence numbers unwrapped per SSRC (one direction): the extended seq is the candidate
- *  nearest the highest one seen; the first packet of an SSRC gets seq itself (cycle 0). Remembers
- *  the 32 most recently seen SSRCs. */
-class SeqUnwrapper {
- public:
-  int64_t Unwrap(uint32_t ssrc, uint16_t seq);
- private:
-  struct Stream {
-    uint32_t ssrc;
-    int64_t highest;
-    uint64_t lastUse;
-  };
-  std::vector<Stream> streams_;
-  uint64_t uses_ = 0;
-};
 
 class LinkModel {
  public:
