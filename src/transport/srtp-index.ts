@@ -81,13 +81,13 @@ export class SrtpIndexTable {
   private readonly bySsrc = new Map<number, SrtpIndexEstimator>();
 
   /**
-   * The estimator of `ssrc`; created on first use, from `seed()` when it returns a state (werift's
-   * own state for an SSRC it saw before the lab took over).
+   * The estimator of `ssrc`; created on first use, from `seed(ssrc)` when it returns a state
+   * (werift's own state for an SSRC it saw before the lab took over).
    */
-  forSsrc(ssrc: number, seed?: () => SrtpRolloverState | undefined): SrtpIndexEstimator {
+  forSsrc(ssrc: number, seed?: (ssrc: number) => SrtpRolloverState | undefined): SrtpIndexEstimator {
     let estimator = this.bySsrc.get(ssrc);
     if (!estimator) {
-      estimator = new SrtpIndexEstimator(seed?.());
+      estimator = new SrtpIndexEstimator(seed?.(ssrc));
       this.bySsrc.set(ssrc, estimator);
     }
     return estimator;

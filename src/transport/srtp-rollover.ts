@@ -17,8 +17,8 @@ import { SrtpIndexTable, type SrtpRolloverState } from './srtp-index.ts';
 /** The werift state of an SSRC seen before the lab took over (packets that raced the install). */
 type WeriftSsrcStates = Record<number, { rolloverCounter: number; lastSequenceNumber: number } | undefined>;
 
-function seedFrom(states: WeriftSsrcStates, ssrc: number): () => SrtpRolloverState | undefined {
-  return () => {
+function seedFrom(states: WeriftSsrcStates): (ssrc: number) => SrtpRolloverState | undefined {
+  return (ssrc) => {
     const state = states[ssrc];
     return state ? { roc: state.rolloverCounter, highestSeq: state.lastSequenceNumber } : undefined;
   };
@@ -40,11 +40,13 @@ export function estimateSrtpIndexes(session: SrtpSession): void {
   const local = session.localContext;
   const received = new SrtpIndexTable();
   const sent = new SrtpIndexTable();
+  const seedReceived = seedFrom(remote.srtpSSRCStates);
+  const seedSent = seedFrom(local.srtpSSRCStates);
 
   session.decrypt = (packet: Buffer): Buffer => {
     if (packet.length < RTP_HEADER_BYTES) throw new SrtpAuthenticationError('SRTP packet shorter than an RTP header');
     const ssrc = packet.readUInt32BE(8);
-    const estimator = received.forSsrc(ssrc, seedFrom(remote.srtpSSRCStates, ssrc));
+    const estimator = received.forSsrc(ssrc, seedReceived);
     const guess = estimator.estimate(packet.readUInt16BE(2));
     if (!guess) throw new SrtpAuthenticationError('SRTP packet index outside the rollover counter range');
     const [plain] = remote.cipher.decryptRtp(packet, guess.roc); // throws SrtpAuthenticationError
@@ -53,7 +55,7 @@ export function estimateSrtpIndexes(session: SrtpSession): void {
   };
 
   session.encrypt = (payload: Buffer, header: RtpHeader): Buffer => {
-    const estimator = sent.forSsrc(header.ssrc, seedFrom(local.srtpSSRCStates, header.ssrc));
+    const estimator = sent.forSsrc(header.ssrc, seedSent);
     const guess = estimator.estimate(header.sequenceNumber);
     // undefined only for a sequence number before the first one sent: ROC 0, as werift would
     if (!guess) return local.cipher.encryptRtp(header, payload, 0);

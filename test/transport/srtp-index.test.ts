@@ -100,7 +100,7 @@ describe('SrtpIndexEstimator (RFC 3711 §3.3.1)', () => {
   it('keeps one estimator per SSRC, seeded once', () => {
     const table = new SrtpIndexTable();
     let seeds = 0;
-    const seed = () => {
+    const seed = (_ssrc: number) => {
       seeds++;
       return { roc: 3, highestSeq: 7 };
     };
