@@ -3,9 +3,12 @@
  * werift's own rollover tracking: encrypt and decrypt of 1200-byte packets on one core, both
  * profiles werift negotiates, plus the estimator alone. Rates are per CPU-second of this thread
  * (process.cpuUsage), rounds of werift / lab alternate so that machine load hits both alike; the
- * median round is reported. Prints a table; writes bench/results/srtp-rollover.json.
+ * median round is reported. With --peer-steps N, also the unthrottled packet rate of the real
+ * SenderPeer → ReceiverPeer processes of bench/g2g (loopback, H.264 packetizer and frame
+ * assembler), N steps each with the lab's estimate and with werift's own (G2G_SRTP_INDEX=0),
+ * alternating (--peer-rate P offers P packets/s instead). Prints tables; writes bench/results/srtp-rollover.json.
  *
- *   npx tsx bench/srtp-rollover.ts [--seconds 0.5] [--rounds 5]
+ *   npx tsx bench/srtp-rollover.ts [--seconds 0.5] [--rounds 5] [--peer-steps 3 --step-seconds 3 --peer-rate 0]
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -19,6 +22,7 @@ import {
   saltLength,
   type SrtpProfile,
 } from 'werift';
+import { measurePacketRate, type RateStep } from './g2g-packet-rate.ts';
 import { SrtpIndexEstimator } from '../src/transport/srtp-index.ts';
 import { estimateSrtpIndexes } from '../src/transport/srtp-rollover.ts';
 
@@ -93,7 +97,21 @@ interface Row {
   decryptUsPerPacket: number;
 }
 
-function main(): void {
+/** Peer-process steps at `offeredPps` (0 = unthrottled), alternating the lab's estimate and werift's own. */
+async function measurePeers(steps: number, stepSeconds: number, offeredPps: number): Promise<{ lab: RateStep[]; werift: RateStep[] }> {
+  const result = { lab: [] as RateStep[], werift: [] as RateStep[] };
+  for (let i = 0; i < steps; i++) {
+    for (const mode of ['lab', 'werift'] as const) {
+      process.env.G2G_SRTP_INDEX = mode === 'lab' ? '1' : '0';
+      const { steps: measured } = await measurePacketRate([offeredPps], stepSeconds);
+      result[mode].push(...measured);
+    }
+  }
+  delete process.env.G2G_SRTP_INDEX;
+  return result;
+}
+
+async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const argValue = (name: string, fallback: number): number => {
     const at = args.indexOf(name);
@@ -101,6 +119,9 @@ function main(): void {
   };
   const seconds = argValue('--seconds', 0.5);
   const rounds = argValue('--rounds', 5);
+  const peerSteps = argValue('--peer-steps', 0);
+  const stepSeconds = argValue('--step-seconds', 3);
+  const peerRate = argValue('--peer-rate', 0);
   const rows: Row[] = [];
   for (const [name, profile] of [
     ['AES-128-GCM', ProtectionProfileAeadAes128Gcm],
@@ -133,11 +154,24 @@ function main(): void {
   }
   console.log(`estimator alone (estimate + commit): ${(estimatePps / 1e6).toFixed(1)} M packets/s, ${(1e9 / estimatePps).toFixed(1)} ns/packet`);
 
+  let peers: { lab: RateStep[]; werift: RateStep[] } | undefined;
+  if (peerSteps > 0) {
+    peers = await measurePeers(peerSteps, stepSeconds, peerRate);
+    console.log(`\npeer processes over loopback, offered ${peerRate === 0 ? 'unthrottled' : `${peerRate} pkt/s`}, ${peerSteps} steps of ${stepSeconds} s each, alternating`);
+    console.log('rollover  delivered pkt/s (each step)          median   receiver µs CPU/pkt (median)  loss (median)');
+    for (const mode of ['lab', 'werift'] as const) {
+      const delivered = peers[mode].map((s) => s.deliveredPps);
+      console.log(
+        `${mode.padEnd(9)} ${delivered.map((d) => d.toFixed(0)).join(', ').padEnd(36)} ${median(delivered).toFixed(0).padStart(7)}   ${median(peers[mode].map((s) => s.receiverCpuUsPerPacket)).toFixed(1).padStart(26)}  ${median(peers[mode].map((s) => s.loss)).toFixed(3).padStart(13)}`,
+      );
+    }
+  }
+
   const out = fileURLToPath(new URL('./results/', import.meta.url));
   mkdirSync(out, { recursive: true });
   const file = `${out}srtp-rollover.json`;
-  writeFileSync(file, JSON.stringify({ packetBytes: PACKET_BYTES, seconds, rounds, rows, estimatorPps: estimatePps, estimatorNsPerPacket: 1e9 / estimatePps }, null, 2));
+  writeFileSync(file, JSON.stringify({ packetBytes: PACKET_BYTES, seconds, rounds, rows, estimatorPps: estimatePps, estimatorNsPerPacket: 1e9 / estimatePps, peerOfferedPps: peerRate, peers }, null, 2));
   console.log(`wrote ${file}`);
 }
 
-main();
+await main();
