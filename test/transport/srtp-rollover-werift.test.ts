@@ -61,13 +61,19 @@ async function connectPair(options: PeerOptions, profile: number): Promise<Pair>
   return { sender, receiver, media, received, drops };
 }
 
-/** Sends extended sequence numbers `seqs` on `ssrc` (only their low 16 bits go on the wire). */
-async function sendSeqs(pair: Pair, ssrc: number, seqs: readonly number[]): Promise<void> {
+/**
+ * Sends extended sequence numbers `seqs` on `ssrc` (only their low 16 bits go on the wire), then
+ * waits until `expectedCount` packets of `ssrc` arrived (at most 8 s: a loaded machine is slow),
+ * and 200 ms more for any packet beyond them.
+ */
+async function sendSeqs(pair: Pair, ssrc: number, seqs: readonly number[], expectedCount: number): Promise<void> {
   for (const seq of seqs) {
     const header = new RtpHeader({ payloadType: pair.media.payloadType, sequenceNumber: seq & 0xffff, timestamp: seq * 3000, ssrc, marker: true });
     await pair.sender.sendRtp(new RtpPacket(header, Buffer.alloc(300, seq & 0xff)).serialize());
   }
-  await new Promise((resolve) => setTimeout(resolve, 400));
+  const deadline = Date.now() + 8000;
+  while ((pair.received.get(ssrc)?.length ?? 0) < expectedCount && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  await new Promise((resolve) => setTimeout(resolve, 200));
 }
 
 const range = (first: number, end: number, step = 1): number[] => {
@@ -96,6 +102,9 @@ function senderDtls(sender: SenderPeer): RTCDtlsTransport {
 function negotiatedProfile(pair: Pair): number | undefined {
   return (senderDtls(pair.sender) as unknown as { dtls?: { srtp: { srtpProfile?: number } } }).dtls?.srtp.srtpProfile;
 }
+
+/** Per-test limit, ms: each waits up to 8 s for its packets on a loaded machine. */
+const TEST_TIMEOUT_MS = 20_000;
 
 const profiles = [
   ['AES-128-GCM (werift prefers it)', ProtectionProfileAeadAes128Gcm],
@@ -131,28 +140,29 @@ describe.each(profiles)('SRTP rollover over werift on loopback, %s', (_name, pro
   });
 
   it('an outage of 400 packets across the wrap: the lab receiver gets every packet after it', async () => {
-    await sendSeqs(lab, OUTAGE.ssrc, OUTAGE.all);
     const expected = low16(OUTAGE.all).filter((seq) => !OUTAGE.lost(seq));
+    await sendSeqs(lab, OUTAGE.ssrc, OUTAGE.all, expected.length);
     expect(expected.length).toBe(600);
     expect(lab.received.get(OUTAGE.ssrc)).toEqual(expected);
-  });
+  }, TEST_TIMEOUT_MS);
 
   it('werift alone: after the same outage nothing arrives again (the stream is dead)', async () => {
-    await sendSeqs(weriftAlone, OUTAGE.ssrc, OUTAGE.all);
+    await sendSeqs(weriftAlone, OUTAGE.ssrc, OUTAGE.all, 300);
     expect(weriftAlone.received.get(OUTAGE.ssrc)).toEqual(range(65_000, 65_300));
-  });
+  }, TEST_TIMEOUT_MS);
 
   it('a stream of which one packet in 500 reaches the receiver, across the wrap', async () => {
-    await sendSeqs(lab, WIRE_SPARSE.ssrc, WIRE_SPARSE.all);
     const expected = low16(WIRE_SPARSE.all).filter(WIRE_SPARSE.kept);
+    await sendSeqs(lab, WIRE_SPARSE.ssrc, WIRE_SPARSE.all, expected.length);
     expect(expected.filter((seq) => seq < 60_000).length).toBeGreaterThan(10);
     expect(lab.received.get(WIRE_SPARSE.ssrc)).toEqual(expected);
-    await sendSeqs(weriftAlone, WIRE_SPARSE.ssrc, WIRE_SPARSE.all);
-    expect(weriftAlone.received.get(WIRE_SPARSE.ssrc)).toEqual(expected.filter((seq) => seq >= 60_000));
-  });
+    const beforeWrap = expected.filter((seq) => seq >= 60_000);
+    await sendSeqs(weriftAlone, WIRE_SPARSE.ssrc, WIRE_SPARSE.all, beforeWrap.length);
+    expect(weriftAlone.received.get(WIRE_SPARSE.ssrc)).toEqual(beforeWrap);
+  }, TEST_TIMEOUT_MS);
 
   it('a sender that only sends every 500th sequence number, across two wraps', async () => {
-    await sendSeqs(lab, SENDER_SPARSE.ssrc, SENDER_SPARSE.sent);
+    await sendSeqs(lab, SENDER_SPARSE.ssrc, SENDER_SPARSE.sent, SENDER_SPARSE.sent.length);
     expect(lab.received.get(SENDER_SPARSE.ssrc)).toEqual(low16(SENDER_SPARSE.sent));
-  });
+  }, TEST_TIMEOUT_MS);
 });
