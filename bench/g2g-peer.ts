@@ -66,8 +66,11 @@ async function next<T extends PeerMessage['type']>(type: T): Promise<Extract<Pee
   }
 }
 
+/** G2G_SRTP_INDEX=0 leaves werift's own SRTP rollover tracking (bench/srtp-rollover.ts compares). */
+const srtpIndexEstimation = process.env.G2G_SRTP_INDEX !== '0';
+
 async function runSender(stunUrl: string): Promise<void> {
-  const peer = SenderPeer.create({ hostAddress: '127.0.0.1', stunUrl });
+  const peer = SenderPeer.create({ hostAddress: '127.0.0.1', stunUrl, srtpIndexEstimation });
   send({ type: 'offer', sdp: await peer.offer() });
   const media = await peer.accept((await next('answer')).sdp);
   const srtp = (peer as unknown as { dtls?: { srtp?: { config?: { profile?: number } } } }).dtls?.srtp?.config?.profile;
@@ -113,7 +116,7 @@ async function runSender(stunUrl: string): Promise<void> {
 async function runReceiver(stunUrl: string): Promise<void> {
   // G2G_RCVBUF (bytes) overrides the peer's receive buffer; 0 = system default (for before/after)
   const receiveBufferBytes = process.env.G2G_RCVBUF !== undefined ? Number(process.env.G2G_RCVBUF) : undefined;
-  const peer = ReceiverPeer.create({ hostAddress: '127.0.0.1', stunUrl, ...(receiveBufferBytes !== undefined ? { receiveBufferBytes } : {}) });
+  const peer = ReceiverPeer.create({ hostAddress: '127.0.0.1', stunUrl, srtpIndexEstimation, ...(receiveBufferBytes !== undefined ? { receiveBufferBytes } : {}) });
   send({ type: 'answer', sdp: await peer.answer((await next('offer')).sdp) });
   await peer.waitConnected();
   let assembler = new FrameAssembler({ ...DEFAULT_FRAME_ASSEMBLER_OPTIONS, maxWaitMs: 0 });

@@ -8,6 +8,7 @@ import {
   type RtcpPacket,
 } from 'werift';
 import { filterCandidates } from './sdp-candidates.ts';
+import { installSrtpIndexEstimation } from './srtp-rollover.ts';
 import { negotiatedExtensionsFrom, type NegotiatedExtensions } from '../shared/rtp/extensions/negotiated.ts';
 import { ABS_CAPTURE_TIME_URI } from '../shared/rtp/extensions/abs-capture-time.ts';
 import { ABS_SEND_TIME_URI } from '../shared/rtp/extensions/abs-send-time.ts';
@@ -19,7 +20,9 @@ import { TRANSPORT_WIDE_SEQ_URI } from '../shared/rtp/extensions/transport-wide-
  * - no rtcp-fb lines on werift-to-werift links, so werift's receiver never NACKs by itself;
  * - media goes out through `dtlsTransport.sendRtp`, which bypasses werift's retransmission cache;
  * - media comes in at the DTLS-transport level (before werift's SSRC router, which drops RED);
- * - every RTCP packet werift sends by itself (RR, SR, TWCC) is observed and reported.
+ * - every RTCP packet werift sends by itself (RR, SR, TWCC) is observed and reported;
+ * - SRTP packet indexes are estimated the RFC 3711 way (src/transport/srtp-rollover.ts), not by
+ *   werift's rollover tracking, which never recovers from a loss burst across a sequence wrap.
  */
 
 /** Header extensions the lab can negotiate, by URI. */
@@ -47,6 +50,12 @@ export interface PeerOptions {
    * which a descheduled receiver overflows within milliseconds at a few thousand packets/s)
    */
   receiveBufferBytes?: number;
+  /**
+   * SRTP ROC / packet index by RFC 3711 §3.3.1 in both directions (src/transport/srtp-rollover.ts);
+   * default true. false leaves werift's own rollover tracking (only for tests and benches that
+   * show what it does).
+   */
+  srtpIndexEstimation?: boolean;
 }
 
 /** Default SO_RCVBUF of the receiver's socket, bytes. */
@@ -168,6 +177,12 @@ abstract class LabPeer {
 
   constructor(protected readonly pc: RTCPeerConnection, protected readonly options: PeerOptions) {}
 
+  /** Takes over the connected DTLS transport (and its SRTP index estimation, unless switched off). */
+  protected adopt(dtls: RTCDtlsTransport): void {
+    this.dtls = dtls;
+    if (this.options.srtpIndexEstimation ?? true) installSrtpIndexEstimation(dtls);
+  }
+
   /** Sends one serialized RTCP compound packet (SRTCP-protected by werift). */
   async sendRtcp(compound: Buffer): Promise<void> {
     if (!this.dtls) throw new PeerError('PEER_CLOSED', 'sendRtcp before the connection is up');
@@ -235,7 +250,7 @@ export class SenderPeer extends LabPeer {
     if (!this.transceiver) throw new PeerError('PEER_NEGOTIATION', 'accept() before offer()');
     await this.pc.setRemoteDescription({ type: 'answer', sdp: answerSdp });
     await connected(this.pc, timeoutMs);
-    this.dtls = this.transceiver.sender.dtlsTransport;
+    this.adopt(this.transceiver.sender.dtlsTransport);
     const codec = this.transceiver.codecs[0];
     if (!codec) throw new PeerError('PEER_NEGOTIATION', 'the answer accepted no video codec');
     return { payloadType: codec.payloadType, ssrc: this.transceiver.sender.ssrc, extensions: negotiatedExtensionsFrom(this.transceiver.headerExtensions) };
@@ -279,11 +294,12 @@ export class ReceiverPeer extends LabPeer {
   async waitConnected(timeoutMs = CONNECT_TIMEOUT_DEFAULT_MS): Promise<void> {
     await connected(this.pc, timeoutMs);
     const transceiver = this.pc.getTransceivers()[0]!;
-    this.dtls = transceiver.receiver.dtlsTransport;
+    const dtls = transceiver.receiver.dtlsTransport;
+    this.adopt(dtls);
     const bytes = this.options.receiveBufferBytes ?? DEFAULT_RECEIVE_BUFFER_BYTES;
     if (bytes > 0) {
       try {
-        nominatedSocket(this.dtls)?.setRecvBufferSize(bytes);
+        nominatedSocket(dtls)?.setRecvBufferSize(bytes);
       } catch {
         // A socket that refuses a larger buffer keeps the system default.
       }
