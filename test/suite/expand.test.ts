@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { crossAxes, deepMerge, globToRegExp, isExcluded, matchesPattern, mergeCombination, variantSetting, type SuiteAxis } from '../../lab/suite/expand.ts';
+import { crossAxes, deepMerge, globToRegExp, isExcluded, matchesPattern, mergeCombination, variantSetting, type ExcludeEntry, type SuiteAxis } from '../../lab/suite/expand.ts';
 
 const axes: SuiteAxis[] = [
   {
@@ -96,7 +96,7 @@ describe('exclude and filter patterns', () => {
 
   it('an entry leaves out the combinations matching every axis it names', () => {
     const combinations = crossAxes('s', axes);
-    const exclude = [{ protection: 'none', rtt: 'rtt100' }, { loss: ['clean', 'g?'], protection: 'f*' }];
+    const exclude: ExcludeEntry[] = [{ protection: 'none', rtt: 'rtt100' }, { loss: ['clean', 'g?'], protection: 'f*' }];
     const kept = combinations.filter((c) => !isExcluded(c, exclude)).map((c) => c.runName);
     expect(kept).toEqual(['s-none-1pct-rtt20', 's-none-ge-rtt20', 's-none-clean-rtt20', 's-fec-1pct-rtt20', 's-fec-1pct-rtt100']);
     // an entry naming an axis the combination lacks matches nothing
