@@ -77,6 +77,9 @@ const ndjson = (records: LabRecord[]): string => records.map((record) => JSON.st
 export async function fixtureRunFolder(runsRoot: string, name: string, options: { seed?: number; budgets?: string[]; recovery?: RecoveryNumbers | null } = {}): Promise<{ runDir: string; results: Results }> {
   const { dir } = await createRunFolder(runsRoot, name);
   const run = syntheticRun({ seed: options.seed ?? 7 });
+  for (const record of run.run) {
+    if (record.type === 'event' && record.name === 'run-start') record.detail = { ...record.detail, scenario: name, runId: path.basename(dir) };
+  }
   await mkdir(dir, { recursive: true });
   await writeFile(path.join(dir, 'sender.ndjson'), ndjson(run.sender));
   await writeFile(path.join(dir, 'receiver.ndjson'), ndjson(run.receiver));
