@@ -20,6 +20,7 @@ const SUITE_CLIENT = path.join(HERE, 'assets/suite-client.js');
 export const SUITE_CHART_IDS = ['chart-suite-recovery', 'chart-suite-overhead', 'chart-suite-g2g'] as const;
 
 const SUITE_CSS = `
+td.num, td.run { white-space: nowrap; }
 td.run a { font-family: ui-monospace, "SFMono-Regular", Menlo, monospace; font-size: 12.5px; }
 tr.group th { background: var(--bg); color: var(--fg); padding-top: 10px; }
 .badge.running, .badge.pending, .badge.skipped { background: #6b7280; }
