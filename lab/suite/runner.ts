@@ -89,8 +89,13 @@ export async function runSuite(suite: LoadedSuite, runs: readonly SuiteRunPlan[]
     entry.outcome = 'running';
     await writeSuiteFiles(suiteDir, state);
     const started = performance.now();
+    // each run gets its own signal, linked to the suite's for the run's duration: the orchestrator
+    // listens on it and would otherwise pile one listener per run onto the suite's signal
+    const runAbort = new AbortController();
+    const forward = (): void => runAbort.abort();
+    options.signal?.addEventListener('abort', forward, { once: true });
     try {
-      const result = await options.runOne(plan.scenario, suiteDir, options.signal, index);
+      const result = await options.runOne(plan.scenario, suiteDir, options.signal ? runAbort.signal : undefined, index);
       entry.runDir = path.relative(suiteDir, result.runDir);
       entry.outcome = result.state;
       if (result.message !== undefined) entry.message = result.message;
@@ -98,6 +103,8 @@ export async function runSuite(suite: LoadedSuite, runs: readonly SuiteRunPlan[]
     } catch (error) {
       entry.outcome = 'failed';
       entry.message = error instanceof Error ? error.message : String(error);
+    } finally {
+      options.signal?.removeEventListener('abort', forward);
     }
     entry.wallMs = Math.round(performance.now() - started);
     await writeSuiteFiles(suiteDir, state);

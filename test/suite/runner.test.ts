@@ -4,6 +4,7 @@
  * interruption and crashes leave a partial suite.json; suite.html lists every run and links to
  * each run's report; `glasslab report <suite-dir>` rebuilds both from the run folders.
  */
+import { getEventListeners } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -179,6 +180,23 @@ describe('runSuite when runs fail, break budgets or are interrupted', () => {
     expect(outcome.suite.runs[0]!.results!.budgetsBroken).toEqual(['fps >= 1000']);
     expect(suitePassed(outcome.suite)).toBe(false);
     expect(await readFile(outcome.reportPath, 'utf8')).toContain('broken: fps &gt;= 1000');
+  });
+
+  it("each run gets its own signal: listeners a run leaves on it do not pile up on the suite's", async () => {
+    const abort = new AbortController();
+    const seen = new Set<AbortSignal>();
+    await runSuite(suite, suite.runs, {
+      outRoot: path.join(root, 'listeners'),
+      signal: abort.signal,
+      runOne: async (scenario, runsRoot, signal, index) => {
+        // as the orchestrator does: a listener it never removes
+        signal!.addEventListener('abort', () => undefined, { once: true });
+        seen.add(signal!);
+        return fixtureRun(scenario, runsRoot, signal, index);
+      },
+    });
+    expect(seen.size).toBe(4);
+    expect(getEventListeners(abort.signal, 'abort')).toHaveLength(0);
   });
 
   it('an abort during a run: that run ends interrupted, the rest are skipped, suite.json says so', async () => {
