@@ -149,3 +149,50 @@ budgets: ["g2g.p95 <= 5000ms"]
     expect(leftovers.stdout.trim()).toBe('');
   });
 });
+
+describe.skipIf(!rooted)('a suite stopped with SIGINT during its second run (needs root and /dev/net/tun)', () => {
+  it('keeps the finished run, ends the current one interrupted, skips the rest, tears the network down, exits 1', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'glasslab-suite-int-'));
+    try {
+      const file = path.join(dir, 'int.yaml');
+      await writeFile(
+        file,
+        'suite: int\nbase: { duration: 3s, resolution: 640x360, encoder: { bitrate: 400kbps }, link: { backend: userspace, delay: 10ms } }\nmatrix:\n  fps:\n    - { name: a, set: { fps: 30 } }\n    - { name: b, set: { fps: 30 } }\n    - { name: c, set: { fps: 30 } }\n',
+      );
+      const runsRoot = path.join(dir, 'runs');
+      const subprocess = execa(process.execPath, [cli, '--json', 'run', file, '--runs', runsRoot], { reject: false, timeout: 150_000 });
+      // wait until the second run's media flows
+      let secondRunDir: string | undefined;
+      const deadline = Date.now() + 120_000;
+      while (Date.now() < deadline && secondRunDir === undefined) {
+        await new Promise((r) => setTimeout(r, 250));
+        const suiteDirs = await readdir(runsRoot).catch(() => [] as string[]);
+        if (suiteDirs.length !== 1) continue;
+        const suiteDir = path.join(runsRoot, suiteDirs[0]!);
+        const candidate = (await readdir(suiteDir)).find((name) => name.endsWith('-int-b'));
+        if (candidate === undefined) continue;
+        const events = await readFile(path.join(suiteDir, candidate, 'run.ndjson'), 'utf8').catch(() => '');
+        if (events.includes('"media-start"')) secondRunDir = path.join(suiteDir, candidate);
+      }
+      expect(secondRunDir, 'the second run reached its media phase').toBeDefined();
+      subprocess.kill('SIGINT');
+      const ended = await subprocess;
+      expect(ended.exitCode, ended.stderr).toBe(1);
+      const summary = JSON.parse(ended.stdout.trim().split('\n').at(-1)!) as { suiteDir: string; state: string; completed: number; interrupted: number; skipped: number };
+      expect(summary).toMatchObject({ state: 'interrupted', completed: 1, interrupted: 1, skipped: 1 });
+      const suite = suiteJsonSchema.parse(JSON.parse(await readFile(path.join(summary.suiteDir, 'suite.json'), 'utf8')));
+      expect(suite.state).toBe('interrupted');
+      expect(suite.runs.map((r) => r.outcome)).toEqual(['completed', 'interrupted', 'skipped']);
+      expect(path.join(summary.suiteDir, suite.runs[1]!.runDir!)).toBe(secondRunDir);
+      expect(existsSync(path.join(summary.suiteDir, 'suite.html'))).toBe(true);
+      expect(existsSync(path.join(secondRunDir!, 'report.html'))).toBe(true);
+      const events = await readFile(path.join(secondRunDir!, 'run.ndjson'), 'utf8');
+      const topology = /"name":"link-up".*?"topology":"([^"]+)"/.exec(events)?.[1];
+      expect(listNamespaces().filter((name) => name.includes(topology!))).toEqual([]);
+      // the third run never started: no folder of it
+      expect((await readdir(summary.suiteDir)).some((name) => name.endsWith('-int-c'))).toBe(false);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
+});
