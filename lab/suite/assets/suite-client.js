@@ -34,6 +34,7 @@
       var note = document.createElement('p');
       note.className = 'nodata';
       note.textContent = 'No run of this suite has data for this chart (yet).';
+      canvas.parentNode.style.height = 'auto';
       canvas.parentNode.replaceChild(note, canvas);
       return;
     }
