@@ -32,7 +32,7 @@ export class SuiteError extends Error {
 export function formatSuiteIssue(issue: SuiteIssue): string {
   if (issue.run === undefined) return formatIssue(issue);
   const variants = Object.entries(issue.run.variants).map(([axis, variant]) => `${axis}=${variant}`).join(', ');
-  return formatIssue({ ...issue, message: issue.message, path: `run ${issue.run.name} (${variants}): ${issue.path === '' ? '(document)' : issue.path}` });
+  return formatIssue({ ...issue, path: `run ${issue.run.name} (${variants}): ${issue.path === '' ? '(document)' : issue.path}` });
 }
 
 /** One run the suite will make. */

@@ -16,7 +16,7 @@ import { z } from 'zod';
 
 /** Names of suites and variants: they become parts of run and folder names. */
 export const SUITE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,47}$/;
-const name = z.string().regex(SUITE_NAME_PATTERN, 'expected letters, digits, ".", "_" or "-" (at most 48, not starting with a sign)');
+const name = z.string().regex(SUITE_NAME_PATTERN, 'expected letters, digits, ".", "_" or "-", starting with a letter or digit (at most 48)');
 
 /** A mapping of scenario fields (validated per expanded scenario, not here). */
 const scenarioFields = z.record(z.string(), z.unknown()).describe('scenario fields (see scenario.schema.json); `name` is set per run');
