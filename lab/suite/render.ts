@@ -39,6 +39,8 @@ export function runReportHref(runDir: string): string {
 }
 
 const num = (value: string): string => `<td class="num">${value}</td>`;
+/** A recovery ratio 0..1 as a percentage with at most one decimal ("83.3%"); "—" for null. */
+const ratio1 = (value: number | null | undefined): string => (value === null || value === undefined ? '—' : `${Number((value * 100).toFixed(1))}%`);
 
 function runRow(run: SuiteRunEntry, axes: SuiteJson['axes']): string {
   const r = run.results;
@@ -56,12 +58,12 @@ function runRow(run: SuiteRunEntry, axes: SuiteJson['axes']): string {
     num(formatMs(r?.g2gP95Ms)),
     num(r === null ? dash : formatCount(r.freezes)),
     num(rec === null ? dash : formatCount(rec.dropped)),
-    num(formatPercent(rec?.fecRecoveryRatio)),
-    num(formatPercent(rec?.rtxRecoveryRatio)),
+    num(ratio1(rec?.fecRecoveryRatio)),
+    num(ratio1(rec?.rtxRecoveryRatio)),
     num(rec === null ? dash : formatCount(rec.tooLate)),
     num(rec === null ? dash : formatCount(rec.never)),
     num(formatPercent(rec?.residualLoss)),
-    num(formatPercent(rec?.fecOverhead)),
+    num(ratio1(rec?.fecOverhead)),
     num(formatMs(rec?.nackToRtxP50Ms)),
     num(rec === null ? dash : formatCount(rec.keyframeRequests)),
   ];
