@@ -145,6 +145,17 @@ describe('runSuite', () => {
     // re-analysed from the records: the real number is back
     expect(rebuilt.runs[0]!.results!.framesDisplayed).toBe(outcome.suite.runs[0]!.results!.framesDisplayed);
     expect(existsSync(outcome.reportPath)).toBe(true);
+    // after a crash during run 2: suite.json still says "running" and knows no folder for it
+    const crashed = await readSuiteJson(outcome.suiteDir);
+    const lost = crashed.runs[1]!;
+    const folder = lost.runDir;
+    Object.assign(lost, { outcome: 'running', runDir: null, results: null, wallMs: null });
+    crashed.state = 'running';
+    await writeFile(jsonPath, JSON.stringify(crashed));
+    expect(await runReportCommand(outcome.suiteDir, {}, { out: () => undefined, err: (t) => err.push(t) })).toBe(0);
+    const adopted = (await readSuiteJson(outcome.suiteDir)).runs[1]!;
+    expect(adopted).toMatchObject({ runDir: folder, outcome: 'completed', message: 'the suite did not see this run end' });
+    expect(adopted.results!.framesDisplayed).toBe(outcome.suite.runs[1]!.results!.framesDisplayed);
     const unusable = await runReportCommand(outcome.suiteDir, { budget: ['fps >= 1'] }, { out: () => undefined, err: (t) => err.push(t) });
     expect(unusable).toBe(2);
     expect(err.at(-1)).toContain('apply to run folders');
