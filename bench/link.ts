@@ -6,7 +6,11 @@
  * data-plane CPU per packet. Delay probes and data-plane threads run SCHED_FIFO (root) so that
  * the numbers measure the path rather than the other tenants of a shared machine; the flood runs
  * at normal priority (a spinning real-time sender would starve the kernel's softirq threads).
- * Prints a table, writes bench/results/link.json.  Usage: node --import tsx bench/link.ts [--quick]
+ * Also the model alone (C++ loop, RTP packets with keyed draws vs non-RTP packets on the sequential
+ * stream, bench/lib/link-model-cost.ts). Prints tables, writes bench/results/link.json
+ * (`--model-only`: only the model part, bench/results/link-model.json, no root needed;
+ * `--baseline-addon <file.node>`: another build of the addon measured alternately beside this one).
+ * Usage: node --import tsx bench/link.ts [--quick] [--model-only] [--baseline-addon <file.node>]
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -18,8 +22,12 @@ import { connectWithVeth } from '../lab/topology/veth.ts';
 import { parseFateLog } from '../src/link/fate.ts';
 import { loadLinkNative, type UdpProbeResult } from '../src/link/native.ts';
 import { runVirtualLink } from '../src/link/virtual.ts';
+import { measureModelCost, printModelCost } from './lib/link-model-cost.ts';
 
 const quick = process.argv.includes('--quick');
+const modelOnly = process.argv.includes('--model-only');
+const baselineAt = process.argv.indexOf('--baseline-addon');
+const baselineAddon = baselineAt > 0 ? process.argv[baselineAt + 1] : undefined;
 const here = path.dirname(fileURLToPath(import.meta.url));
 const configuredDelayUs = 5000;
 const rates = [1000, 10000, 50000];
@@ -82,7 +90,20 @@ function virtualModelRate(): number {
   return n / (Number(process.hrtime.bigint() - t0) / 1e9);
 }
 
+function hostInfo() {
+  return { cpus: os.cpus().length, model: os.cpus()[0]?.model, kernel: os.release(), loadavg: os.loadavg() };
+}
+
 async function main() {
+  const modelCost = measureModelCost(quick ? 50_000 : 200_000, baselineAddon ? { baselineAddon: path.resolve(baselineAddon) } : {});
+  printModelCost(modelCost);
+  mkdirSync(path.join(here, 'results'), { recursive: true });
+  if (modelOnly) {
+    const file = path.join(here, 'results', 'link-model.json');
+    writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), host: hostInfo(), ...(baselineAddon ? { baselineAddon } : {}), modelCost }, null, 2));
+    console.log(`wrote ${file}`);
+    return;
+  }
   const virtualPacketsPerSecond = virtualModelRate();
   const work = mkdtempSync(path.join(os.tmpdir(), 'gl-bench-'));
   const vethRows = new Map<number, Dist>();
@@ -162,7 +183,8 @@ async function main() {
   console.log(`flood detail: veth sent ${vethFlood.sent} received ${vethFlood.received}; ${floods.map((x) => `userspace (priority ${x.planePriority}) sent ${x.sent} received ${x.received}`).join('; ')}`);
   const result = {
     date: new Date().toISOString(),
-    host: { cpus: os.cpus().length, model: os.cpus()[0]?.model, kernel: os.release(), loadavg: os.loadavg() },
+    host: hostInfo(),
+    modelCost,
     configuredDelayUs,
     payloadBytes: payload,
     rates: rows,
@@ -172,7 +194,6 @@ async function main() {
     vsVeth: { addedLatencyP50Us: plain.p50Us - vr.p50Us, throughputRatio: ratio },
     targets: { delayErrorP99At50kUs: 200, gbitPerSecond: 1 },
   };
-  mkdirSync(path.join(here, 'results'), { recursive: true });
   writeFileSync(path.join(here, 'results', 'link.json'), JSON.stringify(result, null, 2));
   console.log(`wrote ${path.join(here, 'results', 'link.json')}`);
 }

@@ -2,14 +2,17 @@
  * Budgets: limits on summary metrics written as `<metric> <op> <value><unit>`, e.g.
  * `g2g.p95 <= 120ms`, `residualLoss <= 0.1%`, `fps >= 29`, `bitrate.meanBps <= 4Mbps`.
  *
- * Metric paths are dotted paths into results.json's `summary`. Each metric has a dimension that
+ * Metric paths are dotted paths into results.json's `summary`, or, prefixed `recovery.`, into its
+ * `recovery` section (e.g. `recovery.neverRatio <= 2%`, `recovery.fecRecoveryRatio >= 0.5`,
+ * `recovery.nackToRtxMs.p95 <= 150ms`); a recovery metric of a run without one has no data and
+ * fails. Each metric has a dimension that
  * fixes its base unit and the units a limit may use:
  *   time (base ms): ms, s, us/µs — a unit is required;
  *   ratio (base fraction 0..1): % or a bare fraction;
  *   bitrate (base bit/s): bps, kbps, Mbps, Gbps — a unit is required;
  *   rate (base frames/s): fps or bare;   count: bare.
  */
-import type { BudgetResult, RunSummary } from '../results/schema.ts';
+import type { BudgetResult, RecoverySummary, RunSummary } from '../results/schema.ts';
 
 /** Comparison operators. */
 export type BudgetOp = '<' | '<=' | '>' | '>=' | '==';
@@ -70,10 +73,16 @@ const METRIC_RULES: readonly [RegExp, MetricDimension][] = [
   [/^packets\.(sent|received)\.(media|rtx|fec|padding)\.(count|bytes)$/, 'count'],
   [/^packets\.recovered\.(fec|rtx)$/, 'count'],
   [/^feedback\.(nackedSeqs|keyframeRequests|keyframeRequestsReceived)$/, 'count'],
+  [/^recovery\.(fecRecoveryRatio|rtxRecoveryRatio|tooLateRatio|neverRatio|residualLoss|fecOverhead|rtxOverhead)$/, 'ratio'],
+  [/^recovery\.totals\.(dropped|fec|rtx|tooLate|never)$/, 'count'],
+  [/^recovery\.(mediaPacketsSent|fecRecoverable|fecPacketsSent|fecPacketsDropped|nacksSent|nackedSeqsSent|nacksReceived|rtxSent|rtxDropped|spuriousRtx|nackGivenUp|keyframeRequests|freezes)$/, 'count'],
+  [new RegExp(`^recovery\\.(lossToRtxMs|nackToRtxMs|g2gByPath\\.(clean|fec|rtx))\\.${DISTRIBUTION_FIELDS}$`), 'time'],
+  [/^recovery\.(lossToRtxMs|nackToRtxMs|g2gByPath\.(clean|fec|rtx))\.count$/, 'count'],
 ];
 
 /** Examples of valid metric paths, for error messages. */
-export const METRIC_EXAMPLES = 'g2g.p95, g2g.max, stages.encode.p99, fps, residualLoss, frames.neverDisplayed, freezes.count, freezes.totalDurationMs, bitrate.meanBps, feedback.keyframeRequests';
+export const METRIC_EXAMPLES =
+  'g2g.p95, g2g.max, stages.encode.p99, fps, residualLoss, frames.neverDisplayed, freezes.count, freezes.totalDurationMs, bitrate.meanBps, feedback.keyframeRequests, recovery.neverRatio, recovery.fecRecoveryRatio, recovery.nackToRtxMs.p95';
 
 const EXPRESSION = /^\s*([A-Za-z][A-Za-z0-9_.]*)\s*(<=|>=|==|<|>)\s*(-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-zµ%/]*)\s*$/;
 
@@ -117,10 +126,14 @@ export function parseBudgets(expressions: readonly string[]): Budget[] {
   return budgets;
 }
 
-/** Reads a metric from the summary by dotted path; null when absent or not a number. */
-export function readMetric(summary: RunSummary, metric: string): number | null {
-  let value: unknown = summary;
-  for (const key of metric.split('.')) {
+/**
+ * Reads a metric by dotted path from the summary, or from `recovery` for `recovery.` paths; null
+ * when absent or not a number.
+ */
+export function readMetric(summary: RunSummary, metric: string, recovery: RecoverySummary | null = null): number | null {
+  const inRecovery = metric.startsWith('recovery.');
+  let value: unknown = inRecovery ? recovery : summary;
+  for (const key of (inRecovery ? metric.slice('recovery.'.length) : metric).split('.')) {
     if (value === null || typeof value !== 'object') return null;
     value = (value as Record<string, unknown>)[key];
   }
@@ -149,9 +162,9 @@ function formatBase(value: number, dimension: MetricDimension): string {
   return unit === '' ? `${rounded}` : `${rounded} ${unit}`;
 }
 
-/** Evaluates one budget against a summary. A metric with no data fails. */
-export function evaluateBudget(budget: Budget, summary: RunSummary): BudgetResult {
-  const measured = readMetric(summary, budget.metric);
+/** Evaluates one budget against a summary (and the recovery section, null when none). A metric with no data fails. */
+export function evaluateBudget(budget: Budget, summary: RunSummary, recovery: RecoverySummary | null = null): BudgetResult {
+  const measured = readMetric(summary, budget.metric, recovery);
   const pass = measured !== null && compare(measured, budget.op, budget.limitBase);
   const limitText = formatBase(budget.limitBase, budget.dimension);
   const message =

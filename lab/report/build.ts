@@ -7,6 +7,7 @@ import path from 'node:path';
 import { evaluateBudget, parseBudgets } from '../metrics/budgets.ts';
 import { computeRunMetrics, type RunSeries } from '../metrics/compute.ts';
 import { computeLinkMetrics, type LinkSeries } from '../metrics/link.ts';
+import { computeRecovery, type RecoverySeries } from '../metrics/recovery.ts';
 import { writeFileAtomic } from '../results/atomic.ts';
 import { environmentSummary } from '../results/environment.ts';
 import { renderJunit } from '../results/junit.ts';
@@ -32,6 +33,8 @@ export interface BuiltReport {
   series: RunSeries;
   /** link charts' series; null for loopback runs */
   linkSeries: LinkSeries | null;
+  /** loss recovery charts' series; null without a fate log */
+  recoverySeries: RecoverySeries | null;
   resultsPath: string;
   reportPath: string;
   /** only when budgets were set */
@@ -69,7 +72,14 @@ export async function buildReport(runDir: string, options: BuildReportOptions = 
   const metrics = computeRunMetrics(loaded.records, { badLines: loaded.badLines, truncatedFiles: loaded.truncatedFiles });
   const startEvent = lastEvent(loaded.records.events, 'run-start');
   const endEvent = lastEvent(loaded.records.events, 'run-end');
-  const budgetResults = budgets.map((budget) => evaluateBudget(budget, metrics.summary));
+  const recovery = computeRecovery({
+    records: loaded.records,
+    fates: loaded.linkFates,
+    originMs: metrics.series.originMs,
+    freezes: metrics.summary.freezes.count,
+    ...(loaded.scenario.protection ? { protection: loaded.scenario.protection } : {}),
+  });
+  const budgetResults = budgets.map((budget) => evaluateBudget(budget, metrics.summary, recovery?.summary ?? null));
   const linkUp = lastEvent(loaded.records.events, 'link-up');
   const link = loaded.scenario.link
     ? computeLinkMetrics({
@@ -93,8 +103,7 @@ export async function buildReport(runDir: string, options: BuildReportOptions = 
     outcome: options.outcome ?? outcomeFrom(endEvent, loaded.truncatedFiles),
     summary: metrics.summary,
     link: link?.summary ?? null,
-    // filled in by lab/metrics/recovery.ts (issue 6)
-    recovery: null,
+    recovery: recovery?.summary ?? null,
     budgets: budgetResults,
     budgetsPassed: budgetResults.every((result) => result.pass),
     environment: environmentSummary(loaded.environment),
@@ -108,8 +117,8 @@ export async function buildReport(runDir: string, options: BuildReportOptions = 
   const resultsPath = path.join(outDir, 'results.json');
   const reportPath = path.join(outDir, 'report.html');
   await writeFileAtomic(resultsPath, JSON.stringify(results, null, 2) + '\n');
-  await writeFileAtomic(reportPath, renderReport(results, metrics.series, link?.series ?? null));
-  const built: BuiltReport = { results, series: metrics.series, linkSeries: link?.series ?? null, resultsPath, reportPath };
+  await writeFileAtomic(reportPath, renderReport(results, metrics.series, link?.series ?? null, recovery?.series ?? null));
+  const built: BuiltReport = { results, series: metrics.series, linkSeries: link?.series ?? null, recoverySeries: recovery?.series ?? null, resultsPath, reportPath };
   if (budgetResults.length > 0) {
     built.junitPath = path.join(outDir, 'junit.xml');
     await writeFileAtomic(built.junitPath, renderJunit(results));

@@ -28,9 +28,23 @@ export interface LoadedRun {
   /** files whose last line was cut short */
   truncatedFiles: string[];
   /** from scenario.yaml/json: `name` and `budgets` (strings) when present */
-  scenario: { name?: string; budgets?: string[]; file?: string; link?: ScenarioLinkRecord };
+  scenario: { name?: string; budgets?: string[]; file?: string; link?: ScenarioLinkRecord; protection?: ScenarioProtectionRecord };
   /** parsed environment.json, when present */
   environment?: unknown;
+}
+
+/** What the run's scenario says of its loss protection (resolved form: mode, FEC scheme, mask). */
+export interface ScenarioProtectionRecord {
+  mode?: string;
+  fec?: string;
+  mask?: string;
+}
+
+function protectionOf(value: unknown): ScenarioProtectionRecord | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  const obj = value as Record<string, unknown>;
+  const text = (key: string): { [k: string]: string } => (typeof obj[key] === 'string' ? { [key]: obj[key] as string } : {});
+  return { ...text('mode'), ...text('fec'), ...text('mask') };
 }
 
 /** Error reading a run folder (missing folder, unreadable scenario file). */
@@ -67,7 +81,14 @@ async function loadScenario(runDir: string): Promise<LoadedRun['scenario']> {
     const budgets = Array.isArray(obj.budgets) ? obj.budgets.filter((item): item is string => typeof item === 'string') : undefined;
     const link = obj.link as Partial<ScenarioLinkRecord> | undefined;
     const hasLink = link !== null && typeof link === 'object' && typeof link.params === 'object' && Array.isArray(link.timeline);
-    return { file: name, ...(typeof obj.name === 'string' ? { name: obj.name } : {}), ...(budgets ? { budgets } : {}), ...(hasLink ? { link: link as ScenarioLinkRecord } : {}) };
+    const protection = protectionOf(obj.protection);
+    return {
+      file: name,
+      ...(typeof obj.name === 'string' ? { name: obj.name } : {}),
+      ...(budgets ? { budgets } : {}),
+      ...(hasLink ? { link: link as ScenarioLinkRecord } : {}),
+      ...(protection ? { protection } : {}),
+    };
   }
   return {};
 }

@@ -135,7 +135,7 @@ void DataPlane::Run(int dir) {
   SetRealtime(options_.realtimePriority);
   const char* dirName = dir == 0 ? "up" : "down";
   int in = fds_[dir], out = fds_[1 - dir];
-  LinkModel model(options_.seeds[dir], options_.params[dir]);
+  LinkModel model(options_.seeds[dir], options_.params[dir], static_cast<uint8_t>(dir));
   DirectionStats& st = stats_[dir];
   std::vector<uint8_t> buf(65536);
   std::string lines;

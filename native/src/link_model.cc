@@ -9,15 +9,6 @@ namespace glasslab::link {
 
 namespace {
 
-uint64_t SplitMix(uint64_t& x) {
-  uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
-inline uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
 constexpr size_t kTableSize = 4096;
 
 double NormalInv(double u) {
@@ -64,26 +55,9 @@ std::vector<double> BuildTable(Distribution dist) {
 }  // namespace
 
 
-Prng::Prng(uint64_t seed) {
-  uint64_t x = seed;
-  for (auto& s : s_) s = SplitMix(x);
-}
-
-uint64_t Prng::Next() {
-  uint64_t result = Rotl(s_[1] * 5, 7) * 9;
-  uint64_t t = s_[1] << 17;
-  s_[2] ^= s_[0];
-  s_[3] ^= s_[1];
-  s_[1] ^= s_[2];
-  s_[0] ^= s_[3];
-  s_[2] ^= t;
-  s_[3] = Rotl(s_[3], 45);
-  return result;
-}
-
-double Prng::Uniform() { return (Next() >> 11) * 0x1.0p-53; }
-
-LinkModel::LinkModel(uint64_t seed, LinkParams params) : prng_(seed), slotPrng_(seed ^ 0x5107ULL) {
+LinkModel::LinkModel(uint64_t seed, LinkParams params, uint8_t dir)
+    : prng_(seed), seedKey_(Mix64(Mix64(seed) + kGolden * (1 + uint64_t{dir}))), slotPrng_(seed ^ 0x5107ULL) {
+  draws_.UseStream(&prng_);
   for (CRandom* c : {&delayCor_, &lossCor_, &dupCor_, &corruptCor_, &reorderCor_}) c->last = prng_.Uniform();
   SetParams(std::move(params));
 }
@@ -107,9 +81,9 @@ void LinkModel::SetParams(LinkParams params) {
   if (lossTraceIndex_ >= params_.lossTrace.size()) lossTraceIndex_ = 0;
 }
 
-double LinkModel::Correlated(CRandom& c, double rho) {
+double LinkModel::Correlated(Lane lane, CRandom& c, double rho) {
   // netem's get_crandom: next = (1 - rho) * fresh + rho * last
-  double fresh = prng_.Uniform();
+  double fresh = draws_.Uniform(lane);
   if (rho <= 0) return fresh;
   double v = (1 - rho) * fresh + rho * c.last;
   c.last = v;
@@ -120,19 +94,19 @@ bool LinkModel::LossEvent() {
   const LinkParams& p = params_;
   switch (p.lossModel) {
     case LossModel::None: return false;
-    case LossModel::Random: return p.lossP > 0 && Correlated(lossCor_, p.lossCorrelation) < p.lossP;
+    case LossModel::Random: return p.lossP > 0 && Correlated(Lane::Loss, lossCor_, p.lossCorrelation) < p.lossP;
     case LossModel::GilbertElliott: {
       // loss is decided by the state the packet finds, then the state moves (netem gemodel)
       bool bad = geState_ == 1;
-      bool lost = prng_.Uniform() < (bad ? p.geOneMinusH : p.geOneMinusK);
-      double u = prng_.Uniform();
+      bool lost = draws_.Uniform(Lane::Loss) < (bad ? p.geOneMinusH : p.geOneMinusK);
+      double u = draws_.Uniform(Lane::Loss);
       if (!bad && u < p.geP) geState_ = 1;
       else if (bad && u < p.geR) geState_ = 0;
       return lost;
     }
     case LossModel::FourState: {
       // netem's 4-state model: 1 good/received, 2 burst/received, 3 burst/lost, 4 isolated loss
-      double u = prng_.Uniform();
+      double u = draws_.Uniform(Lane::Loss);
       switch (fourState_) {
         case 1:
           if (u < p.p14) { fourState_ = 4; return true; }
@@ -160,10 +134,10 @@ bool LinkModel::LossEvent() {
   return false;
 }
 
-int64_t LinkModel::JitteredDelay() {
+int64_t LinkModel::JitteredDelay(Lane lane) {
   const LinkParams& p = params_;
   if (p.jitterNs <= 0) return p.delayNs;
-  double u = Correlated(delayCor_, p.delayCorrelation);
+  double u = Correlated(lane, delayCor_, p.delayCorrelation);
   double t;
   if (table_.empty()) {
     t = 2 * u - 1;  // uniform in [-jitter, +jitter]
@@ -246,6 +220,11 @@ DropReason LinkModel::Offer(const uint8_t* data, size_t size, int64_t now) {
   fate.size = static_cast<uint32_t>(size);
   fate.info = ParsePacket(data, size);
   fate.enqueueNs = now;
+  if (fate.info.isRtp) {
+    draws_.UseKey(RtpDrawKey(seedKey_, fate.info.pt, seqs_.Unwrap(fate.info.ssrc, fate.info.seq)));
+  } else {
+    draws_.UseStream(&prng_);
+  }
   finished_.push_back(0);
   auto drop = [&](DropReason reason) {
     Finish(fate.id);
@@ -255,12 +234,12 @@ DropReason LinkModel::Offer(const uint8_t* data, size_t size, int64_t now) {
   };
   if (p.mtu && size > p.mtu) return drop(DropReason::Mtu);
   int copies = 1;
-  if (p.duplicateP > 0 && Correlated(dupCor_, p.duplicateCorrelation) < p.duplicateP) ++copies;
+  if (p.duplicateP > 0 && Correlated(Lane::Duplicate, dupCor_, p.duplicateCorrelation) < p.duplicateP) ++copies;
   if (LossEvent()) --copies;
   if (copies == 0) return drop(DropReason::Loss);
   std::vector<uint8_t> bytes(data, data + size);
-  if (p.corruptP > 0 && size > 0 && Correlated(corruptCor_, p.corruptCorrelation) < p.corruptP) {
-    uint64_t bit = prng_.Next() % (size * 8);
+  if (p.corruptP > 0 && size > 0 && Correlated(Lane::Corrupt, corruptCor_, p.corruptCorrelation) < p.corruptP) {
+    uint64_t bit = draws_.Next(Lane::Corrupt) % (size * 8);
     bytes[bit / 8] ^= static_cast<uint8_t>(0x80 >> (bit % 8));
     fate.corruptBit = static_cast<int32_t>(bit);
   }
@@ -276,21 +255,21 @@ DropReason LinkModel::Offer(const uint8_t* data, size_t size, int64_t now) {
   int64_t release;
   bool gapReorder = false;
   if (p.reorderP > 0 && p.delayNs > 0 && reorderCounter_ + 1 >= p.reorderGap &&
-      Correlated(reorderCor_, p.reorderCorrelation) < p.reorderP) {
+      Correlated(Lane::Reorder, reorderCor_, p.reorderCorrelation) < p.reorderP) {
     // netem reorder: this packet skips the delay and overtakes those held
     release = depart;
     reorderCounter_ = 0;
     gapReorder = true;
   } else {
     ++reorderCounter_;
-    release = depart + JitteredDelay();
+    release = depart + JitteredDelay(Lane::Jitter);
     if (p.keepOrder) release = std::max(release, lastReleaseNs_);
   }
   if (!gapReorder) lastReleaseNs_ = std::max(lastReleaseNs_, release);
   if (copies == 2) {
     Fate copy = fate;
     copy.duplicate = true;
-    int64_t copyRelease = depart + JitteredDelay();
+    int64_t copyRelease = depart + JitteredDelay(Lane::JitterCopy);
     if (p.keepOrder) copyRelease = std::max(copyRelease, release);
     Hold(bytes, std::move(copy), copyRelease);
   }

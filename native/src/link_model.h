@@ -5,12 +5,21 @@
 // trace-driven rate. Order of stages for one packet: MTU -> duplicate? -> loss -> corrupt ->
 // bottleneck queue (rate or trace, drop-tail) -> propagation delay + jitter / reorder -> slot
 // gate at release.
+//
+// Random draws: an RTP packet (ParsePacket's isRtp) draws every random number it consumes from a
+// generator keyed by (seed, direction, payload type, extended sequence number), so the same RTP
+// packet meets the same draws whatever else crosses the link; every other packet (STUN, DTLS,
+// RTCP, ICMP, TCP, ...) draws from the direction's sequential stream. Which state stays shared
+// (correlation, Gilbert-Elliott / 4-state chain, reorder gap, keepOrder, queues) is in
+// lab/impairment/README.md, "Determinism".
 #pragma once
 #include <cstdint>
 #include <deque>
 #include <queue>
 #include <string>
 #include <vector>
+
+#include "link_draws.h"
 
 namespace glasslab::link {
 
@@ -89,20 +98,11 @@ struct Released {
   int64_t releaseNs;
 };
 
-/** xoshiro256** seeded through splitmix64. */
-class Prng {
- public:
-  explicit Prng(uint64_t seed);
-  uint64_t Next();
-  /** uniform in [0,1) with 53 bits */
-  double Uniform();
- private:
-  uint64_t s_[4];
-};
 
 class LinkModel {
  public:
-  LinkModel(uint64_t seed, LinkParams params);
+  /** `dir`: 0 up, 1 down (part of the RTP draw key). */
+  LinkModel(uint64_t seed, LinkParams params, uint8_t dir = 0);
   /** Replaces the parameters; applies to the next packet offered. */
   void SetParams(LinkParams params);
   const LinkParams& Params() const { return params_; }
@@ -132,13 +132,16 @@ class LinkModel {
   struct CRandom {
     double last = 0;
   };
-  double Correlated(CRandom& state, double rho);
+  double Correlated(Lane lane, CRandom& state, double rho);
   bool LossEvent();
-  int64_t JitteredDelay();
+  int64_t JitteredDelay(Lane lane);
   int64_t Bottleneck(uint32_t wireBytes, int64_t nowNs, bool& dropped);
   void Hold(std::vector<uint8_t> data, Fate fate, int64_t releaseNs);
 
-  Prng prng_;
+  Prng prng_;               // sequential stream: non-RTP packets
+  uint64_t seedKey_;        // Mix of (seed, direction): root of the RTP draw keys
+  SeqUnwrapper seqs_;
+  PacketDraws draws_;       // the current packet's draws
   LinkParams params_;
   std::vector<double> table_;  // inverse CDF table of the jitter distribution, unit variance
   CRandom delayCor_, lossCor_, dupCor_, corruptCor_, reorderCor_;

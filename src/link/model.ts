@@ -12,7 +12,12 @@ export class LinkModel {
   private readonly native: NativeLinkModel;
   private pendingText = '';
 
-  /** `seed` drives every random choice of this direction; same seed + same packets → same fates. */
+  /**
+   * `seed` drives every random choice of this direction; same seed + same packets → same fates.
+   * RTP packets draw from a generator keyed by (seed, dir, PT, extended seq), so each one meets the
+   * same random loss / jitter / corruption / duplication whatever else is offered (stateful parts:
+   * lab/impairment/README.md, "Determinism").
+   */
   constructor(seed: number | bigint, params: LinkModelParams, dir: 'up' | 'down' = 'up') {
     const { LinkModel: Native } = loadLinkNative();
     this.native = new Native({ seed, params, dir });

@@ -92,6 +92,18 @@ export interface UdpProbeResult {
   cpuReceiverMs: number;
 }
 
+/** Options of the model-only benchmark (times inside the addon, no N-API crossing per packet). */
+export interface LinkModelCostOptions {
+  seed: number | bigint;
+  params: LinkModelParams;
+  /** IP packets offered in order, one every intervalUs */
+  packets: Buffer[];
+  /** µs between two offers; default 10 */
+  intervalUs?: number;
+  /** runs; the best is reported; default 3 */
+  repeat?: number;
+}
+
 export interface LinkNative {
   LinkModel: NativeLinkModelCtor;
   LinkDataPlane: NativeLinkDataPlaneCtor;
@@ -100,6 +112,8 @@ export interface LinkNative {
   holdNewNetns(): number;
   /** Closes a namespace fd from holdNewNetns. */
   releaseNetns(fd: number): void;
+  /** Model-only cost: offer + release + fate drain per packet in a C++ loop, ns per packet (best run). */
+  linkModelCost(options: LinkModelCostOptions): { nsPerPacket: number; packets: number };
 }
 
 /** The link's native classes; throws NativeAddonError when the addon is missing. */

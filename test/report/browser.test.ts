@@ -11,10 +11,11 @@ import puppeteer, { type Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildReport, type BuiltReport } from '../../lab/report/build.ts';
 import { LINK_CHART_IDS } from '../../lab/report/link-section.ts';
-import { syntheticLink, syntheticRun, writeSyntheticRunDir } from './fixtures.ts';
+import { RECOVERY_CHART_IDS } from '../../lab/report/recovery-section.ts';
+import { syntheticLink, syntheticRun, withRecoveries, writeSyntheticRunDir } from './fixtures.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
-const CHART_IDS = ['chart-g2g-timeline', 'chart-g2g-cdf', 'chart-stages', 'chart-bitrate', 'chart-packets', ...LINK_CHART_IDS];
+const CHART_IDS = ['chart-g2g-timeline', 'chart-g2g-cdf', 'chart-stages', 'chart-bitrate', 'chart-packets', ...RECOVERY_CHART_IDS, ...LINK_CHART_IDS];
 
 /** The few browser APIs the in-page checks use (the project's tsconfig has no DOM lib). */
 interface PageCanvas {
@@ -47,7 +48,7 @@ describe.skipIf(!existsSync(CHROMIUM))('report in headless Chromium (offline)', 
   let built: BuiltReport;
 
   beforeAll(async () => {
-    const run = syntheticRun();
+    const run = withRecoveries(syntheticRun());
     const link = syntheticLink(run);
     run.run.push(...link.events);
     runDir = await writeSyntheticRunDir(run, {
@@ -132,6 +133,18 @@ describe.skipIf(!existsSync(CHROMIUM))('report in headless Chromium (offline)', 
     expect(text).toContain('FAIL');
     expect(text).toContain('no NVIDIA GPU');
     expect(text).toContain('every one accounted for');
+    // loss recovery: 4 packets rebuilt by FEC, 4 by RTX, the lost frames' 55 packets never
+    const recovery = built.results.recovery!;
+    expect(recovery.totals).toEqual({ dropped: 63, fec: 4, rtx: 4, tooLate: 0, never: 55 });
+    expect(recovery.fecRecoverable).toBe(4);
+    expect(text).toContain('FEC recovered 6.3 % of the 63 media packets the link dropped; RTX recovered 6.3 %, median');
+    const byId = (id: string): CanvasState => (states as CanvasState[]).find((state) => state.id === id)!;
+    expect(byId('chart-recovery-over-time').datasets).toBe(4);
+    expect(byId('chart-recovery-over-time').points).toBe(4 * recovery.overTime.bins.length);
+    expect(byId('chart-recovery-latency').points).toBe(built.recoverySeries!.nackToRtxCdf.length + built.recoverySeries!.lossToRtxCdf.length);
+    expect(built.recoverySeries!.nackToRtxCdf.length).toBe(4);
+    expect(byId('chart-recovery-g2g').points).toBe(9);
+    expect(byId('chart-fec-rates').datasets).toBe(4);
     // each link chart: up and down, measured and configured
     // and the timeline change drawn as a vertical line on each of them and on the bitrate chart
     for (const id of LINK_CHART_IDS) expect((states as CanvasState[]).find((state) => state.id === id)!.datasets).toBe(4);

@@ -6,7 +6,7 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { FeedbackRecord, LabRecord, LinkFateRecord, PacketRecord, ReceiverFrameRecord, SenderFrameRecord } from '../../src/shared/records.ts';
+import type { EventRecord, FecBlockRecord, FeedbackRecord, LabRecord, LinkFateRecord, PacketRecord, ReceiverFrameRecord, SenderFrameRecord } from '../../src/shared/records.ts';
 
 /** Options of {@link syntheticRun}. */
 export interface SyntheticRunOptions {
@@ -170,14 +170,15 @@ export function syntheticLink(run: SyntheticRun, options: { networkMs?: number; 
   const networkMs = options.networkMs ?? DEFAULT_SYNTHETIC.networkMs;
   const startMs = DEFAULT_SYNTHETIC.startMs;
   const changeAtMs = options.changeAtMs ?? 5000;
-  const receivedSeqs = new Set(run.receiver.filter((r): r is PacketRecord => r.type === 'packet').map((r) => r.seq));
+  // packets that came off the wire (a recovered packet's first transmission was lost)
+  const received = new Set(run.receiver.filter((r): r is PacketRecord => r.type === 'packet' && r.recoveredBy === undefined).map((r) => `${r.ssrc}/${r.seq}`));
   const fates: LinkFateRecord[] = [];
   let up = 0;
   let queueDropped = false;
   for (const r of run.sender) {
     if (r.type !== 'packet' || r.dir !== 'out') continue;
     const base = { type: 'fate', side: 'link', dir: 'up', id: up++, size: r.size + 28, proto: 'udp', ssrc: r.ssrc, seq: r.seq, pt: r.pt, enqueueMs: r.timeMs } as const;
-    if (r.kind === 'media' && !receivedSeqs.has(r.seq)) fates.push({ ...base, drop: 'loss' });
+    if (r.kind === 'media' && !received.has(`${r.ssrc}/${r.seq}`)) fates.push({ ...base, drop: 'loss' });
     else if (r.kind === 'fec' && !queueDropped) {
       queueDropped = true;
       fates.push({ ...base, drop: 'queue' });
@@ -199,4 +200,60 @@ export function syntheticLink(run: SyntheticRun, options: { networkMs?: number; 
     { type: 'event', side: 'orchestrator', timeMs: startMs + changeAtMs + 0.4, name: 'link-change', detail: { index: 0, scheduledMs: startMs + changeAtMs, lateMs: 0.4 } },
   ];
   return { fateLog: fates.map((f) => JSON.stringify(f)).join('\n') + '\n', events, link };
+}
+
+/**
+ * Turns some packets of a synthetic run into link losses that were recovered: in each of
+ * `fecFrames` (frames that carry a FEC packet) the second packet is rebuilt by FEC 3 ms after it
+ * would have arrived; in each of `rtxFrames` it is NACKed and rebuilt by an RTX ≈ 50 ms later (the
+ * frame is displayed 60 ms later too). Adds the sender's fec-block records (one per FEC packet,
+ * covering its frame) and a fec-rates event per second. Call before {@link syntheticLink}.
+ */
+export function withRecoveries(run: SyntheticRun, options: { fecFrames?: number[]; rtxFrames?: number[] } = {}): SyntheticRun {
+  const fecFrames = options.fecFrames ?? [3, 63, 123, 183];
+  const rtxFrames = options.rtxFrames ?? [20, 80, 140, 260];
+  const ssrc = 0x1234;
+  const rtxSsrc = 0x9abc;
+  let rtxSeq = 0;
+  const senderFrames = run.sender.filter((r): r is SenderFrameRecord => r.type === 'frame' && r.side === 'sender' && r.dropped === undefined);
+  for (const frame of senderFrames) {
+    const mediaSeqs = Array.from({ length: frame.packets ?? 0 }, (_, i) => ((frame.firstSeq ?? 0) + i) & 0xffff);
+    const fec = run.sender.find((r): r is PacketRecord => r.type === 'packet' && r.kind === 'fec' && r.rtpTimestamp === frame.rtpTimestamp);
+    if (fec !== undefined) {
+      const block: FecBlockRecord = { type: 'fec-block', side: 'sender', timeMs: frame.firstPacketSentMs ?? frame.captureMs, ssrc, mediaSeqs, fecSsrc: fec.ssrc, fecSeqs: [fec.seq], covers: [mediaSeqs.map((_, i) => i)], keyframe: frame.keyframe === true, rate255: frame.keyframe ? 80 : 50 };
+      run.sender.push(block);
+    }
+    const byFec = fecFrames.includes(frame.frameId);
+    const byRtx = rtxFrames.includes(frame.frameId);
+    if (!byFec && !byRtx) continue;
+    const seq = mediaSeqs[1]!;
+    const index = run.receiver.findIndex((r) => r.type === 'packet' && r.ssrc === ssrc && r.seq === seq && r.rtpTimestamp === frame.rtpTimestamp);
+    if (index < 0) continue;
+    const arrival = run.receiver[index] as PacketRecord;
+    run.receiver.splice(index, 1);
+    if (byFec) {
+      run.receiver.push({ ...arrival, timeMs: arrival.timeMs + 3, recoveredBy: 'fec' });
+      continue;
+    }
+    const nackMs = arrival.timeMs + 5 + (frame.frameId % 3);
+    const nack: FeedbackRecord = { type: 'feedback', side: 'receiver', dir: 'out', kind: 'nack', timeMs: nackMs, by: 'lab', seqs: [seq] };
+    run.receiver.push(nack);
+    run.sender.push({ ...nack, side: 'sender', dir: 'in', timeMs: nackMs + 20 });
+    const rtx: PacketRecord = { type: 'packet', side: 'sender', dir: 'out', ssrc: rtxSsrc, seq: rtxSeq++, pt: 103, kind: 'rtx', size: arrival.size + 2, timeMs: nackMs + 21 + (frame.frameId % 7), rtpTimestamp: arrival.rtpTimestamp!, originalSeq: seq, nackMs: nackMs + 20 };
+    run.sender.push(rtx);
+    run.receiver.push({ ...rtx, side: 'receiver', dir: 'in', timeMs: rtx.timeMs + 20 });
+    run.receiver.push({ ...arrival, timeMs: rtx.timeMs + 20, recoveredBy: 'rtx' });
+    const shown = run.receiver.find((r): r is ReceiverFrameRecord => r.type === 'frame' && r.side === 'receiver' && r.rtpTimestamp === frame.rtpTimestamp);
+    if (shown?.markerReadMs !== undefined) {
+      const later = rtx.timeMs + 20 - shown.lastPacketMs;
+      for (const key of ['lastPacketMs', 'completeMs', 'decodeStartMs', 'decodeDoneMs', 'markerReadMs'] as const) if (shown[key] !== undefined) shown[key] = shown[key]! + later;
+    }
+  }
+  const firstMs = senderFrames[0]?.captureMs ?? 0;
+  const lastMs = senderFrames[senderFrames.length - 1]?.captureMs ?? 0;
+  for (let t = firstMs + 500, i = 0; t < lastMs; t += 1000, i++) {
+    const event: EventRecord = { type: 'event', side: 'sender', timeMs: t, name: 'fec-rates', detail: { key: 60 + 10 * (i % 3), delta: 30 + 5 * (i % 4), lossFraction255: 8 + 2 * i, rttMs: 45 } };
+    run.sender.push(event);
+  }
+  return run;
 }

@@ -145,5 +145,68 @@
     linkChart('chart-link-rate', 'rateBps', 'kbit/s', 1 / 1000);
     linkChart('chart-link-queue', 'queuePackets', 'packets', 1);
   }
+
+  // Loss recovery: outcomes per bin of drop time, RTX latency CDFs, G2G by path, FEC factors.
+  var recovery = data.results.recovery;
+  var recoverySeries = data.recovery;
+  if (recovery && recoverySeries) {
+    var outcomeColors = { fec: '#16a34a', rtx: '#ea580c', tooLate: '#ca8a04', never: '#c0262d' };
+    var outcomeNames = { fec: 'FEC', rtx: 'RTX', tooLate: 'too late', never: 'never' };
+    var overTime = recovery.overTime;
+    draw('chart-recovery-over-time', overTime.bins.some(function (b) { return b.dropped > 0; }), {
+      type: 'bar',
+      data: {
+        labels: overTime.startS.map(function (t) { return t.toFixed(0) + ' s'; }),
+        datasets: ['fec', 'rtx', 'tooLate', 'never'].map(function (outcome) {
+          return { label: outcomeNames[outcome], data: overTime.bins.map(function (b) { return b[outcome]; }), backgroundColor: outcomeColors[outcome], stack: 'outcome' };
+        })
+      },
+      options: { scales: { x: axis('drop time (bin start, ' + overTime.binMs / 1000 + ' s bins)', { stacked: true }), y: axis('media packets dropped', { stacked: true, beginAtZero: true }) } }
+    });
+
+    var cdfSet = function (label, points, color) {
+      return { label: label, data: points.map(function (p) { return { x: p.value, y: p.fraction }; }), showLine: true, stepped: 'after', borderColor: color, backgroundColor: color, pointRadius: 1.5, borderWidth: 2 };
+    };
+    draw('chart-recovery-latency', recoverySeries.nackToRtxCdf.length + recoverySeries.lossToRtxCdf.length > 0, {
+      type: 'scatter',
+      data: { datasets: [
+        cdfSet('first NACK → RTX arrival', recoverySeries.nackToRtxCdf, palette[2]),
+        cdfSet('link drop → RTX arrival', recoverySeries.lossToRtxCdf, palette[3])
+      ] },
+      options: { scales: { x: axis('ms', { beginAtZero: true }), y: axis('fraction of RTX recoveries', { min: 0, max: 1 }) } }
+    });
+
+    var paths = ['clean', 'fec', 'rtx'];
+    var pathNames = { clean: 'no loss', fec: 'FEC', rtx: 'RTX' };
+    var stat = function (name, color) {
+      return { label: name, data: paths.map(function (p) { return recovery.g2gByPath[p][name]; }), backgroundColor: color };
+    };
+    draw('chart-recovery-g2g', paths.some(function (p) { return recovery.g2gByPath[p].count > 0; }), {
+      type: 'bar',
+      data: {
+        labels: paths.map(function (p) { return pathNames[p] + ' (' + recovery.g2gByPath[p].count + ' frames)'; }),
+        datasets: [stat('p50', palette[0]), stat('p95', palette[2]), stat('max', palette[7])]
+      },
+      options: { scales: { x: axis('frames by recovery path'), y: axis('glass-to-glass (ms)', { beginAtZero: true }) } }
+    });
+
+    var rates = recoverySeries.fecRates;
+    var blocks = recoverySeries.blockRates;
+    var rateSets = [];
+    if (rates.length > 0) {
+      rateSets.push({ label: 'key factor (controller)', data: rates.map(function (r) { return { x: r.timeS, y: r.key }; }), borderColor: palette[3], backgroundColor: palette[3], stepped: 'before', showLine: true, pointRadius: 0, borderWidth: 2 });
+      rateSets.push({ label: 'delta factor (controller)', data: rates.map(function (r) { return { x: r.timeS, y: r.delta }; }), borderColor: palette[1], backgroundColor: palette[1], stepped: 'before', showLine: true, pointRadius: 0, borderWidth: 2 });
+      rateSets.push({ label: 'measured loss (1/255)', data: rates.map(function (r) { return { x: r.timeS, y: r.lossPercent === null ? null : r.lossPercent * 2.55 }; }), borderColor: '#9ca3af', backgroundColor: '#9ca3af', borderDash: [4, 3], stepped: 'before', showLine: true, pointRadius: 0, borderWidth: 1.5 });
+    }
+    if (blocks.length > 0) {
+      rateSets.push({ label: 'factor per FEC block', data: blocks.map(function (b) { return { x: b.timeS, y: b.rate255 }; }), borderColor: palette[4], backgroundColor: palette[4], pointRadius: blocks.map(function (b) { return b.keyframe ? 4 : 2; }), showLine: false });
+    }
+    draw('chart-fec-rates', rateSets.length > 0, {
+      type: 'scatter',
+      data: { datasets: rateSets },
+      options: { scales: { x: axis('time (s)', { type: 'linear' }), y: axis('protection factor (1/255)', { beginAtZero: true, suggestedMax: 255 }) } },
+      plugins: [markers]
+    });
+  }
   document.body.setAttribute('data-charts-ready', 'true');
 })();
