@@ -128,6 +128,16 @@ budgets: ["g2g.p95 <= 5000ms"]
       expect(run.results!.framesDisplayed).toBe(parsed.results.summary.frames.displayed);
       expect(run.results!.g2gP95Ms).toBe(parsed.results.summary.g2g.p95);
       expect(parsed.results.budgets.map((b) => b.expression)).toEqual(['g2g.p95 <= 5000ms']);
+      // the userspace link keeps a fate log: the recovery numbers are copied from results.recovery
+      const recovery = parsed.results.recovery;
+      expect(recovery).not.toBeNull();
+      expect(run.results!.recovery).toMatchObject({
+        mode: run.variants.protection,
+        dropped: recovery!.totals.dropped,
+        never: recovery!.totals.never,
+        rtx: recovery!.totals.rtx,
+        residualLoss: recovery!.residualLoss,
+      });
       expect(existsSync(path.join(runDir, 'report.html'))).toBe(true);
       const scenario = JSON.parse(await readFile(path.join(runDir, 'scenario.json'), 'utf8')) as { name: string; seed: number; protection: { mode: string } };
       expect([scenario.name, scenario.seed, scenario.protection.mode]).toEqual([run.name, 11, run.variants.protection]);
