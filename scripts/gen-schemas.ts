@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { resultsSchema, RESULTS_SCHEMA_VERSION } from '../lab/results/schema.ts';
 import { scenarioSchema } from '../lab/scenario/schema.ts';
+import { suiteSchema } from '../lab/suite/schema.ts';
+import { SUITE_JSON_VERSION, suiteJsonSchema } from '../lab/suite/suite-json.ts';
 
 /** Repository root. */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -29,9 +31,26 @@ export function generatedSchemas(): Record<string, string> {
     title: 'glasslab scenario file (YAML), version 1',
     ...scenarioGenerated,
   };
+  // the suite file as written; each expanded scenario is then checked against the scenario schema
+  const suiteGenerated = z.toJSONSchema(suiteSchema, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' });
+  const suite = {
+    $schema: suiteGenerated.$schema,
+    $id: 'https://glasslab.local/schemas/suite.v1.schema.json',
+    title: 'glasslab suite file (YAML), version 1',
+    ...suiteGenerated,
+  };
+  const suiteJsonGenerated = z.toJSONSchema(suiteJsonSchema, { target: 'draft-2020-12' });
+  const suiteJson = {
+    $schema: suiteJsonGenerated.$schema,
+    $id: `https://glasslab.local/schemas/suite-results.v${SUITE_JSON_VERSION}.schema.json`,
+    title: `glasslab suite.json (schemaVersion ${SUITE_JSON_VERSION})`,
+    ...suiteJsonGenerated,
+  };
   return {
     'schemas/results.schema.json': JSON.stringify(results, null, 2) + '\n',
     'schemas/scenario.schema.json': JSON.stringify(scenario, null, 2) + '\n',
+    'schemas/suite.schema.json': JSON.stringify(suite, null, 2) + '\n',
+    'schemas/suite-results.schema.json': JSON.stringify(suiteJson, null, 2) + '\n',
   };
 }
 

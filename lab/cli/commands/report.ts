@@ -8,6 +8,7 @@ import { BudgetError } from '../../metrics/budgets.ts';
 import { buildReport, type BuildReportOptions } from '../../report/build.ts';
 import { RunFolderError } from '../../report/load-run.ts';
 import { ResultsValidationError } from '../../results/schema.ts';
+import { isSuiteFolder, rebuildSuiteReport, SuiteFolderError } from '../../suite/rebuild.ts';
 
 /** Exit codes of the report command. */
 export const REPORT_EXIT = { ok: 0, budgetBroken: 1, unusable: 2 } as const;
@@ -29,8 +30,36 @@ export interface ReportIo {
 
 const defaultIo: ReportIo = { out: (text) => process.stdout.write(text + '\n'), err: (text) => process.stderr.write(text + '\n') };
 
-/** Runs the report command; returns its exit code. */
+/**
+ * A suite folder (it holds suite.json): re-analyses each of its runs and rewrites suite.json and
+ * suite.html. Exit 0 when every run completed and met its budgets, 1 otherwise, 2 unusable.
+ */
+async function suiteReport(suiteDir: string, options: ReportCliOptions, io: ReportIo): Promise<number> {
+  if (options.budget !== undefined || options.scenario !== undefined || options.runId !== undefined || options.out !== undefined) {
+    io.err('glasslab report: --budget, --scenario, --run-id and --out apply to run folders, not to a suite folder');
+    return REPORT_EXIT.unusable;
+  }
+  try {
+    const { suite, problems, reportPath } = await rebuildSuiteReport(suiteDir);
+    const passed = suite.runs.every((run) => run.outcome === 'completed' && run.results?.budgetsPassed === true);
+    if (options.json) io.out(JSON.stringify({ suite: suite.suite, report: reportPath, runs: suite.runs.length, passed, problems }));
+    else {
+      for (const problem of problems) io.err(`glasslab report: ${problem.run}: ${problem.message} (kept its previous results)`);
+      io.out(`${suite.suite}: ${suite.runs.filter((run) => run.outcome === 'completed').length}/${suite.runs.length} runs completed; wrote ${reportPath}`);
+    }
+    return passed ? REPORT_EXIT.ok : REPORT_EXIT.budgetBroken;
+  } catch (error) {
+    if (error instanceof SuiteFolderError) {
+      io.err(`glasslab report: ${error.message}`);
+      return REPORT_EXIT.unusable;
+    }
+    throw error;
+  }
+}
+
+/** Runs the report command on a run folder or a suite folder; returns its exit code. */
 export async function runReportCommand(runDir: string, options: ReportCliOptions, io: ReportIo = defaultIo): Promise<number> {
+  if (isSuiteFolder(runDir)) return suiteReport(runDir, options, io);
   const buildOptions: BuildReportOptions = {
     ...(options.budget !== undefined ? { budgets: options.budget } : {}),
     ...(options.scenario !== undefined ? { scenario: options.scenario } : {}),
@@ -66,8 +95,8 @@ export async function runReportCommand(runDir: string, options: ReportCliOptions
 export function registerReportCommand(program: Command, setExitCode: (code: number) => void = (code) => void (process.exitCode = code)): Command {
   return program
     .command('report')
-    .description('analyse a run folder: write results.json, report.html and junit.xml (with budgets)')
-    .argument('<run-dir>', 'run folder with sender/receiver/run .ndjson records')
+    .description('analyse a run folder: write results.json, report.html and junit.xml (with budgets); or a suite folder: re-analyse its runs, write suite.json and suite.html')
+    .argument('<run-dir>', 'run folder with sender/receiver/run .ndjson records, or a suite folder with suite.json')
     .option('-b, --budget <expr...>', 'budget expressions, e.g. "g2g.p95 <= 120ms" (replace the scenario\'s)')
     .option('--scenario <name>', 'scenario name to report (default: from the run folder)')
     .option('--run-id <id>', 'run id to report (default: from the run folder)')

@@ -1,0 +1,45 @@
+/**
+ * One run as `glasslab run` makes it: the orchestrated run (runScenario) followed by its analysis
+ * (buildReport: results.json, report.html, junit.xml). Single runs and every run of a suite go
+ * through here.
+ */
+import { buildReport } from '../report/build.ts';
+import type { Results } from '../results/schema.ts';
+import type { ResolvedScenario } from '../scenario/schema.ts';
+import { runScenario, type RunOptions, type RunOutcome } from './orchestrator.ts';
+
+/** A finished and analysed run. */
+export interface ReportedRun {
+  outcome: RunOutcome;
+  results: Results;
+  /** absolute path of report.html */
+  reportPath: string;
+  /** expressions of the budgets the run broke */
+  budgetsBroken: string[];
+}
+
+/** The run folder was written but could not be analysed; `cause` says why. */
+export class RunAnalysisError extends Error {
+  readonly code = 'RUN_ANALYSIS_FAILED';
+  constructor(readonly outcome: RunOutcome, cause: unknown) {
+    super(`analysis of ${outcome.runDir} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'RunAnalysisError';
+  }
+}
+
+/**
+ * Runs the scenario into a new folder under `options.runsRoot`, then analyses it. A failed run
+ * still resolves (its outcome says how it ended); a run that cannot be analysed rejects with
+ * RunAnalysisError.
+ */
+export async function runAndReport(scenario: ResolvedScenario, options: RunOptions): Promise<ReportedRun> {
+  const outcome = await runScenario(scenario, options);
+  let built;
+  try {
+    built = await buildReport(outcome.runDir);
+  } catch (error) {
+    throw new RunAnalysisError(outcome, error);
+  }
+  const { results, reportPath } = built;
+  return { outcome, results, reportPath, budgetsBroken: results.budgets.filter((b) => !b.pass).map((b) => b.expression) };
+}
