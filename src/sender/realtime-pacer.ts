@@ -3,7 +3,9 @@
  * their kind and size, each release is handed to `onRelease` synchronously, in release order, and
  * a timer (setTimeout at the pacer's `pollTimeout()`, unref'd) wakes the pacer while packets wait.
  * `whenIdle()` resolves once the queue is empty (the end of a run waits for it); `stop()` ends the
- * timer. Packets enqueued from inside `onRelease` (a frame's FEC once its last media packet left)
+ * timer. A late timer steps the pacer through the due times it missed (the packets then leave
+ * together, with their real release time), so the rate holds whatever the timer's lateness.
+ * Packets enqueued from inside `onRelease` (a frame's FEC once its last media packet left)
  * are released by the same drain loop, after the releases already pending.
  */
 import { LeakyPacer } from './pacer/leaky.ts';
@@ -34,6 +36,9 @@ export function createPacer<T>(options: RealtimePacingOptions): Pacer<T> {
     queueTimeLimitMs: options.queueLimitMs ?? undefined,
   });
 }
+
+/** Most missed due times one late timer catches up on (a bound, not a tuning knob). */
+const MAX_CATCH_UP_STEPS = 10_000;
 
 /** Monotonic ms clock (CLOCK_MONOTONIC, as every record's time). */
 export const monotonicMs = (): number => Number(process.hrtime.bigint()) / 1e6;
@@ -85,11 +90,15 @@ export class RealtimePacer<T> {
     for (const w of waiters) w();
   }
 
-  private drain(): void {
+  /** Hands the releases over; `atMs`: the real time of a late timer's catch-up releases. */
+  private drain(atMs?: number): void {
     if (this.draining) return; // the loop below picks up what a release enqueued
     this.draining = true;
     try {
-      for (let r = this.pacer.pollOutput(); r !== undefined; r = this.pacer.pollOutput()) this.onRelease(r);
+      for (let r = this.pacer.pollOutput(); r !== undefined; r = this.pacer.pollOutput()) {
+        // what a late timer caught up on leaves now: record the real release time
+        this.onRelease(atMs === undefined || r.sentMs >= atMs ? r : { ...r, sentMs: atMs, queueMs: atMs - r.enqueuedMs });
+      }
     } finally {
       this.draining = false;
     }
@@ -108,8 +117,14 @@ export class RealtimePacer<T> {
     if (due === undefined || this.stopped) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.pacer.handleTimeout(this.now());
-      this.drain();
+      const now = this.now();
+      // A timer fires late (event loop busy, 1 ms granularity): step the pacer through the due
+      // times it missed, so the budget of the late time is not lost and the average rate holds.
+      for (let i = 0, at = this.pacer.pollTimeout(); i < MAX_CATCH_UP_STEPS && at !== undefined && at < now; i++, at = this.pacer.pollTimeout()) {
+        this.pacer.handleTimeout(at);
+      }
+      this.pacer.handleTimeout(now);
+      this.drain(now);
     }, Math.max(0, due - this.now()));
     this.timer.unref();
   }

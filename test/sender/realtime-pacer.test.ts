@@ -1,7 +1,7 @@
 /**
  * The real-time pacer driver on fake timers (setTimeout and the ms clock both faked): none
  * releases at once, leaky paces a burst at factor × target, retransmissions before media before
- * FEC, queue times recorded, releases enqueued from inside a release go out in the same drain,
+ * FEC, a late timer catches up, queue times recorded, releases enqueued from inside a release go out in the same drain,
  * whenIdle waits for the queue.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -51,6 +51,19 @@ describe('real-time pacer driver', () => {
       expect(r.queueMs).toBeCloseTo(r.sentMs - r.enqueuedMs, 9);
     });
     expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('leaky: a late timer catches up on what was due (the rate holds), with real release times', async () => {
+    const { d, released } = driver(LEAKY);
+    for (let i = 0; i < 20; i++) d.enqueue('media', 1000, { name: `m${i}`, kind: 'media' });
+    // the clock runs 36 ms ahead of the timers: the next wake-up comes 36 ms late
+    vi.setSystemTime(1_000_036);
+    await vi.advanceTimersByTimeAsync(4);
+    // by 40 ms, 40 × 250 bytes are due: the first packet at 0 plus ten more
+    expect(released.length).toBe(11);
+    expect(released.slice(1).every((r) => r.sentMs === 1_000_040 && r.queueMs === 40)).toBe(true);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(released.length).toBe(20);
   });
 
   it('leaky: retransmissions before media before FEC, FIFO within a kind', async () => {
