@@ -5,13 +5,12 @@ import { DEFAULT_H264_PACKETIZER_OPTIONS, H264PacketizeError, H264Packetizer } f
 import { initialSequenceNumber, RtpTimestampClock } from './rtp-clock.ts';
 import { keyframeRequestsIn } from './keyframe-requests.ts';
 import { q32FromMs } from '../shared/rtp/extensions/abs-capture-time.ts';
-import { absSendTimeFromUs, writeAbsSendTime } from '../shared/rtp/extensions/abs-send-time.ts';
-import { writeTransportWideSeq } from '../shared/rtp/extensions/transport-wide-seq.ts';
 import { parseCompound } from '../shared/rtcp/compound.ts';
 import { SendProtection, type FramePlan } from './protection/send-chain.ts';
 import { PACED_KIND_OF, SendProtectionError, type SendKind, type SendProtectionOptions } from './protection/options.ts';
 import { createPacer, monotonicMs, RealtimePacer, type RealtimePacingOptions } from './realtime-pacer.ts';
 import type { PacedRelease } from './pacer/pacer.ts';
+import { SendTimeStamper, type SendTimeOffsets } from './send-time.ts';
 
 /** Where records go (an NdjsonWriter in a run). */
 export interface RecordSink {
@@ -41,12 +40,6 @@ export interface VideoSenderOptions {
 
 const nsToMs = (ns: bigint): number => Number(ns) / 1e6;
 const nowMs = monotonicMs;
-
-/** Where a packet's send-time header extensions lie (byte offsets of their values). */
-interface SendTimeOffsets {
-  transportSeq: number | undefined;
-  absSendTime: number | undefined;
-}
 
 /** A frame whose media packets are in the pacer: its record is written once the last has left. */
 interface FrameInFlight {
@@ -81,9 +74,6 @@ interface OutgoingPacket {
   nackMs?: number;
 }
 
-/** Send-time offsets remembered per media seq for its retransmissions (RTX copies the header). */
-const OFFSETS_KEPT = 4096;
-
 /**
  * The real-time sending pipeline of one video stream: frames in capture order → encoder (one at a
  * time, off the event loop) → packetizer → protection chain (RTX history, FEC) → pacer →
@@ -107,11 +97,9 @@ export class VideoSender {
   private readonly packetizer: H264Packetizer;
   private readonly clock: RtpTimestampClock;
   private nextSequenceNumber: number;
-  /** transport-wide sequence number (uint16) of the next packet */
-  private nextTransportSeq = 0;
+  private readonly sendTime = new SendTimeStamper();
   /** frame records waiting for their last media packet's send to complete */
   private readonly completing = new Set<Promise<void>>();
-  private readonly offsetsBySeq = new Map<number, SendTimeOffsets>();
   private lastFecRates: { key: number; delta: number } | undefined;
 
   constructor(private readonly options: VideoSenderOptions) {
@@ -215,7 +203,7 @@ export class VideoSender {
           const rtx = e.kind === 'rtx';
           this.pacer.enqueue(PACED_KIND_OF[e.kind], e.packet.length, {
             kind: e.kind, data: e.packet, ssrc: e.ssrc, seq: e.seq,
-            offsets: rtx && e.mediaSeq !== undefined ? this.offsetsBySeq.get(e.mediaSeq) : undefined,
+            offsets: rtx && e.mediaSeq !== undefined ? this.sendTime.offsetsOf(e.mediaSeq) : undefined,
             ...(e.mediaSeq !== undefined ? { mediaSeq: e.mediaSeq } : {}),
             ...(rtx ? { nackMs: e.timeMs } : {}),
           });
@@ -311,7 +299,7 @@ export class VideoSender {
   private onRelease(release: PacedRelease<OutgoingPacket>): void {
     const item = release.packet.data;
     const sentMs = release.sentMs;
-    if (item.offsets) this.stampSendTime(item.data, item.offsets.transportSeq, item.offsets.absSendTime, sentMs);
+    if (item.offsets) this.sendTime.stamp(item.data, item.offsets, sentMs);
     let wire = item.data;
     const frame = item.frame;
     if (item.kind === 'media' && frame) {
@@ -323,7 +311,7 @@ export class VideoSender {
         }
         wire = media.packet;
       }
-      if (item.offsets) this.rememberOffsets(item.seq, item.offsets);
+      if (item.offsets) this.sendTime.remember(item.seq, item.offsets);
     }
     const data = Buffer.from(wire.buffer, wire.byteOffset, wire.length);
     const sending = this.options.send(data);
@@ -375,20 +363,6 @@ export class VideoSender {
     );
     this.completing.add(done);
     void done.finally(() => this.completing.delete(done));
-  }
-
-  private rememberOffsets(seq: number, offsets: SendTimeOffsets): void {
-    this.offsetsBySeq.set(seq, offsets);
-    if (this.offsetsBySeq.size > OFFSETS_KEPT) this.offsetsBySeq.delete(this.offsetsBySeq.keys().next().value!);
-  }
-
-  /** Writes the transport-wide sequence number and abs-send-time (ms clock) where the packet has them. */
-  private stampSendTime(data: Uint8Array, transportSeqOffset: number | undefined, absSendTimeOffset: number | undefined, sentMs: number): void {
-    if (transportSeqOffset !== undefined) {
-      writeTransportWideSeq(data, transportSeqOffset, this.nextTransportSeq);
-      this.nextTransportSeq = (this.nextTransportSeq + 1) & 0xffff;
-    }
-    if (absSendTimeOffset !== undefined) writeAbsSendTime(data, absSendTimeOffset, absSendTimeFromUs(sentMs * 1000));
   }
 
   private frameRecord(frame: RawFrame, rest: Partial<SenderFrameRecord>): SenderFrameRecord {

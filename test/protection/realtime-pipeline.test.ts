@@ -16,9 +16,12 @@ import { VideoReceiver } from '../../src/receiver/video-receiver.ts';
 import { realtimeSendProtectionOptions } from '../../src/sender/protection/realtime-options.ts';
 import { realtimeRecoveryPlan } from '../../src/receiver/protection/realtime-options.ts';
 import type { EventRecord, FecBlockRecord, FeedbackRecord, PacketRecord, ReceiverFrameRecord } from '../../src/shared/records.ts';
-import { RED_PAYLOAD_TYPE } from '../../src/shared/protection-streams.ts';
+import { RED_PAYLOAD_TYPE, ULPFEC_PAYLOAD_TYPE } from '../../src/shared/protection-streams.ts';
+import { TRANSPORT_WIDE_SEQ_URI } from '../../src/shared/rtp/extensions/transport-wide-seq.ts';
+import { ABS_SEND_TIME_URI } from '../../src/shared/rtp/extensions/abs-send-time.ts';
 
-const MEDIA = { ssrc: 0xa1b2c3d4, payloadType: 102, extensions: {} };
+// send-time extensions are written at release, before the FEC over the packet is computed
+const MEDIA = { ssrc: 0xa1b2c3d4, payloadType: 102, extensions: { [TRANSPORT_WIDE_SEQ_URI]: 3, [ABS_SEND_TIME_URI]: 2 } };
 const FRAMES = 30;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -101,8 +104,9 @@ async function runPipeline(setup: PipelineSetup): Promise<PipelineRun> {
     pacing: { ...scenario.pacer!, targetBitrateBps: scenario.encoder.bitrateBps },
     send: async (packet) => {
       const ssrc = packet.readUInt32BE(8);
-      // every 7th media packet is lost (ULPFEC in RED shares the media SSRC: only media counts)
-      const isUlpfec = ssrc === MEDIA.ssrc && (packet[1]! & 0x7f) === RED_PAYLOAD_TYPE && (packet[12]! & 0x7f) !== MEDIA.payloadType;
+      // every 7th media packet is lost (ULPFEC in RED shares the media SSRC: only media counts; FEC
+      // packets carry no header extension, media does)
+      const isUlpfec = ssrc === MEDIA.ssrc && (packet[1]! & 0x7f) === RED_PAYLOAD_TYPE && (packet[0]! & 0x10) === 0 && (packet[12]! & 0x7f) === ULPFEC_PAYLOAD_TYPE;
       if (ssrc === MEDIA.ssrc && !isUlpfec && ++mediaCount % 7 === 0) return true; // lost on the link
       setTimeout(() => receiver!.handleRtp(packet, process.hrtime.bigint()), 3);
       return true;

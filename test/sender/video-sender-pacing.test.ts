@@ -11,8 +11,13 @@ import { parseScenarioText } from '../../lab/scenario/load.ts';
 import { VideoSender } from '../../src/sender/video-sender.ts';
 import { realtimeSendProtectionOptions } from '../../src/sender/protection/realtime-options.ts';
 import type { FecBlockRecord, PacketRecord, SenderFrameRecord } from '../../src/shared/records.ts';
+import { isRtpParseError, parseRtp } from '../../src/shared/rtp/packet.ts';
+import { decodeTransportWideSeq, TRANSPORT_WIDE_SEQ_URI } from '../../src/shared/rtp/extensions/transport-wide-seq.ts';
+import { ABS_SEND_TIME_URI, absSendTimeFromUs, decodeAbsSendTime } from '../../src/shared/rtp/extensions/abs-send-time.ts';
 
-const MEDIA = { ssrc: 0x0badcafe, payloadType: 102, extensions: {} };
+const TWCC_ID = 3;
+const AST_ID = 2;
+const MEDIA = { ssrc: 0x0badcafe, payloadType: 102, extensions: { [TRANSPORT_WIDE_SEQ_URI]: TWCC_ID, [ABS_SEND_TIME_URI]: AST_ID } };
 const FRAME_BYTES = 12_000;
 
 async function run(pacer: 'leaky' | 'none', protection: string) {
@@ -29,7 +34,7 @@ async function run(pacer: 'leaky' | 'none', protection: string) {
   const packets: PacketRecord[] = [];
   const frames: SenderFrameRecord[] = [];
   const blocks: FecBlockRecord[] = [];
-  let wire = 0;
+  const wire: Buffer[] = [];
   const options = realtimeSendProtectionOptions(scenario, MEDIA);
   const sender = new VideoSender({
     encoder, media: MEDIA, mtu: 1200, seed: 3, onError: (e) => { throw e; },
@@ -41,7 +46,7 @@ async function run(pacer: 'leaky' | 'none', protection: string) {
         else if (t === 'fec-block') blocks.push(r as FecBlockRecord);
       },
     },
-    send: async () => { wire++; return true; },
+    send: async (packet) => { wire.push(Buffer.from(packet)); return true; },
     pacing: { ...scenario.pacer!, targetBitrateBps: scenario.encoder.bitrateBps },
     ...(options ? { protection: options } : {}),
   });
@@ -59,7 +64,14 @@ describe('VideoSender pacing', () => {
   it('leaky: frames spread at factor × target; records carry release and queue times; drain waits for the queue', async () => {
     const r = await run('leaky', '{ mode: none }');
     expect(r.frames.length).toBe(3);
-    expect(r.wire).toBe(r.packets.length);
+    expect(r.wire.length).toBe(r.packets.length);
+    // send-time extensions are written at release: transport-wide seqs in release order, abs-send-time = release time
+    r.wire.forEach((bytes, i) => {
+      const p = parseRtp(bytes);
+      if (isRtpParseError(p)) throw new Error(p.code);
+      expect(decodeTransportWideSeq(p.extensions.get(TWCC_ID)!)).toBe(i);
+      expect(decodeAbsSendTime(p.extensions.get(AST_ID)!)).toBe(absSendTimeFromUs(r.packets[i]!.timeMs * 1000));
+    });
     // 3 frames × 12 kB at 2 × 400 kbit/s = 100 bytes/ms: about 360 ms in all
     const span = r.packets.at(-1)!.timeMs - r.packets[0]!.timeMs;
     const bytes = r.packets.slice(0, -1).reduce((n, p) => n + p.size, 0);
