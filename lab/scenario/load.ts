@@ -5,6 +5,7 @@ import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import type { z } from 'zod';
 import { resolveScenario, scenarioSchema, type ResolvedScenario } from './schema.ts';
 import { resolveScenarioLink } from './scenario-link.ts';
+import { loadFecRateTableSync } from '../../src/sender/fec-controller/rate-table.ts';
 
 /** One problem found in a scenario file: where (file, path, line) and what was expected. */
 export interface ScenarioIssue {
@@ -98,7 +99,14 @@ export function parseScenarioText(text: string, file: string, seed = randomInt(0
       }),
     );
   }
-  return resolveScenario(result.data, seed, link.link, path.dirname(file));
+  const scenario = resolveScenario(result.data, seed, link.link, path.dirname(file));
+  // a rate table file is read and checked now, so a bad one fails here and not in the sender
+  const rateTable = scenario.protection?.rateTable;
+  if (rateTable !== undefined && rateTable !== 'libwebrtc') {
+    const table = loadFecRateTableSync(rateTable);
+    if (!table.ok) throw new ScenarioError([locate(['protection', 'rateTable'], `FEC rate table ${table.error.code}: ${table.error.message}`)]);
+  }
+  return scenario;
 }
 
 /** Reads, parses and validates a scenario file. */

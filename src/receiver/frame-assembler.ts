@@ -241,8 +241,13 @@ export class FrameAssembler {
     if (this.boundary !== undefined && seq === this.boundary + 1) return 'proven';
     const before = this.seqTimestamps.get(seq - 1);
     if (before !== undefined) return before !== timestamp ? 'proven' : 'no';
-    const begun = firstNalTypeBegun(this.packets.get(seq)!.payload);
-    return begun === NalType.Aud || begun === NalType.Sps ? 'guessed' : 'no';
+    const payload = this.packets.get(seq)!.payload;
+    const begun = firstNalTypeBegun(payload);
+    if (begun === NalType.Aud || begun === NalType.Sps) return 'guessed';
+    // encoders without AUDs (x264 by default): with ULPFEC gaps taken for non-media, the first
+    // slice of a picture (first_mb_in_slice = 0, §7.4.3; no arbitrary slice order) starts it too
+    if (this.options.gapAfterMarkerIsNonMedia === true && beginsPicture(payload)) return 'guessed';
+    return 'no';
   }
 
   /** Releases complete frames in order; skips missing packets for a keyframe or after `maxWaitMs`. */
@@ -406,4 +411,16 @@ export class FrameAssembler {
       }
     }
   }
+}
+
+/**
+ * Whether an RTP payload begins a slice NAL (single NAL, FU-A start, or STAP-A's first unit) whose
+ * first_mb_in_slice is 0: the ue(v) right after the NAL header is 0 exactly when its first bit is 1.
+ */
+function beginsPicture(payload: Uint8Array): boolean {
+  const type = firstNalTypeBegun(payload);
+  if (type !== NalType.NonIdrSlice && type !== NalType.IdrSlice) return false;
+  const outer = nalType(payload[0]!);
+  const at = outer === NalType.StapA ? 4 : outer === NalType.FuA ? 2 : 1;
+  return payload.length > at && (payload[at]! & 0x80) !== 0;
 }

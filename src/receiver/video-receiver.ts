@@ -58,7 +58,9 @@ export class VideoReceiver {
   private readonly recentG2g: { atMs: number; g2gMs: number }[] = [];
 
   constructor(private readonly options: VideoReceiverOptions) {
-    this.assembler = new FrameAssembler({ ...DEFAULT_FRAME_ASSEMBLER_OPTIONS, maxWaitMs: options.maxWaitMs });
+    // ULPFEC packets take media sequence numbers: one lost on the link leaves a gap after a frame's last packet
+    const ulpfec = options.recovery !== undefined && options.recovery.mode !== 'nack' && options.recovery.fecScheme === 'ulpfec';
+    this.assembler = new FrameAssembler({ ...DEFAULT_FRAME_ASSEMBLER_OPTIONS, maxWaitMs: options.maxWaitMs, ...(ulpfec ? { gapAfterMarkerIsNonMedia: true } : {}) });
   }
 
   /** Takes one RTP packet as it came off the transport, with its arrival time. */
@@ -82,14 +84,16 @@ export class VideoReceiver {
    * gaps NACKed); media (received or recovered) goes on to the assembler.
    */
   private handleProtectedRtp(raw: Buffer, packet: RtpPacket, arrivalMs: number, plan: RealtimeRecoveryPlan): void {
-    const kind = packet.ssrc === plan.streams.rtx.ssrc ? 'rtx' : packet.ssrc === plan.streams.flexfec.ssrc ? 'fec' : 'media';
+    const kind = packetKind(packet, plan);
     const record = incomingPacketRecord(packet, raw.length, arrivalMs, kind);
     // RFC 4588: an RTX payload starts with the original sequence number
     if (kind === 'rtx' && packet.payload.length >= 2) record.originalSeq = (packet.payload[0]! << 8) | packet.payload[1]!;
     this.options.records.write(record);
     if (kind === 'media' && !this.recovery) {
       this.mediaSsrc = packet.ssrc;
-      this.recovery = new ReceiveRecovery(realtimeReceiveOptions(plan, { ssrc: packet.ssrc, payloadType: packet.payloadType }, this.options.localSsrc));
+      // media inside RED: its own payload type is the RED block's
+      const payloadType = packet.payloadType === plan.streams.red.payloadType && packet.payload.length > 0 ? packet.payload[0]! & 0x7f : packet.payloadType;
+      this.recovery = new ReceiveRecovery(realtimeReceiveOptions(plan, { ssrc: packet.ssrc, payloadType }, this.options.localSsrc));
     }
     if (!this.recovery) return; // recovery packets before any media: nothing to recover yet
     this.recovery.receive(raw, arrivalMs);
@@ -120,6 +124,9 @@ export class VideoReceiver {
           } satisfies PacketRecord);
         }
         this.assembler.insert(media, now);
+      } else if (e.type === 'fec-seq') {
+        // a ULPFEC packet holds this media sequence number: not a gap
+        this.assembler.insertNonMedia(e.seq, now);
       } else if (e.type === 'rtcp') {
         if (e.kind === 'nack') this.nacksSent++;
         this.options.records.write({ type: 'feedback', side: 'receiver', dir: 'out', kind: e.kind, timeMs: now, by: 'lab', ...(e.seqs ? { seqs: e.seqs } : {}) });
@@ -272,6 +279,16 @@ export class VideoReceiver {
     this.options.records.write({ type: 'feedback', side: 'receiver', dir: 'out', kind: 'pli', timeMs: now, reason });
     this.options.sendRtcp(Buffer.from(encodePli({ senderSsrc: this.options.localSsrc, mediaSsrc: this.mediaSsrc }))).catch((error: Error) => this.options.onError(error));
   }
+}
+
+/** RTX and FlexFEC by SSRC; on the media SSRC, RED carrying ULPFEC is FEC, anything else (RED media too) media. */
+function packetKind(packet: RtpPacket, plan: RealtimeRecoveryPlan): PacketRecord['kind'] {
+  if (packet.ssrc === plan.streams.rtx.ssrc) return 'rtx';
+  if (packet.ssrc === plan.streams.flexfec.ssrc) return 'fec';
+  const red = plan.streams.red;
+  // RFC 2198: the last (here only) block header is one byte, F bit clear, then the block's payload type
+  if (packet.payloadType === red.payloadType && packet.payload.length > 0 && (packet.payload[0]! & 0x7f) === red.ulpfecPayloadType) return 'fec';
+  return 'media';
 }
 
 /** The record of one RTP packet as it arrived (size in bytes, time in ms). */

@@ -67,6 +67,8 @@ try {
     send: (packet) => peer.sendRtp(packet),
     sendRtcp: (packet) => peer.sendRtcp(packet),
     ...protectionOf(realtimeSendProtectionOptions(scenario, media)),
+    // runs recorded before the pacer section existed sent back to back
+    pacing: { ...(scenario.pacer ?? { mode: 'none', factor: 1, burstMs: 0, queueLimitMs: null }), targetBitrateBps: scenario.encoder.bitrateBps },
     onError: (error) => control.fail(error),
   });
   peer.onRtcp((packet, arrivalNs) => sender.handleRtcp(packet, arrivalNs));

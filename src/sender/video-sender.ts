@@ -1,15 +1,16 @@
 import type { EncodedFrame, FrameSourceStats, NativeEncoder, RawFrame } from '../native/types.ts';
-import type { PacketRecord, SenderFrameRecord } from '../shared/records.ts';
+import type { FecBlockRecord, PacketRecord, SenderFrameRecord } from '../shared/records.ts';
 import type { NegotiatedMedia } from '../transport/webrtc-peer.ts';
 import { DEFAULT_H264_PACKETIZER_OPTIONS, H264PacketizeError, H264Packetizer } from './h264/packetizer.ts';
 import { initialSequenceNumber, RtpTimestampClock } from './rtp-clock.ts';
 import { keyframeRequestsIn } from './keyframe-requests.ts';
 import { q32FromMs } from '../shared/rtp/extensions/abs-capture-time.ts';
-import { absSendTimeFromUs, writeAbsSendTime } from '../shared/rtp/extensions/abs-send-time.ts';
-import { writeTransportWideSeq } from '../shared/rtp/extensions/transport-wide-seq.ts';
 import { parseCompound } from '../shared/rtcp/compound.ts';
-import { SendProtection } from './protection/send-chain.ts';
-import { SendProtectionError, type SendProtectionOptions } from './protection/options.ts';
+import { SendProtection, type FramePlan } from './protection/send-chain.ts';
+import { PACED_KIND_OF, SendProtectionError, type SendKind, type SendProtectionOptions } from './protection/options.ts';
+import { createPacer, monotonicMs, RealtimePacer, type RealtimePacingOptions } from './realtime-pacer.ts';
+import type { PacedRelease } from './pacer/pacer.ts';
+import { SendTimeStamper, type SendTimeOffsets } from './send-time.ts';
 
 /** Where records go (an NdjsonWriter in a run). */
 export interface RecordSink {
@@ -33,15 +34,53 @@ export interface VideoSenderOptions {
   protection?: SendProtectionOptions;
   /** sends one serialized RTCP packet (the protection chain's sender reports) */
   sendRtcp?: (packet: Buffer) => Promise<void>;
+  /** send pacing; undefined = none (every packet leaves at once) */
+  pacing?: RealtimePacingOptions;
 }
 
 const nsToMs = (ns: bigint): number => Number(ns) / 1e6;
-const nowMs = (): number => Number(process.hrtime.bigint()) / 1e6;
+const nowMs = monotonicMs;
+
+/** A frame whose media packets are in the pacer: its record is written once the last has left. */
+interface FrameInFlight {
+  frame: RawFrame;
+  encoded: EncodedFrame;
+  deliveredMs: number;
+  rtpTimestamp: number;
+  firstSeq: number;
+  lastSeq: number;
+  packets: number;
+  /** media packets not released yet */
+  left: number;
+  plan: FramePlan | undefined;
+  firstSentMs: number | undefined;
+  lastSentMs: number;
+  sends: Promise<boolean>[];
+}
+
+/** One packet in the pacer. */
+interface OutgoingPacket {
+  kind: SendKind;
+  /** media: the plain RTP packet (wrapped by the chain at release); others: as on the wire */
+  data: Uint8Array;
+  ssrc: number;
+  seq: number;
+  offsets: SendTimeOffsets | undefined;
+  /** media: its frame and index in it */
+  frame?: FrameInFlight;
+  index?: number;
+  /** RTX: the media sequence number carried and when the NACK asking for it arrived, ms */
+  mediaSeq?: number;
+  nackMs?: number;
+}
 
 /**
  * The real-time sending pipeline of one video stream: frames in capture order → encoder (one at a
- * time, off the event loop) → packetizer → transport, writing a record per frame and per packet.
- * Keyframe requests (PLI/FIR) arriving over RTCP force an IDR on the next frame.
+ * time, off the event loop) → packetizer → protection chain (RTX history, FEC) → pacer →
+ * transport, writing a record per frame, per packet and per FEC block. Send-time header
+ * extensions are written as a packet leaves the pacer; a frame's FEC is computed once its last
+ * media packet has left (over the bytes as sent, as libwebrtc's egress does). Keyframe requests
+ * (PLI/FIR) arriving over RTCP force an IDR on the next frame.
  */
 export class VideoSender {
   framesSent = 0;
@@ -50,6 +89,7 @@ export class VideoSender {
   rtxSent = 0;
   fecSent = 0;
   private readonly protection: SendProtection | undefined;
+  private readonly pacer: RealtimePacer<OutgoingPacket>;
   private protectionTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly pending: { frame: RawFrame; deliveredMs: number }[] = [];
@@ -57,8 +97,10 @@ export class VideoSender {
   private readonly packetizer: H264Packetizer;
   private readonly clock: RtpTimestampClock;
   private nextSequenceNumber: number;
-  /** transport-wide sequence number (uint16) of the next packet */
-  private nextTransportSeq = 0;
+  private readonly sendTime = new SendTimeStamper();
+  /** frame records waiting for their last media packet's send to complete */
+  private readonly completing = new Set<Promise<void>>();
+  private lastFecRates: { key: number; delta: number } | undefined;
 
   constructor(private readonly options: VideoSenderOptions) {
     this.clock = new RtpTimestampClock({ clockRateHz: 90_000, seed: options.seed });
@@ -71,6 +113,8 @@ export class VideoSender {
       extensions: options.media.extensions,
     });
     this.protection = options.protection ? new SendProtection(options.protection) : undefined;
+    const pacing = options.pacing ?? { mode: 'none', factor: 1, burstMs: 0, queueLimitMs: null, targetBitrateBps: 1 };
+    this.pacer = new RealtimePacer<OutgoingPacket>(createPacer(pacing), (r) => this.onRelease(r), nowMs);
     this.scheduleProtection();
   }
 
@@ -83,17 +127,18 @@ export class VideoSender {
     this.protectionTimer = setTimeout(() => {
       this.protectionTimer = undefined;
       this.protection?.handleTimeout(nowMs());
-      this.drainProtection([]);
+      this.drainProtection();
       this.scheduleProtection();
     }, Math.max(0, due - nowMs()));
     this.protectionTimer.unref();
   }
 
-  /** Stops the protection chain's timer (call once sending is over). */
+  /** Stops the protection chain's and the pacer's timers (call once sending is over). */
   stop(): void {
     this.stopped = true;
     if (this.protectionTimer) clearTimeout(this.protectionTimer);
     this.protectionTimer = undefined;
+    this.pacer.stop();
   }
 
   /** Takes a captured frame (called on the JS thread by the frame source). */
@@ -124,65 +169,60 @@ export class VideoSender {
     }
     const error = this.protection.handleRtcp(packet, timeMs);
     if (error) this.options.records.write({ type: 'event', side: 'sender', timeMs, name: 'bad-rtcp', detail: { code: error.code } });
-    this.drainProtection([]);
+    this.drainProtection();
   }
 
-  /**
-   * Sends what the protection chain has queued (media, FEC, RTX) and records each packet; the
-   * sends are pushed onto `sends`. Returns the send times of the media packets in order, ms.
-   */
-  private drainProtection(sends: Promise<boolean>[]): number[] {
-    const mediaSentMs: number[] = [];
+  /** Takes what the protection chain has queued: FEC and RTX packets into the pacer, records and RTCP out. */
+  private drainProtection(): void {
+    const records = this.options.records;
     for (let e = this.protection?.pollOutput(); e !== undefined; e = this.protection?.pollOutput()) {
-      if (e.type === 'rtx-refused') {
-        this.options.records.write({ type: 'event', side: 'sender', timeMs: e.timeMs, name: 'rtx-refused', detail: { seq: e.seq, reason: e.reason } });
-        continue;
+      switch (e.type) {
+        case 'rtx-refused':
+          records.write({ type: 'event', side: 'sender', timeMs: e.timeMs, name: 'rtx-refused', detail: { seq: e.seq, reason: e.reason } });
+          break;
+        case 'rtcp':
+          if (!this.options.sendRtcp) break;
+          records.write({ type: 'feedback', side: 'sender', dir: 'out', kind: 'sr', timeMs: e.timeMs, by: 'lab' });
+          this.options.sendRtcp(Buffer.from(e.packet.buffer, e.packet.byteOffset, e.packet.length)).catch((error: Error) => this.options.onError(error));
+          break;
+        case 'fec-rates':
+          records.write({ type: 'feedback', side: 'sender', dir: 'in', kind: 'rr', timeMs: e.timeMs, fractionLost: e.lossFraction255 / 256, rttMs: e.rttMs });
+          if (this.lastFecRates === undefined || this.lastFecRates.key !== e.key || this.lastFecRates.delta !== e.delta) {
+            this.lastFecRates = { key: e.key, delta: e.delta };
+            records.write({ type: 'event', side: 'sender', name: 'fec-rates', timeMs: e.timeMs, detail: { key: e.key, delta: e.delta, lossFraction255: e.lossFraction255, rttMs: e.rttMs } });
+          }
+          break;
+        case 'fec-block':
+          records.write({
+            type: 'fec-block', side: 'sender', timeMs: e.timeMs, ssrc: this.options.media.ssrc, mediaSeqs: e.mediaSeqs,
+            fecSsrc: e.fecSsrc, fecSeqs: e.fecSeqs, covers: e.covers, keyframe: e.keyframe, rate255: e.rate255,
+          } satisfies FecBlockRecord);
+          break;
+        case 'packet': {
+          // media goes through `releaseMedia` (see sendFrame); what the chain queues here is FEC or RTX
+          const rtx = e.kind === 'rtx';
+          this.pacer.enqueue(PACED_KIND_OF[e.kind], e.packet.length, {
+            kind: e.kind, data: e.packet, ssrc: e.ssrc, seq: e.seq,
+            offsets: rtx && e.mediaSeq !== undefined ? this.sendTime.offsetsOf(e.mediaSeq) : undefined,
+            ...(e.mediaSeq !== undefined ? { mediaSeq: e.mediaSeq } : {}),
+            ...(rtx ? { nackMs: e.timeMs } : {}),
+          });
+          break;
+        }
+        default:
+          break;
       }
-      if (e.type === 'rtcp') {
-        if (!this.options.sendRtcp) continue;
-        this.options.records.write({ type: 'feedback', side: 'sender', dir: 'out', kind: 'sr', timeMs: e.timeMs, by: 'lab' });
-        this.options.sendRtcp(Buffer.from(e.packet.buffer, e.packet.byteOffset, e.packet.length)).catch((error: Error) => this.options.onError(error));
-        continue;
-      }
-      if (e.type === 'fec-rates') {
-        this.options.records.write({ type: 'feedback', side: 'sender', dir: 'in', kind: 'rr', timeMs: e.timeMs, fractionLost: e.lossFraction255 / 256, rttMs: e.rttMs });
-        continue;
-      }
-      if (e.type !== 'packet') continue;
-      const data = Buffer.from(e.packet.buffer, e.packet.byteOffset, e.packet.length);
-      const sentMs = nowMs();
-      const sending = this.options.send(data);
-      sends.push(sending);
-      if (e.kind === 'rtx') {
-        this.rtxSent++;
-        sending.catch((error: Error) => this.options.onError(error));
-      }
-      if (e.kind === 'fec') this.fecSent++;
-      if (e.kind === 'media') {
-        mediaSentMs.push(sentMs);
-        this.packetsSent++;
-      }
-      const record: PacketRecord = {
-        type: 'packet',
-        side: 'sender',
-        dir: 'out',
-        ssrc: e.ssrc,
-        seq: e.seq,
-        pt: data[1]! & 0x7f,
-        kind: e.kind,
-        size: data.length,
-        timeMs: sentMs,
-        rtpTimestamp: data.readUInt32BE(4),
-        ...(e.kind === 'rtx' && e.mediaSeq !== undefined ? { originalSeq: e.mediaSeq } : {}),
-      };
-      this.options.records.write(record);
     }
-    return mediaSentMs;
   }
 
-  /** Resolves when every frame taken so far has been encoded and sent. */
+  /** Resolves when every frame taken so far has been encoded and sent, and its records written. */
   async drain(): Promise<void> {
-    while (this.busy) await this.busy;
+    for (;;) {
+      if (this.busy) await this.busy;
+      else if (this.pacer.queuedPackets > 0) await this.pacer.whenIdle();
+      else if (this.completing.size > 0) await Promise.all([...this.completing]);
+      else return;
+    }
   }
 
   /** Records what the frame source did (frames it could not deliver). */
@@ -200,7 +240,7 @@ export class VideoSender {
           this.options.records.write(this.frameRecord(frame, { deliveredMs, dropped: 'encoder-held' }));
           continue;
         }
-        await this.sendFrame(frame, encoded, deliveredMs);
+        this.sendFrame(frame, encoded, deliveredMs);
       }
     } catch (error) {
       this.options.onError(error as Error);
@@ -209,7 +249,8 @@ export class VideoSender {
     }
   }
 
-  private async sendFrame(frame: RawFrame, encoded: EncodedFrame, deliveredMs: number): Promise<void> {
+  /** Packetizes a frame and queues its media packets in the pacer. */
+  private sendFrame(frame: RawFrame, encoded: EncodedFrame, deliveredMs: number): void {
     const rtpTimestamp = this.clock.fromNs(frame.captureTimeNs);
     const captureMs = nsToMs(frame.captureTimeNs);
     // abs-capture-time carries the lab's CLOCK_MONOTONIC capture time in Q32.32 seconds.
@@ -223,73 +264,105 @@ export class VideoSender {
       this.options.records.write(this.frameRecord(frame, { dropped: `packetize-error:${packetized.code}` }));
       return;
     }
-    this.nextSequenceNumber = packetized.nextSequenceNumber;
     const packets = packetized.packets;
-    let firstSentMs: number | undefined;
-    let lastSentMs = 0;
-    const sends: Promise<boolean>[] = [];
+    this.nextSequenceNumber = packetized.nextSequenceNumber;
+    if (packets.length === 0) {
+      this.options.records.write(this.frameRecord(frame, { deliveredMs, keyframe: encoded.keyframe, bytes: encoded.data.length, rtpTimestamp, packets: 0 }));
+      return;
+    }
+    let plan: FramePlan | undefined;
     if (this.protection) {
-      // Send-time extensions are written first (the frame leaves back to back), then the chain
-      // keeps each packet for RTX and adds the frame's FEC packets.
-      for (const packet of packets) this.stampSendTime(packet.data, packet.transportSeqOffset, packet.absSendTimeOffset, nowMs());
-      const protectedFrame = this.protection.sendFrame({ packets: packets.map((p) => p.data), keyframe: encoded.keyframe, nowMs: nowMs() });
-      if (protectedFrame instanceof SendProtectionError) {
-        this.options.records.write(this.frameRecord(frame, { dropped: `protection-error:${protectedFrame.code}` }));
+      // the chain fixes the FEC factor and reserves ULPFEC sequence numbers now; it keeps the
+      // packets by reference, so the send times written at release are in what FEC protects
+      const begun = this.protection.beginFrame({ packets: packets.map((p) => p.data), keyframe: encoded.keyframe, nowMs: nowMs() });
+      if (begun instanceof SendProtectionError) {
+        this.options.records.write(this.frameRecord(frame, { dropped: `protection-error:${begun.code}` }));
         return;
       }
-      this.nextSequenceNumber = protectedFrame.nextSequenceNumber;
-      const mediaSentMs = this.drainProtection(sends);
-      firstSentMs = mediaSentMs[0];
-      lastSentMs = mediaSentMs[mediaSentMs.length - 1] ?? 0;
+      plan = begun;
+      this.nextSequenceNumber = plan.nextSequenceNumber;
     }
-    for (const packet of this.protection ? [] : packets) {
-      const sentMs = nowMs();
-      // Send-time extensions are filled in as the packet leaves, as libwebrtc's pacer does.
-      this.stampSendTime(packet.data, packet.transportSeqOffset, packet.absSendTimeOffset, sentMs);
-      // Handed to the transport without waiting for each datagram: werift encrypts synchronously
-      // and its sends complete in call order, so the frame's packets leave back to back.
-      sends.push(this.options.send(packet.data));
-      firstSentMs ??= sentMs;
-      lastSentMs = sentMs;
-      this.packetsSent++;
-      const record: PacketRecord = {
-        type: 'packet',
-        side: 'sender',
-        dir: 'out',
-        ssrc: this.options.media.ssrc,
-        seq: packet.sequenceNumber,
-        pt: this.options.media.payloadType,
-        kind: 'media',
-        size: packet.data.length,
-        timeMs: sentMs,
-        rtpTimestamp,
-      };
-      this.options.records.write(record);
-    }
-    await Promise.all(sends);
-    this.framesSent++;
-    this.options.records.write(
-      this.frameRecord(frame, {
-        deliveredMs,
-        encodeStartMs: nsToMs(encoded.encodeStartNs),
-        encodeDoneMs: nsToMs(encoded.encodeDoneNs),
-        keyframe: encoded.keyframe,
-        bytes: encoded.data.length,
-        rtpTimestamp,
-        packets: packets.length,
-        ...(packets.length > 0 ? { firstSeq: packets[0]!.sequenceNumber, lastSeq: packets[packets.length - 1]!.sequenceNumber } : {}),
-        ...(firstSentMs !== undefined ? { firstPacketSentMs: firstSentMs, lastPacketSentMs: lastSentMs } : {}),
-      }),
-    );
+    const inFlight: FrameInFlight = {
+      frame, encoded, deliveredMs, rtpTimestamp, firstSeq: packets[0]!.sequenceNumber, lastSeq: packets[packets.length - 1]!.sequenceNumber,
+      packets: packets.length, left: packets.length, plan, firstSentMs: undefined, lastSentMs: 0, sends: [],
+    };
+    packets.forEach((packet, index) => {
+      const wireBytes = packet.data.length + (plan && this.options.protection?.fecScheme === 'ulpfec' && this.options.protection.mode !== 'nack' ? 1 : 0);
+      this.pacer.enqueue('media', wireBytes, {
+        kind: 'media', data: packet.data, ssrc: this.options.media.ssrc, seq: packet.sequenceNumber,
+        offsets: { transportSeq: packet.transportSeqOffset, absSendTime: packet.absSendTimeOffset }, frame: inFlight, index,
+      });
+    });
   }
 
-  /** Writes the transport-wide sequence number and abs-send-time (ms clock) where the packet has them. */
-  private stampSendTime(data: Buffer, transportSeqOffset: number | undefined, absSendTimeOffset: number | undefined, sentMs: number): void {
-    if (transportSeqOffset !== undefined) {
-      writeTransportWideSeq(data, transportSeqOffset, this.nextTransportSeq);
-      this.nextTransportSeq = (this.nextTransportSeq + 1) & 0xffff;
+  /** A packet leaves the pacer: send-time extensions written, sent, recorded; a frame's last media packet completes it. */
+  private onRelease(release: PacedRelease<OutgoingPacket>): void {
+    const item = release.packet.data;
+    const sentMs = release.sentMs;
+    if (item.offsets) this.sendTime.stamp(item.data, item.offsets, sentMs);
+    let wire = item.data;
+    const frame = item.frame;
+    if (item.kind === 'media' && frame) {
+      if (frame.plan && this.protection) {
+        const media = this.protection.releaseMedia(frame.plan, item.index!, sentMs);
+        if (media instanceof SendProtectionError) {
+          this.options.onError(media);
+          return;
+        }
+        wire = media.packet;
+      }
+      if (item.offsets) this.sendTime.remember(item.seq, item.offsets);
     }
-    if (absSendTimeOffset !== undefined) writeAbsSendTime(data, absSendTimeOffset, absSendTimeFromUs(sentMs * 1000));
+    const data = Buffer.from(wire.buffer, wire.byteOffset, wire.length);
+    const sending = this.options.send(data);
+    sending.catch((error: Error) => this.options.onError(error));
+    if (item.kind === 'rtx') this.rtxSent++;
+    else if (item.kind === 'fec') this.fecSent++;
+    else if (item.kind === 'media') this.packetsSent++;
+    const record: PacketRecord = {
+      type: 'packet', side: 'sender', dir: 'out', ssrc: item.ssrc, seq: item.seq, pt: data[1]! & 0x7f, kind: item.kind,
+      size: data.length, timeMs: sentMs, rtpTimestamp: data.readUInt32BE(4), queueMs: release.queueMs,
+      ...(item.kind === 'rtx' && item.mediaSeq !== undefined ? { originalSeq: item.mediaSeq } : {}),
+      ...(item.nackMs !== undefined ? { nackMs: item.nackMs } : {}),
+    };
+    this.options.records.write(record);
+    if (!frame) return;
+    frame.firstSentMs ??= sentMs;
+    frame.lastSentMs = sentMs;
+    frame.sends.push(sending);
+    if (--frame.left > 0) return;
+    if (frame.plan && this.protection) {
+      const error = this.protection.finishFrame(frame.plan, sentMs);
+      if (error) this.options.records.write({ type: 'event', side: 'sender', timeMs: sentMs, name: 'fec-error', detail: { code: error.code, message: error.message } });
+      this.drainProtection();
+    }
+    this.completeFrame(frame);
+  }
+
+  /** Writes the frame record once the sends of all its media packets have completed. */
+  private completeFrame(f: FrameInFlight): void {
+    const done = Promise.all(f.sends).then(
+      () => {
+        this.framesSent++;
+        this.options.records.write(
+          this.frameRecord(f.frame, {
+            deliveredMs: f.deliveredMs,
+            encodeStartMs: nsToMs(f.encoded.encodeStartNs),
+            encodeDoneMs: nsToMs(f.encoded.encodeDoneNs),
+            keyframe: f.encoded.keyframe,
+            bytes: f.encoded.data.length,
+            rtpTimestamp: f.rtpTimestamp,
+            packets: f.packets,
+            firstSeq: f.firstSeq,
+            lastSeq: f.lastSeq,
+            ...(f.firstSentMs !== undefined ? { firstPacketSentMs: f.firstSentMs, lastPacketSentMs: f.lastSentMs } : {}),
+          }),
+        );
+      },
+      (error: Error) => this.options.onError(error),
+    );
+    this.completing.add(done);
+    void done.finally(() => this.completing.delete(done));
   }
 
   private frameRecord(frame: RawFrame, rest: Partial<SenderFrameRecord>): SenderFrameRecord {

@@ -2,7 +2,8 @@
  * The loss-recovery streams of a real-time run and the timing bounds both ends derive from the
  * resolved scenario, so sender and receiver agree without extra signalling: the RTX and FlexFEC
  * streams get SSRCs from the run's seed and fixed payload types (packets are taken at the
- * transport, before werift's router, so they need no SDP; see docs/werift.md).
+ * transport, before werift's router, so they need no SDP; see docs/werift.md). With ULPFEC, media
+ * and FEC travel as RED on the media SSRC with the fixed RED/ULPFEC payload types below.
  */
 import type { ResolvedScenario } from '../../lab/scenario/schema.ts';
 
@@ -13,12 +14,18 @@ export type RunProtectionMode = NonNullable<ResolvedScenario['protection']>['mod
 export interface ProtectionStreams {
   rtx: { ssrc: number; payloadType: number };
   flexfec: { ssrc: number; payloadType: number };
+  /** RED and ULPFEC payload types on the media SSRC (used when the scenario's FEC is ulpfec) */
+  red: { payloadType: number; ulpfecPayloadType: number };
 }
 
 /** RTX payload type (media is werift's negotiated H.264 PT, 102 by default). */
 export const RTX_PAYLOAD_TYPE = 103;
 /** FlexFEC-03 payload type. */
 export const FLEXFEC_PAYLOAD_TYPE = 104;
+/** RED (RFC 2198) payload type: media and ULPFEC travel inside it on the media SSRC when ULPFEC is on. */
+export const RED_PAYLOAD_TYPE = 120;
+/** Payload type of ULPFEC (RFC 5109) blocks inside RED. */
+export const ULPFEC_PAYLOAD_TYPE = 121;
 
 /** The run's protection mode. */
 export function protectionModeOf(scenario: Pick<ResolvedScenario, 'protection'>): RunProtectionMode {
@@ -33,6 +40,7 @@ export function protectionStreams(seed: number): ProtectionStreams {
   return {
     rtx: { ssrc: rtxSsrc, payloadType: RTX_PAYLOAD_TYPE },
     flexfec: { ssrc: flexSsrc === rtxSsrc ? (flexSsrc ^ 4) >>> 0 : flexSsrc, payloadType: FLEXFEC_PAYLOAD_TYPE },
+    red: { payloadType: RED_PAYLOAD_TYPE, ulpfecPayloadType: ULPFEC_PAYLOAD_TYPE },
   };
 }
 

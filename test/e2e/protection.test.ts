@@ -3,7 +3,9 @@
  * the media direction, `protection: { mode: nack }`) and the same file with `mode: none`. With
  * NACK/RTX far more frames are displayed; the sender's RTX packets carry media it sent, on the
  * RTX SSRC; the receiver NACKed, recovered packets by RTX, and read every displayed marker. The
- * same file with `mode: fec` sends FlexFEC on its own SSRC and recovers packets from it.
+ * same file with `mode: fec` sends FlexFEC on its own SSRC and recovers packets from it;
+ * `scenarios/impaired-ulpfec-360p.yaml` (hybrid, ULPFEC in RED, controller rates) sends RED on the
+ * media SSRC, recovers by FEC and RTX, and displays nearly every frame.
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -14,11 +16,12 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseNdjson } from '../../lab/results/ndjson.ts';
 import type { FeedbackRecord, PacketRecord, ReceiverFrameRecord } from '../../src/shared/records.ts';
-import { protectionStreams } from '../../src/shared/protection-streams.ts';
+import { protectionStreams, RED_PAYLOAD_TYPE } from '../../src/shared/protection-streams.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const cli = path.join(root, 'bin/glasslab.js');
 const scenario = path.join(root, 'scenarios/impaired-nack-360p.yaml');
+const ulpfecScenario = path.join(root, 'scenarios/impaired-ulpfec-360p.yaml');
 const rooted = process.getuid?.() === 0 && existsSync('/dev/net/tun');
 
 interface Run {
@@ -51,6 +54,7 @@ describe.skipIf(!rooted)('glasslab run with NACK/RTX through a lossy link (needs
   let nack: Run;
   let none: Run;
   let fec: Run;
+  let ulpfec: Run;
 
   beforeAll(async () => {
     runsRoot = await mkdtemp(path.join(os.tmpdir(), 'glasslab-protection-'));
@@ -64,7 +68,8 @@ describe.skipIf(!rooted)('glasslab run with NACK/RTX through a lossy link (needs
     nack = await run(scenario, runsRoot);
     none = await run(await withMode('none'), runsRoot);
     fec = await run(await withMode('fec'), runsRoot);
-  }, 380_000);
+    ulpfec = await run(ulpfecScenario, runsRoot);
+  }, 500_000);
 
   afterAll(async () => {
     if (runsRoot) await rm(runsRoot, { recursive: true, force: true });
@@ -74,6 +79,7 @@ describe.skipIf(!rooted)('glasslab run with NACK/RTX through a lossy link (needs
     expect(nack.exitCode, nack.output).toBe(0);
     expect(none.exitCode, none.output).toBe(0);
     expect(fec.exitCode, fec.output).toBe(0);
+    expect(ulpfec.exitCode, ulpfec.output).toBe(0);
     expect(nack.framesSent).toBeGreaterThan(100);
   });
 
@@ -126,5 +132,20 @@ describe.skipIf(!rooted)('glasslab run with NACK/RTX through a lossy link (needs
     expect(fec.sender.some((p) => p.kind === 'rtx')).toBe(false);
     expect(fec.receiver.filter((r) => r.type === 'packet' && r.recoveredBy === 'fec').length).toBeGreaterThan(5);
     expect(fec.framesDisplayed - none.framesDisplayed).toBeGreaterThanOrEqual(0.1 * fec.framesSent);
+  });
+
+  it('hybrid ULPFEC: RED on the media SSRC, FEC told apart at the receiver, recovered by FEC and RTX, nearly every frame displayed', () => {
+    const sent = ulpfec.sender.filter((p) => p.dir === 'out' && (p.kind === 'media' || p.kind === 'fec'));
+    const mediaSsrc = sent[0]!.ssrc;
+    expect(sent.every((p) => p.ssrc === mediaSsrc && p.pt === RED_PAYLOAD_TYPE)).toBe(true);
+    const fecSeqs = new Set(sent.filter((p) => p.kind === 'fec').map((p) => p.seq));
+    expect(fecSeqs.size).toBeGreaterThan(30);
+    // every FEC packet that arrived is recorded as fec by the receiver, never as media
+    const inFec = ulpfec.receiver.filter((r): r is PacketRecord => r.type === 'packet' && r.kind === 'fec' && r.recoveredBy === undefined);
+    expect(inFec.length).toBeGreaterThan(0.8 * fecSeqs.size);
+    expect(inFec.every((p) => fecSeqs.has(p.seq))).toBe(true);
+    expect(ulpfec.receiver.some((r) => r.type === 'packet' && r.kind === 'media' && fecSeqs.has(r.seq))).toBe(false);
+    expect(ulpfec.receiver.filter((r) => r.type === 'packet' && r.recoveredBy === 'fec').length).toBeGreaterThan(5);
+    expect(ulpfec.framesDisplayed / ulpfec.framesSent).toBeGreaterThanOrEqual(0.95);
   });
 });

@@ -116,6 +116,20 @@ describe('frame assembler: non-media (ULPFEC) sequence numbers', () => {
     expect(kinds(drain(a))).toEqual(['frame:1000:ok']);
   });
 
+  it('gapAfterMarkerIsNonMedia: without AUD, a first slice of a picture (first_mb_in_slice 0) after the gap is a known start', () => {
+    // slice data 0x88…: first bit 1 → first_mb_in_slice = 0 (the packetizer splits it into FU-A)
+    const { frames } = packetize([key(1), bareDelta(0x88)], [1, 0]);
+    const a = assembler({ gapAfterMarkerIsNonMedia: true });
+    for (const p of frames[0]!) a.insert(p, 0);
+    for (const p of frames[1]!) a.insert(p, 1);
+    expect(kinds(drain(a))).toEqual(['frame:1000:ok', 'frame:4000:ok']);
+    // without the option the same frame waits for the gap
+    const b = assembler();
+    for (const p of frames[0]!) b.insert(p, 0);
+    for (const p of frames[1]!) b.insert(p, 1);
+    expect(kinds(drain(b))).toEqual(['frame:1000:ok']);
+  });
+
   it('gapAfterMarkerIsNonMedia: a gap holding a packet of a dropped frame, or after a skip, is not taken for non-media', () => {
     const { frames } = packetize([key(1), delta(2), delta(3), delta(4)], [0, 0, 0, 0]);
     const a = assembler({ gapAfterMarkerIsNonMedia: true, maxIncompleteAgeMs: 100 });

@@ -11,7 +11,11 @@ import { REALTIME_REPORT_INTERVAL_MS } from '../../sender/protection/realtime-op
 /** What the receiver needs to build its recovery chain once the media stream is seen. */
 export interface RealtimeRecoveryPlan {
   mode: Exclude<RunProtectionMode, 'none'>;
+  /** FEC format the sender uses (when the mode has FEC) */
+  fecScheme: 'flexfec' | 'ulpfec';
   streams: ProtectionStreams;
+  /** NACK requests per missing packet before giving up */
+  maxRetries: number;
   /** upper bound of the round-trip time, ms */
   rttBoundMs: number;
   /** how long a complete frame waits for earlier missing packets to be recovered, ms */
@@ -25,7 +29,8 @@ export function realtimeRecoveryPlan(scenario: ResolvedScenario): RealtimeRecove
   const rtt = rttBoundMs(scenario);
   // NACK: room for the first request and two retries; FEC alone waits for the frame's FEC packets.
   const assemblerMaxWaitMs = mode === 'fec' ? Math.max(20, rtt / 2) : 3 * rtt;
-  return { mode, streams: protectionStreams(scenario.seed), rttBoundMs: rtt, assemblerMaxWaitMs };
+  const p = scenario.protection;
+  return { mode, fecScheme: p?.fec ?? 'flexfec', streams: protectionStreams(scenario.seed), maxRetries: p?.maxRetries ?? 10, rttBoundMs: rtt, assemblerMaxWaitMs };
 }
 
 /** The chain's options for a media stream (uint32 SSRC, 7-bit payload type); `receiverSsrc` is ours. */
@@ -36,14 +41,14 @@ export function realtimeReceiveOptions(plan: RealtimeRecoveryPlan, media: { ssrc
     mediaSsrc: media.ssrc,
     mediaPayloadType: media.payloadType,
     receiverSsrc,
-    red: undefined,
-    flexfec: fec ? { ...plan.streams.flexfec } : undefined,
+    red: fec && plan.fecScheme === 'ulpfec' ? { ...plan.streams.red } : undefined,
+    flexfec: fec && plan.fecScheme === 'flexfec' ? { ...plan.streams.flexfec } : undefined,
     rtx: nack ? { ...plan.streams.rtx } : undefined,
     nack: nack
       ? {
           initialRttMs: plan.rttBoundMs,
           minRetryIntervalMs: 5,
-          maxRetries: 10,
+          maxRetries: plan.maxRetries,
           keyframeOnGiveUp: false,
           // hybrid: give FEC a few packets' time before asking
           reorderWaitPackets: plan.mode === 'hybrid' ? 4 : 0,

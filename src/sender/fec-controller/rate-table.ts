@@ -121,6 +121,17 @@ export async function loadFecRateTable(file: string): Promise<FecRateTableResult
   return parseFecRateTable(text, file);
 }
 
+/** `loadFecRateTable` synchronously (scenario validation, process start-up). Never throws. */
+export function loadFecRateTableSync(file: string): FecRateTableResult {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    return fail('FEC_TABLE_READ', file, `cannot read: ${(err as Error).message}`);
+  }
+  return parseFecRateTable(text, file);
+}
+
 let defaultTable: FecRateTable | undefined;
 
 /** libwebrtc's table (50 × 129), read once from the shipped JSON. Throws only if the install is broken. */

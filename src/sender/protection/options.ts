@@ -71,7 +71,7 @@ export interface SendPacket {
 export type SendOutput =
   | SendPacket
   /** one FEC block: its media seqs, its FEC packets (SSRC + seqs) and the media indices each FEC packet covers */
-  | { type: 'fec-block'; mediaSeqs: number[]; fecSsrc: number; fecSeqs: number[]; covers: number[][]; timeMs: number }
+  | { type: 'fec-block'; mediaSeqs: number[]; fecSsrc: number; fecSeqs: number[]; covers: number[][]; keyframe: boolean; rate255: number; timeMs: number }
   /** an RTCP packet to send (sender report) */
   | { type: 'rtcp'; packet: Uint8Array; timeMs: number }
   /** the receiver asked for a keyframe (PLI or FIR): tell the encoder */

@@ -1,41 +1,52 @@
 /**
  * Send protection options for a real-time run, from the resolved scenario and the negotiated
- * media (the sans-I/O chain's numbers for `VideoSender`).
+ * media (the sans-I/O chain's numbers for `VideoSender`): FEC format and mask, the FEC
+ * controller with the scenario's rate table and RTT thresholds, controller-driven or fixed rates.
  */
 import type { ResolvedScenario } from '../../../lab/scenario/schema.ts';
 import type { NegotiatedMedia } from '../../transport/webrtc-peer.ts';
 import { protectionModeOf, protectionStreams, rttBoundMs } from '../../shared/protection-streams.ts';
-import { createFecController } from '../fec-controller/index.ts';
+import { createFecController, defaultFecRateTable, loadFecRateTableSync, type FecRateTable } from '../fec-controller/index.ts';
 import type { SendProtectionOptions } from './options.ts';
 
-/** Fixed FEC protection factors used while no receiver report feeds the controller, 1/255. */
-export const REALTIME_FEC_RATE_255 = { key: 80, delta: 50 } as const;
-
-/** Interval of the lab's sender and receiver reports, ms. */
+/** Interval of the lab's sender and receiver reports, ms (the controller's loss and RTT arrive at this pace). */
 export const REALTIME_REPORT_INTERVAL_MS = 500;
+
+/** The rate table a scenario names: "libwebrtc" (the shipped default) or an absolute JSON path. Throws FecRateTableError. */
+export function rateTableOf(rateTable: string): FecRateTable {
+  if (rateTable === 'libwebrtc') return defaultFecRateTable();
+  const result = loadFecRateTableSync(rateTable);
+  if (!result.ok) throw result.error;
+  return result.table;
+}
 
 /** The chain's options; undefined when the scenario's protection mode is "none". */
 export function realtimeSendProtectionOptions(scenario: ResolvedScenario, media: NegotiatedMedia): SendProtectionOptions | undefined {
   const mode = protectionModeOf(scenario);
-  if (mode === 'none') return undefined;
+  const p = scenario.protection;
+  if (mode === 'none' || p === undefined) return undefined;
   const streams = protectionStreams(scenario.seed);
   const rtt = rttBoundMs(scenario);
   return {
     mode,
-    fecScheme: 'flexfec',
-    maskType: 'random',
+    fecScheme: p.fec,
+    maskType: p.mask,
     mediaSsrc: media.ssrc,
     mediaPayloadType: media.payloadType,
-    // RED is not used (FlexFEC only); its payload types only have to be valid numbers.
-    red: { payloadType: 120, ulpfecPayloadType: 121 },
+    red: { ...streams.red },
     flexfec: { ssrc: streams.flexfec.ssrc, payloadType: streams.flexfec.payloadType, initialSequenceNumber: (scenario.seed * 31) & 0x7fff },
     rtx: { ssrc: streams.rtx.ssrc, payloadType: streams.rtx.payloadType, initialSequenceNumber: (scenario.seed * 17) & 0x7fff, history: { maxPackets: 4000, maxAgeMs: Math.max(1000, 10 * rtt) } },
     maxMediaPacketsPerBlock: 48,
     initialRttMs: rtt,
-    fecController: createFecController({ method: 'nack-fec', encoding: { width: scenario.width, height: scenario.height } }),
+    fecController: createFecController({
+      method: 'nack-fec',
+      encoding: { width: scenario.width, height: scenario.height, maxPayloadBytes: scenario.transport.mtu },
+      protection: { table: rateTableOf(p.rateTable), lowRttNackMs: p.lowRttNackMs, highRttNackMs: p.highRttNackMs, maskType: p.mask },
+    }),
     targetBitrateBps: scenario.encoder.bitrateBps,
     frameRateFps: scenario.fps,
-    fixedFecRate255: { ...REALTIME_FEC_RATE_255 },
+    // "controller": the factors follow the loss and RTT of each RR (0 until loss is reported, as in libwebrtc)
+    fixedFecRate255: p.fecRates === 'controller' ? undefined : { ...p.fecRates },
     // SRs let the receiver's RRs carry the RTT (LSR/DLSR); the chain then retransmits by it
     senderReportIntervalMs: REALTIME_REPORT_INTERVAL_MS,
     rtpTimestampAtZero: 0,

@@ -21,7 +21,7 @@ import type { ProtectionMethod } from '../fec-controller/index.ts';
 import { Fifo } from '../../shared/fifo.ts';
 import {
   checkSendProtectionOptions, compactNtpFromMs, ntpFromMs, SendProtectionError,
-  type SendOutput, type SendProtectionOptions,
+  type SendOutput, type SendPacket, type SendProtectionOptions,
 } from './options.ts';
 
 const METHOD_OF_MODE: Readonly<Record<SendProtectionOptions['mode'], ProtectionMethod>> = { none: 'none', nack: 'nack', fec: 'fec', hybrid: 'nack-fec' };
@@ -32,6 +32,19 @@ export interface ProtectFrameInput {
   packets: readonly Uint8Array[];
   keyframe: boolean;
   nowMs: number;
+}
+
+/** A frame between `beginFrame` and `finishFrame`: its packets (by reference), factor and FEC blocks. */
+export interface FramePlan {
+  readonly packets: readonly Uint8Array[];
+  readonly layouts: readonly RtpLayout[];
+  readonly keyframe: boolean;
+  /** protection factor fixed at `beginFrame`, 1/255 (0 = no FEC) */
+  readonly rate255: number;
+  /** FEC blocks: their media packets, FEC packet count and (ULPFEC) first reserved sequence number */
+  readonly blocks: readonly { packets: readonly Uint8Array[]; fecCount: number; firstUlpfecSeq: number }[];
+  /** uint16 sequence number the next frame must start at */
+  readonly nextSequenceNumber: number;
 }
 
 /** Counters, bytes and packets. */
@@ -106,8 +119,27 @@ export class SendProtection {
    * Protects one frame: queues its media (as RED when ULPFEC is on) and FEC packets. Returns the
    * sequence number the next frame must start at (uint16: ULPFEC packets take media sequence
    * numbers after the frame), or an error value for packets that are not RTP of `mediaSsrc`.
+   * The same as `beginFrame`, `releaseMedia` for each packet, then `finishFrame`.
    */
   sendFrame(frame: ProtectFrameInput): { nextSequenceNumber: number } | SendProtectionError {
+    const plan = this.beginFrame(frame);
+    if (plan instanceof SendProtectionError) return plan;
+    for (let i = 0; i < plan.packets.length; i++) {
+      const media = this.releaseMedia(plan, i, frame.nowMs);
+      if (media instanceof SendProtectionError) return media;
+      this.out.push(media);
+    }
+    const error = this.finishFrame(plan, frame.nowMs);
+    return error ?? { nextSequenceNumber: plan.nextSequenceNumber };
+  }
+
+  /**
+   * First step of a paced frame (the frame enters the pacer): checks its packets, feeds the FEC
+   * controller, fixes the protection factor and reserves the ULPFEC sequence numbers after the
+   * frame. The packets are kept by reference: send-time header extensions may be written into
+   * them until `finishFrame`, which computes the FEC over the bytes as they were sent.
+   */
+  beginFrame(frame: ProtectFrameInput): FramePlan | SendProtectionError {
     const layouts: RtpLayout[] = [];
     let payloadBytes = 0;
     for (const p of frame.packets) {
@@ -120,52 +152,70 @@ export class SendProtection {
     const last = layouts[layouts.length - 1];
     if (last === undefined) return new SendProtectionError('bad-media-packet', 'empty frame');
     this.o.fecController.onEncodedFrame({ sizeBytes: payloadBytes, isKeyFrame: frame.keyframe, nowMs: frame.nowMs });
-    const ulpfec = this.fecOn && this.o.fecScheme === 'ulpfec';
-    for (let i = 0; i < frame.packets.length; i++) {
-      const plain = frame.packets[i]!;
-      const l = layouts[i]!;
-      if (this.nackOn) this.rtx.onMediaSent(plain, frame.nowMs);
-      let wire: Uint8Array = plain;
-      if (ulpfec) {
-        const red = encapsulateRed(plain, this.o.red.payloadType);
-        if (red instanceof FecError) return new SendProtectionError('bad-media-packet', red.message);
-        wire = red;
-      }
-      this.stats.mediaPackets++;
-      this.stats.mediaBytes += plain.length;
-      this.out.push({ type: 'packet', kind: 'media', packet: wire, ssrc: l.ssrc, seq: l.sequenceNumber, mediaSeq: l.sequenceNumber, timeMs: frame.nowMs });
-    }
     let nextSeq = (last.sequenceNumber + 1) & 0xffff;
-    const rate = frame.keyframe ? this.keyRate255 : this.deltaRate255;
-    if (!this.fecOn || rate <= 0) return { nextSequenceNumber: nextSeq };
-    for (const block of splitBlocks(frame.packets, this.o.maxMediaPacketsPerBlock)) {
-      const m = numFecPackets(block.length, rate);
-      if (m === 0) continue;
-      const mask = getMask(this.o.maskType, block.length, m);
+    const rate255 = this.fecOn ? (frame.keyframe ? this.keyRate255 : this.deltaRate255) : 0;
+    const blocks: { packets: readonly Uint8Array[]; fecCount: number; firstUlpfecSeq: number }[] = [];
+    if (rate255 > 0) {
+      for (const block of splitBlocks(frame.packets, this.o.maxMediaPacketsPerBlock)) {
+        const fecCount = numFecPackets(block.length, rate255);
+        blocks.push({ packets: block, fecCount, firstUlpfecSeq: nextSeq });
+        if (this.o.fecScheme === 'ulpfec') nextSeq = (nextSeq + fecCount) & 0xffff;
+      }
+    }
+    return { packets: frame.packets, layouts, keyframe: frame.keyframe, rate255, blocks, nextSequenceNumber: nextSeq };
+  }
+
+  /**
+   * One media packet of `plan` leaves now (pacer release, after its send-time extensions were
+   * written): kept in the RTX history, counted; returns it as it goes on the wire (RED when
+   * ULPFEC is on). Not queued: the caller sends it.
+   */
+  releaseMedia(plan: FramePlan, index: number, nowMs: number): SendPacket | SendProtectionError {
+    const plain = plan.packets[index]!;
+    const l = plan.layouts[index]!;
+    if (this.nackOn) this.rtx.onMediaSent(plain, nowMs);
+    let wire: Uint8Array = plain;
+    if (this.fecOn && this.o.fecScheme === 'ulpfec') {
+      const red = encapsulateRed(plain, this.o.red.payloadType);
+      if (red instanceof FecError) return new SendProtectionError('bad-media-packet', red.message);
+      wire = red;
+    }
+    this.stats.mediaPackets++;
+    this.stats.mediaBytes += plain.length;
+    return { type: 'packet', kind: 'media', packet: wire, ssrc: l.ssrc, seq: l.sequenceNumber, mediaSeq: l.sequenceNumber, timeMs: nowMs };
+  }
+
+  /** Last step of a frame (all its media has left): queues its FEC packets and one `fec-block` per block. */
+  finishFrame(plan: FramePlan, nowMs: number): SendProtectionError | undefined {
+    const timestamp = plan.layouts[plan.layouts.length - 1]!.timestamp;
+    for (const { packets: block, fecCount, firstUlpfecSeq } of plan.blocks) {
+      if (fecCount === 0) continue;
+      const mask = getMask(this.o.maskType, block.length, fecCount);
       const blockEvent = {
         type: 'fec-block' as const, mediaSeqs: block.map((p) => (p[2]! << 8) | p[3]!), fecSsrc: this.flexfec ? this.o.flexfec.ssrc : this.o.mediaSsrc,
-        fecSeqs: [] as number[], covers: mask.map((row) => maskIndices(row)), timeMs: frame.nowMs,
+        fecSeqs: [] as number[], covers: mask.map((row) => maskIndices(row)), keyframe: plan.keyframe, rate255: plan.rate255, timeMs: nowMs,
       };
       if (this.flexfec) {
-        const fec = this.flexfec.encode(block, mask, last.timestamp);
+        const fec = this.flexfec.encode(block, mask, timestamp);
         if (fec instanceof FecError) return new SendProtectionError('fec-encode', fec.message);
         for (const p of fec) {
           blockEvent.fecSeqs.push((p[2]! << 8) | p[3]!);
-          this.pushFec(p, this.o.flexfec.ssrc, (p[2]! << 8) | p[3]!, frame.nowMs);
+          this.pushFec(p, this.o.flexfec.ssrc, (p[2]! << 8) | p[3]!, nowMs);
         }
       } else {
         const payloads = encodeUlpfec(block, mask);
         if (payloads instanceof FecError) return new SendProtectionError('fec-encode', payloads.message);
+        let seq = firstUlpfecSeq;
         for (const payload of payloads) {
-          const p = buildRedPacket({ payloadType: this.o.red.payloadType, sequenceNumber: nextSeq, timestamp: last.timestamp, ssrc: this.o.mediaSsrc, marker: false }, this.o.red.ulpfecPayloadType, payload);
-          blockEvent.fecSeqs.push(nextSeq);
-          this.pushFec(p, this.o.mediaSsrc, nextSeq, frame.nowMs);
-          nextSeq = (nextSeq + 1) & 0xffff;
+          const p = buildRedPacket({ payloadType: this.o.red.payloadType, sequenceNumber: seq, timestamp, ssrc: this.o.mediaSsrc, marker: false }, this.o.red.ulpfecPayloadType, payload);
+          blockEvent.fecSeqs.push(seq);
+          this.pushFec(p, this.o.mediaSsrc, seq, nowMs);
+          seq = (seq + 1) & 0xffff;
         }
       }
       this.out.push(blockEvent);
     }
-    return { nextSequenceNumber: nextSeq };
+    return undefined;
   }
 
   private pushFec(packet: Uint8Array, ssrc: number, seq: number, nowMs: number): void {
