@@ -239,6 +239,7 @@ export function computeRecovery(input: RecoveryInput): RecoveryAnalysis | null {
     fecOverhead: ratio(bytes.fec, bytes.media),
     rtxOverhead: ratio(bytes.rtx, bytes.media),
     fecRecoverable: fecRecoverableCount(records, index, mediaSsrcs),
+    rateTable: rateTableUsed(records),
     fecPacketsSent: fecSent,
     fecPacketsDropped: sentOfKind('fec').filter((p) => p.fate?.dropped === true).length,
     nacksSent,
@@ -294,4 +295,17 @@ function recoverySeries(records: RunRecords, originMs: number, lossToRtx: number
   fecRates.sort((a, b) => a.timeS - b.timeS);
   const blockRates = records.fecBlocks.map((b) => ({ timeS: toS(b.timeMs), rate255: b.rate255, keyframe: b.keyframe === true })).sort((a, b) => a.timeS - b.timeS);
   return { lossToRtxCdf: empiricalCdf(lossToRtx), nackToRtxCdf: empiricalCdf(nackToRtx), fecRates, blockRates };
+}
+
+/** The sender's `fec-rate-table` event: which table the controller read and its distance from libwebrtc's. */
+function rateTableUsed(records: RunRecords): RecoverySummary['rateTable'] {
+  const event = records.events.find((e) => e.side === 'sender' && e.name === 'fec-rate-table');
+  const d = (event?.detail ?? {}) as Record<string, unknown>;
+  const rows = num(d.rows);
+  const compared = num(d.comparedCells);
+  const differing = num(d.differingCells);
+  const maxAbs = num(d.maxAbsDiff);
+  const mean = num(d.meanDiff);
+  if (typeof d.source !== 'string' || rows === undefined || compared === undefined || differing === undefined || maxAbs === undefined || mean === undefined) return null;
+  return { source: d.source, rows, comparedCells: compared, differingCells: differing, maxAbsDiff: maxAbs, meanDiff: mean };
 }

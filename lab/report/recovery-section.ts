@@ -67,6 +67,7 @@ function countsTable(r: RecoverySummary): string {
     ['never recovered', countAndShare(t.never, t.dropped)],
     ['residual loss (never + too late) / sent', formatPercent(r.residualLoss)],
     ['FEC could recover (masks, wire truth)', r.fecRecoverable === null ? (r.fecScheme === null ? '— (no FEC)' : '— (no fec-block records)') : `${countAndShare(r.fecRecoverable, t.dropped)} of the dropped`],
+    ['FEC rate table', rateTableText(r.rateTable)],
     ['FEC overhead (bytes) · packets sent / dropped', `${formatPercent(r.fecOverhead)} · ${formatCount(r.fecPacketsSent)} / ${formatCount(r.fecPacketsDropped)}`],
     ['RTX overhead (bytes) · packets sent / dropped', `${formatPercent(r.rtxOverhead)} · ${formatCount(r.rtxSent)} / ${formatCount(r.rtxDropped)}`],
     ['NACKs sent (seqs asked) / reached the sender', `${formatCount(r.nacksSent)} (${formatCount(r.nackedSeqsSent)}) / ${formatCount(r.nacksReceived)}`],
@@ -112,4 +113,13 @@ ${pathTable(r)}
 <div class="grid">
 ${charts}
 </div></section>`;
+}
+
+/** "libwebrtc (same as libwebrtc's)" or "tuned.json: 312 of 6 450 cells differ from libwebrtc's, by up to 40/255 (mean +3.1/255)". */
+function rateTableText(t: RecoverySummary['rateTable']): string {
+  if (t === null) return '— (fixed factors or no FEC)';
+  const name = h(t.source === 'libwebrtc' ? 'libwebrtc' : t.source.split('/').at(-1) ?? t.source);
+  if (t.differingCells === 0 && t.rows === 50) return `${name} (same as libwebrtc's)`;
+  const rows = t.rows === 50 ? '' : `, ${formatCount(t.rows)} rows (libwebrtc 50)`;
+  return `${name}: ${formatCount(t.differingCells)} of ${formatCount(t.comparedCells)} cells differ from libwebrtc's, by up to ${t.maxAbsDiff}/255 (mean ${t.meanDiff >= 0 ? '+' : ''}${t.meanDiff.toFixed(1)}/255)${rows}`;
 }

@@ -235,6 +235,18 @@ export const recoverySummarySchema = z
     fecOverhead: z.number().nonnegative().nullable().describe('FEC bytes / media bytes sent'),
     rtxOverhead: z.number().nonnegative().nullable().describe('RTX bytes / media bytes sent'),
     fecRecoverable: count.nullable().describe('dropped media packets the FEC masks could recover from what the link delivered (from the fec-block records, decoder-independent); null without FEC'),
+    rateTable: z
+      .object({
+        source: z.string().describe('"libwebrtc" or the table file the scenario named'),
+        rows: count,
+        comparedCells: count,
+        differingCells: count.describe("cells whose factor differs from libwebrtc's table"),
+        maxAbsDiff: count.describe('largest difference from libwebrtc, 1/255'),
+        meanDiff: z.number().describe('mean difference from libwebrtc, 1/255 (> 0: more protection)'),
+      })
+      .strict()
+      .nullable()
+      .describe('the FEC rate table the controller used and how it differs from libwebrtc\'s; null when FEC rates were fixed or FEC was off'),
     fecPacketsSent: count,
     fecPacketsDropped: count.describe('FEC packets the link dropped'),
     nacksSent: count.describe('NACK messages the receiver sent'),

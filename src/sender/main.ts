@@ -8,7 +8,8 @@ import { loadNative } from '../native/addon.ts';
 import { SenderPeer } from '../transport/webrtc-peer.ts';
 import { NdjsonWriter } from '../../lab/results/ndjson.ts';
 import { VideoSender } from './video-sender.ts';
-import { realtimeSendProtectionOptions } from './protection/realtime-options.ts';
+import { nackTailMs, rateTableOf, realtimeSendProtectionOptions } from './protection/realtime-options.ts';
+import { defaultFecRateTable, diffRateTables } from './fec-controller/index.ts';
 
 /** The protection option only when there is one (exact optional properties). */
 const protectionOf = <T,>(options: T | undefined): { protection?: T } => (options ? { protection: options } : {});
@@ -72,6 +73,12 @@ try {
     onError: (error) => control.fail(error),
   });
   peer.onRtcp((packet, arrivalNs) => sender.handleRtcp(packet, arrivalNs));
+  const protection = scenario.protection;
+  if (protection && (protection.mode === 'fec' || protection.mode === 'hybrid') && protection.fecRates === 'controller') {
+    // the report says which table set the factors and how far it is from libwebrtc's
+    const diff = diffRateTables(rateTableOf(protection.rateTable), defaultFecRateTable());
+    records.write({ type: 'event', side: 'sender', timeMs: Number(process.hrtime.bigint()) / 1e6, name: 'fec-rate-table', detail: { ...diff, source: protection.rateTable } });
+  }
 
   await channel.next('start', 600_000);
   source.start(
@@ -84,6 +91,12 @@ try {
   clearInterval(progress);
   await source.stop();
   await sender.drain();
+  // the receiver may still NACK the last frames' losses: answer them before closing the records
+  const tailMs = nackTailMs(scenario);
+  if (tailMs > 0) {
+    await new Promise((resolve) => setTimeout(resolve, tailMs));
+    await sender.drain();
+  }
   sender.stop();
   const stats = source.stats();
   sender.recordSourceStats(stats);

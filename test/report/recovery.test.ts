@@ -36,6 +36,18 @@ describe('recovery from wire truth', () => {
     expect(summary.residualLoss).toBe(0);
   });
 
+  it('names the rate table the sender reported and how far it is from libwebrtc\'s; null without the event', () => {
+    const wire = frame(new WireBuilder(), [1, 2, 3, 4], 1000, [2]);
+    expect(analyze(wire).summary.rateTable).toBeNull();
+    const records = wire.records();
+    const detail = { source: '/tmp/tuned.json', rows: 50, comparedCells: 6450, differingCells: 312, maxAbsDiff: 40, meanDiff: 3.1 };
+    records.events.push({ type: 'event', side: 'sender', timeMs: 0, name: 'fec-rate-table', detail });
+    const result = computeRecovery({ records, fates: wire.fates, originMs: 0, freezes: 0 });
+    expect(result?.summary.rateTable).toEqual(detail);
+    records.events[records.events.length - 1]!.detail = { ...detail, rows: 'fifty' };
+    expect(computeRecovery({ records, fates: wire.fates, originMs: 0, freezes: 0 })?.summary.rateTable).toBeNull();
+  });
+
   it('times an RTX recovery from the drop and from the first NACK', () => {
     const wire = frame(new WireBuilder(), [5, 6, 7], 100, [5]);
     // drop at 100.1 (enqueue); NACKs at 130 and 160; RTX sent at 150, arrives at 170

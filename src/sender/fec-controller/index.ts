@@ -6,3 +6,4 @@ export * from './packets-per-frame.ts';
 export * from './protection.ts';
 export * from './protection-options.ts';
 export * from './rate-table.ts';
+export * from './rate-table-diff.ts';

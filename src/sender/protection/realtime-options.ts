@@ -20,6 +20,17 @@ export function rateTableOf(rateTable: string): FecRateTable {
   return result.table;
 }
 
+/**
+ * How long the sender keeps answering NACKs after its last frame, ms: without it the losses of
+ * the run's last round trip could never be repaired and would count as "never" recovered. Three
+ * RTT bounds (first request and two retries) plus 100 ms, at most 2 s; 0 without NACK.
+ */
+export function nackTailMs(scenario: ResolvedScenario): number {
+  const mode = protectionModeOf(scenario);
+  if (mode !== 'nack' && mode !== 'hybrid') return 0;
+  return Math.min(2000, 3 * rttBoundMs(scenario) + 100);
+}
+
 /** The chain's options; undefined when the scenario's protection mode is "none". */
 export function realtimeSendProtectionOptions(scenario: ResolvedScenario, media: NegotiatedMedia): SendProtectionOptions | undefined {
   const mode = protectionModeOf(scenario);
