@@ -2,19 +2,17 @@
  * Loads a generated report in headless Chromium with every non-file request failed, and checks
  * that each chart rendered real data with no console or page errors.
  */
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import puppeteer, { type Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildReport, type BuiltReport } from '../../lab/report/build.ts';
 import { LINK_CHART_IDS } from '../../lab/report/link-section.ts';
 import { RECOVERY_CHART_IDS } from '../../lab/report/recovery-section.ts';
+import { hasChromium, launchOfflineChromium, openOffline, type OfflineBrowser } from '../helpers/offline-chromium.ts';
 import { syntheticLink, syntheticRun, withRecoveries, writeSyntheticRunDir } from './fixtures.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const CHART_IDS = ['chart-g2g-timeline', 'chart-g2g-cdf', 'chart-stages', 'chart-bitrate', 'chart-packets', ...RECOVERY_CHART_IDS, ...LINK_CHART_IDS];
 
 /** The few browser APIs the in-page checks use (the project's tsconfig has no DOM lib). */
@@ -41,9 +39,8 @@ interface CanvasState {
   markerPixels: number;
 }
 
-describe.skipIf(!existsSync(CHROMIUM))('report in headless Chromium (offline)', () => {
-  let browser: Browser;
-  let profileDir: string;
+describe.skipIf(!hasChromium())('report in headless Chromium (offline)', () => {
+  let chromium: OfflineBrowser;
   let runDir: string;
   let built: BuiltReport;
 
@@ -57,40 +54,16 @@ describe.skipIf(!existsSync(CHROMIUM))('report in headless Chromium (offline)', 
       'environment.json': JSON.stringify({ versions: { werift: '0.25.2', chromium: '156' }, devices: ['llvmpipe (lavapipe)'], encoders: ['libx264'], skipped: [{ what: 'nvenc', why: 'no NVIDIA GPU' }] }),
     });
     built = await buildReport(runDir);
-    profileDir = await mkdtemp(path.join(os.tmpdir(), 'glasslab-chromium-'));
-    browser = await puppeteer.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${profileDir}`],
-    });
+    chromium = await launchOfflineChromium();
   });
 
   afterAll(async () => {
-    await browser?.close();
-    if (profileDir) await rm(profileDir, { recursive: true, force: true });
+    await chromium?.close();
     if (runDir) await rm(runDir, { recursive: true, force: true });
   });
 
   it('renders every chart with data, makes no network request and logs no error', async () => {
-    const page = await browser.newPage();
-    await page.setViewport({ width: 1280, height: 900 });
-    const blocked: string[] = [];
-    const errors: string[] = [];
-    await page.setRequestInterception(true);
-    page.on('request', (request) => {
-      if (request.url().startsWith('file:')) void request.continue();
-      else {
-        blocked.push(request.url());
-        void request.abort('failed');
-      }
-    });
-    page.on('console', (message) => {
-      if (message.type() === 'error' || message.type() === 'warn') errors.push(`console.${message.type()}: ${message.text()}`);
-    });
-    page.on('pageerror', (error) => errors.push(`pageerror: ${error instanceof Error ? error.message : String(error)}`));
-
-    await page.goto(pathToFileURL(built.reportPath).href, { waitUntil: 'load' });
-    await page.waitForSelector('body[data-charts-ready="true"]', { timeout: 10_000 });
+    const { page, blocked, errors } = await openOffline(chromium.browser, built.reportPath, { width: 1280, height: 900 });
 
     const states = await page.evaluate((ids: string[]) => {
       const { Chart: chartApi, document } = globalThis as unknown as PageGlobals;
@@ -154,7 +127,7 @@ describe.skipIf(!existsSync(CHROMIUM))('report in headless Chromium (offline)', 
 
   it('a report without network access still works when the data contains </script>', async () => {
     const hostile = await buildReport(runDir, { scenario: 'x</script><script>window.pwned=1</script>', runId: 'r<!--1' });
-    const page = await browser.newPage();
+    const page = await chromium.browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(String(error)));
     await page.goto(pathToFileURL(hostile.reportPath).href, { waitUntil: 'load' });

@@ -3,19 +3,17 @@
  * the fixture runs, nothing is requested from the network, no error is logged, and each run's
  * link opens that run's report.
  */
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import puppeteer, { type Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasChromium, launchOfflineChromium, openOffline, type OfflineBrowser } from '../helpers/offline-chromium.ts';
 import { parseSuiteText } from '../../lab/suite/load.ts';
 import { SUITE_CHART_IDS } from '../../lab/suite/render.ts';
 import { runSuite, type SuiteOutcome } from '../../lab/suite/runner.ts';
 import { fixtureRunFolder, type RecoveryNumbers } from './fixtures.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 
 /** The few browser APIs the in-page checks use (the project's tsconfig has no DOM lib). */
 interface PageCanvas {
@@ -64,9 +62,8 @@ const RECOVERY: (RecoveryNumbers | null)[] = [
   null,
 ];
 
-describe.skipIf(!existsSync(CHROMIUM))('suite.html in headless Chromium (offline)', () => {
-  let browser: Browser;
-  let profileDir: string;
+describe.skipIf(!hasChromium())('suite.html in headless Chromium (offline)', () => {
+  let chromium: OfflineBrowser;
   let root: string;
   let outcome: SuiteOutcome;
 
@@ -80,40 +77,16 @@ describe.skipIf(!existsSync(CHROMIUM))('suite.html in headless Chromium (offline
         return { runDir, state: 'completed', results };
       },
     });
-    profileDir = await mkdtemp(path.join(os.tmpdir(), 'glasslab-chromium-'));
-    browser = await puppeteer.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${profileDir}`],
-    });
+    chromium = await launchOfflineChromium();
   }, 90_000);
 
   afterAll(async () => {
-    await browser?.close();
-    if (profileDir) await rm(profileDir, { recursive: true, force: true });
+    await chromium?.close();
     if (root) await rm(root, { recursive: true, force: true });
   });
 
   it('draws each comparison chart, requests nothing and logs no error; the links open run reports', async () => {
-    const page = await browser.newPage();
-    await page.setViewport({ width: 1280, height: 1000 });
-    const blocked: string[] = [];
-    const errors: string[] = [];
-    await page.setRequestInterception(true);
-    page.on('request', (request) => {
-      if (request.url().startsWith('file:')) void request.continue();
-      else {
-        blocked.push(request.url());
-        void request.abort('failed');
-      }
-    });
-    page.on('console', (message) => {
-      if (message.type() === 'error' || message.type() === 'warn') errors.push(`console.${message.type()}: ${message.text()}`);
-    });
-    page.on('pageerror', (error) => errors.push(`pageerror: ${error instanceof Error ? error.message : String(error)}`));
-
-    await page.goto(pathToFileURL(outcome.reportPath).href, { waitUntil: 'load' });
-    await page.waitForSelector('body[data-charts-ready="true"]', { timeout: 10_000 });
+    const { page, blocked, errors } = await openOffline(chromium.browser, outcome.reportPath, { width: 1280, height: 1000 });
     const state = await page.evaluate((ids: readonly string[]) => {
       const { Chart: chartApi, document } = globalThis as unknown as PageGlobals;
       const charts = ids.map((id) => {
