@@ -145,6 +145,7 @@ ${environmentSection(results)}
 </main>
 <script type="application/json" id="glasslab-data">${jsonForScript({ results, series, link: linkSeries, recovery: recoverySeries })}</script>
 <script>${scriptForInline(chartJsSource())}</script>
+<script>${scriptForInline(asset('chart-common.js'))}</script>
 <script>${scriptForInline(asset('report-client.js'))}</script>
 </body></html>
 `;

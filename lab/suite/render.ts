@@ -15,6 +15,7 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const asset = (file: string): string => readFileSync(file, 'utf8');
 const REPORT_CSS = path.join(HERE, '../report/assets/report.css');
 const SUITE_CLIENT = path.join(HERE, 'assets/suite-client.js');
+const CHART_COMMON = path.join(HERE, '../report/assets/chart-common.js');
 
 /** Chart canvases of the suite report, by id. */
 export const SUITE_CHART_IDS = ['chart-suite-recovery', 'chart-suite-overhead', 'chart-suite-g2g'] as const;
@@ -140,6 +141,7 @@ ${chart('chart-suite-g2g', 'Glass-to-glass p95 per run', `Bars coloured by ${fir
 </main>
 <script type="application/json" id="glasslab-suite-data">${jsonForScript(suite)}</script>
 <script>${scriptForInline(chartJsSource())}</script>
+<script>${scriptForInline(asset(CHART_COMMON))}</script>
 <script>${scriptForInline(asset(SUITE_CLIENT))}</script>
 </body></html>
 `;

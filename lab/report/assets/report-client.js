@@ -4,30 +4,11 @@
   'use strict';
   var data = JSON.parse(document.getElementById('glasslab-data').textContent);
   var series = data.series;
-  var palette = ['#2563eb', '#16a34a', '#ea580c', '#9333ea', '#0891b2', '#ca8a04', '#db2777', '#4b5563', '#65a30d', '#dc2626'];
+  var palette = GlasslabCharts.palette;
   var kindColors = { media: '#2563eb', rtx: '#ea580c', fec: '#16a34a', padding: '#9ca3af' };
-  Chart.defaults.animation = false;
-  Chart.defaults.maintainAspectRatio = false;
-  Chart.defaults.font.family = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
-  Chart.defaults.plugins.legend.labels.boxWidth = 12;
-
-  function axis(title, extra) {
-    var scale = { title: { display: true, text: title } };
-    for (var key in extra || {}) scale[key] = extra[key];
-    return scale;
-  }
-
+  var axis = GlasslabCharts.axis;
   function draw(id, hasData, config) {
-    var canvas = document.getElementById(id);
-    if (!canvas) return;
-    if (!hasData) {
-      var note = document.createElement('p');
-      note.className = 'nodata';
-      note.textContent = 'No data for this chart in this run.';
-      canvas.parentNode.replaceChild(note, canvas);
-      return;
-    }
-    new Chart(canvas, config);
+    GlasslabCharts.draw(id, hasData, config, 'No data for this chart in this run.');
   }
 
   // The link timeline's changes (seconds, same origin as every time axis) as vertical lines on

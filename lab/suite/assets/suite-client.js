@@ -3,12 +3,8 @@
 (function () {
   'use strict';
   var suite = JSON.parse(document.getElementById('glasslab-suite-data').textContent);
-  var palette = ['#2563eb', '#16a34a', '#ea580c', '#9333ea', '#0891b2', '#ca8a04', '#db2777', '#4b5563', '#65a30d', '#dc2626'];
+  var palette = GlasslabCharts.palette;
   var fateColors = { fec: '#16a34a', rtx: '#2563eb', tooLate: '#ca8a04', never: '#c0262d' };
-  Chart.defaults.animation = false;
-  Chart.defaults.maintainAspectRatio = false;
-  Chart.defaults.font.family = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
-  Chart.defaults.plugins.legend.labels.boxWidth = 12;
 
   var axes = suite.axes.map(function (a) { return a.name; });
   var first = axes[0];
@@ -21,24 +17,9 @@
   var runs = suite.runs;
   var labels = runs.map(labelOf);
 
-  function axis(title, extra) {
-    var scale = { title: { display: true, text: title } };
-    for (var key in extra || {}) scale[key] = extra[key];
-    return scale;
-  }
-
+  var axis = GlasslabCharts.axis;
   function draw(id, hasData, config) {
-    var canvas = document.getElementById(id);
-    if (!canvas) return;
-    if (!hasData) {
-      var note = document.createElement('p');
-      note.className = 'nodata';
-      note.textContent = 'No run of this suite has data for this chart (yet).';
-      canvas.parentNode.style.height = 'auto';
-      canvas.parentNode.replaceChild(note, canvas);
-      return;
-    }
-    new Chart(canvas, config);
+    GlasslabCharts.draw(id, hasData, config, 'No run of this suite has data for this chart (yet).');
   }
 
   var recovery = function (run) { return run.results && run.results.recovery; };
