@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { RtpHeader, SrtpSession, keyLength, saltLength, type SrtpProfile } from 'werift';
 import { startLocalStunServer } from '../src/transport/stun-server.ts';
 import type { PeerMessage } from './g2g-peer.ts';
+import { ratePerCpuSecond } from './lib/cpu-rate.ts';
 
 /** One offered-load step. */
 export interface RateStep {
@@ -83,16 +84,7 @@ export function measureSrtpAnchor(profile: SrtpProfile, packetBytes: number, sec
   const payload = randomBytes(packetBytes - 12);
   const encrypted: Buffer[] = [];
   // Rate per CPU-second of this thread (process.cpuUsage), so other tenants of the machine do not count.
-  const timeIt = (work: (i: number) => void): number => {
-    const start = process.cpuUsage();
-    const cpuSeconds = (): number => {
-      const used = process.cpuUsage(start);
-      return (used.user + used.system) / 1e6;
-    };
-    let count = 0;
-    while (cpuSeconds() < seconds) for (let i = 0; i < 256; i++) work(count++);
-    return count / cpuSeconds();
-  };
+  const timeIt = (work: (i: number) => void): number => ratePerCpuSecond(seconds, work);
   const encryptPps = timeIt((i) => {
     const header = new RtpHeader({ payloadType: 102, sequenceNumber: (i + 1) & 0xffff, timestamp: i * 30, ssrc: 1234 });
     const out = local.encrypt(payload, header);

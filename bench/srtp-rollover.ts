@@ -25,21 +25,13 @@ import {
 import { measurePacketRate, type RateStep } from './g2g-packet-rate.ts';
 import { SrtpIndexEstimator } from '../src/transport/srtp-index.ts';
 import { estimateSrtpIndexes } from '../src/transport/srtp-rollover.ts';
+import { ratePerCpuSecond } from './lib/cpu-rate.ts';
 
 const PACKET_BYTES = 1200;
 const SSRC = 0x2233_4455;
 
 /** Packets per CPU-second of `work` over about `seconds` of CPU. */
-function rate(seconds: number, work: (i: number) => void): number {
-  const start = process.cpuUsage();
-  const cpuSeconds = (): number => {
-    const used = process.cpuUsage(start);
-    return (used.user + used.system) / 1e6;
-  };
-  let count = 0;
-  while (cpuSeconds() < seconds) for (let i = 0; i < 256; i++) work(count++);
-  return count / cpuSeconds();
-}
+const rate = ratePerCpuSecond;
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

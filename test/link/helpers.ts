@@ -48,3 +48,17 @@ export function quantile(values: ArrayLike<number>, q: number): number {
 export function canMakeNamespaces(): boolean {
   return process.getuid?.() === 0 && existsSync('/dev/net/tun');
 }
+
+/** Lengths of the runs of consecutive losses in a model's outcomes, in order. */
+export function lossBursts(outcomes: readonly string[]): number[] {
+  const bursts: number[] = [];
+  let run = 0;
+  for (const o of outcomes) {
+    if (o === 'loss') run++;
+    else if (run > 0) {
+      bursts.push(run);
+      run = 0;
+    }
+  }
+  return bursts;
+}

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { runVirtualLink, type VirtualPacket } from '../../src/link/virtual.ts';
 import type { LinkFateRecord } from '../../src/link/fate.ts';
 import type { LinkModelParams } from '../../src/link/params.ts';
-import { fates, udpPacket } from './helpers.ts';
+import { fates, lossBursts, udpPacket } from './helpers.ts';
 
 // Keyed draws: an RTP packet's random numbers depend on (seed, direction, PT, extended seq) only,
 // so the same RTP packet meets the same fate whatever else crosses the link.
@@ -180,15 +180,7 @@ describe('keyed draws keep the model statistics (RTP packets, seq wrapping)', ()
     const { outcomes } = runVirtualLink({ seed: 11, params: { loss: { model: 'gemodel', p, r, oneMinusH: 1, oneMinusK: 0 } }, packets });
     const lossRate = outcomes.filter((o) => o === 'loss').length / outcomes.length;
     expect(Math.abs(lossRate - p / (p + r))).toBeLessThan(0.006);
-    const bursts: number[] = [];
-    let run = 0;
-    for (const o of outcomes) {
-      if (o === 'loss') run++;
-      else if (run > 0) {
-        bursts.push(run);
-        run = 0;
-      }
-    }
+    const bursts = lossBursts(outcomes);
     const mean = bursts.reduce((a, b) => a + b, 0) / bursts.length;
     expect(bursts.length).toBeGreaterThan(1500);
     expect(Math.abs(mean - 1 / r)).toBeLessThan(0.2);

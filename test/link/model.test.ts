@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { runVirtualLink, createLinkModel, type VirtualPacket } from '../../src/link/virtual.ts';
-import { fates, udpPacket } from './helpers.ts';
+import { fates, lossBursts, udpPacket } from './helpers.ts';
 
 /** n packets of `size` bytes every `intervalUs` µs from t = 0. */
 function stream(n: number, intervalUs: number, size: number | Buffer = 1000): VirtualPacket[] {
@@ -26,15 +26,7 @@ describe('LinkModel in virtual time', () => {
       params: { loss: { model: 'gemodel', p: 0.02, r, oneMinusH: 1, oneMinusK: 0 } },
       packets: stream(200000, 10),
     });
-    const bursts: number[] = [];
-    let run = 0;
-    for (const o of outcomes) {
-      if (o === 'loss') run++;
-      else if (run > 0) {
-        bursts.push(run);
-        run = 0;
-      }
-    }
+    const bursts = lossBursts(outcomes);
     const bins = 8; // lengths 1..7 and 8+
     const observed = new Array<number>(bins).fill(0);
     for (const b of bursts) observed[Math.min(b, bins) - 1]!++;
