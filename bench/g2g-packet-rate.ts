@@ -96,9 +96,8 @@ export function measureSrtpAnchor(profile: SrtpProfile, packetBytes: number, sec
 }
 
 /**
- * Runs one offered-load step on a fresh SenderPeer/ReceiverPeer pair, so that a failure in one
- * step (werift's SRTP receiver loses its rollover counter for good when ~100 packets around a
- * sequence-number wrap are all lost) cannot spill into the next.
+ * Runs one offered-load step on a fresh SenderPeer/ReceiverPeer pair, so that an overloaded step
+ * (queues, socket buffers, congestion inside werift) cannot spill into the next.
  */
 async function measureStep(stunUrl: string, offeredPps: number, stepSeconds: number, receiveBufferBytes: number | undefined): Promise<{ step: RateStep; srtpProfile: number | undefined }> {
   const start = (role: 'sender' | 'receiver'): ChildProcess => {
