@@ -24,7 +24,7 @@ class GpuConvert final : public CapturePath {
       layout_ = LayoutFor(PixelFormat::kNV12, target.width, target.height);
       nv12_ = device_.CreateBuffer(layout_.totalBytes, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, true);
       CreatePipeline();
-      CreateCommands();
+      slot_.Create(device_.handle(), device_.queueFamily(), false);
       Record();
     } catch (...) {
       Destroy();
@@ -38,7 +38,7 @@ class GpuConvert final : public CapturePath {
 
   HostFrame Capture(uint32_t frameId, uint64_t captureTimeNs) override {
     stamp_.Prepare(frameId, captureTimeNs);
-    vk::SubmitAndWait(device_.handle(), device_.queue(), commands_, fence_, "gpu-convert");
+    vk::SubmitAndWait(device_.handle(), device_.queue(), slot_.commands, slot_.fence, "gpu-convert");
     HostFrame frame;
     frame.copyDoneNs = marker::MonotonicNowNs();
     device_.InvalidateForHost(nv12_);
@@ -100,31 +100,17 @@ class GpuConvert final : public CapturePath {
     pipeline_ = vk::CreateComputePipeline(dev, "rgba_to_nv12", pipelineLayout_);
   }
 
-  void CreateCommands() {
-    VkDevice dev = device_.handle();
-    VkCommandPoolCreateInfo poolInfo{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
-    poolInfo.queueFamilyIndex = device_.queueFamily();
-    vk::Check(vkCreateCommandPool(dev, &poolInfo, nullptr, &commandPool_), "vkCreateCommandPool");
-    VkCommandBufferAllocateInfo alloc{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
-    alloc.commandPool = commandPool_;
-    alloc.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
-    alloc.commandBufferCount = 1;
-    vk::Check(vkAllocateCommandBuffers(dev, &alloc, &commands_), "vkAllocateCommandBuffers");
-    VkFenceCreateInfo fenceInfo{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-    vk::Check(vkCreateFence(dev, &fenceInfo, nullptr, &fence_), "vkCreateFence");
-  }
-
   // Recorded once: stamp, convert, make the NV12 bytes visible to the host.
   void Record() {
     VkCommandBufferBeginInfo begin{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
-    vk::Check(vkBeginCommandBuffer(commands_, &begin), "vkBeginCommandBuffer");
-    stamp_.Record(commands_, target_.image, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_READ_BIT);
-    vkCmdBindPipeline(commands_, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline_);
-    vkCmdBindDescriptorSets(commands_, VK_PIPELINE_BIND_POINT_COMPUTE, pipelineLayout_, 0, 1, &set_, 0, nullptr);
+    vk::Check(vkBeginCommandBuffer(slot_.commands, &begin), "vkBeginCommandBuffer");
+    stamp_.Record(slot_.commands, target_.image, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_READ_BIT);
+    vkCmdBindPipeline(slot_.commands, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline_);
+    vkCmdBindDescriptorSets(slot_.commands, VK_PIPELINE_BIND_POINT_COMPUTE, pipelineLayout_, 0, 1, &set_, 0, nullptr);
     ConvertPush push{static_cast<uint32_t>(target_.width), static_cast<uint32_t>(target_.height)};
-    vkCmdPushConstants(commands_, pipelineLayout_, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof(push), &push);
+    vkCmdPushConstants(slot_.commands, pipelineLayout_, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof(push), &push);
     const uint32_t blocksX = static_cast<uint32_t>(target_.width) / 4;
-    vkCmdDispatch(commands_, (blocksX + kGroupWidth - 1) / kGroupWidth, static_cast<uint32_t>(target_.height) / 2, 1);
+    vkCmdDispatch(slot_.commands, (blocksX + kGroupWidth - 1) / kGroupWidth, static_cast<uint32_t>(target_.height) / 2, 1);
     VkBufferMemoryBarrier toHost{VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER};
     toHost.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT;
     toHost.dstAccessMask = VK_ACCESS_HOST_READ_BIT;
@@ -132,23 +118,20 @@ class GpuConvert final : public CapturePath {
     toHost.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
     toHost.buffer = nv12_.buffer;
     toHost.size = VK_WHOLE_SIZE;
-    vkCmdPipelineBarrier(commands_, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 0, nullptr, 1,
+    vkCmdPipelineBarrier(slot_.commands, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 0, nullptr, 1,
                          &toHost, 0, nullptr);
-    vk::Check(vkEndCommandBuffer(commands_), "vkEndCommandBuffer");
+    vk::Check(vkEndCommandBuffer(slot_.commands), "vkEndCommandBuffer");
   }
 
   void Destroy() {
     VkDevice dev = device_.handle();
     vkDeviceWaitIdle(dev);
-    if (fence_) vkDestroyFence(dev, fence_, nullptr);
-    if (commandPool_) vkDestroyCommandPool(dev, commandPool_, nullptr);
+    slot_.Destroy(dev);
     if (pipeline_) vkDestroyPipeline(dev, pipeline_, nullptr);
     if (pipelineLayout_) vkDestroyPipelineLayout(dev, pipelineLayout_, nullptr);
     if (descriptorPool_) vkDestroyDescriptorPool(dev, descriptorPool_, nullptr);
     if (setLayout_) vkDestroyDescriptorSetLayout(dev, setLayout_, nullptr);
     if (view_) vkDestroyImageView(dev, view_, nullptr);
-    fence_ = VK_NULL_HANDLE;
-    commandPool_ = VK_NULL_HANDLE;
     pipeline_ = VK_NULL_HANDLE;
     pipelineLayout_ = VK_NULL_HANDLE;
     descriptorPool_ = VK_NULL_HANDLE;
@@ -168,9 +151,7 @@ class GpuConvert final : public CapturePath {
   VkDescriptorSet set_ = VK_NULL_HANDLE;
   VkPipelineLayout pipelineLayout_ = VK_NULL_HANDLE;
   VkPipeline pipeline_ = VK_NULL_HANDLE;
-  VkCommandPool commandPool_ = VK_NULL_HANDLE;
-  VkCommandBuffer commands_ = VK_NULL_HANDLE;
-  VkFence fence_ = VK_NULL_HANDLE;
+  vk::CommandSlot slot_;
 };
 
 }  // namespace

@@ -20,16 +20,7 @@ class Readback final : public CapturePath {
     try {
       pixels_ = device_.CreateBuffer(static_cast<VkDeviceSize>(target.width) * target.height * 4,
                                      VK_BUFFER_USAGE_TRANSFER_DST_BIT, true);
-      VkCommandPoolCreateInfo poolInfo{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
-      poolInfo.queueFamilyIndex = device_.queueFamily();
-      vk::Check(vkCreateCommandPool(dev, &poolInfo, nullptr, &pool_), "vkCreateCommandPool");
-      VkCommandBufferAllocateInfo alloc{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
-      alloc.commandPool = pool_;
-      alloc.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
-      alloc.commandBufferCount = 1;
-      vk::Check(vkAllocateCommandBuffers(dev, &alloc, &commands_), "vkAllocateCommandBuffers");
-      VkFenceCreateInfo fenceInfo{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-      vk::Check(vkCreateFence(dev, &fenceInfo, nullptr, &fence_), "vkCreateFence");
+      slot_.Create(dev, device_.queueFamily(), false);
       Record();
     } catch (...) {
       Destroy();
@@ -43,7 +34,7 @@ class Readback final : public CapturePath {
 
   HostFrame Capture(uint32_t frameId, uint64_t captureTimeNs) override {
     stamp_.Prepare(frameId, captureTimeNs);
-    vk::SubmitAndWait(device_.handle(), device_.queue(), commands_, fence_, "readback");
+    vk::SubmitAndWait(device_.handle(), device_.queue(), slot_.commands, slot_.fence, "readback");
     HostFrame frame;
     frame.copyDoneNs = marker::MonotonicNowNs();
     device_.InvalidateForHost(pixels_);
@@ -69,12 +60,12 @@ class Readback final : public CapturePath {
   // recorded once and submitted for every frame.
   void Record() {
     VkCommandBufferBeginInfo begin{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
-    vk::Check(vkBeginCommandBuffer(commands_, &begin), "vkBeginCommandBuffer");
-    stamp_.Record(commands_, target_.image, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_READ_BIT);
+    vk::Check(vkBeginCommandBuffer(slot_.commands, &begin), "vkBeginCommandBuffer");
+    stamp_.Record(slot_.commands, target_.image, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_READ_BIT);
     VkBufferImageCopy region{};
     region.imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1};
     region.imageExtent = {static_cast<uint32_t>(target_.width), static_cast<uint32_t>(target_.height), 1};
-    vkCmdCopyImageToBuffer(commands_, target_.image, VK_IMAGE_LAYOUT_GENERAL, pixels_.buffer, 1, &region);
+    vkCmdCopyImageToBuffer(slot_.commands, target_.image, VK_IMAGE_LAYOUT_GENERAL, pixels_.buffer, 1, &region);
     VkBufferMemoryBarrier toHost{VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER};
     toHost.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT;
     toHost.dstAccessMask = VK_ACCESS_HOST_READ_BIT;
@@ -82,18 +73,15 @@ class Readback final : public CapturePath {
     toHost.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
     toHost.buffer = pixels_.buffer;
     toHost.size = VK_WHOLE_SIZE;
-    vkCmdPipelineBarrier(commands_, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 0, nullptr, 1,
+    vkCmdPipelineBarrier(slot_.commands, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 0, nullptr, 1,
                          &toHost, 0, nullptr);
-    vk::Check(vkEndCommandBuffer(commands_), "vkEndCommandBuffer");
+    vk::Check(vkEndCommandBuffer(slot_.commands), "vkEndCommandBuffer");
   }
 
   void Destroy() {
     VkDevice dev = device_.handle();
     vkDeviceWaitIdle(dev);
-    if (fence_) vkDestroyFence(dev, fence_, nullptr);
-    if (pool_) vkDestroyCommandPool(dev, pool_, nullptr);
-    fence_ = VK_NULL_HANDLE;
-    pool_ = VK_NULL_HANDLE;
+    slot_.Destroy(dev);
     device_.DestroyBuffer(pixels_);
   }
 
@@ -101,9 +89,7 @@ class Readback final : public CapturePath {
   vk::Device& device_;
   MarkerStamp stamp_;
   vk::Buffer pixels_;
-  VkCommandPool pool_ = VK_NULL_HANDLE;
-  VkCommandBuffer commands_ = VK_NULL_HANDLE;
-  VkFence fence_ = VK_NULL_HANDLE;
+  vk::CommandSlot slot_;
 };
 
 }  // namespace

@@ -84,6 +84,28 @@ void WaitAndReset(VkDevice device, VkFence fence, const char* what) {
   Check(vkResetFences(device, 1, &fence), "vkResetFences");
 }
 
+void CommandSlot::Create(VkDevice device, uint32_t queueFamily, bool resettable) {
+  VkCommandPoolCreateInfo poolInfo{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
+  poolInfo.flags = resettable ? VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT : 0;
+  poolInfo.queueFamilyIndex = queueFamily;
+  Check(vkCreateCommandPool(device, &poolInfo, nullptr, &pool), "vkCreateCommandPool");
+  VkCommandBufferAllocateInfo alloc{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
+  alloc.commandPool = pool;
+  alloc.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
+  alloc.commandBufferCount = 1;
+  Check(vkAllocateCommandBuffers(device, &alloc, &commands), "vkAllocateCommandBuffers");
+  VkFenceCreateInfo fenceInfo{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+  Check(vkCreateFence(device, &fenceInfo, nullptr, &fence), "vkCreateFence");
+}
+
+void CommandSlot::Destroy(VkDevice device) {
+  if (fence) vkDestroyFence(device, fence, nullptr);
+  if (pool) vkDestroyCommandPool(device, pool, nullptr);  // frees `commands` with it
+  fence = VK_NULL_HANDLE;
+  pool = VK_NULL_HANDLE;
+  commands = VK_NULL_HANDLE;
+}
+
 void SubmitAndWait(VkDevice device, VkQueue queue, VkCommandBuffer commands, VkFence fence, const std::string& what) {
   VkSubmitInfo submit{VK_STRUCTURE_TYPE_SUBMIT_INFO};
   submit.commandBufferCount = 1;
@@ -154,17 +176,7 @@ SceneRenderer::SceneRenderer(Device& device, int width, int height) : device_(de
     Check(vkCreatePipelineLayout(dev, &layoutInfo, nullptr, &pipelineLayout_), "vkCreatePipelineLayout");
     pipeline_ = CreateComputePipeline(dev, "scene", pipelineLayout_);
 
-    VkCommandPoolCreateInfo cmdPool{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
-    cmdPool.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
-    cmdPool.queueFamilyIndex = device.queueFamily();
-    Check(vkCreateCommandPool(dev, &cmdPool, nullptr, &commandPool_), "vkCreateCommandPool");
-    VkCommandBufferAllocateInfo cmdAlloc{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
-    cmdAlloc.commandPool = commandPool_;
-    cmdAlloc.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
-    cmdAlloc.commandBufferCount = 1;
-    Check(vkAllocateCommandBuffers(dev, &cmdAlloc, &commands_), "vkAllocateCommandBuffers");
-    VkFenceCreateInfo fenceInfo{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-    Check(vkCreateFence(dev, &fenceInfo, nullptr, &fence_), "vkCreateFence");
+    slot_.Create(dev, device.queueFamily(), true);
   } catch (...) {
     Destroy();
     throw;
@@ -176,8 +188,7 @@ SceneRenderer::~SceneRenderer() { Destroy(); }
 void SceneRenderer::Destroy() {
   VkDevice dev = device_.handle();
   vkDeviceWaitIdle(dev);
-  if (fence_) vkDestroyFence(dev, fence_, nullptr);
-  if (commandPool_) vkDestroyCommandPool(dev, commandPool_, nullptr);
+  slot_.Destroy(dev);
   if (pipeline_) vkDestroyPipeline(dev, pipeline_, nullptr);
   if (pipelineLayout_) vkDestroyPipelineLayout(dev, pipelineLayout_, nullptr);
   if (pool_) vkDestroyDescriptorPool(dev, pool_, nullptr);
@@ -185,8 +196,6 @@ void SceneRenderer::Destroy() {
   if (view_) vkDestroyImageView(dev, view_, nullptr);
   if (image_) vkDestroyImage(dev, image_, nullptr);
   if (imageMemory_) vkFreeMemory(dev, imageMemory_, nullptr);
-  fence_ = VK_NULL_HANDLE;
-  commandPool_ = VK_NULL_HANDLE;
   pipeline_ = VK_NULL_HANDLE;
   pipelineLayout_ = VK_NULL_HANDLE;
   pool_ = VK_NULL_HANDLE;
@@ -198,10 +207,10 @@ void SceneRenderer::Destroy() {
 
 RenderTimes SceneRenderer::Render(uint32_t frameIndex) {
   VkDevice dev = device_.handle();
-  Check(vkResetCommandBuffer(commands_, 0), "vkResetCommandBuffer");
+  Check(vkResetCommandBuffer(slot_.commands, 0), "vkResetCommandBuffer");
   VkCommandBufferBeginInfo begin{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
   begin.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
-  Check(vkBeginCommandBuffer(commands_, &begin), "vkBeginCommandBuffer");
+  Check(vkBeginCommandBuffer(slot_.commands, &begin), "vkBeginCommandBuffer");
   // The previous frame's capture read (and stamped) the image with transfers: order the
   // shader writes after them. The first frame only moves the image out of UNDEFINED.
   VkImageMemoryBarrier barrier{VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER};
@@ -213,28 +222,28 @@ RenderTimes SceneRenderer::Render(uint32_t frameIndex) {
   barrier.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
   barrier.image = image_;
   barrier.subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
-  vkCmdPipelineBarrier(commands_, initialized_ ? VK_PIPELINE_STAGE_TRANSFER_BIT : VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT,
+  vkCmdPipelineBarrier(slot_.commands, initialized_ ? VK_PIPELINE_STAGE_TRANSFER_BIT : VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT,
                        VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 0, nullptr, 0, nullptr, 1, &barrier);
-  vkCmdBindPipeline(commands_, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline_);
-  vkCmdBindDescriptorSets(commands_, VK_PIPELINE_BIND_POINT_COMPUTE, pipelineLayout_, 0, 1, &set_, 0, nullptr);
+  vkCmdBindPipeline(slot_.commands, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline_);
+  vkCmdBindDescriptorSets(slot_.commands, VK_PIPELINE_BIND_POINT_COMPUTE, pipelineLayout_, 0, 1, &set_, 0, nullptr);
   const ScenePush push = SceneAt(frameIndex, width_, height_);
-  vkCmdPushConstants(commands_, pipelineLayout_, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof(push), &push);
-  vkCmdDispatch(commands_, (width_ + kGroupSizeX - 1) / kGroupSizeX, (height_ + kGroupSizeY - 1) / kGroupSizeY, 1);
-  Check(vkEndCommandBuffer(commands_), "vkEndCommandBuffer");
+  vkCmdPushConstants(slot_.commands, pipelineLayout_, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof(push), &push);
+  vkCmdDispatch(slot_.commands, (width_ + kGroupSizeX - 1) / kGroupSizeX, (height_ + kGroupSizeY - 1) / kGroupSizeY, 1);
+  Check(vkEndCommandBuffer(slot_.commands), "vkEndCommandBuffer");
 
   VkSubmitInfo submit{VK_STRUCTURE_TYPE_SUBMIT_INFO};
   submit.commandBufferCount = 1;
-  submit.pCommandBuffers = &commands_;
+  submit.pCommandBuffers = &slot_.commands;
   RenderTimes times{};
   times.submitNs = marker::MonotonicNowNs();
-  Check(vkQueueSubmit(device_.queue(), 1, &submit, fence_), "vkQueueSubmit (scene render)");
+  Check(vkQueueSubmit(device_.queue(), 1, &submit, slot_.fence), "vkQueueSubmit (scene render)");
   VkResult r;
   do {
-    r = vkWaitForFences(dev, 1, &fence_, VK_TRUE, 1000000000ull);
+    r = vkWaitForFences(dev, 1, &slot_.fence, VK_TRUE, 1000000000ull);
   } while (r == VK_TIMEOUT);
   times.doneNs = marker::MonotonicNowNs();  // capture time: right after the fence wait returned
   Check(r, "vkWaitForFences (scene render)");
-  Check(vkResetFences(dev, 1, &fence_), "vkResetFences");
+  Check(vkResetFences(dev, 1, &slot_.fence), "vkResetFences");
   initialized_ = true;
   return times;
 }

@@ -16,6 +16,18 @@ struct RenderTimes {
   uint64_t doneNs;  // the frame's capture time
 };
 
+// One primary command buffer, its pool and the fence its submissions signal: what each GPU job
+// here (the scene render, the capture paths) records into and waits on. Destroy() is safe on a
+// partly created slot; call it once the device is idle.
+struct CommandSlot {
+  VkCommandPool pool = VK_NULL_HANDLE;
+  VkCommandBuffer commands = VK_NULL_HANDLE;
+  VkFence fence = VK_NULL_HANDLE;
+  // `resettable`: the buffer is re-recorded before each submit (scene); otherwise recorded once.
+  void Create(VkDevice device, uint32_t queueFamily, bool resettable);
+  void Destroy(VkDevice device);
+};
+
 class SceneRenderer {
  public:
   SceneRenderer(Device& device, int width, int height);
@@ -45,9 +57,7 @@ class SceneRenderer {
   VkDescriptorSet set_ = VK_NULL_HANDLE;
   VkPipelineLayout pipelineLayout_ = VK_NULL_HANDLE;
   VkPipeline pipeline_ = VK_NULL_HANDLE;
-  VkCommandPool commandPool_ = VK_NULL_HANDLE;
-  VkCommandBuffer commands_ = VK_NULL_HANDLE;
-  VkFence fence_ = VK_NULL_HANDLE;
+  CommandSlot slot_;
 };
 
 // Creates a compute pipeline from a compiled-in shader (shaders::Find, entry point main) with
