@@ -3,21 +3,19 @@
  * the receiver (werift → decoder → marker) as processes over loopback, then the report is checked
  * against the records and in headless Chromium.
  */
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import puppeteer from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasChromium, launchOfflineChromium, openOffline } from '../helpers/offline-chromium.ts';
 import { validateResults } from '../../lab/results/schema.ts';
 import { parseNdjson } from '../../lab/results/ndjson.ts';
 import type { ReceiverFrameRecord, SenderFrameRecord } from '../../src/shared/records.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const cli = path.join(root, 'bin/glasslab.js');
-const CHROMIUM = '/usr/bin/chromium';
 
 async function records<T>(file: string): Promise<T[]> {
   return parseNdjson(await readFile(file, 'utf8')).records as T[];
@@ -96,35 +94,17 @@ describe('glasslab run (360p x264 over loopback WebRTC)', () => {
     expect(await readFile(path.join(runDir, 'junit.xml'), 'utf8')).toContain('g2g.p95');
   });
 
-  it.skipIf(!existsSync(CHROMIUM))('the report renders its charts in Chromium without errors or network', async () => {
-    const profile = await mkdtemp(path.join(os.tmpdir(), 'glasslab-chromium-'));
-    const browser = await puppeteer.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`],
-    });
+  it.skipIf(!hasChromium())('the report renders its charts in Chromium without errors or network', async () => {
+    const chromium = await launchOfflineChromium();
     try {
-      const page = await browser.newPage();
-      const problems: string[] = [];
-      await page.setRequestInterception(true);
-      page.on('request', (request) => {
-        if (request.url().startsWith('file:')) void request.continue();
-        else {
-          problems.push(`request ${request.url()}`);
-          void request.abort('failed');
-        }
-      });
-      page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
-      page.on('pageerror', (e) => problems.push(`pageerror: ${String(e)}`));
-      await page.goto(pathToFileURL(path.join(runDir, 'report.html')).href, { waitUntil: 'load' });
-      await page.waitForSelector('body[data-charts-ready="true"]', { timeout: 15_000 });
+      const { page, blocked, errors } = await openOffline(chromium.browser, path.join(runDir, 'report.html'), { width: 1280, height: 900 });
       const text = await page.evaluate(() => (globalThis as unknown as { document: { body: { innerText: string } } }).document.body.innerText);
-      expect(problems).toEqual([]);
+      expect(blocked).toEqual([]);
+      expect(errors).toEqual([]);
       expect(text).toContain('ci-360p');
       expect(text).toContain('llvmpipe');
     } finally {
-      await browser.close();
-      await rm(profile, { recursive: true, force: true });
+      await chromium.close();
     }
   });
 });
