@@ -51,8 +51,10 @@ async function run(pacer: 'leaky' | 'none', protection: string) {
     ...(options ? { protection: options } : {}),
   });
   const times = { renderSubmitNs: 0n, renderDoneNs: 0n, copyDoneNs: 0n, convertDoneNs: 0n };
+  // capture times a frame interval apart: frames captured within one 90 kHz tick would share an RTP timestamp
+  const start = process.hrtime.bigint();
   for (let id = 0; id < 3; id++) {
-    sender.handleFrame({ id, width: 2, height: 2, format: 'i420', data: Buffer.alloc(6), strides: [2, 1, 1], planeOffsets: [0, 4, 5], captureTimeNs: process.hrtime.bigint(), times });
+    sender.handleFrame({ id, width: 2, height: 2, format: 'i420', data: Buffer.alloc(6), strides: [2, 1, 1], planeOffsets: [0, 4, 5], captureTimeNs: start + BigInt(id) * 33_333_333n, times });
   }
   await sender.drain();
   const done = { packets: [...packets], frames: [...frames], blocks: [...blocks], wire };
