@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseNdjson } from '../../lab/results/ndjson.ts';
+import type { Results } from '../../lab/results/schema.ts';
 import type { FeedbackRecord, PacketRecord, ReceiverFrameRecord } from '../../src/shared/records.ts';
 import { protectionStreams, RED_PAYLOAD_TYPE } from '../../src/shared/protection-streams.ts';
 
@@ -32,6 +33,7 @@ interface Run {
   sender: PacketRecord[];
   senderFeedback: FeedbackRecord[];
   receiver: (PacketRecord | FeedbackRecord | ReceiverFrameRecord)[];
+  recovery: Results['recovery'];
 }
 
 async function run(file: string, runsRoot: string): Promise<Run> {
@@ -46,6 +48,7 @@ async function run(file: string, runsRoot: string): Promise<Run> {
     sender: (await read<PacketRecord>('sender.ndjson')).filter((r) => r.type === 'packet'),
     senderFeedback: (await read<FeedbackRecord>('sender.ndjson')).filter((r) => r.type === 'feedback'),
     receiver: await read('receiver.ndjson'),
+    recovery: (JSON.parse(await readFile(path.join(last.runDir, 'results.json'), 'utf8')) as Results).recovery,
   };
 }
 
@@ -147,5 +150,8 @@ describe.skipIf(!rooted)('glasslab run with NACK/RTX through a lossy link (needs
     expect(ulpfec.receiver.some((r) => r.type === 'packet' && r.kind === 'media' && fecSeqs.has(r.seq))).toBe(false);
     expect(ulpfec.receiver.filter((r) => r.type === 'packet' && r.recoveredBy === 'fec').length).toBeGreaterThan(5);
     expect(ulpfec.framesDisplayed / ulpfec.framesSent).toBeGreaterThanOrEqual(0.95);
+    // controller rates: the sender reported the table it read (the shipped one is libwebrtc's)
+    expect(ulpfec.recovery?.rateTable).toEqual({ source: 'libwebrtc', rows: 50, comparedCells: 50 * 129, differingCells: 0, maxAbsDiff: 0, meanDiff: 0 });
+    expect(nack.recovery?.rateTable).toBeNull();
   });
 });

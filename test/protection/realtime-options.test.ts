@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseScenarioText, ScenarioError } from '../../lab/scenario/load.ts';
 import { protectionStreams, rttBoundMs } from '../../src/shared/protection-streams.ts';
-import { realtimeSendProtectionOptions } from '../../src/sender/protection/realtime-options.ts';
+import { nackTailMs, rateTableOf, realtimeSendProtectionOptions } from '../../src/sender/protection/realtime-options.ts';
 import { realtimeReceiveOptions, realtimeRecoveryPlan } from '../../src/receiver/protection/realtime-options.ts';
 import { SendProtection } from '../../src/sender/protection/send-chain.ts';
 import { ReceiveRecovery } from '../../src/receiver/protection/receive-chain.ts';
@@ -148,5 +148,28 @@ describe('controller-driven FEC factors', () => {
       expect(issue.line).toBe(4);
       expect(issue.message).toMatch(problem);
     }
+  });
+});
+
+describe('sender run end and rate tables', () => {
+  it('answers NACKs for three RTT bounds + 100 ms after the last frame (at most 2 s), not at all without NACK', () => {
+    const tail = (mode: string, delay: string) =>
+      nackTailMs(parseScenarioText(`name: a\nprotection: { mode: ${mode} }\nlink:\n  backend: userspace\n  delay: ${delay}\n  jitter: 4ms\n`, 'a.yaml', 1));
+    // RTT bound at 30 ms each way, 4 ms jitter: 60 + 16 + 10 = 86 ms
+    expect(tail('nack', '30ms')).toBeCloseTo(3 * 86 + 100, 9);
+    expect(tail('hybrid', '30ms')).toBeCloseTo(3 * 86 + 100, 9);
+    expect(tail('fec', '30ms')).toBe(0);
+    expect(tail('none', '30ms')).toBe(0);
+    expect(tail('nack', '900ms')).toBe(2000);
+  });
+
+  it('a table file is read once per path; a changed file is not re-read within the process', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'gl-table-'));
+    const file = path.join(dir, 't.json');
+    writeFileSync(file, JSON.stringify({ table: [new Array(FEC_RATE_TABLE_COLUMNS).fill(7)] }));
+    const first = rateTableOf(file);
+    writeFileSync(file, 'not json');
+    expect(rateTableOf(file)).toBe(first);
+    expect(first.values[0]).toBe(7);
   });
 });

@@ -12,11 +12,17 @@ import type { SendProtectionOptions } from './options.ts';
 /** Interval of the lab's sender and receiver reports, ms (the controller's loss and RTT arrive at this pace). */
 export const REALTIME_REPORT_INTERVAL_MS = 500;
 
-/** The rate table a scenario names: "libwebrtc" (the shipped default) or an absolute JSON path. Throws FecRateTableError. */
+/** Tables read so far, by path: the sender reads its table once for the controller and once for the report's diff. */
+const loadedTables = new Map<string, FecRateTable>();
+
+/** The rate table a scenario names: "libwebrtc" (the shipped default) or an absolute JSON path, read once. Throws FecRateTableError. */
 export function rateTableOf(rateTable: string): FecRateTable {
   if (rateTable === 'libwebrtc') return defaultFecRateTable();
+  const cached = loadedTables.get(rateTable);
+  if (cached) return cached;
   const result = loadFecRateTableSync(rateTable);
   if (!result.ok) throw result.error;
+  loadedTables.set(rateTable, result.table);
   return result.table;
 }
 
