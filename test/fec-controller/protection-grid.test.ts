@@ -3,16 +3,13 @@
  * libwebrtc's formulas (reference-model.ts), over bitrate 100 k..5 M, 15/30/60 fps, 360p/720p/1080p,
  * loss 0..50 % (and beyond, which libwebrtc caps), RTT 10..300 ms, all four methods.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { computeProtection, type ProtectionMethod } from '../../src/sender/fec-controller/protection.ts';
 import { resolveProtectionOptions } from '../../src/sender/fec-controller/protection-options.ts';
 import { referenceFactors } from './reference-model.ts';
+import { readReferenceJson } from '../helpers/reference.ts';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const reference = JSON.parse(readFileSync(path.resolve(repoRoot, '../shared/reference/libwebrtc/fec-rate-table.json'), 'utf8')) as { table: number[][] };
+const reference = readReferenceJson<{ table: number[][] }>('fec-rate-table.json');
 const flatTable = reference.table.flat();
 
 const bitrates = [100e3, 150e3, 200e3, 300e3, 450e3, 600e3, 800e3, 1e6, 1.25e6, 1.5e6, 2e6, 2.5e6, 3e6, 4e6, 5e6];

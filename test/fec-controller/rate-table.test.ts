@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { referencePath } from '../helpers/reference.ts';
 import {
   DEFAULT_FEC_RATE_TABLE_PATH,
   defaultFecRateTable,
@@ -13,15 +14,15 @@ import {
 } from '../../src/sender/fec-controller/rate-table.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const referencePath = path.resolve(repoRoot, '../shared/reference/libwebrtc/fec-rate-table.json');
-const reference = JSON.parse(readFileSync(referencePath, 'utf8')) as { rows: number; columns: number; table: number[][] };
+const referenceFile = referencePath('fec-rate-table.json');
+const reference = JSON.parse(readFileSync(referenceFile, 'utf8')) as { rows: number; columns: number; table: number[][] };
 
 function rows(n: number, fill = 0): number[][] {
   return Array.from({ length: n }, () => new Array<number>(129).fill(fill));
 }
 
 describe('shipped rate table', () => {
-  it('is a copy of the shared libwebrtc reference figures', () => {
+  it('is a copy of the libwebrtc reference figures kept in test/fixtures', () => {
     const shipped = JSON.parse(readFileSync(path.resolve(repoRoot, 'data/libwebrtc/fec-rate-table.json'), 'utf8')) as unknown;
     expect(shipped).toEqual(reference);
   });

@@ -1,12 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { getMask } from '../../src/shared/fec/masks.ts';
 import { averageResidualLoss, MASK_TEST_LOSS_MODELS, maskTestResidualLoss } from '../../src/shared/fec/mask-metrics.ts';
 import { expectedRecoverable } from './helpers.ts';
+import { readReferenceJson } from '../helpers/reference.ts';
 
-const reference = JSON.parse(
-  readFileSync(new URL('../../../shared/reference/libwebrtc/residual-loss-xor.json', import.meta.url), 'utf8'),
-) as { random: number[]; bursty: number[] };
+const reference = readReferenceJson<{ random: number[]; bursty: number[] }>('residual-loss-xor.json');
 
 /** Brute force: every configuration, probability multiplied out packet by packet, oracle recovery. */
 function bruteForce(mask: Uint8Array[], k: number, p: number, burst: number): number {

@@ -2,10 +2,11 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { FecError } from '../../src/shared/fec/errors.ts';
 import { getMask, maskBit, maskIndices } from '../../src/shared/fec/masks.ts';
+import { readReference } from '../helpers/reference.ts';
 
 const repoRoot = new URL('../../', import.meta.url);
 const shipped = (name: string) => readFileSync(new URL(`data/libwebrtc/${name}`, repoRoot));
-const reference = (name: string) => readFileSync(new URL(`../shared/reference/libwebrtc/${name}`, repoRoot));
+const reference = (name: string) => readReference(name);
 
 describe('packet masks', () => {
   it('ships byte-identical copies of the reference tables', () => {
