@@ -8,6 +8,7 @@ export default defineConfig({
     minWorkers: 1,
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    reporters: ['default'],
+    // The skip summary prints every skipped test's reason once at the end (test/helpers/privileges.ts).
+    reporters: ['default', './test/helpers/skip-summary-reporter.ts'],
   },
 });

@@ -10,6 +10,7 @@ import { main } from '../../lab/cli/main.ts';
 import { listNamespaces, run, tryRun } from '../../lab/topology/ip.ts';
 import { newRunId, stateDir } from '../../lab/topology/names.ts';
 import { removeOwner, writeOwner } from '../../lab/topology/owner.ts';
+import { describePrivileged, rootNamespaces } from '../helpers/privileges.ts';
 
 function capture() {
   const out: string[] = [];
@@ -35,7 +36,7 @@ describe('formatCleanupReport', () => {
 
 // Records go to the real state dir: with another one, every live run on the machine (their
 // records are in the real one) would look ownerless to this cleanup.
-describe.skipIf(process.getuid?.() !== 0)('glasslab doctor --cleanup (needs root)', () => {
+describePrivileged(rootNamespaces())('glasslab doctor --cleanup (needs root)', () => {
   it('removes the namespaces of a run whose owner died and spares a live one', async () => {
     const dead = newRunId();
     const live = newRunId();

@@ -12,18 +12,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { probeNetem } from '../../lab/impairment/netem.ts';
 import { parseNdjson } from '../../lab/results/ndjson.ts';
 import { validateResults, type Results } from '../../lab/results/schema.ts';
 import { listNamespaces, namespacePids } from '../../lab/topology/ip.ts';
 import { parseFateLog, type LinkFateRecord } from '../../src/link/fate.ts';
 import type { EventRecord, PacketRecord } from '../../src/shared/records.ts';
+import { describePrivileged, rootLink } from '../helpers/privileges.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const cli = path.join(root, 'bin/glasslab.js');
 const scenario = path.join(root, 'scenarios/impaired-360p.yaml');
-const rooted = process.getuid?.() === 0 && existsSync('/dev/net/tun');
 const netem = await probeNetem();
 
 async function records<T>(file: string): Promise<T[]> {
@@ -54,7 +54,7 @@ async function runScenario(runsRoot: string, extra: string[] = []): Promise<{ ru
   return { runDir: (JSON.parse(last) as { runDir: string }).runDir, exitCode: result.exitCode, output: `${result.stdout}\n${result.stderr}`, pid };
 }
 
-describe.skipIf(!rooted)('glasslab run through the userspace link (needs root and /dev/net/tun)', () => {
+describePrivileged(rootLink())('glasslab run through the userspace link (needs root and /dev/net/tun)', () => {
   let runsRoot: string;
   let runDir: string;
   let exitCode: number | undefined;
@@ -160,7 +160,7 @@ describe.skipIf(!rooted)('glasslab run through the userspace link (needs root an
   });
 });
 
-describe.skipIf(!rooted)('a run killed with SIGKILL, then glasslab doctor --cleanup', () => {
+describePrivileged(rootLink())('a run killed with SIGKILL, then glasslab doctor --cleanup', () => {
   it('leaves nothing of the lab', async () => {
     const runsRoot = await mkdtemp(path.join(os.tmpdir(), 'glasslab-killed-'));
     try {
@@ -202,7 +202,7 @@ async function startAndWaitForMedia(runsRoot: string) {
   return { orchestrator, topology, runDir };
 }
 
-describe.skipIf(!rooted)('a run stopped with SIGTERM', () => {
+describePrivileged(rootLink())('a run stopped with SIGTERM', () => {
   it('ends as interrupted and tears its network down', async () => {
     const runsRoot = await mkdtemp(path.join(os.tmpdir(), 'glasslab-term-'));
     try {
@@ -225,7 +225,7 @@ describe.skipIf(!rooted)('a run stopped with SIGTERM', () => {
   }, 120_000);
 });
 
-describe.skipIf(!rooted || !netem.available)(`the same scenario on the netem backend (skipped here: ${netem.reason ?? ''})`, () => {
+describePrivileged(netem.available ? rootLink() : { usable: false, expected: false, reason: netem.reason ?? 'no netem' })('the same scenario on the netem backend', () => {
   it('runs with --link-backend netem, without a fate log', async () => {
     const runsRoot = await mkdtemp(path.join(os.tmpdir(), 'glasslab-netem-'));
     try {

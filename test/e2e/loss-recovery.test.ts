@@ -10,20 +10,19 @@
  *   (the capture time is in the pixels), so the runs' packet sets differ slightly; the recovery
  *   counts of the two runs are compared to what each run's masks allowed, and to each other.
  */
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseNdjson } from '../../lab/results/ndjson.ts';
 import type { Results } from '../../lab/results/schema.ts';
 import type { LinkFateRecord } from '../../src/link/fate.ts';
+import { describePrivileged, rootLink } from '../helpers/privileges.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const cli = path.join(root, 'bin/glasslab.js');
-const rooted = process.getuid?.() === 0 && existsSync('/dev/net/tun');
 
 /** A 4 s 360p scenario over the userspace link with 5 % random loss on the media direction. */
 function scenarioYaml(name: string, oneWayDelayMs: number, protection: string): string {
@@ -75,7 +74,7 @@ function rtpFates(fates: readonly LinkFateRecord[]): Map<string, boolean> {
   return out;
 }
 
-describe.skipIf(!rooted)('loss recovery from wire truth over the userspace link (needs root and /dev/net/tun)', () => {
+describePrivileged(rootLink())('loss recovery from wire truth over the userspace link (needs root and /dev/net/tun)', () => {
   let dir: string;
   let fecA: Run;
   let fecB: Run;

@@ -7,23 +7,22 @@
  * `scenarios/impaired-ulpfec-360p.yaml` (hybrid, ULPFEC in RED, controller rates) sends RED on the
  * media SSRC, recovers by FEC and RTX, and displays nearly every frame.
  */
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseNdjson } from '../../lab/results/ndjson.ts';
 import type { Results } from '../../lab/results/schema.ts';
 import type { FeedbackRecord, PacketRecord, ReceiverFrameRecord } from '../../src/shared/records.ts';
 import { protectionStreams, RED_PAYLOAD_TYPE } from '../../src/shared/protection-streams.ts';
+import { describePrivileged, rootLink } from '../helpers/privileges.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const cli = path.join(root, 'bin/glasslab.js');
 const scenario = path.join(root, 'scenarios/impaired-nack-360p.yaml');
 const ulpfecScenario = path.join(root, 'scenarios/impaired-ulpfec-360p.yaml');
-const rooted = process.getuid?.() === 0 && existsSync('/dev/net/tun');
 
 interface Run {
   exitCode: number | undefined;
@@ -52,7 +51,7 @@ async function run(file: string, runsRoot: string): Promise<Run> {
   };
 }
 
-describe.skipIf(!rooted)('glasslab run with NACK/RTX through a lossy link (needs root and /dev/net/tun)', () => {
+describePrivileged(rootLink())('glasslab run with NACK/RTX through a lossy link (needs root and /dev/net/tun)', () => {
   let runsRoot: string;
   let nack: Run;
   let none: Run;

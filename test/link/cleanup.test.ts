@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -7,7 +7,7 @@ import { cleanupLabLeftovers } from '../../lab/topology/cleanup.ts';
 import { listLinks, listNamespaces, run, tryRun } from '../../lab/topology/ip.ts';
 import { LabTopology } from '../../lab/topology/topology.ts';
 import { stateDir } from '../../lab/topology/names.ts';
-import { canMakeNamespaces } from './helpers.ts';
+import { describePrivileged, rootLink } from '../helpers/privileges.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -22,7 +22,7 @@ function alive(pid: number): boolean {
   }
 }
 
-describe.skipIf(!canMakeNamespaces())('cleanup after SIGKILL (needs root)', () => {
+describePrivileged(rootLink())('cleanup after SIGKILL (needs root)', () => {
   it('removes every leftover of a killed run by its prefix, and nothing else', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'fixtures/hold-topology.ts')], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
     const info = await new Promise<{ runId: string; sleeper: number }>((resolve, reject) => {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,11 +11,11 @@ import { readPcap } from '../../src/link/pcap.ts';
 import { startLinkBackend } from '../../lab/impairment/backend.ts';
 import { runLinkTimeline } from '../../lab/impairment/timeline.ts';
 import { resolveLink } from '../../lab/scenario/link-resolve.ts';
-import { canMakeNamespaces, fates, quantile } from './helpers.ts';
+import { fates, quantile } from './helpers.ts';
+import { describePrivileged, rootLink } from '../helpers/privileges.ts';
 
-const usable = canMakeNamespaces();
 
-describe.skipIf(!usable)('userspace link between two namespaces (needs root and /dev/net/tun)', () => {
+describePrivileged(rootLink())('userspace link between two namespaces (needs root and /dev/net/tun)', () => {
   let topology: LabTopology;
   let dir: string;
   beforeAll(() => {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,9 +7,9 @@ import { LabTopology } from '../../lab/topology/topology.ts';
 import { startUserspaceLink } from '../../lab/impairment/userspace.ts';
 import type { LinkFateRecord } from '../../src/link/fate.ts';
 import type { LinkModelParams } from '../../src/link/params.ts';
-import { canMakeNamespaces, fates } from './helpers.ts';
+import { fates } from './helpers.ts';
+import { describePrivileged, rootLink } from '../helpers/privileges.ts';
 
-const usable = canMakeNamespaces();
 
 // Sends UDP datagrams from the sender namespace: argv[1] is a JSON list, each entry an RTP seq
 // (RTP v2 header, PT 96, 172 bytes) or -1 (a STUN-like datagram of 60 bytes), 20 per 2 ms.
@@ -48,7 +48,7 @@ function rtpFates(records: LinkFateRecord[], port: number) {
   return out;
 }
 
-describe.skipIf(!usable)('keyed draws on the real-time data plane (needs root and /dev/net/tun)', () => {
+describePrivileged(rootLink())('keyed draws on the real-time data plane (needs root and /dev/net/tun)', () => {
   let topology: LabTopology;
   let dir: string;
   beforeAll(() => {

@@ -14,10 +14,10 @@ import { main } from '../../lab/cli/main.ts';
 import { validateResults } from '../../lab/results/schema.ts';
 import { suiteJsonSchema, type SuiteJson } from '../../lab/suite/suite-json.ts';
 import { listNamespaces } from '../../lab/topology/ip.ts';
+import { describePrivileged, rootLink } from '../helpers/privileges.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const cli = path.join(root, 'bin/glasslab.js');
-const rooted = process.getuid?.() === 0 && existsSync('/dev/net/tun');
 
 /** Runs the CLI in this process; returns its exit code and output. */
 async function cliRun(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -61,7 +61,7 @@ describe('glasslab run <suite> with bad input', () => {
   });
 });
 
-describe.skipIf(!rooted)('glasslab run <suite>: 2 configurations of 2 s through the userspace link (needs root and /dev/net/tun)', () => {
+describePrivileged(rootLink())('glasslab run <suite>: 2 configurations of 2 s through the userspace link (needs root and /dev/net/tun)', () => {
   let dir: string;
   let exitCode: number | undefined;
   let stdout: string;
@@ -160,7 +160,7 @@ budgets: ["g2g.p95 <= 5000ms"]
   });
 });
 
-describe.skipIf(!rooted)('a suite stopped with SIGINT during its second run (needs root and /dev/net/tun)', () => {
+describePrivileged(rootLink())('a suite stopped with SIGINT during its second run (needs root and /dev/net/tun)', () => {
   it('keeps the finished run, ends the current one interrupted, skips the rest, tears the network down, exits 1', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'glasslab-suite-int-'));
     try {
