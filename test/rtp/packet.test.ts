@@ -142,8 +142,23 @@ describe('RTP packet', () => {
         (packet, edits, cut) => {
           const bytes = serializeRtp(packet);
           for (const [at, value] of edits) bytes[at % bytes.length] = value;
-          const r = parseRtp(bytes.subarray(0, bytes.length - (cut % (bytes.length + 1))));
-          if (!(r instanceof RtpParseError)) expect(r.payload.length).toBeGreaterThanOrEqual(0);
+          const input = bytes.subarray(0, bytes.length - (cut % (bytes.length + 1)));
+          const r = parseRtp(input);
+          if (r instanceof RtpParseError) {
+            // a refusal names a known code and a byte offset inside the input
+            expect(r.code).toMatch(/^[a-z-]+$/);
+            expect(r.offset).toBeGreaterThanOrEqual(0);
+            expect(r.offset).toBeLessThanOrEqual(input.length);
+            return;
+          }
+          // an accepted mutation is a packet: its fields in range, its payload and padding inside
+          // the input, and it serializes back to a packet that parses the same
+          expect(r.payloadType).toBeLessThan(128);
+          expect(r.csrcs.length).toBeLessThanOrEqual(15);
+          expect(r.payload.length + r.paddingBytes).toBeLessThanOrEqual(input.length - 12);
+          const again = parseRtp(serializeRtp(r));
+          if (isRtpParseError(again)) throw new Error(again.message);
+          expect(normalize(again)).toEqual(normalize(r));
         },
       ),
       { numRuns: 1000 },
