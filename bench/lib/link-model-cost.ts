@@ -57,8 +57,10 @@ function packet(size: number, seq: number | undefined): Buffer {
  * alternately, `rounds` times each, so that both see the same machine load; best of all runs.
  */
 export function measureModelCost(count: number, options: { repeat?: number; baselineAddon?: string; rounds?: number } = {}): ModelCostRow[] {
-  const current = loadLinkNative().linkModelCost;
-  const baseline = options.baselineAddon ? (createRequire(import.meta.url)(options.baselineAddon) as LinkNative).linkModelCost : undefined;
+  const native = loadLinkNative();
+  const current: LinkNative['linkModelCost'] = (...args) => native.linkModelCost(...args);
+  const baselineNative = options.baselineAddon ? (createRequire(import.meta.url)(options.baselineAddon) as LinkNative) : undefined;
+  const baseline: LinkNative['linkModelCost'] | undefined = baselineNative ? (...args) => baselineNative.linkModelCost(...args) : undefined;
   const repeat = options.repeat ?? 3;
   const rounds = baseline ? (options.rounds ?? 5) : 1;
   const rtp = Array.from({ length: count }, (_, i) => packet(1200, (40000 + i) & 0xffff));

@@ -52,7 +52,7 @@ export async function startLinkBackend(
   if (backend === 'netem') {
     if (!(topology instanceof LabTopology)) throw new Error('the netem backend needs a rooted topology (ip netns names); rootless runs use userspace');
     const n = await startNetemLink(topology, { params: link.params });
-    return { backend, reason, setParams: n.setParams, stop: n.stop };
+    return { backend, reason, setParams: (...args) => n.setParams(...args), stop: () => n.stop() };
   }
   const u = startUserspaceLink(topology, {
     params: link.params,
@@ -61,5 +61,5 @@ export async function startLinkBackend(
     ...(options.pcapPath ? { pcapPath: options.pcapPath } : {}),
     ...(options.realtimePriority ? { realtimePriority: options.realtimePriority } : {}),
   });
-  return { backend: 'userspace', reason, setParams: u.setParams, stop: u.stop };
+  return { backend: 'userspace', reason, setParams: (...args) => u.setParams(...args), stop: () => u.stop() };
 }

@@ -76,7 +76,7 @@ export function computeRunMetrics(records: RunRecords, options: ComputeOptions =
   const sentPackets = records.packets.filter(isSenderOut);
 
   const stages = Object.fromEntries(
-    STAGE_NAMES.map((name) => [name, summarize(frames.flatMap((frame) => (frame.stages[name] === undefined ? [] : [frame.stages[name]!])))]),
+    STAGE_NAMES.map((name) => [name, summarize(frames.flatMap((frame) => (frame.stages[name] === undefined ? [] : [frame.stages[name]])))]),
   ) as RunSummary['stages'];
 
   const displayTimes = frameAnalysis.displayTimesMs;

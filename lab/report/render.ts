@@ -95,7 +95,7 @@ function environmentSection(results: Results): string {
   const map = (entries: Record<string, string>): string =>
     Object.keys(entries).length === 0 ? '—' : Object.entries(entries).map(([k, v]) => `${h(k)}: <code>${h(v)}</code>`).join('<br>');
   const skipped = env.skipped.length === 0 ? 'nothing' : env.skipped.map((item) => `<b>${h(item.what)}</b>: ${h(item.why)}`).join('<br>');
-  const host = [env.platform, env.arch, env.kernel, env.cpus].filter((part) => part !== undefined).map((part) => h(part!)).join(' · ');
+  const host = [env.platform, env.arch, env.kernel, env.cpus].filter((part) => part !== undefined).map((part) => h(part)).join(' · ');
   return `<section id="environment"><h2>Environment</h2><dl class="kv">
 <dt>node</dt><dd>${h(env.node)}</dd><dt>host</dt><dd>${host}${env.hostname ? ` (${h(env.hostname)})` : ''}</dd>
 <dt>versions</dt><dd>${map(env.versions)}</dd><dt>backends</dt><dd>${map(env.backends)}</dd>

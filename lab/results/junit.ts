@@ -7,6 +7,7 @@ import type { Results } from './schema.ts';
 /** Escapes text for XML attribute values and text nodes (also drops characters XML 1.0 forbids). */
 export function escapeXml(text: string): string {
   return text
+    // eslint-disable-next-line no-control-regex -- the control characters XML 1.0 allows are the point
     .replace(/[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '\uFFFD')
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')

@@ -57,7 +57,7 @@ async function startStun(topology: LabTopology, role: 'snd' | 'rcv'): Promise<{ 
   const url = await new Promise<string>((resolve, reject) => {
     let text = '';
     const timer = setTimeout(() => reject(new Error(`STUN server in ${topology.namespace(role)} did not start within ${STUN_START_TIMEOUT_MS} ms`)), STUN_START_TIMEOUT_MS);
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       text += chunk.toString();
       const line = text.split('\n')[0]!;
       if (text.includes('\n') && line.startsWith('stun:')) {

@@ -97,7 +97,7 @@ export function parseFateLog(text: string): { records: LinkFateRecord[] } | { er
     }
     const parsed = linkFateRecordSchema.safeParse(value);
     if (!parsed.success) return { error: new FateLogError(parsed.error.issues[0]?.message ?? 'invalid', i + 1) };
-    records.push(parsed.data as LinkFateRecord);
+    records.push(parsed.data);
   }
   return { records };
 }

@@ -219,7 +219,7 @@ export class VideoReceiver {
         let pictures: DecodedFrame[];
         try {
           pictures = await this.options.decoder.decode(frame.accessUnit);
-        } catch (error) {
+        } catch {
           this.writeFrame(frame, { notDisplayed: 'decode-error' });
           this.requestKeyframe(nowMs(), 'decode-error');
           continue;

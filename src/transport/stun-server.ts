@@ -1,5 +1,4 @@
 import dgram from 'node:dgram';
-import type { AddressInfo } from 'node:net';
 
 /**
  * A minimal STUN server (RFC 5389 Binding only) on a local address. werift falls back to a public
@@ -57,7 +56,7 @@ export async function startLocalStunServer(host = '127.0.0.1'): Promise<LocalStu
     socket.once('error', reject);
     socket.bind(0, host, () => resolve());
   });
-  const { port } = socket.address() as AddressInfo;
+  const { port } = socket.address();
   return {
     url: `stun:${host}:${port}`,
     address: host,

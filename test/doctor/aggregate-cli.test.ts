@@ -145,7 +145,7 @@ describe('doctor command with a faked machine', () => {
     expect(good.exitCode).toBe(0);
     expect(report.checks.find((c) => c.name === 'vulkan')?.data).toMatchObject({ chosenIndex: 0 });
     const bad = await runDoctorCli(['doctor', '--json'], false);
-    expect(JSON.parse(bad.stdout).ok).toBe(false);
+    expect((JSON.parse(bad.stdout) as { ok: boolean }).ok).toBe(false);
     expect(bad.exitCode).toBe(3);
   });
 

@@ -28,7 +28,7 @@ describe.skipIf(!rootless.available)(`rootless topology in a user namespace${roo
   it('carries UDP through the userspace link between fd-held namespaces', () => {
     const r = spawnSync('unshare', [...unshareArgs, path.join(here, 'fixtures/rootless-run.ts')], { cwd: root, encoding: 'utf8', timeout: 30_000 });
     expect(r.status, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+    const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { inUserNamespace: boolean; received: number; minUs: number; p50Us: number };
     expect(out.inUserNamespace).toBe(true);
     expect(out.received).toBe(200);
     expect(out.minUs).toBeGreaterThanOrEqual(3000);

@@ -35,7 +35,7 @@ describe('Encoder option validation', () => {
     ['threads 0', { threads: 0 }, /threads must be an integer in 1\.\.64/],
   ];
   it.each(bad)('%s', (_name, change, message) => {
-    const error = thrown(() => new addon.Encoder({ ...base, ...change } as EncoderOptions));
+    const error = thrown(() => new addon.Encoder({ ...base, ...change }));
     expect(error.message).toMatch(message);
     expect(error.code).toBe('ERR_CODEC_OPTIONS');
   });

@@ -120,7 +120,7 @@ describe.each(['x264', 'openh264'] as const)('%s keyframes and bitrate', (codec)
     frames.forEach((frame, index) => {
       const types = h264NalTypes(frame.data);
       const idr = index === 0 || index === 12;
-      expect(types.includes(NAL.idrSlice), `frame ${index}: ${types}`).toBe(idr);
+      expect(types.includes(NAL.idrSlice), `frame ${index}: ${types.join(',')}`).toBe(idr);
       expect(frame.keyframe).toBe(idr);
       if (idr) {
         expect(types.indexOf(NAL.sps)).toBeGreaterThanOrEqual(0);

@@ -109,7 +109,7 @@ describe('paced capture', () => {
 describe('FrameSource rejects bad input with clear errors', () => {
   const base: FrameSourceOptions = { width: 640, height: 360, fps: 30, capturePath: 'readback' };
   const bad = (patch: Record<string, unknown>) => () =>
-    new native.FrameSource({ ...base, ...patch } as unknown as FrameSourceOptions);
+    new native.FrameSource({ ...base, ...patch });
 
   it.each([
     [{ width: 641 }, /FrameSource: width must be an even integer in 272\.\.4096 \(got 641\)/],

@@ -124,7 +124,7 @@ describe('controller-driven FEC factors', () => {
 
   it('reads the scenario\'s rate table: a table of 255s protects more than the shipped one at 1 % loss', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'glasslab-table-'));
-    writeFileSync(path.join(dir, 'full.json'), JSON.stringify({ table: Array.from({ length: 50 }, () => new Array(FEC_RATE_TABLE_COLUMNS).fill(255)) }));
+    writeFileSync(path.join(dir, 'full.json'), JSON.stringify({ table: Array.from({ length: 50 }, () => new Array<number>(FEC_RATE_TABLE_COLUMNS).fill(255)) }));
     const file = path.join(dir, 's.yaml');
     const full = factorsAfterRr('protection: { mode: fec, rateTable: full.json }\n', 3, file);
     const shipped = factorsAfterRr('protection: { mode: fec }\n', 3, file);

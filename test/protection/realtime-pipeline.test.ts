@@ -89,6 +89,7 @@ async function runPipeline(setup: PipelineSetup): Promise<PipelineRun> {
   const recv: (PacketRecord | ReceiverFrameRecord)[] = [];
   const nacks: FeedbackRecord[] = [];
   let mediaCount = 0;
+  // eslint-disable-next-line prefer-const -- assigned below; the sender's callbacks read it first
   let receiver: VideoReceiver | undefined;
   const sendOptions = realtimeSendProtectionOptions(scenario, MEDIA);
   const sender = new VideoSender({

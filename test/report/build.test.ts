@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BudgetError } from '../../lab/metrics/budgets.ts';
 import { buildReport } from '../../lab/report/build.ts';
 import { RunFolderError } from '../../lab/report/load-run.ts';
-import { validateResults } from '../../lab/results/schema.ts';
+import { validateResults, type Results } from '../../lab/results/schema.ts';
 import { syntheticRun, writeSyntheticRunDir } from './fixtures.ts';
 
 const dirs: string[] = [];
@@ -23,7 +23,7 @@ describe('buildReport', () => {
     const dir = await runDir(syntheticRun({ frameCount: 60, lostFrames: [], unreadableFrames: [], incompleteFrames: [], droppedFrames: [] }));
     const built = await buildReport(dir);
     expect((await readdir(dir)).sort()).toEqual(['receiver.ndjson', 'report.html', 'results.json', 'run.ndjson', 'sender.ndjson']);
-    const results = JSON.parse(await readFile(built.resultsPath, 'utf8'));
+    const results = JSON.parse(await readFile(built.resultsPath, 'utf8')) as Results;
     expect(validateResults(results).ok).toBe(true);
     expect(results).toMatchObject({
       scenario: 'synthetic-30fps',

@@ -36,8 +36,8 @@ describe('glasslab report', () => {
     const program = new Command().exitOverride();
     registerReportCommand(program, (value) => (code = value));
     const writes: string[] = [];
-    const write = process.stdout.write;
-    process.stdout.write = ((chunk: string) => (writes.push(chunk), true)) as typeof process.stdout.write;
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string) => (writes.push(chunk), true));
     try {
       await program.parseAsync(['node', 'glasslab', 'report', dir, '--json', '-b', 'fps >= 100', 'g2g.max <= 1s']);
     } finally {

@@ -246,7 +246,7 @@ export function withRecoveries(run: SyntheticRun, options: { fecFrames?: number[
     const shown = run.receiver.find((r): r is ReceiverFrameRecord => r.type === 'frame' && r.side === 'receiver' && r.rtpTimestamp === frame.rtpTimestamp);
     if (shown?.markerReadMs !== undefined) {
       const later = rtx.timeMs + 20 - shown.lastPacketMs;
-      for (const key of ['lastPacketMs', 'completeMs', 'decodeStartMs', 'decodeDoneMs', 'markerReadMs'] as const) if (shown[key] !== undefined) shown[key] = shown[key]! + later;
+      for (const key of ['lastPacketMs', 'completeMs', 'decodeStartMs', 'decodeDoneMs', 'markerReadMs'] as const) if (shown[key] !== undefined) shown[key] = shown[key] + later;
     }
   }
   const firstMs = senderFrames[0]?.captureMs ?? 0;

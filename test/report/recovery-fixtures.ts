@@ -25,7 +25,7 @@ export class WireBuilder {
   send(kind: PacketKind, ssrc: number, seq: number, timeMs: number, fate: Fate = 'ok', extra: Partial<PacketRecord> & { arrive?: boolean; receiverKind?: PacketKind } = {}): this {
     const { arrive = true, receiverKind, ...fields } = extra;
     const base = { type: 'packet', ssrc, seq, pt: kind === 'rtx' ? 103 : kind === 'fec' && ssrc === FLEX_SSRC ? 104 : 102, kind, size: 1000, ...fields } as const;
-    this.sender.push({ ...base, side: 'sender', dir: 'out', timeMs } as PacketRecord);
+    this.sender.push({ ...base, side: 'sender', dir: 'out', timeMs });
     const id = this.nextId++;
     const fateBase = { type: 'fate', side: 'link', dir: 'up', id, size: 1028, proto: 'udp', ssrc, seq, enqueueMs: timeMs + 0.1 } as const;
     const original = typeof fate === 'string' ? fate : fate.original;

@@ -2,7 +2,6 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { computeRecovery } from '../../lab/metrics/recovery.ts';
 import { sortRecords } from '../../lab/metrics/run-records.ts';
-import type { LinkFateRecord } from '../../src/shared/records.ts';
 import { FLEX_SSRC, MEDIA_SSRC, RTX_SSRC, WireBuilder } from './recovery-fixtures.ts';
 
 /** Largest stopping set inside the missing packets: every arrived FEC covers 0 or ≥ 2 of it. Brute force over subsets. */
@@ -142,7 +141,7 @@ describe('recovery properties', () => {
     });
     fc.assert(
       fc.property(fc.array(junk, { maxLength: 40 }), fc.array(fate, { maxLength: 30 }), (objects, fates) => {
-        const result = computeRecovery({ records: sortRecords(objects), fates: fates as LinkFateRecord[], originMs: 0, freezes: 0 });
+        const result = computeRecovery({ records: sortRecords(objects), fates: fates, originMs: 0, freezes: 0 });
         expect(result).not.toBeNull();
         const t = result!.summary.totals;
         expect(t.fec + t.rtx + t.tooLate + t.never).toBe(t.dropped);

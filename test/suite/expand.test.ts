@@ -45,16 +45,16 @@ describe('deepMerge', () => {
     const tree = fc.letrec((tie) => ({ node: fc.dictionary(fc.constantFrom('a', 'b', 'c', 'd'), fc.oneof({ depthSize: 'small' }, leaf, tie('node')), { maxKeys: 3 }) })).node;
     fc.assert(
       fc.property(tree, tree, (base, patch) => {
-        const merged = deepMerge(base as Record<string, unknown>, patch as Record<string, unknown>);
+        const merged = deepMerge(base, patch);
         const check = (m: Record<string, unknown>, b: Record<string, unknown>, p: Record<string, unknown>): void => {
           for (const [key, value] of Object.entries(p)) {
             const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
-            if (isMap(value) && isMap(b[key])) check(m[key] as Record<string, unknown>, b[key] as Record<string, unknown>, value);
+            if (isMap(value) && isMap(b[key])) check(m[key] as Record<string, unknown>, b[key], value);
             else expect(m[key]).toEqual(value);
           }
           for (const key of Object.keys(b)) if (!(key in p)) expect(m[key]).toEqual(b[key]);
         };
-        check(merged, base as Record<string, unknown>, patch as Record<string, unknown>);
+        check(merged, base, patch);
       }),
     );
   });
