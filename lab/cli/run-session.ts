@@ -4,22 +4,19 @@
  */
 import type { RunProgress } from '../run/orchestrator.ts';
 import type { CliIo } from './context.ts';
+import { onInterrupt } from './signals.ts';
 
 /**
- * Calls `work` with a signal that SIGINT/SIGTERM abort. The listeners stay until `work` settles:
- * `on`, not `once`, because execa's signal-exit re-raises a signal no other listener holds, which
- * would kill the process before the run tears its network down.
+ * Calls `work` with a signal that SIGINT/SIGTERM abort (signals.ts), until `work` settles; the
+ * run then tears down and ends as interrupted.
  */
 export async function withInterrupt<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const abort = new AbortController();
-  const onSignal = (): void => abort.abort();
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const close = onInterrupt(() => abort.abort());
   try {
     return await work(abort.signal);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    close();
   }
 }
 
