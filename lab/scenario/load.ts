@@ -73,7 +73,9 @@ function typeName(value: unknown): string {
 export function zodMessage(issue: z.core.$ZodIssue, data: unknown): string {
   if (issue.code !== 'invalid_type') return issue.message;
   const value = valueAt(data, issue.path);
-  return value === undefined ? `required: expected ${issue.expected}` : `expected ${issue.expected}, got ${typeName(value)}`;
+  if (value === undefined) return `required: expected ${issue.expected}`;
+  // a message of the schema's own (e.g. "must be a whole number") says more than zod's default
+  return issue.message.startsWith('Invalid input') ? `expected ${issue.expected}, got ${typeName(value)}` : issue.message;
 }
 
 /** Timeline entries after the run's end would never apply: each is refused at its own line. */
