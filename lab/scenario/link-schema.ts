@@ -38,11 +38,8 @@ export const LINK_LIMITS = {
   overheadBytes: 1000,
 } as const;
 
-/** YAML's .inf / .nan arrive as numbers that z.number() refuses with a bare "Invalid input"; the parsers name them. */
-const keepNonFinite = (v: unknown): unknown => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v);
-
 function unit(parse: Parser) {
-  return z.preprocess(keepNonFinite, z.union([z.number(), z.string()])).transform((value, ctx) => {
+  return z.union([z.number(), z.string()]).transform((value, ctx) => {
     const r = parse(value);
     if (typeof r === 'string') {
       ctx.addIssue({ code: 'custom', message: r });

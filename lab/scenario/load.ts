@@ -33,14 +33,20 @@ export function formatIssue(issue: ScenarioIssue): string {
   return `${where}: ${issue.path === '' ? '(document)' : issue.path}: ${issue.message}`;
 }
 
-/** The issues of a failed union: those of the branch that fits the input's shape (the object branch for a mapping). */
-function unionIssues(issue: z.core.$ZodIssue, input: unknown): z.core.$ZodIssue[] {
+/**
+ * The issues of a failed union: those of the branch that fits the input's shape (the object
+ * branch for a mapping). YAML's .inf / .nan fail every branch (z.number() refuses them): said so.
+ */
+function unionIssues(issue: z.core.$ZodIssue, data: unknown): z.core.$ZodIssue[] {
   if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [issue];
+  const input = valueAt(data, issue.path);
+  if (typeof input === 'number' && !Number.isFinite(input)) return [{ ...issue, message: 'must be finite (.inf and .nan are not values here)' }];
   if (input === null || typeof input !== 'object') {
-    return [{ ...issue, message: issue.path.length === 1 && issue.path[0] === 'link' ? 'expected "none" or a mapping of link fields' : 'expected text or a number' }];
+    const isLink = issue.path.length === 1 && issue.path[0] === 'link';
+    return [{ ...issue, message: isLink ? 'expected "none" or a mapping of link fields' : `expected text or a number, got ${typeName(input)}` }];
   }
   const branch = issue.errors.find((errors) => !errors.every((e) => e.path.length === 0)) ?? issue.errors.at(-1)!;
-  return branch.map((e) => ({ ...e, path: [...issue.path, ...e.path] }));
+  return branch.flatMap((e) => unionIssues({ ...e, path: [...issue.path, ...e.path] }, data));
 }
 
 /** Node of the document at `path`, or the deepest existing ancestor; its 1-based line. */
@@ -125,7 +131,7 @@ export function parseScenarioText(text: string, file: string, seed = randomInt(0
   const result = scenarioSchema.safeParse(data);
   if (!result.success) {
     throw new ScenarioError(
-      result.error.issues.flatMap((issue) => unionIssues(issue, (data as Record<string, unknown>)[String(issue.path[0])])).flatMap((issue) => {
+      result.error.issues.flatMap((issue) => unionIssues(issue, data)).flatMap((issue) => {
         const path = issue.path as (string | number)[];
         if (issue.code === 'unrecognized_keys') {
           return issue.keys.map((key) => locate([...path, key], `unknown field "${key}"`));
@@ -153,7 +159,7 @@ export function parseScenarioText(text: string, file: string, seed = randomInt(0
   const rateTable = scenario.protection?.rateTable;
   if (rateTable !== undefined && rateTable !== 'libwebrtc') {
     const read = readScenarioFile(rateTable, 'rateTable', access);
-    if ('error' in read) throw new ScenarioError([locate(['protection', 'rateTable'], read.error)]);
+    if ('error' in read) throw new ScenarioError([locate(['protection', 'rateTable'], `FEC rate table FEC_TABLE_READ: ${read.error}`)]);
     const table = parseFecRateTable(read.text, rateTable);
     if (!table.ok) throw new ScenarioError([locate(['protection', 'rateTable'], `FEC rate table ${table.error.code}: ${table.error.message}`)]);
   }

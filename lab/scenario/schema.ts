@@ -13,9 +13,9 @@ import type { ResolvedLink } from './link-resolve.ts';
 /** Longest run a scenario may ask for, ms. */
 export const MAX_RUN_DURATION_MS = 24 * 3_600_000;
 
-// YAML's .inf arrives as a number z.number() refuses without a word; checkDurationMs names it
+// YAML's .inf fails the union (z.number() refuses it); load.ts says "must be finite" for it
 const duration = z
-  .preprocess((v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), z.union([z.string(), z.number()]))
+  .union([z.string(), z.number()])
   .superRefine((v, ctx) => {
     const ms = checkDurationMs(v, MAX_RUN_DURATION_MS);
     if (typeof ms === 'string') ctx.addIssue({ code: 'custom', message: ms });

@@ -48,7 +48,7 @@ describe('glasslab run with bad scenario input', () => {
     const file = scenario('passwd', 'protection: { mode: fec, rateTable: /etc/passwd }\n');
     const refused = await spawnCli(['run', '--runs', runs, file]);
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toContain(`${file}:3: protection.rateTable: /etc/passwd: is outside the folders it may be read from (${dir}, `);
+    expect(refused.stderr).toContain(`${file}:3: protection.rateTable: FEC rate table FEC_TABLE_READ: /etc/passwd: is outside the folders it may be read from (${dir}, `);
     expect(refused.stderr).toMatch(/; to allow it, run with --allow-path \/etc\n$/);
     const allowed = await spawnCli(['run', '--runs', runs, '--allow-path', '/etc', file]);
     expect(allowed.code).toBe(2);

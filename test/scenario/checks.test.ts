@@ -26,8 +26,9 @@ describe('durations', () => {
   });
 
   it('.inf is not finite (it used to get the link section\'s message)', () => {
-    expect(issues('name: a\nduration: .inf\n')).toBe('s.yaml:2: duration: must be finite: write a duration such as "10s"');
-    expect(issues('name: a\nlink: { jitter: .inf }\n')).toBe('s.yaml:2: link.jitter: must be finite: write a duration such as "40ms"');
+    expect(issues('name: a\nduration: .inf\n')).toBe('s.yaml:2: duration: must be finite (.inf and .nan are not values here)');
+    expect(issues('name: a\nlink: { jitter: .inf }\n')).toBe('s.yaml:2: link.jitter: must be finite (.inf and .nan are not values here)');
+    expect(issues('name: a\nduration: inf\n')).toBe('s.yaml:2: duration: must be finite: write a duration such as "10s"');
   });
 
   it('upper limits, named in the message', () => {

@@ -40,7 +40,7 @@ describe('files a scenario names', () => {
   it('protection.rateTable outside the scenario folder is refused, saying how to allow it', async () => {
     const message = await issuesOf(`protection: { mode: fec, rateTable: ${secretFile} }\n`);
     expect(message).toBe(
-      `${scenarioDir}/s.yaml:3: protection.rateTable: ${secretFile}: is outside the folders it may be read from (${scenarioDir}, ${SHIPPED_FILE_ROOTS.join(', ')}); to allow it, run with --allow-path ${elsewhere}`,
+      `${scenarioDir}/s.yaml:3: protection.rateTable: FEC rate table FEC_TABLE_READ: ${secretFile}: is outside the folders it may be read from (${scenarioDir}, ${SHIPPED_FILE_ROOTS.join(', ')}); to allow it, run with --allow-path ${elsewhere}`,
     );
   });
 
@@ -59,7 +59,7 @@ describe('files a scenario names', () => {
   });
 
   it('/dev/zero as a rate table: not a regular file, exit-2 error at load (it used to grow memory without bound)', async () => {
-    expect(await issuesOf('protection: { mode: fec, rateTable: /dev/zero }\n', ['/dev'])).toBe(`${scenarioDir}/s.yaml:3: protection.rateTable: /dev/zero: is not a regular file (character device)`);
+    expect(await issuesOf('protection: { mode: fec, rateTable: /dev/zero }\n', ['/dev'])).toBe(`${scenarioDir}/s.yaml:3: protection.rateTable: FEC rate table FEC_TABLE_READ: /dev/zero: is not a regular file (character device)`);
   });
 
   it('rate_trace: outside refused; allowed but not a trace: line number and shape, no text', async () => {
