@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* global process */
 // Entry point: registers tsx so the TypeScript sources run as they are, then starts the CLI.
 // Loading takes about a second; a SIGINT/SIGTERM in that time ends the process at once (130 /
 // 143) instead of waiting for the modules, until lab/cli/signals.ts takes over in the same tick.

@@ -118,13 +118,13 @@ function mergeFields(state: LinkDirectionFields, ...patches: LinkDirectionFields
         if (key === a) delete out[b];
         if (key === b) delete out[a];
       }
-      if (key === 'queue_length_packets' && out.queue) out.queue = { ...(out.queue as object), packets: undefined };
+      if (key === 'queue_length_packets' && out.queue) out.queue = { ...out.queue, packets: undefined };
       if (key === 'rate') delete out.rate_trace;
       if (key === 'rate_trace') delete out.rate;
       out[key] = value;
     }
   }
-  return out as LinkDirectionFields;
+  return out;
 }
 
 type Split = { shared: LinkDirectionFields; up: LinkDirectionFields; down: LinkDirectionFields };

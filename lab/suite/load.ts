@@ -127,6 +127,8 @@ function hasSuiteKey(text: string): boolean {
  * the suite's base scenario and every file the runs name may lie in the suite's folder, the base
  * scenario's, the repository's scenarios/ and data/, and those.
  */
+// async (with nothing to await since files are read synchronously): every SuiteError is a rejection, as callers expect
+// eslint-disable-next-line @typescript-eslint/require-await
 export async function parseSuiteText(text: string, file: string, seed = randomInt(0, 2 ** 31), allowPaths: readonly string[] = []): Promise<LoadedSuite> {
   const { located, data } = parseYaml(text, file);
   if (!isMapping(data)) throw new SuiteError([{ file, path: '', message: 'expected a mapping with suite, base or scenario, and matrix' }]);
@@ -227,12 +229,8 @@ export async function parseSuiteText(text: string, file: string, seed = randomIn
 }
 
 /** Reads a suite file (a regular file of at most 1 MiB) and expands it (see {@link parseSuiteText}). */
-export function loadSuite(file: string, seed?: number, allowPaths: readonly string[] = []): Promise<LoadedSuite> {
-  try {
-    return parseSuiteText(readText(file, undefined), file, seed, allowPaths);
-  } catch (error) {
-    return Promise.reject(error as Error);
-  }
+export async function loadSuite(file: string, seed?: number, allowPaths: readonly string[] = []): Promise<LoadedSuite> {
+  return await parseSuiteText(readText(file, undefined), file, seed, allowPaths);
 }
 
 /** The runs whose name matches the glob (all when `filter` is undefined). */
