@@ -2,7 +2,7 @@
 /* global process */
 // Entry point: registers tsx so the TypeScript sources run as they are, then starts the CLI.
 // Loading takes about a second; a SIGINT/SIGTERM in that time ends the process at once (130 /
-// 143) instead of waiting for the modules, until lab/cli/signals.ts takes over in the same tick.
+// 143) instead of waiting for the modules, until lab/cli/run-session.ts takes over in the same tick.
 const exitOnSignal = (signal) => process.exit(signal === 'SIGINT' ? 130 : 143);
 process.on('SIGINT', exitOnSignal);
 process.on('SIGTERM', exitOnSignal);
@@ -10,7 +10,7 @@ process.on('SIGTERM', exitOnSignal);
 const { register } = await import('tsx/esm/api');
 register();
 const { main } = await import('../lab/cli/main.ts');
-const { installSignalHandling } = await import('../lab/cli/signals.ts');
+const { installSignalHandling } = await import('../lab/cli/run-session.ts');
 installSignalHandling();
 process.off('SIGINT', exitOnSignal);
 process.off('SIGTERM', exitOnSignal);
