@@ -5,11 +5,21 @@
  * here one step at a time without `recursive`, and a temporary file is created and removed inside
  * it to prove it can be written (root ignores permission bits but not a read-only mount).
  */
-import { closeSync, mkdirSync, openSync, realpathSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, realpathSync, statfsSync, statSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 
-/** Pseudo file systems nothing is written into (their files are the kernel's, not ours). */
-const PSEUDO_ROOTS = ['/proc', '/sys', '/dev'];
+/** Where the kernel's pseudo file systems live; nothing is written there (their files are the kernel's, not ours). */
+const PSEUDO_ROOTS = ['/proc', '/sys'];
+/** statfs f_type of pseudo file systems mounted anywhere else (linux/magic.h). */
+const PSEUDO_FS_TYPES = new Map<number, string>([
+  [0x9fa0, 'proc'],
+  [0x62656572, 'sysfs'],
+  [0x27e0eb, 'cgroup'],
+  [0x63677270, 'cgroup2'],
+  [0x64626720, 'debugfs'],
+  [0x74726163, 'tracefs'],
+  [0x73636673, 'securityfs'],
+]);
 
 /** Why a folder cannot be used; the CLI prints it as one line and exits 2. */
 export class OutputPathError extends Error {
@@ -42,7 +52,18 @@ function causeOf(error: unknown): string {
 }
 
 function underPseudo(dir: string): string | undefined {
-  return PSEUDO_ROOTS.find((root) => dir === root || dir.startsWith(`${root}/`));
+  const root = PSEUDO_ROOTS.find((r) => dir === r || dir.startsWith(`${r}/`));
+  return root !== undefined ? `is under ${root}, a kernel pseudo file system` : undefined;
+}
+
+/** The pseudo file system `existing` (a path that exists) lies on, if any. */
+function pseudoMount(existing: string): string | undefined {
+  try {
+    const type = PSEUDO_FS_TYPES.get(statfsSync(existing).type);
+    return type !== undefined ? `is on a ${type} mount, a kernel pseudo file system` : undefined;
+  } catch {
+    return undefined; // the steps below name what is wrong
+  }
 }
 
 /** The deepest existing ancestor of `dir` (itself when it exists), real path resolved. */
@@ -66,8 +87,9 @@ export function ensureWritableFolder(flag: string, dir: string): string {
   const fail = (reason: string): never => {
     throw new OutputPathError(flag, dir, reason);
   };
-  const pseudo = underPseudo(absolute) ?? underPseudo(existingAncestor(absolute));
-  if (pseudo !== undefined) fail(`is under ${pseudo}, a kernel pseudo file system`);
+  const ancestor = existingAncestor(absolute);
+  const pseudo = underPseudo(absolute) ?? underPseudo(ancestor) ?? pseudoMount(ancestor);
+  if (pseudo !== undefined) fail(pseudo);
   const missing: string[] = [];
   for (let at = absolute; ; at = path.dirname(at)) {
     let isFolder: boolean | undefined;

@@ -60,6 +60,17 @@ describe('ensureWritableFolder', () => {
     expect(statSync(fresh).isDirectory()).toBe(true);
     expect(readdirSync(fresh)).toEqual([]); // the probe file is gone
   });
+
+  it.skipIf(!isRoot)('refuses a proc mount outside /proc by its file system type', () => {
+    const procMount = path.join(dir, 'proc-here');
+    mkdirSync(procMount);
+    execFileSync('mount', ['-t', 'proc', 'proc', procMount]);
+    try {
+      expect(() => ensureWritableFolder('--runs', path.join(procMount, 'x'))).toThrow(`--runs ${procMount}/x: is on a proc mount, a kernel pseudo file system`);
+    } finally {
+      execFileSync('umount', [procMount]);
+    }
+  });
 });
 
 describe('glasslab run --runs <unusable folder>', () => {
