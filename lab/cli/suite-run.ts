@@ -36,7 +36,7 @@ export async function runSuiteFile(file: string, settings: RunSettings, filter: 
   const { json } = settings;
   let suite;
   try {
-    suite = await loadSuite(file, settings.seed);
+    suite = await loadSuite(file, settings.seed, settings.allowPaths);
   } catch (error) {
     if (error instanceof SuiteError) {
       io.stderr(`glasslab: invalid suite\n${error.message}\n`);

@@ -44,7 +44,8 @@ export async function collectEnvironment(parts: {
     ...host,
     versions: { glasslab: own.version, node: process.version, werift: await packageVersion('werift') },
     devices: [`${text(parts.sender.vulkanDevice)} (${text(parts.sender.vulkanDriver)}; ${text(parts.sender.deviceChoice)})`],
-    encoders: [`${text(parts.sender.encoder)}: ${text(parts.sender.encoderImplementation)}`],
+    // with the options it was opened with (src/sender/encoder-options.ts), when the sender says them
+    encoders: [`${text(parts.sender.encoder)}: ${text(parts.sender.encoderImplementation)}${parts.sender.encoderOptions !== undefined ? `; ${text(parts.sender.encoderOptions)}` : ''}`],
     backends: {
       capture: text(parts.sender.capturePath),
       decoder: text(parts.receiver.decoder),

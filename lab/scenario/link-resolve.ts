@@ -8,6 +8,7 @@ import type { z } from 'zod';
 import type { DuplexLinkParams, LinkModelParams } from '../../src/link/params.ts';
 import { linkSchema, linkTimelineSchema, type LinkDirectionFields } from './link-schema.ts';
 import { parseLossTrace, parseMahimahiTrace, readTraceFile } from './traces.ts';
+import type { ScenarioFileAccess } from './scenario-files.ts';
 
 /** A scenario's link section is invalid; `issues` are "path: message" lines. */
 export class LinkScenarioError extends Error {
@@ -39,7 +40,7 @@ function issuesOf(error: z.ZodError, prefix: string): string[] {
   return error.issues.map((i) => `${[prefix, ...i.path.map(String)].join('.')}: ${i.message}`);
 }
 
-function toParams(f: LinkDirectionFields, where: string, baseDir: string, issues: string[]): LinkModelParams {
+function toParams(f: LinkDirectionFields, where: string, baseDir: string, issues: string[], access: ScenarioFileAccess | undefined): LinkModelParams {
   for (const [a, b] of pairs) if (f[a] !== undefined && f[b] !== undefined) issues.push(`${where}: both ${a} and ${b} set (same knob in netem's and libwebrtc's names)`);
   if (f.queue?.packets !== undefined && f.queue_length_packets !== undefined) issues.push(`${where}: both queue.packets and queue_length_packets set`);
   if (f.rate !== undefined && f.rate_trace !== undefined) issues.push(`${where}: both rate and rate_trace set`);
@@ -62,11 +63,14 @@ function toParams(f: LinkDirectionFields, where: string, baseDir: string, issues
   else if (l?.model === 'state' || l?.model === '4state')
     p.loss = { model: '4state', p13: l.p13, p31: l.p31 ?? 1 - l.p13, p32: l.p32 ?? 0, p23: l.p23 ?? 1, p14: l.p14 ?? 0 };
   else if (l?.model === 'trace') {
-    let text: string | { error: string } = l.pattern ?? '';
-    if (l.file !== undefined) text = readTraceFile(path.resolve(baseDir, l.file));
-    const pattern = typeof text === 'string' ? parseLossTrace(text) : text.error;
-    if (typeof pattern === 'string') issues.push(`${where}.loss.${l.file !== undefined ? 'file' : 'pattern'}: ${pattern}`);
-    else p.loss = { model: 'trace', pattern };
+    const file = l.file !== undefined ? path.resolve(baseDir, l.file) : undefined;
+    const text = file !== undefined ? readTraceFile(file, access) : (l.pattern ?? '');
+    if (typeof text !== 'string') issues.push(`${where}.loss.file: ${text.error}`);
+    else {
+      const pattern = parseLossTrace(text);
+      if (typeof pattern === 'string') issues.push(file !== undefined ? `${where}.loss.file: ${file}: ${pattern}` : `${where}.loss.pattern: ${pattern}`);
+      else p.loss = { model: 'trace', pattern };
+    }
   }
   if (f.loss_percent !== undefined) {
     const lossP = f.loss_percent / 100;
@@ -89,10 +93,14 @@ function toParams(f: LinkDirectionFields, where: string, baseDir: string, issues
   const overhead = f.overhead ?? f.packet_overhead;
   if (overhead !== undefined) p.overheadBytes = overhead;
   if (f.rate_trace !== undefined) {
-    const text = readTraceFile(path.resolve(baseDir, f.rate_trace));
-    const trace = typeof text === 'string' ? parseMahimahiTrace(text) : text.error;
-    if (typeof trace === 'string') issues.push(`${where}.rate_trace: ${trace}`);
-    else p.rateTraceMs = trace;
+    const file = path.resolve(baseDir, f.rate_trace);
+    const text = readTraceFile(file, access);
+    if (typeof text !== 'string') issues.push(`${where}.rate_trace: ${text.error}`);
+    else {
+      const trace = parseMahimahiTrace(text);
+      if (typeof trace === 'string') issues.push(`${where}.rate_trace: ${file}: ${trace}`);
+      else p.rateTraceMs = trace;
+    }
   }
   const queue = { ...(f.queue?.packets ? { packets: f.queue.packets } : {}), ...(f.queue_length_packets ? { packets: f.queue_length_packets } : {}), ...(f.queue?.bytes ? { bytes: f.queue.bytes } : {}), ...(f.queue?.delay ? { delayUs: f.queue.delay } : {}) };
   if (Object.keys(queue).length > 0) p.queue = queue;
@@ -110,7 +118,7 @@ function mergeFields(state: LinkDirectionFields, ...patches: LinkDirectionFields
         if (key === a) delete out[b];
         if (key === b) delete out[a];
       }
-      if (key === 'queue_length_packets' && out.queue) out.queue = { ...(out.queue), packets: undefined };
+      if (key === 'queue_length_packets' && out.queue) out.queue = { ...out.queue, packets: undefined };
       if (key === 'rate') delete out.rate_trace;
       if (key === 'rate_trace') delete out.rate;
       out[key] = value;
@@ -128,8 +136,11 @@ function split(fields: LinkDirectionFields & { up?: LinkDirectionFields; down?: 
   return { shared, up: up ?? {}, down: down ?? {} };
 }
 
-/** Validates and resolves `link:` (and `timeline:`); `baseDir` anchors trace file paths. */
-export function resolveLink(link: unknown, timeline: unknown, baseDir: string, where = 'link'): { link: ResolvedLink } | { error: LinkScenarioError } {
+/**
+ * Validates and resolves `link:` (and `timeline:`); `baseDir` anchors trace file paths, and
+ * `access` (when given) confines them to the scenario's allowed folders (scenario-files.ts).
+ */
+export function resolveLink(link: unknown, timeline: unknown, baseDir: string, where = 'link', access?: ScenarioFileAccess): { link: ResolvedLink } | { error: LinkScenarioError } {
   const parsedLink = linkSchema.safeParse(link ?? {});
   const parsedTimeline = linkTimelineSchema.safeParse(timeline ?? []);
   const issues: string[] = [];
@@ -138,7 +149,7 @@ export function resolveLink(link: unknown, timeline: unknown, baseDir: string, w
   if (!parsedLink.success || !parsedTimeline.success) return { error: new LinkScenarioError(issues) };
   const base = split(parsedLink.data);
   const state = { up: { ...base.shared, ...base.up }, down: { ...base.shared, ...base.down } };
-  const params: DuplexLinkParams = { up: toParams(state.up, `${where}.up`, baseDir, issues), down: toParams(state.down, `${where}.down`, baseDir, issues) };
+  const params: DuplexLinkParams = { up: toParams(state.up, `${where}.up`, baseDir, issues, access), down: toParams(state.down, `${where}.down`, baseDir, issues, access) };
   const changes: ResolvedLink['timeline'] = [];
   const entries = [...parsedTimeline.data].map((e, i) => ({ ...e, i })).sort((a, b) => a.at - b.at);
   for (const entry of entries) {
@@ -146,7 +157,7 @@ export function resolveLink(link: unknown, timeline: unknown, baseDir: string, w
     state.up = mergeFields(state.up, s.shared, s.up);
     state.down = mergeFields(state.down, s.shared, s.down);
     const at = `timeline.${entry.i}.set`;
-    changes.push({ atUs: entry.at, params: { up: toParams(state.up, `${at}.up`, baseDir, issues), down: toParams(state.down, `${at}.down`, baseDir, issues) } });
+    changes.push({ atUs: entry.at, params: { up: toParams(state.up, `${at}.up`, baseDir, issues, access), down: toParams(state.down, `${at}.down`, baseDir, issues, access) } });
   }
   if (issues.length > 0) return { error: new LinkScenarioError(issues) };
   return {

@@ -11,13 +11,32 @@
  *    L / (1 - L) / B, r = 1 / B, as libwebrtc's SimulatedNetwork does), allow_reordering
  *    (default false there: jitter keeps order), packet_overhead.
  * Giving the same knob in both vocabularies is an error naming both fields.
- * Units: durations "40ms" / "500us" / "1.5s" (numbers: ms); percentages "1%" (numbers: percent);
- * rates "10mbit" (numbers: bit/s).
+ * Units: durations "40ms" / "500us" / "1.5s" (a bare number is refused: write the unit);
+ * percentages "1%" (numbers: percent); rates "10mbit" (numbers: bit/s).
+ * Limits (LINK_LIMITS, each named in its message): delay, jitter, slot and queue delay ≤ 10 s,
+ * timeline times ≤ 24 h (and ≤ the run's duration, checked at load), rate ≤ 100 Gbit/s, queues
+ * ≤ 1,000,000 packets / 1 GiB, mtu ≤ 65535 bytes, overhead ≤ 1000 bytes.
  */
 import { z } from 'zod';
 import { parseDurationUs, parsePercent, parseRateBps } from './units.ts';
 
 type Parser = (value: number | string) => number | string;
+
+/** Upper limits of the link's fields. */
+export const LINK_LIMITS = {
+  /** delay, jitter, slot times, queue delay: µs (10 s) */
+  delayUs: 10_000_000,
+  /** timeline `at`: µs (24 h; the run's duration bounds it further) */
+  timelineUs: 24 * 3_600_000_000,
+  /** rate: bit/s (100 Gbit/s) */
+  rateBps: 100e9,
+  /** queue and slot sizes, packets */
+  packets: 1_000_000,
+  /** queue and slot sizes, bytes (1 GiB) */
+  bytes: 2 ** 30,
+  /** per-packet overhead, bytes */
+  overheadBytes: 1000,
+} as const;
 
 function unit(parse: Parser) {
   return z.union([z.number(), z.string()]).transform((value, ctx) => {
@@ -30,13 +49,22 @@ function unit(parse: Parser) {
   });
 }
 
-/** µs */
-const duration = unit(parseDurationUs);
+/** µs, ≤ 10 s */
+const duration = unit((v) => parseDurationUs(v, LINK_LIMITS.delayUs));
+/** µs from the media start, ≤ 24 h */
+const timelineTime = unit((v) => parseDurationUs(v, LINK_LIMITS.timelineUs));
 /** 0..1 */
 const percent = unit(parsePercent);
-/** bit/s */
-const rate = unit(parseRateBps);
+/** bit/s, ≤ 100 Gbit/s */
+const rate = unit((v) => {
+  const bps = parseRateBps(v);
+  return typeof bps === 'number' && bps > LINK_LIMITS.rateBps ? 'must be at most 100gbit' : bps;
+});
 const count = z.number().int('must be a whole number').min(0, 'must be ≥ 0');
+const packets = count.max(LINK_LIMITS.packets, `must be at most ${LINK_LIMITS.packets} packets`);
+const bytes = count.max(LINK_LIMITS.bytes, 'must be at most 1 GiB (1073741824 bytes)');
+const overhead = z.number().int('must be a whole number of bytes').min(0, 'must be ≥ 0').max(LINK_LIMITS.overheadBytes, `must be at most ${LINK_LIMITS.overheadBytes} bytes`);
+const ms10s = z.number().min(0, 'must be ≥ 0 (ms)').max(LINK_LIMITS.delayUs / 1000, 'must be at most 10000 (ms, 10 s)');
 
 const scalarTo = (key: string) => (v: unknown) => (typeof v === 'number' || typeof v === 'string' ? { [key]: v } : v);
 
@@ -77,22 +105,22 @@ export const linkDirectionSchema = z
     loss: loss.optional(),
     duplicate: chance.optional(),
     corrupt: chance.optional(),
-    reorder: z.preprocess(scalarTo('p'), z.object({ p: percent, correlation: percent.optional(), gap: count.min(1).optional() }).strict()).optional(),
-    slot: z.object({ min: duration, max: duration.optional(), packets: count.optional(), bytes: count.optional() }).strict().optional(),
+    reorder: z.preprocess(scalarTo('p'), z.object({ p: percent, correlation: percent.optional(), gap: packets.min(1).optional() }).strict()).optional(),
+    slot: z.object({ min: duration, max: duration.optional(), packets: packets.optional(), bytes: bytes.optional() }).strict().optional(),
     rate: rate.optional(),
-    overhead: z.number().int('must be a whole number of bytes').optional(),
+    overhead: overhead.optional(),
     rate_trace: z.string().optional(),
-    queue: z.object({ packets: count.optional(), bytes: count.optional(), delay: duration.optional() }).strict().optional(),
-    mtu: count.min(68, 'must be ≥ 68 bytes').optional(),
+    queue: z.object({ packets: packets.optional(), bytes: bytes.optional(), delay: duration.optional() }).strict().optional(),
+    mtu: count.min(68, 'must be ≥ 68 bytes').max(65535, 'must be at most 65535 bytes').optional(),
     // libwebrtc names
-    queue_length_packets: count.optional(),
-    queue_delay_ms: z.number().min(0, 'must be ≥ 0 (ms)').optional(),
-    delay_standard_deviation_ms: z.number().min(0, 'must be ≥ 0 (ms)').optional(),
-    link_capacity_kbps: z.number().min(0, 'must be ≥ 0 (kbit/s)').optional(),
+    queue_length_packets: packets.optional(),
+    queue_delay_ms: ms10s.optional(),
+    delay_standard_deviation_ms: ms10s.optional(),
+    link_capacity_kbps: z.number().min(0, 'must be ≥ 0 (kbit/s)').max(LINK_LIMITS.rateBps / 1000, 'must be at most 100000000 (kbit/s, 100 Gbit/s)').optional(),
     loss_percent: z.number().min(0, 'must be ≥ 0 %').max(100, 'must be ≤ 100 %').optional(),
-    avg_burst_loss_length: z.number().optional(),
+    avg_burst_loss_length: z.number().max(LINK_LIMITS.packets, `must be at most ${LINK_LIMITS.packets} packets`).optional(),
     allow_reordering: z.boolean().optional(),
-    packet_overhead: z.number().int().optional(),
+    packet_overhead: overhead.optional(),
   })
   .strict();
 
@@ -108,7 +136,7 @@ export const linkSchema = linkDirectionSchema.extend({
 /** One `timeline:` entry: at a time from the start of the run, set some fields. */
 export const linkTimelineEntrySchema = z
   .object({
-    at: duration,
+    at: timelineTime,
     set: linkDirectionSchema.extend({ up: linkDirectionSchema.optional(), down: linkDirectionSchema.optional() }),
   })
   .strict();

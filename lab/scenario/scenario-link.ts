@@ -5,11 +5,11 @@
  * `seed` beside it. A scenario `timeline:` replaces the profile's. Returns issues with their path
  * inside the scenario, never throws.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { linkProfilesDir, loadLinkProfile } from './link-profiles.ts';
 import { resolveLink } from './link-resolve.ts';
+import type { ScenarioFileAccess } from './scenario-files.ts';
 import type { ResolvedScenario } from './schema.ts';
 
 /** One problem of a scenario's link: dotted path inside the scenario and what is wrong. */
@@ -31,26 +31,31 @@ export function profilePath(profile: string, scenarioDir: string): string {
   return path.join(linkProfilesDir, `${profile}.yaml`);
 }
 
-/** Resolves the link of a scenario whose folder is `scenarioDir`. */
-export function resolveScenarioLink(link: unknown, timeline: unknown, scenarioDir: string): { link: ResolvedScenario['link'] } | { issues: ScenarioLinkIssue[] } {
+/** Resolves the link of a scenario whose folder is `scenarioDir`; `access` confines the files it names. */
+export function resolveScenarioLink(
+  link: unknown,
+  timeline: unknown,
+  scenarioDir: string,
+  access?: ScenarioFileAccess,
+): { link: ResolvedScenario['link'] } | { issues: ScenarioLinkIssue[] } {
   if (link === 'none') {
     if (timeline !== undefined) return { issues: [{ path: 'timeline', message: 'a timeline needs a link (link is "none")' }] };
     return { link: 'none' };
   }
   const fields = link as Record<string, unknown>;
   if (typeof fields.profile !== 'string') {
-    const r = resolveLink(fields, timeline, scenarioDir);
+    const r = resolveLink(fields, timeline, scenarioDir, 'link', access);
     return 'error' in r ? { issues: r.error.issues.map(splitIssue) } : { link: r.link };
   }
   const extra = Object.keys(fields).filter((key) => !PROFILE_COMPANIONS.has(key));
   if (extra.length > 0) return { issues: extra.map((key) => ({ path: `link.${key}`, message: 'not allowed beside profile (only backend and seed are)' })) };
   const file = profilePath(fields.profile, scenarioDir);
   if (!existsSync(file)) return { issues: [{ path: 'link.profile', message: `no such profile: ${file}` }] };
-  const checked = loadLinkProfile(file);
+  const checked = loadLinkProfile(file, access);
   if ('error' in checked) return { issues: checked.error.issues.map((message) => ({ path: 'link.profile', message })) };
-  const doc = parseYaml(readFileSync(file, 'utf8')) as { link: Record<string, unknown>; timeline?: unknown };
+  const doc = checked.profile.raw;
   const merged = { ...doc.link, ...(fields.backend !== undefined ? { backend: fields.backend } : {}), ...(fields.seed !== undefined ? { seed: fields.seed } : {}) };
-  const r = resolveLink(merged, timeline ?? doc.timeline, timeline !== undefined ? scenarioDir : path.dirname(file));
+  const r = resolveLink(merged, timeline ?? doc.timeline, timeline !== undefined ? scenarioDir : path.dirname(file), 'link', access);
   if ('error' in r) return { issues: r.error.issues.map(splitIssue) };
   return { link: { ...r.link, profile: checked.profile.name } };
 }

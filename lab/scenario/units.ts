@@ -1,10 +1,10 @@
 /**
  * Parsers for the unit-bearing values of scenario files. Two families:
  * - media values, returning undefined for text they do not understand (the schema turns that into
- *   an error): durations ("10s", "250ms", "1m"), bitrates ("2Mbps", "300kbps", "2M", 2000000) and
+ *   an error): durations ("10s", "250ms", "1m"; see checkDurationMs), bitrates ("2Mbps", "300kbps", "2M", 2000000) and
  *   resolutions ("1280x720", "720p");
  * - link values, returning a value or an error message (never throwing): durations ("40ms",
- *   "500us", "1.5s"; bare numbers are ms), percentages ("1.5%"; bare numbers are percent, as in
+ *   "500us", "1.5s"), percentages ("1.5%"; bare numbers are percent, as in
  *   netem and libwebrtc's loss_percent), rates ("10mbit", "500kbit" as in tc; "kbps"/"Mbps" are
  *   bits per second here, as in the encoder's bitrate and libwebrtc's link_capacity_kbps, NOT
  *   tc's bytes; bare numbers are bit/s).
@@ -18,6 +18,32 @@ export function parseDurationMs(value: string | number): number | undefined {
   const match = /^\s*(-?\d+(?:\.\d+)?)\s*(us|ms|s|m|min|h)\s*$/.exec(value);
   if (!match) return undefined;
   return Number(match[1]) * DURATION_UNITS_MS[match[2]!]!;
+}
+
+/** A bare number is refused for every duration: `duration: 30` once meant a 30 ms run of one frame. */
+function bareNumber(value: number, example: string): string {
+  return Number.isFinite(value) ? `a bare number is not a duration: write the unit, e.g. "${value}s" or "${value}ms"` : `must be finite: write a duration such as "${example}"`;
+}
+
+/** "24h", "10s", "250ms": a limit in ms as a scenario would write it. */
+export function formatLimitMs(ms: number): string {
+  if (ms >= 3_600_000 && ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms >= 1000 && ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}
+
+/**
+ * A media duration (the run's `duration`) checked: text with a unit, > 0 and ≤ `maxMs`; returns
+ * ms or an error message. YAML's `.inf` arrives as a number and is refused as not finite.
+ */
+export function checkDurationMs(value: string | number, maxMs: number): number | string {
+  if (typeof value === 'number') return bareNumber(value, '10s');
+  if (/^\s*[+-]?\.?inf(inity)?\s*$/i.test(value)) return 'must be finite: write a duration such as "10s"';
+  const ms = parseDurationMs(value);
+  if (ms === undefined) return `"${value}" is not a duration (e.g. "10s", "250ms", "1m")`;
+  if (!(ms > 0)) return 'must be a duration > 0';
+  if (ms > maxMs) return `must be at most ${formatLimitMs(maxMs)} (got ${value.trim()})`;
+  return ms;
 }
 
 const BITRATE_UNITS: Record<string, number> = { '': 1, k: 1e3, m: 1e6, g: 1e9 };
@@ -49,15 +75,17 @@ export function parseResolution(value: string): [number, number] | undefined {
   return [Number(match[1]), Number(match[2])];
 }
 
-/** µs, or an error message. */
-export function parseDurationUs(value: number | string): number | string {
-  if (typeof value === 'number') return value < 0 || !Number.isFinite(value) ? 'must be a duration ≥ 0 (ms)' : value * 1000;
+/** µs, or an error message; at most `maxUs` (µs) when given. Bare numbers are refused (write the unit). */
+export function parseDurationUs(value: number | string, maxUs = Infinity): number | string {
+  if (typeof value === 'number') return bareNumber(value, '40ms');
   const m = /^\s*(-?\d+(?:\.\d+)?)\s*(ns|us|µs|ms|s)\s*$/.exec(value);
-  if (!m) return `"${value}" is not a duration (e.g. 40ms, 500us, 1.5s)`;
+  if (!m) return /inf/i.test(value) ? 'must be finite: write a duration such as "40ms"' : `"${value}" is not a duration (e.g. 40ms, 500us, 1.5s)`;
   const n = Number(m[1]);
   if (n < 0) return 'must be a duration ≥ 0';
   const scale: Record<string, number> = { ns: 0.001, us: 1, µs: 1, ms: 1000, s: 1_000_000 };
-  return n * scale[m[2]!]!;
+  const us = n * scale[m[2]!]!;
+  if (us > maxUs) return `must be at most ${formatLimitMs(maxUs / 1000)} (got ${value.trim()})`;
+  return us;
 }
 
 /** Probability 0..1 from a percentage, or an error message. */

@@ -4,12 +4,13 @@
  * (with its variant names) and the field path, e.g.
  *   suite.yaml:14: run loss-recovery-none-5pct (protection=none, loss=5pct): link.up.loss.p: ...
  */
-import { readFile } from 'node:fs/promises';
 import { randomInt } from 'node:crypto';
 import path from 'node:path';
 import { isNode, LineCounter, parseDocument, stringify, type Document } from 'yaml';
 import { parseBudget } from '../metrics/budgets.ts';
-import { formatIssue, parseScenarioText, ScenarioError, type ScenarioIssue } from '../scenario/load.ts';
+import { formatIssue, parseScenarioText, ScenarioError, zodMessage, type ScenarioIssue } from '../scenario/load.ts';
+import { readScenarioFile, scenarioFileAccess, type ScenarioFileAccess } from '../scenario/scenario-files.ts';
+import { readNamedFileSync } from '../../src/shared/named-file.ts';
 import type { ResolvedScenario } from '../scenario/schema.ts';
 import { crossAxes, isExcluded, isMapping, matchesPattern, mergeCombination, variantSetting, type SuiteAxis } from './expand.ts';
 import { normalizeBudgets, suiteSchema } from './schema.ts';
@@ -93,26 +94,42 @@ function locate(located: LocatedDoc, at: readonly (string | number)[], pathText:
 const dotted = (at: readonly (string | number)[]): string => at.map(String).join('.');
 const splitPath = (text: string): (string | number)[] => (text === '' ? [] : text.split('.').map((part) => (/^\d+$/.test(part) ? Number(part) : part)));
 
-async function readText(file: string, from: { file: string; path: string; line?: number } | undefined): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (error) {
-    const reason = `cannot read${from ? ` ${file}` : ''}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`;
-    throw new SuiteError([from ? { ...from, message: reason } : { file, path: '', message: reason }]);
+/** The suite file itself (its path came from the user), or with `from` the base scenario it names (confined by `access`). */
+function readText(file: string, from: { at: SuiteIssue; access: ScenarioFileAccess } | undefined): string {
+  if (from === undefined) {
+    const read = readNamedFileSync(file, 'scenario');
+    if ('error' in read) throw new SuiteError([{ file, path: '', message: read.error.reason }]);
+    return read.text;
   }
+  const read = readScenarioFile(file, 'scenario', from.access);
+  if ('error' in read) throw new SuiteError([{ ...from.at, message: read.error }]);
+  return read.text;
 }
 
-/** Whether a file is a suite (a YAML mapping with a top-level `suite:` key); false when unreadable or not YAML. */
-export async function isSuiteFile(file: string): Promise<boolean> {
-  const text = await readFile(file, 'utf8').catch(() => undefined);
-  if (text === undefined) return false;
+/**
+ * Whether a file is a suite (a YAML mapping with a top-level `suite:` key); false when unreadable,
+ * not a regular file of at most 1 MiB, or not YAML (loading it as a scenario then says why).
+ */
+export function isSuiteFile(file: string): Promise<boolean> {
+  const read = readNamedFileSync(file, 'scenario');
+  return Promise.resolve('text' in read && hasSuiteKey(read.text));
+}
+
+function hasSuiteKey(text: string): boolean {
   const doc = parseDocument(text, { prettyErrors: false });
   if (doc.errors.length > 0) return false;
   return isMapping(doc.contents?.toJSON()) && doc.has('suite');
 }
 
-/** Parses, expands and validates suite text; throws SuiteError naming every problem. `seed` is for runs whose scenario names none. */
-export async function parseSuiteText(text: string, file: string, seed = randomInt(0, 2 ** 31)): Promise<LoadedSuite> {
+/**
+ * Parses, expands and validates suite text; throws SuiteError naming every problem. `seed` is for
+ * runs whose scenario names none; `allowPaths` are the --allow-path folders (scenario-files.ts):
+ * the suite's base scenario and every file the runs name may lie in the suite's folder, the base
+ * scenario's, the repository's scenarios/ and data/, and those.
+ */
+// async (with nothing to await since files are read synchronously): every SuiteError is a rejection, as callers expect
+// eslint-disable-next-line @typescript-eslint/require-await
+export async function parseSuiteText(text: string, file: string, seed = randomInt(0, 2 ** 31), allowPaths: readonly string[] = []): Promise<LoadedSuite> {
   const { located, data } = parseYaml(text, file);
   if (!isMapping(data)) throw new SuiteError([{ file, path: '', message: 'expected a mapping with suite, base or scenario, and matrix' }]);
   const parsed = suiteSchema.safeParse(data);
@@ -121,8 +138,7 @@ export async function parseSuiteText(text: string, file: string, seed = randomIn
       parsed.error.issues.flatMap((issue) => {
         const at = issue.path as (string | number)[];
         if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => locate(located, [...at, key], dotted([...at, key]), `unknown field "${key}"`));
-        const message = issue.code === 'invalid_type' && issue.input === undefined ? `required: ${issue.message.replace(/, received undefined$/, '')}` : issue.message;
-        return [locate(located, at, dotted(at), message)];
+        return [locate(located, at, dotted(at), zodMessage(issue, data))];
       }),
     );
   }
@@ -159,7 +175,8 @@ export async function parseSuiteText(text: string, file: string, seed = randomIn
   let basePrefix: (string | number)[];
   if (suite.scenario !== undefined) {
     const baseFile = path.resolve(path.dirname(file), suite.scenario);
-    const { located: scenarioDoc, data: baseData } = parseYaml(await readText(baseFile, locate(located, ['scenario'], 'scenario', '')), baseFile);
+    const from = { at: locate(located, ['scenario'], 'scenario', ''), access: scenarioFileAccess(file, allowPaths) };
+    const { located: scenarioDoc, data: baseData } = parseYaml(readText(baseFile, from), baseFile);
     if (!isMapping(baseData)) throw new SuiteError([{ file: baseFile, path: '', message: 'expected a mapping of scenario fields' }]);
     base = baseData;
     baseDoc = scenarioDoc;
@@ -170,6 +187,7 @@ export async function parseSuiteText(text: string, file: string, seed = randomIn
     basePrefix = ['base'];
   }
   const scenarioFile = baseDoc.file;
+  const access = scenarioFileAccess(scenarioFile, [path.dirname(path.resolve(file)), ...allowPaths]);
 
   const combinations = crossAxes(suite.suite, axes);
   const kept = combinations.filter((c) => !isExcluded(c, suite.exclude ?? []));
@@ -178,7 +196,7 @@ export async function parseSuiteText(text: string, file: string, seed = randomIn
   for (const combination of kept) {
     const fields = mergeCombination(base, axes, combination);
     try {
-      const scenario = parseScenarioText(stringify(fields), scenarioFile, seed);
+      const scenario = parseScenarioText(stringify(fields), scenarioFile, seed, access);
       scenario.budgets = [...new Set([...scenario.budgets, ...budgets])];
       runs.push({ name: combination.runName, variants: combination.variants, scenario });
     } catch (error) {
@@ -210,9 +228,9 @@ export async function parseSuiteText(text: string, file: string, seed = randomIn
   };
 }
 
-/** Reads a suite file and expands it (see {@link parseSuiteText}). */
-export async function loadSuite(file: string, seed?: number): Promise<LoadedSuite> {
-  return parseSuiteText(await readText(file, undefined), file, seed);
+/** Reads a suite file (a regular file of at most 1 MiB) and expands it (see {@link parseSuiteText}). */
+export async function loadSuite(file: string, seed?: number, allowPaths: readonly string[] = []): Promise<LoadedSuite> {
+  return await parseSuiteText(readText(file, undefined), file, seed, allowPaths);
 }
 
 /** The runs whose name matches the glob (all when `filter` is undefined). */

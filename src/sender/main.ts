@@ -8,6 +8,7 @@ import { loadNative } from '../native/addon.ts';
 import { SenderPeer } from '../transport/webrtc-peer.ts';
 import { NdjsonWriter } from '../../lab/results/ndjson.ts';
 import { VideoSender } from './video-sender.ts';
+import { describeEncoderOptions, encoderOptionsOf } from './encoder-options.ts';
 import { nackTailMs, rateTableOf, realtimeSendProtectionOptions } from './protection/realtime-options.ts';
 import { defaultFecRateTable, diffRateTables } from './fec-controller/index.ts';
 
@@ -28,16 +29,8 @@ try {
     pixelFormat: scenario.capture.format,
     ...(scenario.capture.device !== undefined ? { device: scenario.capture.device } : {}),
   });
-  const encoder = new native.Encoder({
-    codec: scenario.encoder.codec,
-    width: scenario.width,
-    height: scenario.height,
-    fps: scenario.fps,
-    bitrateBps: scenario.encoder.bitrateBps,
-    gop: scenario.encoder.gop,
-    vbvFrames: scenario.encoder.vbvFrames,
-    threads: scenario.encoder.threads,
-  });
+  const encoderOptions = encoderOptionsOf(scenario);
+  const encoder = new native.Encoder(encoderOptions);
   const records = new NdjsonWriter(path.join(config.runDir, 'sender.ndjson'));
   const peer = SenderPeer.create({ hostAddress: config.hostAddress, stunUrl: config.stunUrl });
 
@@ -50,6 +43,7 @@ try {
       capturePath: source.capturePath,
       encoder: encoder.codec,
       encoderImplementation: encoder.implementation,
+      encoderOptions: describeEncoderOptions(encoderOptions),
     },
   });
 

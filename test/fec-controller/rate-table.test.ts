@@ -50,7 +50,7 @@ describe('user tables', () => {
     [300, '300'],
     [-1, '-1'],
     [1.5, '1.5'],
-    ['x', '"x"'],
+    ['x', 'a string'],
   ])('names the file and the bad cell for value %s', (bad, shown) => {
     const table = rows(4);
     (table[3] as unknown[])[17] = bad;

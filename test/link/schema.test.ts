@@ -26,7 +26,7 @@ describe('link scenario vocabulary', () => {
   it('netem knobs, shared and per direction, with units', () => {
     const r = ok({
       delay: '40ms',
-      jitter: 500,
+      jitter: '500ms',
       delay_correlation: '25%',
       distribution: 'pareto',
       loss: { model: 'gemodel', p: '1%', r: 30, '1-h': '90%' },
@@ -75,7 +75,8 @@ describe('link scenario vocabulary', () => {
   it('bad input gives errors naming the field', () => {
     expect(issues({ loss: '120%' })).toMatch(/link\.loss\.p: must be between 0 % and 100 %/);
     expect(issues({ loss_percent: 120 })).toMatch(/link\.loss_percent/);
-    expect(issues({ delay: -5 })).toMatch(/link\.delay: must be a duration ≥ 0/);
+    expect(issues({ delay: '-5ms' })).toMatch(/link\.delay: must be a duration ≥ 0/);
+    expect(issues({ delay: 30 })).toMatch(/link\.delay: a bare number is not a duration: write the unit, e\.g\. "30s" or "30ms"/);
     expect(issues({ delay: '-5ms' })).toMatch(/link\.delay/);
     expect(issues({ up: { jitter: '3 parsecs' } })).toMatch(/link\.up\.jitter: "3 parsecs" is not a duration/);
     expect(issues({ distribution: 'gaussian' })).toMatch(/link\.distribution/);
@@ -83,12 +84,13 @@ describe('link scenario vocabulary', () => {
     expect(issues({ dealy: '10ms' })).toMatch(/dealy/);
     expect(issues({ delay: '10ms', queue_delay_ms: 10 })).toMatch(/link\.up: both delay and queue_delay_ms/);
     expect(issues({ loss: { model: 'markov', p: 1 } })).toMatch(/link\.loss\.model/);
-    expect(issues({ rate_trace: 'missing.trace' })).toMatch(/link\.up\.rate_trace: cannot read .*missing\.trace: ENOENT/);
+    expect(issues({ rate_trace: 'missing.trace' })).toMatch(/link\.up\.rate_trace: .*missing\.trace: cannot read: ENOENT/);
     writeFileSync(path.join(dir, 'bad.trace'), '1\n2\nthree\n');
-    expect(issues({ rate_trace: 'bad.trace' })).toMatch(/link\.up\.rate_trace: line 3: expected a whole number of ms/);
+    expect(issues({ rate_trace: 'bad.trace' })).toMatch(/link\.up\.rate_trace: .*bad\.trace: line 3: expected a whole number of ms/);
+    expect(issues({ rate_trace: 'bad.trace' })).not.toMatch(/three/); // the file's text is never quoted
     writeFileSync(path.join(dir, 'backwards.trace'), '5\n3\n');
-    expect(issues({ rate_trace: 'backwards.trace' })).toMatch(/line 2: 3 ms is earlier/);
-    expect(issues({ loss: { model: 'trace', pattern: '0102' } })).toMatch(/link\.up\.loss\.pattern: unexpected character "2"/);
+    expect(issues({ rate_trace: 'backwards.trace' })).toMatch(/line 2: earlier than the line before/);
+    expect(issues({ loss: { model: 'trace', pattern: '0102' } })).toMatch(/link\.up\.loss\.pattern: line 1, column 4: expected 0 \(pass\) or 1 \(lose\)/);
     expect(issues({}, [{ at: 'soon', set: { delay: '1ms' } }])).toMatch(/timeline\.0\.at/);
   });
 

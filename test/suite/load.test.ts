@@ -86,13 +86,16 @@ describe('a valid suite', () => {
     expect(other.link.params.up.loss).toMatchObject({ model: 'random', p: 0.05 });
   });
 
-  it('takes the base from a scenario file relative to the suite file; its name is replaced', async () => {
+  it('takes the base from a scenario file relative to the suite file (a sibling folder once allowed); its name is replaced', async () => {
     await mkdir(path.join(dir, 'base'), { recursive: true });
     await writeFile(path.join(dir, 'base', 'b.yaml'), 'name: base-name\nduration: 2s\nresolution: 360p\nseed: 17\nlink: { profile: nlc-lte }\n');
     await mkdir(path.join(dir, 'suites'), { recursive: true });
     const file = path.join(dir, 'suites', 'from-file.yaml');
     await writeFile(file, 'suite: ff\nscenario: ../base/b.yaml\nmatrix:\n  fps:\n    - { name: f15, set: { fps: 15 } }\n    - { name: f30, set: { fps: 30 } }\n');
-    const suite = await loadSuite(file);
+    // outside the suite's folder: refused, saying how to allow it
+    await expect(loadSuite(file)).rejects.toThrow(`from-file.yaml:2: scenario: ${path.join(dir, 'base', 'b.yaml')}: is outside the folders it may be read from`);
+    await expect(loadSuite(file)).rejects.toThrow(`run with --allow-path ${path.join(dir, 'base')}`);
+    const suite = await loadSuite(file, undefined, [path.join(dir, 'base')]);
     expect(suite.runs.map((r) => [r.name, r.scenario.fps, r.scenario.durationMs, r.scenario.seed])).toEqual([
       ['ff-f15', 15, 2000, 17],
       ['ff-f30', 30, 2000, 17],
@@ -179,7 +182,7 @@ describe('an invalid suite file', () => {
 
   it('a missing base scenario file names the scenario line', async () => {
     const lines = await issuesOf('suite: s\nscenario: nowhere.yaml\nmatrix:\n  a: [ { name: x } ]\n');
-    expect(lines[0]).toBe(`${file()}:2: scenario: cannot read ${path.join(dir, 'nowhere.yaml')}: ENOENT`);
+    expect(lines[0]).toBe(`${file()}:2: scenario: ${path.join(dir, 'nowhere.yaml')}: cannot read: ENOENT`);
   });
 
   it('a missing suite file', async () => {

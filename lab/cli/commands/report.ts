@@ -9,6 +9,7 @@ import { buildReport, type BuildReportOptions } from '../../report/build.ts';
 import { RunFolderError } from '../../report/load-run.ts';
 import { ResultsValidationError } from '../../results/schema.ts';
 import { isSuiteFolder, rebuildSuiteReport, SuiteFolderError } from '../../suite/rebuild.ts';
+import { checkOutFolder } from '../output-path.ts';
 
 /** Exit codes of the report command. */
 export const REPORT_EXIT = { ok: 0, budgetBroken: 1, unusable: 2 } as const;
@@ -60,6 +61,11 @@ async function suiteReport(suiteDir: string, options: ReportCliOptions, io: Repo
 /** Runs the report command on a run folder or a suite folder; returns its exit code. */
 export async function runReportCommand(runDir: string, options: ReportCliOptions, io: ReportIo = defaultIo): Promise<number> {
   if (isSuiteFolder(runDir)) return suiteReport(runDir, options, io);
+  const outProblem = checkOutFolder('--out', options.out);
+  if (outProblem !== undefined) {
+    io.err(`glasslab report: ${outProblem}`);
+    return REPORT_EXIT.unusable;
+  }
   const buildOptions: BuildReportOptions = {
     ...(options.budget !== undefined ? { budgets: options.budget } : {}),
     ...(options.scenario !== undefined ? { scenario: options.scenario } : {}),

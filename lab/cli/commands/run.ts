@@ -5,6 +5,7 @@ import { runAndReport } from '../../run/run-and-report.ts';
 import type { LinkBackendChoice } from '../../run/run-link.ts';
 import { isSuiteFile } from '../../suite/load.ts';
 import { type CliContext, ExitCode, type GlobalOptions } from '../context.ts';
+import { ensureWritableFolder, OutputPathError } from '../output-path.ts';
 import { progressPrinter, withInterrupt } from '../run-session.ts';
 import { runSuiteFile } from '../suite-run.ts';
 
@@ -13,6 +14,7 @@ interface RunCommandOptions {
   seed?: string;
   linkBackend?: string;
   filter?: string;
+  allowPath: string[];
 }
 
 /** What `glasslab run` hands to a single run or a suite, checked. */
@@ -22,6 +24,8 @@ export interface RunSettings {
   seed?: number;
   linkBackend?: LinkBackendChoice;
   json: boolean;
+  /** --allow-path folders: files a scenario names may also lie there (lab/scenario/scenario-files.ts) */
+  allowPaths: string[];
 }
 
 const LINK_BACKENDS = ['userspace', 'netem', 'auto'] as const;
@@ -41,6 +45,12 @@ export function registerRunCommand(program: Command, context: CliContext): void 
     .option('--seed <n>', 'seed for a scenario that names none (a suite: the same seed for each run)')
     .option('--link-backend <name>', 'link emulator: userspace | netem | auto (overrides the scenario\'s link.backend)')
     .option('--filter <glob>', 'suites: run only the runs whose name matches (* any characters, ? one)')
+    .option(
+      '--allow-path <dir>',
+      "also let the scenario read files under this folder (repeatable; default: only the scenario's folder and the repository's scenarios/ and data/)",
+      (dir: string, dirs: string[]) => [...dirs, dir],
+      [],
+    )
     .action(async (file: string, options: RunCommandOptions, command: Command) => {
       const { json } = command.optsWithGlobals<GlobalOptions>();
       const { io } = context;
@@ -57,9 +67,17 @@ export function registerRunCommand(program: Command, context: CliContext): void 
       if (options.linkBackend !== undefined && linkBackend === undefined) {
         return badInput(`--link-backend: expected one of ${LINK_BACKENDS.join(', ')} (got "${options.linkBackend}")`);
       }
+      let runsRoot: string;
+      try {
+        runsRoot = ensureWritableFolder('--runs', options.runs);
+      } catch (error) {
+        if (error instanceof OutputPathError) return badInput(error.message);
+        throw error;
+      }
       const settings: RunSettings = {
-        runsRoot: path.resolve(options.runs),
+        runsRoot,
         json: json === true,
+        allowPaths: options.allowPath.map((dir) => path.resolve(dir)),
         ...(seed !== undefined ? { seed } : {}),
         ...(linkBackend ? { linkBackend } : {}),
       };
@@ -78,7 +96,7 @@ async function runSingle(file: string, settings: RunSettings, context: CliContex
   const { json } = settings;
   let scenario;
   try {
-    scenario = await loadScenario(file, settings.seed);
+    scenario = await loadScenario(file, settings.seed, { allowPaths: settings.allowPaths });
   } catch (error) {
     if (error instanceof ScenarioError) {
       io.stderr(`glasslab: invalid scenario\n${error.message}\n`);

@@ -4,12 +4,15 @@
  * loss 0..128 in 1/255 units). The default is libwebrtc's `kFecRateTable` shipped in
  * `data/libwebrtc/fec-rate-table.json`; users may load their own table of the same shape.
  *
- * Parsing never throws: it returns `{ ok: false, error }` naming the file and the bad cell.
+ * Parsing never throws: it returns `{ ok: false, error }` naming the file and the bad cell, and
+ * never quotes the file's text (a scenario may point its table at any file): a JSON error gives
+ * the line and column, a bad cell its type or number. Files are read through readNamedFileSync
+ * (regular files only, at most NAMED_FILE_LIMITS.rateTable bytes).
  */
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { readNamedFileSync } from '../../shared/named-file.ts';
 
 /** Number of loss columns: loss 0..128 in 1/255 units (libwebrtc's kPacketLossMax = 129). */
 export const FEC_RATE_TABLE_COLUMNS = 129;
@@ -59,8 +62,25 @@ function fail(code: FecRateTableErrorCode, file: string, detail: string, cell?: 
   return { ok: false, error: new FecRateTableError(code, file, detail, cell) };
 }
 
+/** A cell's value for a message: numbers as they are, other values by type only (never their text). */
 function describe(value: unknown): string {
-  return typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean' || value === null ? JSON.stringify(value) : typeof value;
+  if (typeof value === 'number') return String(value);
+  if (value === null) return 'null';
+  return Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+}
+
+/**
+ * Where a JSON.parse error is, from its message: "line L, column C" of the offset some V8
+ * versions name ("at position N"); Node 20's messages quote the text instead, and only the fact
+ * that it failed (or ended too early) is kept.
+ */
+function jsonErrorPlace(text: string, message: string): string {
+  const match = /position (\d+)/.exec(message);
+  if (!match) return /Unexpected end/.test(message) ? 'it ends too early' : 'a token that JSON does not allow';
+  const offset = Number(match[1]);
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  return `at line ${line}, column ${offset - before.lastIndexOf('\n')}`;
 }
 
 /**
@@ -105,31 +125,22 @@ export function parseFecRateTable(text: string, file: string): FecRateTableResul
   try {
     data = JSON.parse(text);
   } catch (err) {
-    return fail('FEC_TABLE_JSON', file, `not valid JSON: ${(err as Error).message}`);
+    const place = jsonErrorPlace(text, (err as Error).message);
+    return fail('FEC_TABLE_JSON', file, `not valid JSON (${place}); expected { "table": [[0..255 × 129], ...] } or a bare array of rows`);
   }
   return validateFecRateTable(data, file);
 }
 
 /** Reads and validates a user table from a JSON file. Never throws. */
-export async function loadFecRateTable(file: string): Promise<FecRateTableResult> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    return fail('FEC_TABLE_READ', file, `cannot read: ${(err as Error).message}`);
-  }
-  return parseFecRateTable(text, file);
+export function loadFecRateTable(file: string): Promise<FecRateTableResult> {
+  return Promise.resolve(loadFecRateTableSync(file));
 }
 
 /** `loadFecRateTable` synchronously (scenario validation, process start-up). Never throws. */
 export function loadFecRateTableSync(file: string): FecRateTableResult {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    return fail('FEC_TABLE_READ', file, `cannot read: ${(err as Error).message}`);
-  }
-  return parseFecRateTable(text, file);
+  const read = readNamedFileSync(file, 'rateTable');
+  if ('error' in read) return fail('FEC_TABLE_READ', file, read.error.reason);
+  return parseFecRateTable(read.text, file);
 }
 
 let defaultTable: FecRateTable | undefined;
