@@ -7,7 +7,8 @@ import {
   type RTCRtpTransceiver,
   type RtcpPacket,
 } from 'werift';
-import { filterCandidates } from './sdp-candidates.ts';
+import { confineSdpToAddress } from './sdp-candidates.ts';
+import { foreignSdpAddresses } from './sdp-addresses.ts';
 import { installSrtpIndexEstimation } from './srtp-rollover.ts';
 import { negotiatedExtensionsFrom, type NegotiatedExtensions } from '../shared/rtp/extensions/negotiated.ts';
 import { ABS_CAPTURE_TIME_URI } from '../shared/rtp/extensions/abs-capture-time.ts';
@@ -112,12 +113,30 @@ function createConnection(options: PeerOptions): RTCPeerConnection {
     },
     headerExtensions: { video: extensions.map((name) => new RTCRtpHeaderExtensionParameters({ uri: EXTENSION_URIS[name] })) },
     iceServers: [{ urls: options.stunUrl }],
-    iceAdditionalHostAddresses: [options.hostAddress],
+    // Sockets on the lab address only (werift 0.25.2, ice/src/ice.js gatherCandidates and
+    // common/src/transport.js UdpTransport.init): with iceUseIpv4 false it gathers no address of
+    // os.networkInterfaces(), so the additional host address is the only host candidate, and
+    // iceInterfaceAddresses.udp4 is the address its UDP socket binds (without it: 0.0.0.0, one
+    // socket per interface, and a server-reflexive candidate whose raddr is the machine's address).
+    iceUseIpv4: false,
     iceUseIpv6: false,
+    iceAdditionalHostAddresses: [options.hostAddress],
+    iceInterfaceAddresses: { udp4: options.hostAddress },
     iceStunGatherTimeout: 1,
     // Only pairs between lab addresses: no connectivity check ever leaves the run's addresses.
     iceFilterCandidatePair: (pair) => pair.localCandidate.host === options.hostAddress,
   });
+}
+
+/** The local SDP confined to the lab address; refuses to hand on one naming any other address. */
+function confinedLocalSdp(pc: RTCPeerConnection, hostAddress: string): string {
+  const sdp = confineSdpToAddress(pc.localDescription!.sdp, hostAddress);
+  const foreign = foreignSdpAddresses(sdp, [hostAddress]);
+  if (foreign.length > 0) {
+    const where = foreign.map((found) => `line ${found.line} (${found.field}) ${found.address}`).join(', ');
+    throw new PeerError('PEER_NEGOTIATION', `the local SDP names addresses outside the lab address ${hostAddress}: ${where}`);
+  }
+  return sdp;
 }
 
 async function gatheringComplete(pc: RTCPeerConnection): Promise<void> {
@@ -242,7 +261,7 @@ export class SenderPeer extends LabPeer {
     this.transceiver = this.pc.addTransceiver('video', { direction: 'sendonly' });
     await this.pc.setLocalDescription(await this.pc.createOffer());
     await gatheringComplete(this.pc);
-    return filterCandidates(this.pc.localDescription!.sdp, [this.options.hostAddress]);
+    return confinedLocalSdp(this.pc, this.options.hostAddress);
   }
 
   /** Applies the answer and waits for the connection. */
@@ -287,7 +306,7 @@ export class ReceiverPeer extends LabPeer {
     transceiver.setDirection('recvonly');
     await this.pc.setLocalDescription(await this.pc.createAnswer());
     await gatheringComplete(this.pc);
-    return filterCandidates(this.pc.localDescription!.sdp, [this.options.hostAddress]);
+    return confinedLocalSdp(this.pc, this.options.hostAddress);
   }
 
   /** Waits for the connection; then RTP arrives through onRtp. */

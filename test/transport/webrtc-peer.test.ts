@@ -3,6 +3,7 @@ import { GenericNack, PictureLossIndication, RtcpPayloadSpecificFeedback, RtcpTr
 import { EXTENSION_URIS, ReceiverPeer, SenderPeer, type NegotiatedMedia } from '../../src/transport/webrtc-peer.ts';
 import { startLocalStunServer, type LocalStunServer } from '../../src/transport/stun-server.ts';
 import { parseCompound } from '../../src/shared/rtcp/compound.ts';
+import { sdpAddresses } from '../../src/transport/sdp-addresses.ts';
 
 /**
  * What werift does by itself, checked over loopback (docs/werift.md): these tests fail if a werift
@@ -43,6 +44,8 @@ describe('werift peers as the lab sets them up', () => {
       const candidates = sdp.split('\r\n').filter((l) => l.startsWith('a=candidate:'));
       expect(candidates.length).toBeGreaterThan(0);
       for (const c of candidates) expect(c.split(' ')[4]).toBe('127.0.0.1');
+      // no line (o=, c=, candidate, raddr, a=rtcp) names another address
+      expect(sdpAddresses(sdp).filter((a) => a.address !== '127.0.0.1')).toEqual([]);
       expect(sdp).not.toMatch(/rtcp-fb/);
     }
     expect(stun.requestsAnswered).toBeGreaterThan(0);
