@@ -7,8 +7,7 @@ import {
   type RTCRtpTransceiver,
   type RtcpPacket,
 } from 'werift';
-import { confineSdpToAddress } from './sdp-candidates.ts';
-import { foreignSdpAddresses } from './sdp-addresses.ts';
+import { confineSdpToAddress, foreignSdpAddresses, labIceOptions } from './lab-address.ts';
 import { installSrtpIndexEstimation } from './srtp-rollover.ts';
 import { negotiatedExtensionsFrom, type NegotiatedExtensions } from '../shared/rtp/extensions/negotiated.ts';
 import { ABS_CAPTURE_TIME_URI } from '../shared/rtp/extensions/abs-capture-time.ts';
@@ -17,7 +16,8 @@ import { TRANSPORT_WIDE_SEQ_URI } from '../shared/rtp/extensions/transport-wide-
 
 /**
  * A werift RTCPeerConnection set up so that the lab owns every packet (DESIGN §10, docs/werift.md):
- * - ICE on host candidates of the given address only, with the lab's own STUN server;
+ * - ICE on host candidates of the given address only, sockets bound to it, with the lab's own
+ *   STUN server; no address outside the run in the SDPs it hands on;
  * - no rtcp-fb lines on werift-to-werift links, so werift's receiver never NACKs by itself;
  * - media goes out through `dtlsTransport.sendRtp`, which bypasses werift's retransmission cache;
  * - media comes in at the DTLS-transport level (before werift's SSRC router, which drops RED);
@@ -113,18 +113,9 @@ function createConnection(options: PeerOptions): RTCPeerConnection {
     },
     headerExtensions: { video: extensions.map((name) => new RTCRtpHeaderExtensionParameters({ uri: EXTENSION_URIS[name] })) },
     iceServers: [{ urls: options.stunUrl }],
-    // Sockets on the lab address only (werift 0.25.2, ice/src/ice.js gatherCandidates and
-    // common/src/transport.js UdpTransport.init): with iceUseIpv4 false it gathers no address of
-    // os.networkInterfaces(), so the additional host address is the only host candidate, and
-    // iceInterfaceAddresses.udp4 is the address its UDP socket binds (without it: 0.0.0.0, one
-    // socket per interface, and a server-reflexive candidate whose raddr is the machine's address).
-    iceUseIpv4: false,
-    iceUseIpv6: false,
-    iceAdditionalHostAddresses: [options.hostAddress],
-    iceInterfaceAddresses: { udp4: options.hostAddress },
+    // gather, bind and check on the lab address only (src/transport/lab-address.ts)
+    ...labIceOptions(options.hostAddress),
     iceStunGatherTimeout: 1,
-    // Only pairs between lab addresses: no connectivity check ever leaves the run's addresses.
-    iceFilterCandidatePair: (pair) => pair.localCandidate.host === options.hostAddress,
   });
 }
 

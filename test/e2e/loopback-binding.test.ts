@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sdpAddresses } from '../../src/transport/sdp-addresses.ts';
+import { sdpAddresses } from '../../src/transport/lab-address.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const cli = path.join(root, 'bin/glasslab.js');

@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { foreignSdpAddresses, sdpAddresses } from '../../src/transport/sdp-addresses.ts';
-import { confineSdpToAddress, filterCandidates } from '../../src/transport/sdp-candidates.ts';
+import { confineSdpToAddress, filterCandidates, foreignSdpAddresses, sdpAddresses } from '../../src/transport/lab-address.ts';
 
 /** What werift 0.25.2 wrote on this machine before loopback runs were confined (abridged). */
 const WERIFT_OFFER = [
