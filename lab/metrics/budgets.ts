@@ -66,7 +66,8 @@ const METRIC_RULES: readonly [RegExp, MetricDimension][] = [
   [new RegExp(`^stages\\.${STAGES}\\.${DISTRIBUTION_FIELDS}$`), 'time'],
   [/^fps$/, 'rate'],
   [/^residualLoss$/, 'ratio'],
-  [/^frames\.(captured|sent|senderDropped|received|displayed|neverDisplayed|unreadableMarkers|outOfOrder|duplicates|unmatched|captureMismatches)$/, 'count'],
+  [/^frames\.(captured|sent|senderDropped|received|displayed|neverDisplayed|unreadableMarkers|g2gFrames|outOfOrder|duplicates|unmatched|captureMismatches)$/, 'count'],
+  [/^frames\.unreadableRatio$/, 'ratio'],
   [/^freezes\.count$/, 'count'],
   [/^freezes\.(totalDurationMs|maxDurationMs)$/, 'time'],
   [/^bitrate\.(meanBps|mediaMeanBps|maxBinBps)$/, 'bitrate'],
@@ -82,7 +83,7 @@ const METRIC_RULES: readonly [RegExp, MetricDimension][] = [
 
 /** Examples of valid metric paths, for error messages. */
 export const METRIC_EXAMPLES =
-  'g2g.p95, g2g.max, stages.encode.p99, fps, residualLoss, frames.neverDisplayed, freezes.count, freezes.totalDurationMs, bitrate.meanBps, feedback.keyframeRequests, recovery.neverRatio, recovery.fecRecoveryRatio, recovery.nackToRtxMs.p95';
+  'g2g.p95, g2g.max, stages.encode.p99, fps, residualLoss, frames.neverDisplayed, frames.unreadableRatio, freezes.count, freezes.totalDurationMs, bitrate.meanBps, feedback.keyframeRequests, recovery.neverRatio, recovery.fecRecoveryRatio, recovery.nackToRtxMs.p95';
 
 const EXPRESSION = /^\s*([A-Za-z][A-Za-z0-9_.]*)\s*(<=|>=|==|<|>)\s*(-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-zµ%/]*)\s*$/;
 

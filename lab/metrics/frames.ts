@@ -42,8 +42,15 @@ export interface FrameCounts {
   neverDisplayed: number;
   /** never displayed frames by reason */
   neverDisplayedByReason: Record<string, number>;
-  /** displayed frames whose marker could not be read */
+  /** displayed frames whose marker could not be read (CRC failed or no marker found) */
   unreadableMarkers: number;
+  /**
+   * displayed frames with a readable marker: the frames glass-to-glass latency is computed over
+   * (= displayed − unreadableMarkers)
+   */
+  g2gFrames: number;
+  /** unreadableMarkers / displayed, 0..1; null when nothing was displayed */
+  unreadableRatio: number | null;
   /** displayed frames with a lower frameId than one displayed before */
   outOfOrder: number;
   /** displays of a frameId already displayed */
@@ -155,6 +162,8 @@ export function analyzeFrames(senderFrames: readonly SenderFrameRecord[], receiv
       neverDisplayed,
       neverDisplayedByReason,
       unreadableMarkers,
+      g2gFrames: frames.length,
+      unreadableRatio: displayTimesMs.length === 0 ? null : unreadableMarkers / displayTimesMs.length,
       outOfOrder,
       duplicates,
       unmatched,

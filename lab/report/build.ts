@@ -8,6 +8,7 @@ import { evaluateBudget, parseBudgets } from '../metrics/budgets.ts';
 import { computeRunMetrics, type RunSeries } from '../metrics/compute.ts';
 import { computeLinkMetrics, type LinkSeries } from '../metrics/link.ts';
 import { computeRecovery, type RecoverySeries } from '../metrics/recovery.ts';
+import { runWarnings } from '../metrics/warnings.ts';
 import { writeFileAtomic } from '../results/atomic.ts';
 import { environmentSummary } from '../results/environment.ts';
 import { renderJunit } from '../results/junit.ts';
@@ -106,6 +107,7 @@ export async function buildReport(runDir: string, options: BuildReportOptions = 
     recovery: recovery?.summary ?? null,
     budgets: budgetResults,
     budgetsPassed: budgetResults.every((result) => result.pass),
+    warnings: runWarnings(metrics.summary),
     environment: environmentSummary(loaded.environment),
     generatedBy: 'glasslab report',
   };

@@ -55,10 +55,11 @@ function summarySection(results: Results): string {
     .join(', ');
   const rows: [string, string][] = [
     ['G2G p50 / p95 / p99', `${formatMs(s.g2g.p50)} / ${formatMs(s.g2g.p95)} / ${formatMs(s.g2g.p99)}`],
-    ['G2G max / mean', `${formatMs(s.g2g.max)} / ${formatMs(s.g2g.mean)} (${formatCount(s.g2g.count)} frames)`],
+    ['G2G max / mean', `${formatMs(s.g2g.max)} / ${formatMs(s.g2g.mean)}`],
+    ['G2G computed over', `${formatCount(s.g2g.count)} of ${formatCount(s.frames.displayed)} displayed frames (those with a readable marker)`],
     ['frames sent / displayed', `${formatCount(s.frames.sent)} / ${formatCount(s.frames.displayed)}${s.frames.senderDropped > 0 ? ` (sender dropped ${formatCount(s.frames.senderDropped)})` : ''}`],
     ['never displayed', `${formatCount(s.frames.neverDisplayed)}${reasons ? ` (${reasons})` : ''}`],
-    ['unreadable markers', formatCount(s.frames.unreadableMarkers)],
+    ['unreadable markers (displayed, CRC failed)', `${formatCount(s.frames.unreadableMarkers)}${s.frames.displayed > 0 ? ` (${formatPercent(s.frames.unreadableMarkers / s.frames.displayed)} of displayed)` : ''}`],
     ['out-of-order / duplicate displays', `${formatCount(s.frames.outOfOrder)} / ${formatCount(s.frames.duplicates)}`],
     ['displayed fps', s.fps === null ? '—' : s.fps.toFixed(2)],
     ['freezes', `${formatCount(s.freezes.count)} (total ${formatMs(s.freezes.totalDurationMs)}, longest ${formatMs(s.freezes.maxDurationMs)})`],
@@ -71,6 +72,14 @@ function summarySection(results: Results): string {
     rows.push(['record problems', `${s.records.invalid} invalid, ${s.records.badLines} bad lines${s.records.truncatedFiles.length > 0 ? `, truncated: ${h(s.records.truncatedFiles.join(', '))}` : ''}`]);
   }
   return `<section id="summary"><h2>Summary</h2><table><tbody>${rows.map(([k, v]) => `<tr><th>${h(k)}</th><td>${v}</td></tr>`).join('')}</tbody></table></section>`;
+}
+
+/** The run's warnings, shown above everything else (absent in results written before they existed). */
+function warningsSection(results: Results): string {
+  const warnings = results.warnings ?? [];
+  if (warnings.length === 0) return '';
+  const items = warnings.map((warning) => `<p class="note warning" data-code="${h(warning.code)}"><b>Warning:</b> ${h(warning.message)}</p>`);
+  return `<section id="warnings">${items.join('')}</section>`;
 }
 
 function stageTable(results: Results): string {
@@ -126,6 +135,7 @@ export function renderReport(results: Results, series: RunSeries, linkSeries: Li
 <body><main>
 <header><h1>${h(results.scenario)}</h1><span class="meta">run <code>${h(results.runId)}</code> · ${h(when)} · ${duration}</span>${badge(results.outcome.status, results.outcome.status)}</header>
 ${results.outcome.status === 'completed' ? '' : endingNote(results)}
+${warningsSection(results)}
 ${budgetsSection(results)}
 ${summarySection(results)}
 <div class="grid">

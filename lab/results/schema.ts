@@ -5,7 +5,11 @@
  */
 import { z } from 'zod';
 
-/** Current results.json schema version; bump on any incompatible change (2: `link`, 3: `recovery`, `protection`). */
+/**
+ * Current results.json schema version; bump on any incompatible change (2: `link`, 3: `recovery`,
+ * `protection`). Fields added since v3 are optional, so v3 files written before still validate:
+ * `summary.frames.g2gFrames`, `summary.frames.unreadableRatio`, `warnings`.
+ */
 export const RESULTS_SCHEMA_VERSION = 3;
 
 const count = z.number().int().nonnegative();
@@ -57,7 +61,9 @@ export const summarySchema = z
         displayed: count,
         neverDisplayed: count,
         neverDisplayedByReason: z.record(z.string(), count),
-        unreadableMarkers: count,
+        unreadableMarkers: count.describe('displayed frames whose marker failed its check (no latency for them)'),
+        g2gFrames: count.optional().describe('displayed frames with a readable marker: the frames g2g is computed over'),
+        unreadableRatio: z.number().min(0).max(1).nullable().optional().describe('unreadableMarkers / displayed, 0..1; null when nothing was displayed'),
         outOfOrder: count,
         duplicates: count,
         unmatched: count,
@@ -199,6 +205,12 @@ export const environmentSchema = z
   })
   .strict();
 
+/**
+ * Something about the run that makes a figure less trustworthy without failing a budget, e.g.
+ * `MARKERS_UNREADABLE` (lab/metrics/warnings.ts). `code` is stable; `message` is for people.
+ */
+export const runWarningSchema = z.object({ code: z.string().min(1), message: z.string() }).strict();
+
 /** How the run ended. */
 export const outcomeSchema = z
   .object({ status: z.enum(['completed', 'failed', 'interrupted']), message: z.string().optional() })
@@ -288,6 +300,7 @@ export const resultsSchema = z
     recovery: recoverySummarySchema.nullable().describe('loss recovery from wire truth; null without a link fate log'),
     budgets: z.array(budgetResultSchema),
     budgetsPassed: z.boolean(),
+    warnings: z.array(runWarningSchema).optional().describe('what makes a figure of this run less trustworthy; absent in files written before it existed'),
     environment: environmentSchema,
     generatedBy: z.string(),
   })
@@ -307,6 +320,8 @@ export type Distribution = z.infer<typeof distributionSchema>;
 export type BudgetResult = z.infer<typeof budgetResultSchema>;
 /** Environment summary. */
 export type Environment = z.infer<typeof environmentSchema>;
+/** One warning about the run. */
+export type RunWarning = z.infer<typeof runWarningSchema>;
 /** Run outcome. */
 export type Outcome = z.infer<typeof outcomeSchema>;
 

@@ -79,7 +79,7 @@ class FrameSource : public Napi::ObjectWrap<FrameSource> {
       if (auto why = capture::Unavailable(options_.capturePath, device_, options_.width, options_.format)) {
         throw Napi::Error::New(env, "FrameSource: capture path '" + options_.capturePath + "' is not available: " + *why);
       }
-      vk::PipelineOptions p{options_.width, options_.height, options_.capturePath, options_.format, device_};
+      vk::PipelineOptions p{options_.width, options_.height, options_.capturePath, options_.format, device_, options_.testCaptureTime};
       pipeline_ = std::make_unique<vk::FramePipeline>(instance, p);
     } catch (const Napi::Error&) {
       throw;

@@ -37,7 +37,7 @@ Napi::Object FrameToJs(Napi::Env env, ProducedFrame& f, int width, int height, c
   o.Set("data", buffer);
   o.Set("strides", strides);
   o.Set("planeOffsets", offsets);
-  o.Set("captureTimeNs", BigIntNs(env, f.renderDoneNs));
+  o.Set("captureTimeNs", BigIntNs(env, f.captureTimeNs));
   o.Set("times", times);
   return o;
 }

@@ -6,7 +6,8 @@
 
 namespace glasslab::vk {
 
-FramePipeline::FramePipeline(std::shared_ptr<Instance> instance, const PipelineOptions& options) {
+FramePipeline::FramePipeline(std::shared_ptr<Instance> instance, const PipelineOptions& options)
+    : testCaptureTime_(options.testCaptureTime) {
   device_ = std::make_unique<Device>(std::move(instance), options.device);
   scene_ = std::make_unique<SceneRenderer>(*device_, options.width, options.height);
   capture::CaptureTarget target{device_.get(), scene_->image(), options.width, options.height, options.format};
@@ -34,7 +35,10 @@ ProducedFrame FramePipeline::Produce(uint32_t frameId) {
   RenderTimes render = scene_->Render(frameId);
   frame.renderSubmitNs = render.submitNs;
   frame.renderDoneNs = render.doneNs;
-  frame.host = capture_->Capture(frameId, render.doneNs);
+  // uint64 arithmetic wraps: the injected time is firstNs + id * stepNs mod 2^64
+  frame.captureTimeNs = testCaptureTime_.enabled ? testCaptureTime_.firstNs + static_cast<uint64_t>(frameId) * testCaptureTime_.stepNs
+                                                 : render.doneNs;
+  frame.host = capture_->Capture(frameId, frame.captureTimeNs);
   return frame;
 }
 

@@ -9,6 +9,7 @@
 #include "capture_path.h"
 #include "vk_context.h"
 #include "vk_scene.h"
+#include "vk_source_options.h"
 
 namespace glasslab::vk {
 
@@ -18,13 +19,17 @@ struct PipelineOptions {
   std::string capturePath;  // a known, available path (checked by the caller)
   capture::PixelFormat format;
   DeviceInfo device;
+  TestCaptureTime testCaptureTime;  // tests only (vk_source_options.h)
 };
 
 // A captured frame with its stage times (CLOCK_MONOTONIC ns).
 struct ProducedFrame {
   uint32_t id;
   uint64_t renderSubmitNs;
-  uint64_t renderDoneNs;  // = capture time
+  uint64_t renderDoneNs;
+  // Stamped in the marker and reported as the frame's captureTimeNs: renderDoneNs, or the
+  // injected test time (PipelineOptions.testCaptureTime).
+  uint64_t captureTimeNs;
   capture::HostFrame host;
 };
 
@@ -40,6 +45,7 @@ class FramePipeline {
   std::unique_ptr<capture::CapturePath> capture_;
   long long failAfterFrames_ = -1;  // GLASSLAB_TEST_FAIL_AFTER_FRAMES; -1: never
   long long produced_ = 0;
+  TestCaptureTime testCaptureTime_;
 };
 
 }  // namespace glasslab::vk

@@ -45,6 +45,28 @@ DeviceSelector SelectorFrom(const std::string& text, const std::string& source) 
   return s;
 }
 
+// A BigInt field in 0..2^64-1 (lossless), else a TypeError/RangeError naming it.
+uint64_t Uint64Field(Napi::Env env, Napi::Object o, const char* call, const std::string& field) {
+  Napi::Value v = o.Get(field.substr(field.rfind('.') + 1));
+  const std::string rule = field + " must be a bigint in 0..2^64-1 (ns)";
+  if (!v.IsBigInt()) Fail(env, call, rule + " (got " + Show(v) + ")", true);
+  bool lossless = false;
+  const uint64_t value = v.As<Napi::BigInt>().Uint64Value(&lossless);
+  if (!lossless) Fail(env, call, rule + " (got " + Show(v) + ")");
+  return value;
+}
+
+TestCaptureTime ParseTestCaptureTime(Napi::Env env, Napi::Value v, const char* call) {
+  TestCaptureTime out;
+  if (v.IsUndefined()) return out;
+  if (!v.IsObject()) Fail(env, call, "testCaptureTime must be {firstNs, stepNs} (bigints, tests only) (got " + Show(v) + ")", true);
+  Napi::Object o = v.As<Napi::Object>();
+  out.firstNs = Uint64Field(env, o, call, "testCaptureTime.firstNs");
+  out.stepNs = Uint64Field(env, o, call, "testCaptureTime.stepNs");
+  out.enabled = true;
+  return out;
+}
+
 }  // namespace
 
 SourceOptions ParseSourceOptions(Napi::Env env, Napi::Value value, const char* call) {
@@ -113,6 +135,7 @@ SourceOptions ParseSourceOptions(Napi::Env env, Napi::Value value, const char* c
     }
     out.queueDepth = static_cast<uint32_t>(d);
   }
+  out.testCaptureTime = ParseTestCaptureTime(env, o.Get("testCaptureTime"), call);
   return out;
 }
 

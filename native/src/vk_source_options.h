@@ -11,6 +11,15 @@
 
 namespace glasslab::vk {
 
+// TESTS ONLY (FrameSourceOptions.testCaptureTime): frame n is stamped with capture time
+// firstNs + n * stepNs (mod 2^64) instead of the CLOCK_MONOTONIC time its render fence was
+// observed, so its pixels (and what a deterministic encoder makes of them) repeat exactly.
+struct TestCaptureTime {
+  bool enabled = false;
+  uint64_t firstNs = 0;
+  uint64_t stepNs = 0;
+};
+
 struct SourceOptions {
   int width = 0;
   int height = 0;
@@ -19,6 +28,7 @@ struct SourceOptions {
   capture::PixelFormat format = capture::PixelFormat::kI420;
   DeviceSelector device;           // empty: automatic (or GLASSLAB_VULKAN_DEVICE)
   uint32_t queueDepth = 4;         // frames, 1..1024
+  TestCaptureTime testCaptureTime;  // tests only; disabled by default
 };
 
 constexpr int kMaxDimension = 4096;

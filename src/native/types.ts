@@ -33,6 +33,15 @@ export interface FrameSourceOptions {
   device?: number | string;
   /** frames rendered but not yet taken by JS before the source drops (counted); default 4 */
   queueDepth?: number;
+  /**
+   * FOR TESTS ONLY (never set by the lab, not reachable from a scenario): frame n (its `id`) is
+   * stamped with capture time `firstNs + n × stepNs` (mod 2^64, ns) instead of the CLOCK_MONOTONIC
+   * time its render fence was observed. The marker's pixels, and so what a deterministic encoder
+   * (x264, fixed settings, one thread) makes of them, are then the same on every run, and a test
+   * knows the exact time each marker must read back. `captureTimeNs` reports the injected time;
+   * `times` stay the real stage times.
+   */
+  testCaptureTime?: { firstNs: bigint; stepNs: bigint };
 }
 
 /** Stage times of a captured frame, CLOCK_MONOTONIC ns. */
@@ -57,6 +66,7 @@ export interface RawFrame {
   strides: number[];
   /** byte offset of each plane inside `data` */
   planeOffsets: number[];
+  /** stamped in the marker: times.renderDoneNs, or the injected testCaptureTime */
   captureTimeNs: bigint;
   times: CaptureTimes;
 }

@@ -7,7 +7,7 @@ import {
   type RTCRtpTransceiver,
   type RtcpPacket,
 } from 'werift';
-import { filterCandidates } from './sdp-candidates.ts';
+import { confineSdpToAddress, foreignSdpAddresses, labIceOptions } from './lab-address.ts';
 import { installSrtpIndexEstimation } from './srtp-rollover.ts';
 import { negotiatedExtensionsFrom, type NegotiatedExtensions } from '../shared/rtp/extensions/negotiated.ts';
 import { ABS_CAPTURE_TIME_URI } from '../shared/rtp/extensions/abs-capture-time.ts';
@@ -16,7 +16,8 @@ import { TRANSPORT_WIDE_SEQ_URI } from '../shared/rtp/extensions/transport-wide-
 
 /**
  * A werift RTCPeerConnection set up so that the lab owns every packet (DESIGN §10, docs/werift.md):
- * - ICE on host candidates of the given address only, with the lab's own STUN server;
+ * - ICE on host candidates of the given address only, sockets bound to it, with the lab's own
+ *   STUN server; no address outside the run in the SDPs it hands on;
  * - no rtcp-fb lines on werift-to-werift links, so werift's receiver never NACKs by itself;
  * - media goes out through `dtlsTransport.sendRtp`, which bypasses werift's retransmission cache;
  * - media comes in at the DTLS-transport level (before werift's SSRC router, which drops RED);
@@ -112,12 +113,21 @@ function createConnection(options: PeerOptions): RTCPeerConnection {
     },
     headerExtensions: { video: extensions.map((name) => new RTCRtpHeaderExtensionParameters({ uri: EXTENSION_URIS[name] })) },
     iceServers: [{ urls: options.stunUrl }],
-    iceAdditionalHostAddresses: [options.hostAddress],
-    iceUseIpv6: false,
+    // gather, bind and check on the lab address only (src/transport/lab-address.ts)
+    ...labIceOptions(options.hostAddress),
     iceStunGatherTimeout: 1,
-    // Only pairs between lab addresses: no connectivity check ever leaves the run's addresses.
-    iceFilterCandidatePair: (pair) => pair.localCandidate.host === options.hostAddress,
   });
+}
+
+/** The local SDP confined to the lab address; refuses to hand on one naming any other address. */
+function confinedLocalSdp(pc: RTCPeerConnection, hostAddress: string): string {
+  const sdp = confineSdpToAddress(pc.localDescription!.sdp, hostAddress);
+  const foreign = foreignSdpAddresses(sdp, [hostAddress]);
+  if (foreign.length > 0) {
+    const where = foreign.map((found) => `line ${found.line} (${found.field}) ${found.address}`).join(', ');
+    throw new PeerError('PEER_NEGOTIATION', `the local SDP names addresses outside the lab address ${hostAddress}: ${where}`);
+  }
+  return sdp;
 }
 
 async function gatheringComplete(pc: RTCPeerConnection): Promise<void> {
@@ -242,7 +252,7 @@ export class SenderPeer extends LabPeer {
     this.transceiver = this.pc.addTransceiver('video', { direction: 'sendonly' });
     await this.pc.setLocalDescription(await this.pc.createOffer());
     await gatheringComplete(this.pc);
-    return filterCandidates(this.pc.localDescription!.sdp, [this.options.hostAddress]);
+    return confinedLocalSdp(this.pc, this.options.hostAddress);
   }
 
   /** Applies the answer and waits for the connection. */
@@ -287,7 +297,7 @@ export class ReceiverPeer extends LabPeer {
     transceiver.setDirection('recvonly');
     await this.pc.setLocalDescription(await this.pc.createAnswer());
     await gatheringComplete(this.pc);
-    return filterCandidates(this.pc.localDescription!.sdp, [this.options.hostAddress]);
+    return confinedLocalSdp(this.pc, this.options.hostAddress);
   }
 
   /** Waits for the connection; then RTP arrives through onRtp. */

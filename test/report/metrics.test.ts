@@ -74,7 +74,7 @@ describe('frame counts', () => {
     expect(counts).toEqual({
       captured: 6, sent: 5, senderDropped: 1, received: 4, displayed: 3,
       neverDisplayed: 3, neverDisplayedByReason: { 'sender:encoder-dropped': 1, 'not-received': 1, 'receiver:incomplete': 1 },
-      unreadableMarkers: 1, outOfOrder: 0, duplicates: 0, unmatched: 0, captureMismatches: 0,
+      unreadableMarkers: 1, g2gFrames: 2, unreadableRatio: 1 / 3, outOfOrder: 0, duplicates: 0, unmatched: 0, captureMismatches: 0,
     });
     expect(frames.map((frame) => frame.frameId)).toEqual([0, 5]);
     expect(displayTimesMs).toEqual([1032, 1164, 1197]);

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GenericNack, PictureLossIndication, RtcpPayloadSpecificFeedback, RtcpTransportLayerFeedback, RtpHeader, RtpPacket } from 'werift';
+import { GenericNack, RTCPeerConnection, PictureLossIndication, RtcpPayloadSpecificFeedback, RtcpTransportLayerFeedback, RtpHeader, RtpPacket } from 'werift';
 import { EXTENSION_URIS, ReceiverPeer, SenderPeer, type NegotiatedMedia } from '../../src/transport/webrtc-peer.ts';
 import { startLocalStunServer, type LocalStunServer } from '../../src/transport/stun-server.ts';
 import { parseCompound } from '../../src/shared/rtcp/compound.ts';
+import { labIceOptions, sdpAddresses } from '../../src/transport/lab-address.ts';
 
 /**
  * What werift does by itself, checked over loopback (docs/werift.md): these tests fail if a werift
@@ -43,11 +44,32 @@ describe('werift peers as the lab sets them up', () => {
       const candidates = sdp.split('\r\n').filter((l) => l.startsWith('a=candidate:'));
       expect(candidates.length).toBeGreaterThan(0);
       for (const c of candidates) expect(c.split(' ')[4]).toBe('127.0.0.1');
+      // no line (o=, c=, candidate, raddr, a=rtcp) names another address
+      expect(sdpAddresses(sdp).filter((a) => a.address !== '127.0.0.1')).toEqual([]);
       expect(sdp).not.toMatch(/rtcp-fb/);
     }
     expect(stun.requestsAnswered).toBeGreaterThan(0);
     expect(media.payloadType).toBe(102);
     expect(Object.keys(media.extensions).sort()).toEqual(Object.values(EXTENSION_URIS).sort());
+  });
+
+  it('under labIceOptions werift itself gathers on the lab address only (before any SDP filtering)', async () => {
+    const pc = new RTCPeerConnection({ iceServers: [{ urls: stun.url }], ...labIceOptions('127.0.0.1'), iceStunGatherTimeout: 1 });
+    try {
+      pc.addTransceiver('video', { direction: 'sendonly' });
+      await pc.setLocalDescription(await pc.createOffer());
+      await new Promise<void>((resolve) => {
+        if (pc.iceGatheringState === 'complete') resolve();
+        else pc.iceGatheringStateChange.subscribe((state) => state === 'complete' && resolve());
+      });
+      const raw = sdpAddresses(pc.localDescription!.sdp);
+      expect(raw.filter((a) => a.field === 'candidate').length).toBeGreaterThan(0);
+      // only werift's "no address yet" placeholder besides the lab address
+      expect(raw.filter((a) => a.address !== '127.0.0.1' && a.address !== '0.0.0.0')).toEqual([]);
+      expect(raw.filter((a) => a.address === '0.0.0.0').map((a) => a.field).sort()).toEqual(['connection', 'origin', 'rtcp']);
+    } finally {
+      await pc.close();
+    }
   });
 
   it('delivers the lab packets byte for byte and never retransmits or NACKs by itself', async () => {
