@@ -125,12 +125,16 @@ async function runSingle(file: string, settings: RunSettings, context: CliContex
     g2gP95Ms: results.summary.g2g.p95 ?? null,
     framesSent: results.summary.frames.sent,
     framesDisplayed: results.summary.frames.displayed,
+    g2gFrames: results.summary.frames.g2gFrames ?? null,
+    warnings: results.warnings ?? [],
   };
   if (json) io.stdout(`${JSON.stringify(summary)}\n`);
   else {
     if (outcome.status.state !== 'completed') io.stderr(`[run] ${outcome.status.state}: ${outcome.status.message ?? ''}\n`);
     const ms = (v: number | null): string => (v === null ? '-' : `${v.toFixed(1)} ms`);
-    io.stdout(`${scenario.name}: ${summary.framesDisplayed}/${summary.framesSent} frames displayed; g2g p50 ${ms(summary.g2gP50Ms)}, p95 ${ms(summary.g2gP95Ms)}\n`);
+    const over = summary.g2gFrames === null ? '' : ` over ${summary.g2gFrames} frames`;
+    io.stdout(`${scenario.name}: ${summary.framesDisplayed}/${summary.framesSent} frames displayed; g2g${over} p50 ${ms(summary.g2gP50Ms)}, p95 ${ms(summary.g2gP95Ms)}\n`);
+    for (const w of summary.warnings) io.stdout(`  WARNING ${w.code}: ${w.message}\n`);
     for (const b of results.budgets) io.stdout(`  ${b.pass ? 'PASS' : 'FAIL'} ${b.expression}: ${b.message}\n`);
     io.stdout(`report: ${summary.report}\n`);
   }
