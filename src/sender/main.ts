@@ -38,7 +38,7 @@ try {
     vbvFrames: scenario.encoder.vbvFrames,
     threads: scenario.encoder.threads,
   });
-  const records = new NdjsonWriter(path.join(config.runDir, 'sender.ndjson'));
+  const records = new NdjsonWriter(path.join(config.runDir, 'sender.ndjson'), { onError: (error) => control.reportFailure(error) });
   const peer = SenderPeer.create({ hostAddress: config.hostAddress, stunUrl: config.stunUrl });
 
   channel.send({

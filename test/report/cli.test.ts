@@ -6,7 +6,7 @@ import { syntheticRun, writeSyntheticRunDir } from './fixtures.ts';
 
 let dir: string;
 beforeAll(async () => {
-  dir = await writeSyntheticRunDir(syntheticRun({ frameCount: 60 }));
+  dir = await writeSyntheticRunDir(syntheticRun({ frameCount: 60 }), { 'scenario.json': JSON.stringify({ name: 'synthetic-30fps' }) });
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
