@@ -51,8 +51,9 @@ export async function startChild(role: 'sender' | 'receiver', argv: string[]): P
   const channel = await connectChannel<OrchestratorMessage, ChildMessage>(socketPathFromArgs(argv));
   const fail = (error: unknown): never => {
     const err = error instanceof Error ? error : new Error(String(error));
-    process.stderr.write(`${role}: ${err.stack ?? err.message}\n`);
+    // the orchestrator first: on a full disk the write to the log may fail too
     channel.send(errorMessageOf(err));
+    process.stderr.write(`${role}: ${err.stack ?? err.message}\n`);
     setTimeout(() => process.exit(3), 100);
     throw err;
   };
