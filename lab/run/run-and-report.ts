@@ -5,7 +5,7 @@
  */
 import { buildReport } from '../report/build.ts';
 import type { Results } from '../results/schema.ts';
-import { findWriteFailure } from '../results/write-error.ts';
+import { findWriteFailure, WriteFailedError } from '../results/write-error.ts';
 import type { ResolvedScenario } from '../scenario/schema.ts';
 import { runScenario, type RunOptions, type RunOutcome } from './orchestrator.ts';
 import { writeRunStatus } from './run-status.ts';
@@ -43,9 +43,14 @@ export async function runAndReport(scenario: ResolvedScenario, options: RunOptio
   } catch (error) {
     const writeFailure = findWriteFailure(error);
     if (writeFailure === undefined) throw new RunAnalysisError(outcome, error);
-    const status = { ...outcome.status, state: 'failed' as const, message: `analysis: ${writeFailure.message}` };
-    await writeRunStatus(outcome.runDir, status).catch(() => undefined);
-    throw writeFailure;
+    const { state, message } = outcome.status;
+    if (state === 'completed') {
+      await writeRunStatus(outcome.runDir, { ...outcome.status, state: 'failed', message: `analysis: ${writeFailure.message}` }).catch(() => undefined);
+      throw writeFailure;
+    }
+    // the run had already failed (often the same full disk): its own cause stays in status.json
+    // and goes with the one line the user sees
+    throw new WriteFailedError(writeFailure.filePath, writeFailure.cause, `the run ${state}${message ? `: ${message}` : ''}`);
   }
   const { results, reportPath } = built;
   return { outcome, results, reportPath, budgetsBroken: results.budgets.filter((b) => !b.pass).map((b) => b.expression) };

@@ -5,9 +5,10 @@
  * and its start time, so a reused pid does not pass for the owner) and marks such a run
  * `interrupted`, saying how it was found.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { open, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../results/atomic.ts';
+import { WriteFailedError } from '../results/write-error.ts';
 import { processStartTicks } from '../topology/owner.ts';
 import { RUN_FILES, type RunStatus } from './run-folder.ts';
 
@@ -19,9 +20,36 @@ export function runningStatus(now = new Date()): RunStatus {
   return { state: 'running', startedAt: now.toISOString(), pid: process.pid, ...(ticks !== undefined ? { pidStartTicks: ticks } : {}) };
 }
 
-/** Writes status.json atomically (throws WriteFailedError). */
+/** Errors after which the disk has no room for the atomic write's temp file. */
+const NO_ROOM = new Set(['ENOSPC', 'EDQUOT']);
+
+/**
+ * Writes status.json atomically (throws WriteFailedError). On a full disk, where the temp file of
+ * the atomic write finds no room, it rewrites the existing file in place instead: status.json is
+ * far below one block, so the rewrite needs no new space, and a status saying "failed: disk full"
+ * beats one left saying "running".
+ */
 export async function writeRunStatus(runDir: string, status: RunStatus): Promise<void> {
-  await writeFileAtomic(path.join(runDir, RUN_FILES.status), `${JSON.stringify(status, null, 2)}\n`);
+  const statusPath = path.join(runDir, RUN_FILES.status);
+  const text = `${JSON.stringify(status, null, 2)}\n`;
+  try {
+    await writeFileAtomic(statusPath, text);
+  } catch (error) {
+    if (!(error instanceof WriteFailedError) || !NO_ROOM.has(error.errno ?? '')) throw error;
+    try {
+      const handle = await open(statusPath, 'r+');
+      try {
+        const bytes = Buffer.from(text, 'utf8');
+        await handle.write(bytes, 0, bytes.length, 0);
+        await handle.truncate(bytes.length);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    } catch {
+      throw error;
+    }
+  }
 }
 
 /** Reads status.json; undefined when it is missing or not a status. */

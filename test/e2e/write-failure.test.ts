@@ -73,3 +73,29 @@ describe.skipIf(!rooted)('a child whose record file meets a full disk (needs roo
     expect(existsSync(path.join(runDir, 'sender.log'))).toBe(true);
   });
 });
+
+describe.skipIf(!rooted)('a whole run on a full disk (needs root)', () => {
+  it('one line naming the file and the cause, the child blamed in status.json, exit 3, no results.json', async () => {
+    const disk = await mkdtemp(path.join(os.tmpdir(), 'glasslab-disk-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=96k', 'tmpfs', disk]);
+    try {
+      const runsRoot = path.join(disk, 'runs');
+      const done = await execa(process.execPath, [cli, 'run', path.join(root, 'scenarios/ci-360p.yaml'), '--runs', runsRoot], { reject: false, timeout: 90_000 });
+      expect(done.exitCode, done.stderr).toBe(3);
+      const [name] = readdirSync(runsRoot);
+      const runDir = path.join(runsRoot, name!);
+      const lines = String(done.stderr).split('\n').filter((line) => line !== '' && !line.startsWith('[run] '));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(new RegExp(`^glasslab: cannot write ${runDir}/\\S+: no space left on device \\(ENOSPC\\)`));
+      const status = JSON.parse(await readFile(path.join(runDir, 'status.json'), 'utf8')) as { state: string; message: string };
+      expect(status.state).toBe('failed');
+      expect(status.message).toMatch(new RegExp(`^(sender|receiver|orchestrator): cannot write ${runDir}/(sender|receiver|run)\\.ndjson: no space left on device \\(ENOSPC\\)$`));
+      const [blamed, file] = /^(\w+): cannot write \S+\/(\w+)\.ndjson/.exec(status.message)!.slice(1);
+      expect(blamed === 'orchestrator' ? 'run' : blamed).toBe(file);
+      expect(existsSync(path.join(runDir, 'results.json'))).toBe(false);
+    } finally {
+      execFileSync('umount', ['-l', disk]);
+      await rm(disk, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
