@@ -50,7 +50,10 @@ export interface ScenarioProtectionRecord {
 function protectionOf(value: unknown): ScenarioProtectionRecord | undefined {
   if (value === null || typeof value !== 'object') return undefined;
   const obj = value as Record<string, unknown>;
-  const text = (key: string): { [k: string]: string } => (typeof obj[key] === 'string' ? { [key]: obj[key] as string } : {});
+  const text = (key: string): { [k: string]: string } => {
+    const field = obj[key];
+    return typeof field === 'string' ? { [key]: field } : {};
+  };
   return { ...text('mode'), ...text('fec'), ...text('mask') };
 }
 
@@ -125,7 +128,7 @@ export async function loadRun(runDir: string): Promise<LoadedRun> {
         if (isSharedKind(record)) objects.push(record);
         else {
           const fate = linkFateRecordSchema.safeParse(record);
-          if (fate.success) linkFates.push(fate.data as LinkFateRecord);
+          if (fate.success) linkFates.push(fate.data);
           else objects.push(record);
         }
       }

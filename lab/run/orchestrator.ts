@@ -112,6 +112,7 @@ export async function runScenario(scenario: ResolvedScenario, options: RunOption
   const stun = scenario.link === 'none' ? await startLocalStunServer('127.0.0.1') : undefined;
   let network: RunLink | undefined;
   const children: ChildProcess[] = [];
+  let statusWriteFailure: WriteFailedError | undefined;
   const expectExit = { value: false };
   event('run-start', { scenario: scenario.name, runId, wallClock: status.startedAt });
   const phase = (name: string): void => {
@@ -231,17 +232,18 @@ export async function runScenario(scenario: ResolvedScenario, options: RunOption
     }
     status.endedAt = new Date().toISOString();
     event('run-end', { status: status.state, message: status.message ?? null, wallClock: status.endedAt });
-    try {
-      events.close();
-    } catch (error) {
-      if (!(error instanceof WriteFailedError)) throw error;
-    }
+    // events has an onError: a failed flush lands in events.failure, close() does not throw
+    events.close();
     if (events.failure && status.state === 'completed') Object.assign(status, { state: 'failed', message: failureMessage(events.failure) });
-    await writeRunStatus(runDir, status).catch((error: unknown) => {
-      // the run's own outcome goes with the one line the user sees
-      const cause = error instanceof WriteFailedError ? error.cause : error;
-      throw new WriteFailedError(path.join(runDir, RUN_FILES.status), cause, status.message ? `the run ${status.state}: ${status.message}` : undefined);
-    });
+    statusWriteFailure = await writeRunStatus(runDir, status).then(
+      () => undefined,
+      (error: unknown) => {
+        // the run's own outcome goes with the one line the user sees
+        const cause = error instanceof WriteFailedError ? error.cause : error;
+        return new WriteFailedError(path.join(runDir, RUN_FILES.status), cause, status.message ? `the run ${status.state}: ${status.message}` : undefined);
+      },
+    );
   }
+  if (statusWriteFailure) throw statusWriteFailure;
   return { runDir, runId, status };
 }

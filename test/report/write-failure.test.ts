@@ -102,3 +102,27 @@ describe.skipIf(!rooted)('writes on a full disk (tmpfs, needs root)', () => {
     expect(readdirSync(dir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
   });
 });
+
+describe('write failures without a full disk', () => {
+  it('any errno: the file and the cause in plain words, one line, no stack', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'glasslab-wf-'));
+    try {
+      // a folder where the record file should be: EISDIR on open
+      await mkdir(path.join(dir, 'sender.ndjson'));
+      let caught: unknown;
+      try {
+        new NdjsonWriter(path.join(dir, 'sender.ndjson'));
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(WriteFailedError);
+      expect((caught as WriteFailedError).message).toBe(`cannot write ${path.join(dir, 'sender.ndjson')}: is a folder (EISDIR)`);
+      expect((caught as WriteFailedError).stack).toBe((caught as WriteFailedError).message);
+      await expect(writeFileAtomic(path.join(dir, 'missing', 'x.json'), 'x')).rejects.toThrow(`cannot write ${path.join(dir, 'missing', 'x.json')}: no such file or directory (ENOENT)`);
+      expect(new WriteFailedError('/x', Object.assign(new Error('odd'), { code: 'EWEIRD' })).message).toBe('cannot write /x: eweird (EWEIRD)');
+      expect(new WriteFailedError('/x', new Error('plain')).message).toBe('cannot write /x: plain');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
