@@ -175,8 +175,12 @@ export async function runScenario(scenario: ResolvedScenario, options: RunOption
     const answerPromise = channels.receiver.next('answer', SETUP_TIMEOUT_MS);
     channels.receiver.send({ type: 'offer', sdp: offer.sdp });
     const answer = await guard(answerPromise);
-    await writeFile(path.join(runDir, 'offer.sdp'), offer.sdp);
-    await writeFile(path.join(runDir, 'answer.sdp'), answer.sdp);
+    for (const [name, sdp] of [['offer.sdp', offer.sdp], ['answer.sdp', answer.sdp]] as const) {
+      const sdpPath = path.join(runDir, name);
+      await writeFile(sdpPath, sdp).catch((error: unknown) => {
+        throw new WriteFailedError(sdpPath, error);
+      });
+    }
     const connected = Promise.all([channels.sender.next('connected', CONNECT_TIMEOUT_MS), channels.receiver.next('connected', CONNECT_TIMEOUT_MS)]);
     channels.sender.send({ type: 'answer', sdp: answer.sdp });
     await guard(connected);
