@@ -14,7 +14,8 @@ import { environmentSummary } from '../results/environment.ts';
 import { renderJunit } from '../results/junit.ts';
 import { RESULTS_SCHEMA_VERSION, validateResults, type Outcome, type Results } from '../results/schema.ts';
 import type { EventRecord } from '../../src/shared/records.ts';
-import { loadRun } from './load-run.ts';
+import { loadRun, RunFolderError, type LoadedRun } from './load-run.ts';
+import type { RecordLineProblem } from './record-problems.ts';
 import { renderReport } from './render.ts';
 
 /** Options of {@link buildReport}; each overrides what the run folder says. */
@@ -26,6 +27,11 @@ export interface BuildReportOptions {
   outcome?: Outcome;
   /** where to write the outputs (default: the run folder) */
   outDir?: string;
+  /**
+   * refuse (RunFolderError, nothing written) a folder whose numbers cannot be trusted: no scenario
+   * file (its budgets would be dropped silently) or impossible counts; `glasslab report` sets it
+   */
+  refuseUnusable?: boolean;
 }
 
 /** What {@link buildReport} produced. */
@@ -40,6 +46,8 @@ export interface BuiltReport {
   reportPath: string;
   /** only when budgets were set */
   junitPath?: string;
+  /** the record lines that could not be used, by file and line */
+  lineProblems: RecordLineProblem[];
 }
 
 const OUTCOMES = new Set(['completed', 'failed', 'interrupted']);
@@ -58,12 +66,30 @@ function wallClock(event: EventRecord | undefined): string | undefined {
   return text !== undefined && !Number.isNaN(Date.parse(text)) ? new Date(text).toISOString() : undefined;
 }
 
-function outcomeFrom(endEvent: EventRecord | undefined, truncatedFiles: readonly string[]): Outcome {
+function outcomeFrom(endEvent: EventRecord | undefined, truncatedFiles: readonly string[], runStatus: LoadedRun['status']): Outcome {
   const status = detailString(endEvent, 'status');
   const message = detailString(endEvent, 'message');
   if (status !== undefined && OUTCOMES.has(status)) return { status: status as Outcome['status'], ...(message ? { message } : {}) };
+  // no run-end record: status.json may know more (e.g. marked interrupted after its owner died)
+  if (runStatus !== undefined && runStatus.state !== 'running') return { status: runStatus.state, ...(runStatus.message ? { message: runStatus.message } : {}) };
   const truncated = truncatedFiles.length > 0 ? `; last line cut short in ${truncatedFiles.join(', ')}` : '';
   return { status: 'interrupted', message: `no run-end record in run.ndjson (the run did not finish normally)${truncated}` };
+}
+
+/** Why a loaded run's numbers cannot be trusted; empty when they can. */
+function unusableReasons(runDir: string, loaded: LoadedRun, frames: Results['summary']['frames'], outcome: Outcome): Array<{ code: 'SCENARIO_MISSING' | 'IMPOSSIBLE_COUNTS'; message: string }> {
+  const reasons: Array<{ code: 'SCENARIO_MISSING' | 'IMPOSSIBLE_COUNTS'; message: string }> = [];
+  if (loaded.scenario.file === undefined) {
+    reasons.push({ code: 'SCENARIO_MISSING', message: `${runDir}: no scenario.json (or scenario.yaml): the run's budgets, link and protection are unknown` });
+  }
+  // every display shows a frame that went out; more distinct displays than frames sent means the
+  // sender's records are missing or cut (e.g. an empty sender.ndjson). A run that ended early may
+  // lack the sender's last unflushed records (≤ 250 ms): there only "none at all" is impossible.
+  const distinctDisplays = frames.displayed - frames.duplicates;
+  if (distinctDisplays > frames.sent && (outcome.status === 'completed' || frames.sent === 0)) {
+    reasons.push({ code: 'IMPOSSIBLE_COUNTS', message: `${runDir}: impossible counts: ${distinctDisplays} distinct frames displayed but ${frames.sent} sent (sender.ndjson holds too few frame records)` });
+  }
+  return reasons;
 }
 
 /** Analyses a run folder and writes results.json, report.html (and junit.xml). */
@@ -73,6 +99,9 @@ export async function buildReport(runDir: string, options: BuildReportOptions = 
   const metrics = computeRunMetrics(loaded.records, { badLines: loaded.badLines, truncatedFiles: loaded.truncatedFiles });
   const startEvent = lastEvent(loaded.records.events, 'run-start');
   const endEvent = lastEvent(loaded.records.events, 'run-end');
+  const outcome = options.outcome ?? outcomeFrom(endEvent, loaded.truncatedFiles, loaded.status);
+  const unusable = options.refuseUnusable ? unusableReasons(runDir, loaded, metrics.summary.frames, outcome) : [];
+  if (unusable.length > 0) throw new RunFolderError(unusable[0]!.code, unusable.map((reason) => reason.message).join('; '));
   const recovery = computeRecovery({
     records: loaded.records,
     fates: loaded.linkFates,
@@ -101,7 +130,7 @@ export async function buildReport(runDir: string, options: BuildReportOptions = 
     runId: options.runId ?? detailString(startEvent, 'runId') ?? path.basename(path.resolve(runDir)),
     start: { monotonicMs: metrics.span.startMs, ...(startWall ? { wallClock: startWall } : {}) },
     end: { monotonicMs: metrics.span.endMs, ...(endWall ? { wallClock: endWall } : {}) },
-    outcome: options.outcome ?? outcomeFrom(endEvent, loaded.truncatedFiles),
+    outcome,
     summary: metrics.summary,
     link: link?.summary ?? null,
     recovery: recovery?.summary ?? null,
@@ -118,12 +147,13 @@ export async function buildReport(runDir: string, options: BuildReportOptions = 
   const outDir = options.outDir ?? runDir;
   const resultsPath = path.join(outDir, 'results.json');
   const reportPath = path.join(outDir, 'report.html');
-  await writeFileAtomic(resultsPath, JSON.stringify(results, null, 2) + '\n');
+  // results.json last: once it is there, the report and junit.xml beside it are complete too
   await writeFileAtomic(reportPath, renderReport(results, metrics.series, link?.series ?? null, recovery?.series ?? null));
-  const built: BuiltReport = { results, series: metrics.series, linkSeries: link?.series ?? null, recoverySeries: recovery?.series ?? null, resultsPath, reportPath };
+  const built: BuiltReport = { results, series: metrics.series, linkSeries: link?.series ?? null, recoverySeries: recovery?.series ?? null, resultsPath, reportPath, lineProblems: loaded.lineProblems };
   if (budgetResults.length > 0) {
     built.junitPath = path.join(outDir, 'junit.xml');
     await writeFileAtomic(built.junitPath, renderJunit(results));
   }
+  await writeFileAtomic(resultsPath, JSON.stringify(results, null, 2) + '\n');
   return built;
 }

@@ -13,6 +13,9 @@ import { linkFateRecordSchema, type LinkFateRecord } from '../../src/link/fate.t
 import type { ScenarioLinkRecord } from '../metrics/link.ts';
 import { sortRecords, type RunRecords } from '../metrics/run-records.ts';
 import { readNdjsonFile } from '../results/ndjson.ts';
+import type { RunStatus } from '../run/run-folder.ts';
+import { readRunStatus } from '../run/run-status.ts';
+import { recordProblemsOf, type RecordLineProblem } from './record-problems.ts';
 
 /** Record files of a run folder, in read order. */
 export const RECORD_FILES = ['sender.ndjson', 'receiver.ndjson', 'run.ndjson', 'link.ndjson'] as const;
@@ -27,6 +30,10 @@ export interface LoadedRun {
   badLines: number;
   /** files whose last line was cut short */
   truncatedFiles: string[];
+  /** every unusable line (cut short, not JSON, not a record), by file and line */
+  lineProblems: RecordLineProblem[];
+  /** status.json, when the folder has a readable one */
+  status?: RunStatus;
   /** from scenario.yaml/json: `name` and `budgets` (strings) when present */
   scenario: { name?: string; budgets?: string[]; file?: string; link?: ScenarioLinkRecord; protection?: ScenarioProtectionRecord };
   /** parsed environment.json, when present */
@@ -43,13 +50,20 @@ export interface ScenarioProtectionRecord {
 function protectionOf(value: unknown): ScenarioProtectionRecord | undefined {
   if (value === null || typeof value !== 'object') return undefined;
   const obj = value as Record<string, unknown>;
-  const text = (key: string): { [k: string]: string } => (typeof obj[key] === 'string' ? { [key]: obj[key] } : {});
+  const text = (key: string): { [k: string]: string } => {
+    const field = obj[key];
+    return typeof field === 'string' ? { [key]: field } : {};
+  };
   return { ...text('mode'), ...text('fec'), ...text('mask') };
 }
 
 /** Error reading a run folder (missing folder, unreadable scenario file). */
 export class RunFolderError extends Error {
-  constructor(readonly code: 'RUN_DIR_MISSING' | 'RUN_DIR_EMPTY' | 'SCENARIO_UNREADABLE', message: string, options?: ErrorOptions) {
+  constructor(
+    readonly code: 'RUN_DIR_MISSING' | 'RUN_DIR_EMPTY' | 'SCENARIO_UNREADABLE' | 'SCENARIO_MISSING' | 'IMPOSSIBLE_COUNTS',
+    message: string,
+    options?: ErrorOptions,
+  ) {
     super(message, options);
     this.name = 'RunFolderError';
   }
@@ -98,6 +112,7 @@ export async function loadRun(runDir: string): Promise<LoadedRun> {
   const objects: unknown[] = [];
   const files: string[] = [];
   const truncatedFiles: string[] = [];
+  const lineProblems: RecordLineProblem[] = [];
   let badLines = 0;
   let linkFates: LinkFateRecord[] | null = null;
   const info = await stat(runDir).catch(() => undefined);
@@ -118,6 +133,8 @@ export async function loadRun(runDir: string): Promise<LoadedRun> {
         }
       }
     } else objects.push(...read.records);
+    const usableFate = (value: unknown): boolean => !isSharedKind(value) && linkFateRecordSchema.safeParse(value).success;
+    lineProblems.push(...(name === 'link.ndjson' ? recordProblemsOf(name, read, (value) => usableFate(value) || sortRecords([value]).invalid === 0) : recordProblemsOf(name, read)));
     badLines += read.badLines.length;
     if (read.truncatedLastLine !== undefined) truncatedFiles.push(name);
   }
@@ -131,5 +148,16 @@ export async function loadRun(runDir: string): Promise<LoadedRun> {
       environment = undefined;
     }
   }
-  return { records: sortRecords(objects), linkFates, files, badLines, truncatedFiles, scenario: await loadScenario(runDir), ...(environment !== undefined ? { environment } : {}) };
+  const status = await readRunStatus(runDir);
+  return {
+    records: sortRecords(objects),
+    linkFates,
+    files,
+    badLines,
+    truncatedFiles,
+    lineProblems,
+    scenario: await loadScenario(runDir),
+    ...(environment !== undefined ? { environment } : {}),
+    ...(status !== undefined ? { status } : {}),
+  };
 }

@@ -8,12 +8,16 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { WriteFailedError } from './write-error.ts';
 
-/** Error thrown when an atomic write fails; the target file is left untouched. */
-export class AtomicWriteError extends Error {
-  readonly code = 'ATOMIC_WRITE_FAILED';
+/**
+ * Error thrown when an atomic write fails; the target file is left untouched and the temp file
+ * removed. Its message names the target and the cause (`cannot write x.json: no space left on
+ * device (ENOSPC)`); code WRITE_FAILED like every write failure of the lab.
+ */
+export class AtomicWriteError extends WriteFailedError {
   constructor(readonly targetPath: string, cause: unknown) {
-    super(`atomic write of ${targetPath} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(targetPath, cause);
     this.name = 'AtomicWriteError';
   }
 }

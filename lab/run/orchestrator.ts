@@ -1,15 +1,15 @@
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { rm, writeFile } from 'node:fs/promises';
-import { JsonLineChannel } from '../../src/control/channel.ts';
-import type { ChildConfig, ChildMessage, ChildProgress, OrchestratorMessage } from '../../src/control/messages.ts';
+import { writeFile } from 'node:fs/promises';
+import type { ChildConfig, ChildProgress } from '../../src/control/messages.ts';
 import { startLocalStunServer } from '../../src/transport/stun-server.ts';
 import { NdjsonWriter } from '../results/ndjson.ts';
 import { writeFileAtomic } from '../results/atomic.ts';
+import { WriteFailedError } from '../results/write-error.ts';
 import type { ResolvedScenario } from '../scenario/schema.ts';
 import { collectEnvironment } from './environment.ts';
+import { ControlError, expectFromChild, startControlServer, type ChildChannel, type ControlServer } from './control-server.ts';
 import { createRunFolder, RUN_FILES, type RunStatus } from './run-folder.ts';
+import { runningStatus, writeRunStatus } from './run-status.ts';
 import { spawnChild, type ChildProcess, type ChildRole } from './children.ts';
 import { startRunLink, type LinkBackendChoice, type RunLink } from './run-link.ts';
 
@@ -42,8 +42,8 @@ export interface RunOutcome {
 /** A failure of the run itself (not of a budget); `phase` says where it happened. */
 export class RunFailedError extends Error {
   readonly code = 'RUN_FAILED';
-  constructor(readonly phase: string, message: string) {
-    super(`${phase}: ${message}`);
+  constructor(readonly phase: string, readonly detail: string) {
+    super(`${phase}: ${detail}`);
     this.name = 'RunFailedError';
   }
 }
@@ -57,22 +57,12 @@ function monotonicMs(): number {
   return Number(process.hrtime.bigint()) / 1e6;
 }
 
-/** Accepts the two children's control connections and tells them apart by their hello. */
-async function acceptChildren(server: net.Server, timeoutMs: number): Promise<Record<ChildRole, JsonLineChannel<ChildMessage, OrchestratorMessage>>> {
-  const channels: Partial<Record<ChildRole, JsonLineChannel<ChildMessage, OrchestratorMessage>>> = {};
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new RunFailedError('start', `child processes did not connect within ${timeoutMs} ms (see sender.log / receiver.log)`)), timeoutMs);
-    server.on('connection', (socket) => {
-      const channel = new JsonLineChannel<ChildMessage, OrchestratorMessage>(socket);
-      channel.next('hello', timeoutMs).then((hello) => {
-        channels[hello.role] = channel;
-        if (channels.sender && channels.receiver) {
-          clearTimeout(timer);
-          resolve(channels as Record<ChildRole, JsonLineChannel<ChildMessage, OrchestratorMessage>>);
-        }
-      }, reject);
-    });
-  });
+/** status.json's message for a run that ended early: the phase (who failed) and what happened. */
+function failureMessage(error: unknown): string {
+  if (error instanceof RunFailedError && error.phase === 'interrupted') return error.detail;
+  if (error instanceof ControlError) return error.phase === 'start' ? `start: ${error.message}` : error.message;
+  if (error instanceof WriteFailedError) return `orchestrator: ${error.message}`;
+  return error instanceof Error ? error.message : String(error);
 }
 
 /**
@@ -80,7 +70,7 @@ async function acceptChildren(server: net.Server, timeoutMs: number): Promise<Re
  * has reported "stopped").
  */
 function watchChildren(
-  channels: Record<ChildRole, JsonLineChannel<ChildMessage, OrchestratorMessage>>,
+  channels: Record<ChildRole, ChildChannel>,
   children: ChildProcess[],
   expectExit: { value: boolean },
 ): Promise<never> {
@@ -107,18 +97,22 @@ function watchChildren(
  */
 export async function runScenario(scenario: ResolvedScenario, options: RunOptions): Promise<RunOutcome> {
   const { dir: runDir, runId } = await createRunFolder(options.runsRoot, scenario.name);
-  const status: RunStatus = { state: 'running', startedAt: new Date().toISOString(), pid: process.pid };
+  const status: RunStatus = runningStatus();
   await writeFileAtomic(path.join(runDir, RUN_FILES.scenario), `${JSON.stringify(scenario, null, 2)}\n`);
-  await writeFileAtomic(path.join(runDir, RUN_FILES.status), `${JSON.stringify(status, null, 2)}\n`);
-  const events = new NdjsonWriter(path.join(runDir, RUN_FILES.runRecords));
+  await writeRunStatus(runDir, status);
+  // a failed write of the orchestrator's own records ends the run (blaming the orchestrator)
+  let ownWriteFailure: (error: WriteFailedError) => void = () => undefined;
+  const ownWriteFailed = new Promise<never>((_, reject) => (ownWriteFailure = reject));
+  ownWriteFailed.catch(() => undefined);
+  const events = new NdjsonWriter(path.join(runDir, RUN_FILES.runRecords), { onError: (error) => ownWriteFailure(error) });
   const event = (name: string, detail?: Record<string, string | number | boolean | null>): void =>
     events.write({ type: 'event', side: 'orchestrator', timeMs: monotonicMs(), name, ...(detail ? { detail } : {}) });
 
-  const socketPath = path.join(os.tmpdir(), `glasslab-${process.pid}-${runId.slice(-20)}.sock`);
-  const server = net.createServer();
+  let control: ControlServer | undefined;
   const stun = scenario.link === 'none' ? await startLocalStunServer('127.0.0.1') : undefined;
   let network: RunLink | undefined;
   const children: ChildProcess[] = [];
+  let statusWriteFailure: WriteFailedError | undefined;
   const expectExit = { value: false };
   event('run-start', { scenario: scenario.name, runId, wallClock: status.startedAt });
   const phase = (name: string): void => {
@@ -127,8 +121,7 @@ export async function runScenario(scenario: ResolvedScenario, options: RunOption
   };
 
   try {
-    await rm(socketPath, { force: true });
-    await new Promise<void>((resolve, reject) => server.listen(socketPath, resolve).once('error', reject));
+    control = await startControlServer();
     if (scenario.link !== 'none') {
       phase('link');
       network = await startRunLink(scenario.link, { runDir, seed: scenario.seed, ...(options.linkBackend ? { backend: options.linkBackend } : {}) }).catch((error: unknown) => {
@@ -137,19 +130,19 @@ export async function runScenario(scenario: ResolvedScenario, options: RunOption
       event('link-up', { backend: network.backend, reason: network.reason, topology: network.runId });
     }
     phase('starting');
-    const accepted = acceptChildren(server, SETUP_TIMEOUT_MS);
+    const accepted = control.acceptChildren(SETUP_TIMEOUT_MS);
     for (const role of ['receiver', 'sender'] as const) {
       const log = path.join(runDir, role === 'sender' ? RUN_FILES.senderLog : RUN_FILES.receiverLog);
-      children.push(spawnChild(role, socketPath, log, network?.wrapper(role) ?? []));
+      children.push(spawnChild(role, control, log, network?.wrapper(role) ?? []));
     }
-    const channels = await accepted;
+    const channels = await Promise.race([accepted, ownWriteFailed]);
     const failure = watchChildren(channels, children, expectExit);
     const abort = new Promise<never>((_, reject) => {
-      const onAbort = (): void => reject(new RunFailedError('interrupted', 'the run was interrupted'));
+      const onAbort = (): void => reject(new RunFailedError('interrupted', 'the run was interrupted before its planned end'));
       if (options.signal?.aborted) onAbort();
       options.signal?.addEventListener('abort', onAbort, { once: true });
     });
-    const guard = <T>(work: Promise<T>): Promise<T> => Promise.race([work, failure, abort]);
+    const guard = <T>(work: Promise<T>): Promise<T> => Promise.race([work, failure, abort, ownWriteFailed]);
 
     const configOf = (role: ChildRole): ChildConfig => ({
       runDir,
@@ -182,8 +175,12 @@ export async function runScenario(scenario: ResolvedScenario, options: RunOption
     const answerPromise = channels.receiver.next('answer', SETUP_TIMEOUT_MS);
     channels.receiver.send({ type: 'offer', sdp: offer.sdp });
     const answer = await guard(answerPromise);
-    await writeFile(path.join(runDir, 'offer.sdp'), offer.sdp);
-    await writeFile(path.join(runDir, 'answer.sdp'), answer.sdp);
+    for (const [name, sdp] of [['offer.sdp', offer.sdp], ['answer.sdp', answer.sdp]] as const) {
+      const sdpPath = path.join(runDir, name);
+      await writeFile(sdpPath, sdp).catch((error: unknown) => {
+        throw new WriteFailedError(sdpPath, error);
+      });
+    }
     const connected = Promise.all([channels.sender.next('connected', CONNECT_TIMEOUT_MS), channels.receiver.next('connected', CONNECT_TIMEOUT_MS)]);
     channels.sender.send({ type: 'answer', sdp: answer.sdp });
     await guard(connected);
@@ -212,11 +209,11 @@ export async function runScenario(scenario: ResolvedScenario, options: RunOption
     }
 
     phase('stopping');
-    const senderStopped = channels.sender.next('stopped', SETUP_TIMEOUT_MS);
+    const senderStopped = expectFromChild(channels.sender, 'sender', 'stopped', SETUP_TIMEOUT_MS);
     channels.sender.send({ type: 'stop' });
     await guard(senderStopped);
     await guard(new Promise((resolve) => setTimeout(resolve, DRAIN_MS)));
-    const receiverStopped = channels.receiver.next('stopped', SETUP_TIMEOUT_MS);
+    const receiverStopped = expectFromChild(channels.receiver, 'receiver', 'stopped', SETUP_TIMEOUT_MS);
     channels.receiver.send({ type: 'stop' });
     await guard(receiverStopped);
     expectExit.value = true;
@@ -225,14 +222,13 @@ export async function runScenario(scenario: ResolvedScenario, options: RunOption
   } catch (error) {
     const interrupted = error instanceof RunFailedError && error.phase === 'interrupted';
     status.state = interrupted ? 'interrupted' : 'failed';
-    status.message = (error as Error).message;
+    status.message = failureMessage(error);
   } finally {
     expectExit.value = true;
     for (const child of children) child.kill('SIGTERM');
     await Promise.race([Promise.all(children.map((c) => c.exited)), new Promise((r) => setTimeout(r, 4000))]);
     for (const child of children) child.kill('SIGKILL');
-    server.close();
-    await rm(socketPath, { force: true });
+    await control?.close();
     await stun?.close();
     if (network) {
       network.stop();
@@ -240,8 +236,18 @@ export async function runScenario(scenario: ResolvedScenario, options: RunOption
     }
     status.endedAt = new Date().toISOString();
     event('run-end', { status: status.state, message: status.message ?? null, wallClock: status.endedAt });
+    // events has an onError: a failed flush lands in events.failure, close() does not throw
     events.close();
-    await writeFileAtomic(path.join(runDir, RUN_FILES.status), `${JSON.stringify(status, null, 2)}\n`);
+    if (events.failure && status.state === 'completed') Object.assign(status, { state: 'failed', message: failureMessage(events.failure) });
+    statusWriteFailure = await writeRunStatus(runDir, status).then(
+      () => undefined,
+      (error: unknown) => {
+        // the run's own outcome goes with the one line the user sees
+        const cause = error instanceof WriteFailedError ? error.cause : error;
+        return new WriteFailedError(path.join(runDir, RUN_FILES.status), cause, status.message ? `the run ${status.state}: ${status.message}` : undefined);
+      },
+    );
   }
+  if (statusWriteFailure) throw statusWriteFailure;
   return { runDir, runId, status };
 }

@@ -5,8 +5,10 @@
  */
 import { buildReport } from '../report/build.ts';
 import type { Results } from '../results/schema.ts';
+import { findWriteFailure, WriteFailedError } from '../results/write-error.ts';
 import type { ResolvedScenario } from '../scenario/schema.ts';
 import { runScenario, type RunOptions, type RunOutcome } from './orchestrator.ts';
+import { writeRunStatus } from './run-status.ts';
 
 /** A finished and analysed run. */
 export interface ReportedRun {
@@ -30,7 +32,8 @@ export class RunAnalysisError extends Error {
 /**
  * Runs the scenario into a new folder under `options.runsRoot`, then analyses it. A failed run
  * still resolves (its outcome says how it ended); a run that cannot be analysed rejects with
- * RunAnalysisError.
+ * RunAnalysisError, or with the WriteFailedError itself when an output could not be written (no
+ * partial results.json is left; status.json says failed with the cause where it can be written).
  */
 export async function runAndReport(scenario: ResolvedScenario, options: RunOptions): Promise<ReportedRun> {
   const outcome = await runScenario(scenario, options);
@@ -38,7 +41,16 @@ export async function runAndReport(scenario: ResolvedScenario, options: RunOptio
   try {
     built = await buildReport(outcome.runDir);
   } catch (error) {
-    throw new RunAnalysisError(outcome, error);
+    const writeFailure = findWriteFailure(error);
+    if (writeFailure === undefined) throw new RunAnalysisError(outcome, error);
+    const { state, message } = outcome.status;
+    if (state === 'completed') {
+      await writeRunStatus(outcome.runDir, { ...outcome.status, state: 'failed', message: `analysis: ${writeFailure.message}` }).catch(() => undefined);
+      throw writeFailure;
+    }
+    // the run had already failed (often the same full disk): its own cause stays in status.json
+    // and goes with the one line the user sees
+    throw new WriteFailedError(writeFailure.filePath, writeFailure.cause, `the run ${state}${message ? `: ${message}` : ''}`);
   }
   const { results, reportPath } = built;
   return { outcome, results, reportPath, budgetsBroken: results.budgets.filter((b) => !b.pass).map((b) => b.expression) };

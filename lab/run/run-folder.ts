@@ -1,5 +1,6 @@
 import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { WriteFailedError } from '../results/write-error.ts';
 
 /**
  * A run folder `runs/<YYYYMMDD-HHMMSS>-<name>/` holds everything needed to re-analyze a run without
@@ -26,7 +27,13 @@ export interface RunStatus {
   endedAt?: string;
   /** what went wrong, for failed and interrupted runs */
   message?: string;
+  /** the orchestrator's pid */
   pid: number;
+  /**
+   * its start time (/proc/<pid>/stat field 22, clock ticks since boot), so a reused pid is not
+   * taken for the owner; absent in status files of older versions
+   */
+  pidStartTicks?: string;
 }
 
 function stamp(date: Date): string {
@@ -36,12 +43,19 @@ function stamp(date: Date): string {
 
 /** Creates a new run folder under `runsRoot`; a suffix keeps two runs in one second apart. */
 export async function createRunFolder(runsRoot: string, scenarioName: string, now = new Date()): Promise<{ dir: string; runId: string }> {
-  await mkdir(runsRoot, { recursive: true });
-  const existing = new Set(await readdir(runsRoot));
+  const existing = new Set(
+    await mkdir(runsRoot, { recursive: true })
+      .then(() => readdir(runsRoot))
+      .catch((error: unknown) => {
+        throw new WriteFailedError(runsRoot, error);
+      }),
+  );
   const base = `${stamp(now)}-${scenarioName}`;
   let runId = base;
   for (let i = 2; existing.has(runId); i++) runId = `${base}-${i}`;
   const dir = path.join(runsRoot, runId);
-  await mkdir(dir);
+  await mkdir(dir).catch((error: unknown) => {
+    throw new WriteFailedError(dir, error);
+  });
   return { dir, runId };
 }

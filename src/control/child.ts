@@ -7,6 +7,8 @@ export interface ChildControl {
   config: ChildConfig;
   /** reports a fatal error to the orchestrator, then exits with code 3 */
   fail(error: unknown): never;
+  /** the same, for callbacks whose caller must not see a throw (a record writer's flush timer) */
+  reportFailure(error: unknown): void;
 }
 
 function socketPathFromArgs(argv: string[]): string {
@@ -19,13 +21,39 @@ function socketPathFromArgs(argv: string[]): string {
   return socketPath;
 }
 
+/** Environment variable that carries the run's control token to a child (env, not argv: argv is world-readable in /proc). */
+export const CONTROL_TOKEN_ENV = 'GLASSLAB_CONTROL_TOKEN';
+
+function tokenFromEnv(): string {
+  const token = process.env[CONTROL_TOKEN_ENV];
+  if (!token) {
+    process.stderr.write(`${CONTROL_TOKEN_ENV} is not set (this process is started by "glasslab run")\n`);
+    process.exit(2);
+  }
+  delete process.env[CONTROL_TOKEN_ENV];
+  return token;
+}
+
+/** What a child sends the orchestrator about a fatal error; a write failure also names its file. */
+function errorMessageOf(err: Error): Extract<ChildMessage, { type: 'error' }> {
+  const { code, filePath } = err as Error & { code?: unknown; filePath?: unknown };
+  return {
+    type: 'error',
+    message: err.message,
+    ...(typeof code === 'string' ? { code } : {}),
+    ...(code === 'WRITE_FAILED' && typeof filePath === 'string' ? { file: filePath } : {}),
+  };
+}
+
 /** Connects to the orchestrator named on the command line and waits for "configure". */
 export async function startChild(role: 'sender' | 'receiver', argv: string[]): Promise<ChildControl> {
+  const token = tokenFromEnv();
   const channel = await connectChannel<OrchestratorMessage, ChildMessage>(socketPathFromArgs(argv));
   const fail = (error: unknown): never => {
     const err = error instanceof Error ? error : new Error(String(error));
+    // the orchestrator first: on a full disk the write to the log may fail too
+    channel.send(errorMessageOf(err));
     process.stderr.write(`${role}: ${err.stack ?? err.message}\n`);
-    channel.send({ type: 'error', message: err.message, ...(typeof (err as Error & { code?: unknown }).code === 'string' ? { code: String((err as Error & { code?: unknown }).code) } : {}) });
     setTimeout(() => process.exit(3), 100);
     throw err;
   };
@@ -33,7 +61,14 @@ export async function startChild(role: 'sender' | 'receiver', argv: string[]): P
   channel.onClose(() => process.exit(0));
   channel.onError((error) => process.stderr.write(`${role}: control: ${error.message}\n`));
   const configured = channel.next('configure', 30_000);
-  channel.send({ type: 'hello', role, pid: process.pid });
+  channel.send({ type: 'hello', role, pid: process.pid, token });
   const { config } = await configured;
-  return { channel, config, fail };
+  const reportFailure = (error: unknown): void => {
+    try {
+      fail(error);
+    } catch {
+      // fail() throws to stop its caller; here the caller is a timer, and the exit is scheduled
+    }
+  };
+  return { channel, config, fail, reportFailure };
 }

@@ -32,11 +32,13 @@ export type OrchestratorMessage =
   | { type: 'stop' };
 
 export type ChildMessage =
-  | { type: 'hello'; role: 'sender' | 'receiver'; pid: number }
+  /** `token`: the run's control token, given at spawn (env GLASSLAB_CONTROL_TOKEN); a hello without it is refused */
+  | { type: 'hello'; role: 'sender' | 'receiver'; pid: number; token: string }
   | { type: 'ready'; detail: Record<string, string | number | boolean> }
   | { type: 'offer'; sdp: string }
   | { type: 'answer'; sdp: string }
   | { type: 'connected' }
   | { type: 'progress'; progress: ChildProgress }
   | { type: 'stopped'; summary: Record<string, number> }
-  | { type: 'error'; message: string; code?: string };
+  /** `file`: for a write failure (code WRITE_FAILED), the file that could not be written */
+  | { type: 'error'; message: string; code?: string; file?: string };

@@ -16,7 +16,7 @@ const { channel, config } = control;
 try {
   const native = loadNative();
   const decoder = new native.Decoder({ codec: 'h264', readMarker: true });
-  const records = new NdjsonWriter(path.join(config.runDir, 'receiver.ndjson'));
+  const records = new NdjsonWriter(path.join(config.runDir, 'receiver.ndjson'), { onError: (error) => control.reportFailure(error) });
   const peer = ReceiverPeer.create({ hostAddress: config.hostAddress, stunUrl: config.stunUrl });
   channel.send({ type: 'ready', detail: { decoder: 'libavcodec h264 (low delay, no frame threads)', markerReader: 'native' } });
 

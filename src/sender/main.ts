@@ -31,7 +31,7 @@ try {
   });
   const encoderOptions = encoderOptionsOf(scenario);
   const encoder = new native.Encoder(encoderOptions);
-  const records = new NdjsonWriter(path.join(config.runDir, 'sender.ndjson'));
+  const records = new NdjsonWriter(path.join(config.runDir, 'sender.ndjson'), { onError: (error) => control.reportFailure(error) });
   const peer = SenderPeer.create({ hostAddress: config.hostAddress, stunUrl: config.stunUrl });
 
   channel.send({

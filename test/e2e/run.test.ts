@@ -57,9 +57,9 @@ describe('glasslab run (360p x264 over loopback WebRTC)', () => {
     expect(exitCode, stdout).toBe(0);
     const status = JSON.parse(await readFile(path.join(runDir, 'status.json'), 'utf8')) as { state: string };
     expect(status.state).toBe('completed');
-    // this run's children only: their control socket is /tmp/glasslab-<orchestrator pid>-….sock
+    // this run's children only: their control socket is /tmp/glasslab-ctl-<orchestrator pid>-…/control.sock
     // (other runs may be going on at the same time)
-    const leftovers = await execa('pgrep', ['-f', `${runDir}|src/(sender|receiver)/main.ts --control [^ ]*glasslab-${orchestratorPid}-`], { reject: false });
+    const leftovers = await execa('pgrep', ['-f', `${runDir}|src/(sender|receiver)/main.ts --control [^ ]*glasslab-ctl-${orchestratorPid}-`], { reject: false });
     expect(leftovers.stdout.trim()).toBe('');
   });
 

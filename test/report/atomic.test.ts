@@ -66,7 +66,8 @@ describe('NDJSON reader', () => {
   it('reads every complete line and reports a truncated last line', () => {
     const result = parseNdjson('{"a":1}\n{"a":2}\n{"a":3,"b":[1,2');
     expect(result.records).toEqual([{ a: 1 }, { a: 2 }]);
-    expect(result.truncatedLastLine).toEqual({ lineNumber: 3, bytes: 15 });
+    expect(result.truncatedLastLine).toEqual({ lineNumber: 3, bytes: 15, excerpt: '{"a":3,"b":[1,2' });
+    expect(result.recordLines).toEqual([1, 2]);
     expect(result.badLines).toEqual([]);
   });
 
@@ -99,7 +100,7 @@ describe('NDJSON reader', () => {
   });
 
   it('reads a missing file as empty', async () => {
-    expect(await readNdjsonFile(path.join(dir, 'none.ndjson'))).toEqual({ records: [], badLines: [], missing: true });
+    expect(await readNdjsonFile(path.join(dir, 'none.ndjson'))).toEqual({ records: [], recordLines: [], badLines: [], missing: true });
   });
 });
 

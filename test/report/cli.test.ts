@@ -1,12 +1,12 @@
 import { rm } from 'node:fs/promises';
 import { Command } from 'commander';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { registerReportCommand, runReportCommand } from '../../lab/cli/commands/report.ts';
 import { syntheticRun, writeSyntheticRunDir } from './fixtures.ts';
 
 let dir: string;
 beforeAll(async () => {
-  dir = await writeSyntheticRunDir(syntheticRun({ frameCount: 60 }));
+  dir = await writeSyntheticRunDir(syntheticRun({ frameCount: 60 }), { 'scenario.json': JSON.stringify({ name: 'synthetic-30fps' }) });
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -36,12 +36,11 @@ describe('glasslab report', () => {
     const program = new Command().exitOverride();
     registerReportCommand(program, (value) => (code = value));
     const writes: string[] = [];
-    const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((chunk: string) => (writes.push(chunk), true));
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (writes.push(String(chunk)), true));
     try {
       await program.parseAsync(['node', 'glasslab', 'report', dir, '--json', '-b', 'fps >= 100', 'g2g.max <= 1s']);
     } finally {
-      process.stdout.write = write;
+      spy.mockRestore();
     }
     expect(code).toBe(1);
     const printed = JSON.parse(writes.join('')) as { budgetsPassed: boolean; junit: string };

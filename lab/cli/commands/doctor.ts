@@ -1,8 +1,10 @@
+import path from 'node:path';
 import type { Command } from 'commander';
+import { cleanupEverything, type FullCleanupReport } from '../../doctor/cleanup.ts';
 import { formatDoctorReport } from '../../doctor/format.ts';
 import { type DoctorDeps, runDoctor } from '../../doctor/run.ts';
 import type { DoctorReport } from '../../doctor/types.ts';
-import { cleanupLabLeftovers, type CleanupReport } from '../../topology/cleanup.ts';
+import type { CleanupReport } from '../../topology/cleanup.ts';
 import { type CliContext, ExitCode, type GlobalOptions } from '../context.ts';
 
 /** Doctor's exit code: 0 when every required check passed, 3 otherwise. */
@@ -10,12 +12,14 @@ export function doctorExitCode(report: DoctorReport): ExitCode {
   return report.ok ? ExitCode.ok : ExitCode.failed;
 }
 
-/** Text of a cleanup: one line per thing removed or spared, or "nothing left". */
-export function formatCleanupReport(report: CleanupReport): string {
+/** Text of a cleanup: one line per thing removed, marked or spared, or "nothing left". */
+export function formatCleanupReport(report: CleanupReport & Partial<FullCleanupReport>): string {
   const lines = [
     ...report.killedPids.map((pid) => `killed process ${pid}`),
     ...report.removedNamespaces.map((ns) => `removed namespace ${ns}`),
     ...report.removedLinks.map((link) => `removed link ${link}`),
+    ...(report.removedControlDirs ?? []).map((dir) => `removed control socket folder ${dir}`),
+    ...(report.interruptedRuns ?? []).map((dir) => `marked run ${dir} interrupted (status.json said running; its owner is gone)`),
     ...report.sparedRuns.map((runId) => `spared run ${runId} (its owner is alive)`),
     ...report.failures.map((failure) => `FAILED: ${failure}`),
   ];
@@ -31,11 +35,12 @@ export function registerDoctorCommand(program: Command, context: CliContext, dep
   program
     .command('doctor')
     .description('check what this machine offers the lab (exit 3 when something required is missing)')
-    .option('--cleanup', 'remove what killed lab runs left (namespaces, links, processes) and say what went')
-    .action(async (options: { cleanup?: boolean }, command: Command) => {
+    .option('--cleanup', 'remove what killed lab runs left (namespaces, links, processes, control sockets), mark their run folders interrupted, and say what went')
+    .option('--runs <dir>', 'with --cleanup: folder of run folders whose stale "running" status.json to correct (as `glasslab run --runs`)', 'runs')
+    .action(async (options: { cleanup?: boolean; runs: string }, command: Command) => {
       const { json } = command.optsWithGlobals<GlobalOptions>();
       if (options.cleanup) {
-        const cleaned = cleanupLabLeftovers();
+        const cleaned = await cleanupEverything({ runsRoot: path.resolve(options.runs) });
         context.io.stdout(json ? `${JSON.stringify(cleaned)}\n` : formatCleanupReport(cleaned));
         context.exitCode = cleaned.failures.length === 0 ? ExitCode.ok : ExitCode.failed;
         return;

@@ -1,18 +1,34 @@
 /**
  * `glasslab report <run-dir>`: (re)analyses a run folder and writes results.json, report.html and
- * junit.xml (with budgets). Exit codes: 0 all budgets met (or none), 1 a budget is broken,
- * 2 the folder or a budget expression is unusable.
+ * junit.xml (with budgets). Exit codes: 0 the run completed and met its budgets (or has none),
+ * 1 a budget is broken, 2 the folder or a budget expression is unusable (no scenario file,
+ * impossible counts; nothing written), 3 the run failed or was interrupted (the report is still
+ * written) or an output could not be written. A run whose status.json says `running` while its
+ * owner is gone is first marked interrupted. Unusable record lines are named on stderr.
  */
 import type { Command } from 'commander';
 import { BudgetError } from '../../metrics/budgets.ts';
 import { buildReport, type BuildReportOptions } from '../../report/build.ts';
 import { RunFolderError } from '../../report/load-run.ts';
+import { formatRecordProblems } from '../../report/record-problems.ts';
 import { ResultsValidationError } from '../../results/schema.ts';
+import { findWriteFailure } from '../../results/write-error.ts';
+import { markStaleRun } from '../../run/run-status.ts';
 import { isSuiteFolder, rebuildSuiteReport, SuiteFolderError } from '../../suite/rebuild.ts';
 import { checkOutFolder } from '../output-path.ts';
 
 /** Exit codes of the report command. */
-export const REPORT_EXIT = { ok: 0, budgetBroken: 1, unusable: 2 } as const;
+export const REPORT_EXIT = { ok: 0, budgetBroken: 1, unusable: 2, failed: 3 } as const;
+
+/** Marks a stale `running` run interrupted; a folder it cannot write to is reported, not fatal. */
+async function markIfStale(runDir: string, io: ReportIo): Promise<void> {
+  try {
+    const marked = await markStaleRun(runDir, 'glasslab report');
+    if (marked) io.err(`glasslab report: ${runDir}: status.json said "running"; marked interrupted: ${marked.message ?? ''}`);
+  } catch (error) {
+    io.err(`glasslab report: could not mark the stale run interrupted: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
 
 /** Options as commander parses them. */
 interface ReportCliOptions {
@@ -67,14 +83,17 @@ export async function runReportCommand(runDir: string, options: ReportCliOptions
     return REPORT_EXIT.unusable;
   }
   const buildOptions: BuildReportOptions = {
+    refuseUnusable: true,
     ...(options.budget !== undefined ? { budgets: options.budget } : {}),
     ...(options.scenario !== undefined ? { scenario: options.scenario } : {}),
     ...(options.runId !== undefined ? { runId: options.runId } : {}),
     ...(options.out !== undefined ? { outDir: options.out } : {}),
   };
   try {
+    await markIfStale(runDir, io);
     const built = await buildReport(runDir, buildOptions);
     const { results } = built;
+    for (const line of formatRecordProblems(runDir, built.lineProblems)) io.err(`glasslab report: ${line}`);
     if (options.json) {
       io.out(JSON.stringify({ results: built.resultsPath, report: built.reportPath, junit: built.junitPath ?? null, budgetsPassed: results.budgetsPassed, outcome: results.outcome }));
     } else {
@@ -84,11 +103,20 @@ export async function runReportCommand(runDir: string, options: ReportCliOptions
       for (const budget of results.budgets) io.out(`  ${budget.pass ? 'PASS' : 'FAIL'} ${budget.expression}: ${budget.message}`);
       io.out(`wrote ${built.resultsPath}, ${built.reportPath}${built.junitPath ? `, ${built.junitPath}` : ''}`);
     }
+    if (results.outcome.status !== 'completed') {
+      io.err(`glasslab report: the run ${results.outcome.status}${results.outcome.message ? `: ${results.outcome.message}` : ''} (report written)`);
+      return REPORT_EXIT.failed;
+    }
     return results.budgetsPassed ? REPORT_EXIT.ok : REPORT_EXIT.budgetBroken;
   } catch (error) {
     if (error instanceof BudgetError || error instanceof RunFolderError || error instanceof ResultsValidationError) {
       io.err(`glasslab report: ${error.message}`);
       return REPORT_EXIT.unusable;
+    }
+    const writeFailure = findWriteFailure(error);
+    if (writeFailure) {
+      io.err(`glasslab: ${writeFailure.message}`);
+      return REPORT_EXIT.failed;
     }
     throw error;
   }
@@ -108,7 +136,12 @@ export function registerReportCommand(program: Command, setExitCode: (code: numb
     .option('--run-id <id>', 'run id to report (default: from the run folder)')
     .option('-o, --out <dir>', 'write the outputs here instead of the run folder')
     .option('--json', 'print the output paths and verdict as JSON')
-    .addHelpText('after', '\nExit codes: 0 budgets met, 1 a budget broken, 2 unusable folder or budget expression.')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 the run completed and met its budgets, 1 a budget broken, 2 unusable folder (no scenario file, impossible counts; nothing written) or budget expression, ' +
+        '3 the run failed or was interrupted (report written) or an output could not be written.\n' +
+        'A run folder whose status.json says "running" while its owner process is gone is marked interrupted first. Unusable record lines are named on stderr (file:line).',
+    )
     .action(async (runDir: string, options: ReportCliOptions) => {
       setExitCode(await runReportCommand(runDir, options));
     });
