@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "js_args.h"
 #include "marker.h"
 
 namespace glasslab::vk {
@@ -11,9 +12,7 @@ namespace {
 std::string Show(Napi::Value v) {
   if (v.IsUndefined()) return "undefined";
   if (v.IsString()) return "'" + v.As<Napi::String>().Utf8Value() + "'";
-  if (v.IsSymbol()) return "a symbol";
-  Napi::String s = v.ToString();
-  return s.Utf8Value();
+  return js::Describe(v);  // never runs JS (a toString() that throws or loops)
 }
 
 [[noreturn]] void Fail(Napi::Env env, const char* call, const std::string& what, bool type = false) {
