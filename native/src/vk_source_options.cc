@@ -16,8 +16,8 @@ std::string Show(Napi::Value v) {
 }
 
 [[noreturn]] void Fail(Napi::Env env, const char* call, const std::string& what, bool type = false) {
-  if (type) throw Napi::TypeError::New(env, std::string(call) + ": " + what);
-  throw Napi::RangeError::New(env, std::string(call) + ": " + what);
+  if (type) throw js::WithCode(Napi::TypeError::New(env, std::string(call) + ": " + what), "ERR_SOURCE_OPTIONS");
+  throw js::WithCode(Napi::RangeError::New(env, std::string(call) + ": " + what), "ERR_SOURCE_OPTIONS");
 }
 
 int EvenDimension(Napi::Env env, Napi::Object o, const char* call, const char* field, int minimum) {
