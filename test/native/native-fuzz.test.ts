@@ -60,6 +60,7 @@ const everywhere = [
   'Encoder()', 'Encoder.encode', 'Encoder.setBitrate', 'Encoder.requestKeyframe', 'Encoder.close',
   'Decoder()', 'Decoder.decode', 'Decoder.close',
   'FrameSource()', 'FrameSource.start', 'FrameSource.stop', 'FrameSource.captureOne', 'FrameSource.stats', 'FrameSource.close',
+  'device (getter)', 'deviceChoice (getter)', 'capturePath (getter)', 'device (getter, wrong this)',
 ];
 const inOwnNetns = ['LinkDataPlane()', 'LinkDataPlane.start', 'LinkDataPlane.stop', 'LinkDataPlane.setParams', 'LinkDataPlane.stats', 'holdNewNetns', 'releaseNetns', 'udpProbe'];
 
