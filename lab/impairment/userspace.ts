@@ -26,7 +26,7 @@ export interface UserspaceLink {
   /** Applies new parameters to a direction between two packets. */
   setParams(dir: LinkDirection, params: LinkModelParams): void;
   stats(): { up?: LinkDirectionStats; down?: LinkDirectionStats };
-  /** Stops the threads, flushes the logs, removes the TUN devices; idempotent. */
+  /** Stops the threads (within a millisecond, whatever the link holds), flushes the logs, releases the TUN devices (gone 10-100 ms later); idempotent. */
   stop(): void;
 }
 

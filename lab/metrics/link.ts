@@ -138,6 +138,7 @@ function summarizeDirection(dir: LinkDirection, link: ScenarioLinkRecord, fates:
     delivered: mine.filter((f) => f.releaseMs !== undefined).length,
     dropped: mine.filter((f) => f.drop !== undefined).length,
     droppedByReason,
+    writeErrors: droppedByReason['write-error'] ?? 0,
     duplicates: mine.filter((f) => f.duplicate).length,
     reordered: mine.filter((f) => f.reordered).length,
     segments,

@@ -42,6 +42,8 @@ function fateTable(link: NonNullable<Results['link']>): string {
   for (const dir of ['up', 'down'] as const) {
     const d = link.directions[dir];
     lines.push([`${dir}: packets in / delivered / dropped`, `${formatCount(d.packets)} / ${formatCount(d.delivered)} / ${formatCount(d.dropped)} (${reasons(d.droppedByReason)}); duplicates ${formatCount(d.duplicates)}, reordered ${formatCount(d.reordered)}`]);
+    // a write error is the lab failing, not the emulated network: shown on its own line, only when it happened
+    if (d.writeErrors > 0) lines.push([`${dir}: write errors`, `${formatCount(d.writeErrors)} ${d.writeErrors === 1 ? 'packet' : 'packets'} released by the link could not be written to the far device (counted as dropped)`]);
   }
   const f = link.mediaFates;
   if (f === null) lines.push(['media packets', 'no fate log in this run (the backend keeps none)']);

@@ -105,7 +105,7 @@ export const summarySchema = z
   .strict();
 
 const nullableNumber = z.number().nullable();
-const reasonCounts = z.record(z.string(), count).describe('packets dropped by the link, by reason (loss, queue, mtu, shutdown)');
+const reasonCounts = z.record(z.string(), count).describe('packets dropped by the link, by reason (loss, queue, mtu, shutdown, write-error)');
 
 /** Configured values of one direction for one timeline segment. */
 const configuredLinkSchema = z
@@ -125,6 +125,7 @@ const linkDirectionSchema = z
     delivered: count,
     dropped: count,
     droppedByReason: reasonCounts,
+    writeErrors: count.describe('packets the link released but could not write to the far device (fate "write-error"; also in dropped)'),
     duplicates: count,
     reordered: count,
     segments: z.array(

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "enc_avlog.h"
+#include "js_args.h"
 #include "enc_queue.h"
 #include "marker.h"
 #include "registry.h"
@@ -208,7 +209,7 @@ class DecoderWrap final : public Napi::ObjectWrap<DecoderWrap> {
     Napi::Object o = info[0].As<Napi::Object>();
     Napi::Value codec = o.Get("codec");
     if (!codec.IsString() || codec.As<Napi::String>().Utf8Value() != "h264") {
-      throw Coded(Napi::TypeError::New(env, "Decoder: unknown codec '" + codec.ToString().Utf8Value() + "' (allowed: h264)"), "ERR_CODEC_OPTIONS");
+      throw Coded(Napi::TypeError::New(env, "Decoder: unknown codec " + js::Describe(codec) + " (allowed: h264)"), "ERR_CODEC_OPTIONS");
     }
     Napi::Value read = o.Get("readMarker");
     if (!read.IsUndefined() && !read.IsBoolean()) throw Coded(Napi::TypeError::New(env, "Decoder: readMarker must be a boolean"), "ERR_CODEC_OPTIONS");

@@ -7,6 +7,7 @@
 
 #include "enc_encoder.h"
 #include "enc_input.h"
+#include "js_args.h"
 #include "enc_queue.h"
 #include "marker.h"
 #include "registry.h"
@@ -115,8 +116,8 @@ class EncoderWrap final : public Napi::ObjectWrap<EncoderWrap> {
     Napi::Value codec = o.Get("codec");
     std::string name = codec.IsString() ? codec.As<Napi::String>().Utf8Value() : "";
     if (name != "x264" && name != "openh264" && name != "h264_nvenc" && name != "hevc_nvenc") {
-      throw Coded(Napi::TypeError::New(env, "Encoder: unknown codec '" + (codec.IsString() ? name : codec.ToString().Utf8Value()) +
-                                          "' (allowed: " + kAllowedCodecs + ")"), "ERR_CODEC_OPTIONS");
+      throw Coded(Napi::TypeError::New(env, "Encoder: unknown codec " + js::Describe(codec) +
+                                          " (allowed: " + kAllowedCodecs + ")"), "ERR_CODEC_OPTIONS");
     }
     config_ = ParseConfig(env, o);
     session_ = std::make_shared<Session>();
@@ -156,7 +157,7 @@ class EncoderWrap final : public Napi::ObjectWrap<EncoderWrap> {
     double bps = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : -1;
     if (!(bps >= kMinBitrateBps && bps <= kMaxBitrateBps)) {
       throw Coded(Napi::RangeError::New(env, "Encoder.setBitrate: bitrateBps must be in 10000..500000000 bits/s (got " +
-                                           (info.Length() > 0 ? info[0].ToString().Utf8Value() : "nothing") + ")"), "ERR_CODEC_OPTIONS");
+                                           (info.Length() > 0 ? js::Describe(info[0]) : "nothing") + ")"), "ERR_CODEC_OPTIONS");
     }
     bitrate_ = static_cast<int64_t>(bps);
   }

@@ -88,8 +88,10 @@ FrameView ParseFrame(Napi::Env env, Napi::Value value, const Config& c) {
     throw fail("frame.strides and frame.planeOffsets must list " + std::to_string(planes) + " planes");
   }
   for (int i = 0; i < planes; ++i) {
-    double s = strides.As<Napi::Array>().Get(i).ToNumber().DoubleValue();
-    double o = offsets.As<Napi::Array>().Get(i).ToNumber().DoubleValue();
+    Napi::Value sv = strides.As<Napi::Array>().Get(i), ov = offsets.As<Napi::Array>().Get(i);
+    if (!sv.IsNumber() || !ov.IsNumber()) throw fail("frame.strides and frame.planeOffsets must hold numbers");
+    double s = sv.As<Napi::Number>().DoubleValue();
+    double o = ov.As<Napi::Number>().DoubleValue();
     int rowBytes = i == 0 || v.nv12 ? c.width : c.width / 2;
     int rows = i == 0 ? c.height : c.height / 2;
     if (!(s >= rowBytes && s < 1e6 && o >= 0)) throw Coded(Napi::RangeError::New(env, "Encoder.encode: plane " + std::to_string(i) + " stride/offset invalid"), "ERR_INPUT_INVALID");

@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "js_args.h"
 #include "marker.h"
 #include "registry.h"
 #include "vk_devices_js.h"
@@ -72,19 +73,19 @@ class FrameSource : public Napi::ObjectWrap<FrameSource> {
       try {
         choice = vk::ChooseDevice(devices, options_.device);
       } catch (const std::invalid_argument& e) {
-        throw Napi::RangeError::New(env, std::string("FrameSource: ") + e.what());
+        throw js::WithCode(Napi::RangeError::New(env, std::string("FrameSource: ") + e.what()), "ERR_SOURCE_OPTIONS");
       }
       device_ = devices[choice.index];
       deviceChoice_ = choice.reason;
       if (auto why = capture::Unavailable(options_.capturePath, device_, options_.width, options_.format)) {
-        throw Napi::Error::New(env, "FrameSource: capture path '" + options_.capturePath + "' is not available: " + *why);
+        throw js::WithCode(Napi::Error::New(env, "FrameSource: capture path '" + options_.capturePath + "' is not available: " + *why), "ERR_SOURCE_UNAVAILABLE");
       }
       vk::PipelineOptions p{options_.width, options_.height, options_.capturePath, options_.format, device_, options_.testCaptureTime};
       pipeline_ = std::make_unique<vk::FramePipeline>(instance, p);
     } catch (const Napi::Error&) {
       throw;
     } catch (const std::exception& e) {
-      throw Napi::Error::New(env, std::string("FrameSource: ") + e.what());
+      throw js::WithCode(Napi::Error::New(env, std::string("FrameSource: ") + e.what()), "ERR_SOURCE_FAILED");
     }
   }
 
@@ -97,7 +98,7 @@ class FrameSource : public Napi::ObjectWrap<FrameSource> {
     if (!message->isError) inFlight_--;
     if (env == nullptr) return;  // the environment is going away
     if (message->isError) {
-      ReportError(env, Napi::Error::New(env, "FrameSource: " + message->error));
+      ReportError(env, js::WithCode(Napi::Error::New(env, "FrameSource: " + message->error), "ERR_SOURCE_FAILED"));
       return;
     }
     Napi::Object frame = vk::FrameToJs(env, message->frame, options_.width, options_.height, options_.format);
@@ -150,13 +151,13 @@ class FrameSource : public Napi::ObjectWrap<FrameSource> {
 
   void Start(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (closed_) throw Napi::Error::New(env, "FrameSource.start: the source is closed");
-    if (running_) throw Napi::Error::New(env, "FrameSource.start: already started (call stop() first)");
+    if (closed_) throw js::WithCode(Napi::Error::New(env, "FrameSource.start: the source is closed"), "ERR_SOURCE_CLOSED");
+    if (running_) throw js::WithCode(Napi::Error::New(env, "FrameSource.start: already started (call stop() first)"), "ERR_SOURCE_STATE");
     if (info.Length() < 1 || !info[0].IsFunction()) {
-      throw Napi::TypeError::New(env, "FrameSource.start: onFrame must be a function");
+      throw js::WithCode(Napi::TypeError::New(env, "FrameSource.start: onFrame must be a function"), "ERR_SOURCE_ARGS");
     }
     if (info.Length() >= 2 && !info[1].IsUndefined() && !info[1].IsFunction()) {
-      throw Napi::TypeError::New(env, "FrameSource.start: onError must be a function when given");
+      throw js::WithCode(Napi::TypeError::New(env, "FrameSource.start: onError must be a function when given"), "ERR_SOURCE_ARGS");
     }
     onError_ = info.Length() >= 2 && info[1].IsFunction() ? Napi::Persistent(info[1].As<Napi::Function>())
                                                           : Napi::FunctionReference();
@@ -320,7 +321,7 @@ class CaptureOneWorker : public Napi::AsyncWorker {
     source_->CountDelivered();
     deferred_.Resolve(vk::FrameToJs(Env(), frame_, source_->width(), source_->height(), source_->format()));
   }
-  void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
+  void OnError(const Napi::Error& error) override { deferred_.Reject(js::WithCode(error, "ERR_SOURCE_FAILED").Value()); }
 
  private:
   Napi::Promise::Deferred deferred_;
@@ -336,7 +337,7 @@ Napi::Value FrameSource::CaptureOne(const Napi::CallbackInfo& info) {
                                    : nullptr;
   if (refusal) {
     auto deferred = Napi::Promise::Deferred::New(env);
-    deferred.Reject(Napi::Error::New(env, refusal).Value());
+    deferred.Reject(js::WithCode(Napi::Error::New(env, refusal), closed_ ? "ERR_SOURCE_CLOSED" : "ERR_SOURCE_STATE").Value());
     return deferred.Promise();
   }
   auto* worker = new CaptureOneWorker(env, this, Value());

@@ -8,110 +8,14 @@
 #include <cmath>
 #include <memory>
 
+#include "js_args.h"
 #include "link_dataplane.h"
 #include "link_model.h"
+#include "link_params_js.h"
 #include "registry.h"
 
 namespace glasslab::link {
 namespace {
-
-double Num(const Napi::Object& o, const char* key, double fallback) {
-  Napi::Value v = o.Get(key);
-  return v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : fallback;
-}
-
-int64_t UsToNs(double us) { return static_cast<int64_t>(std::llround(us * 1000.0)); }
-
-LinkParams ParseParams(Napi::Env env, Napi::Value value) {
-  LinkParams p;
-  if (!value.IsObject()) return p;
-  Napi::Object o = value.As<Napi::Object>();
-  p.delayNs = UsToNs(Num(o, "delayUs", 0));
-  p.jitterNs = UsToNs(Num(o, "jitterUs", 0));
-  p.delayCorrelation = Num(o, "delayCorrelation", 0);
-  p.keepOrder = o.Get("keepOrder").ToBoolean();
-  if (o.Get("distribution").IsString()) {
-    std::string d = o.Get("distribution").As<Napi::String>();
-    if (d == "uniform") p.distribution = Distribution::Uniform;
-    else if (d == "normal") p.distribution = Distribution::Normal;
-    else if (d == "pareto") p.distribution = Distribution::Pareto;
-    else if (d == "paretonormal") p.distribution = Distribution::ParetoNormal;
-    else throw Napi::TypeError::New(env, "distribution: unknown '" + d + "'");
-  }
-  if (o.Get("loss").IsObject()) {
-    Napi::Object l = o.Get("loss").As<Napi::Object>();
-    std::string model = l.Get("model").ToString();
-    if (model == "random") {
-      p.lossModel = LossModel::Random;
-      p.lossP = Num(l, "p", 0);
-      p.lossCorrelation = Num(l, "correlation", 0);
-    } else if (model == "gemodel") {
-      p.lossModel = LossModel::GilbertElliott;
-      p.geP = Num(l, "p", 0);
-      p.geR = Num(l, "r", 1 - p.geP);
-      p.geOneMinusH = Num(l, "oneMinusH", 1);
-      p.geOneMinusK = Num(l, "oneMinusK", 0);
-    } else if (model == "4state") {
-      p.lossModel = LossModel::FourState;
-      p.p13 = Num(l, "p13", 0);
-      p.p31 = Num(l, "p31", 1 - p.p13);
-      p.p32 = Num(l, "p32", 0);
-      p.p23 = Num(l, "p23", 1);
-      p.p14 = Num(l, "p14", 0);
-    } else if (model == "trace") {
-      p.lossModel = LossModel::Trace;
-      Napi::Array a = l.Get("pattern").As<Napi::Array>();
-      for (uint32_t i = 0; i < a.Length(); ++i) p.lossTrace.push_back(a.Get(i).ToNumber().Int32Value() ? 1 : 0);
-    } else if (model != "none") {
-      throw Napi::TypeError::New(env, "loss.model: unknown '" + model + "'");
-    }
-  }
-  if (o.Get("duplicate").IsObject()) {
-    Napi::Object d = o.Get("duplicate").As<Napi::Object>();
-    p.duplicateP = Num(d, "p", 0);
-    p.duplicateCorrelation = Num(d, "correlation", 0);
-  }
-  if (o.Get("corrupt").IsObject()) {
-    Napi::Object d = o.Get("corrupt").As<Napi::Object>();
-    p.corruptP = Num(d, "p", 0);
-    p.corruptCorrelation = Num(d, "correlation", 0);
-  }
-  if (o.Get("reorder").IsObject()) {
-    Napi::Object d = o.Get("reorder").As<Napi::Object>();
-    p.reorderP = Num(d, "p", 0);
-    p.reorderCorrelation = Num(d, "correlation", 0);
-    p.reorderGap = static_cast<uint32_t>(std::max(1.0, Num(d, "gap", 1)));
-  }
-  if (o.Get("slot").IsObject()) {
-    Napi::Object s = o.Get("slot").As<Napi::Object>();
-    p.slotMinNs = UsToNs(Num(s, "minUs", 0));
-    p.slotMaxNs = UsToNs(Num(s, "maxUs", Num(s, "minUs", 0)));
-    p.slotPackets = static_cast<uint32_t>(Num(s, "packets", 0));
-    p.slotBytes = static_cast<uint64_t>(Num(s, "bytes", 0));
-  }
-  p.rateBps = Num(o, "rateBps", 0);
-  p.overheadBytes = static_cast<int32_t>(Num(o, "overheadBytes", 0));
-  if (o.Get("rateTraceMs").IsArray()) {
-    Napi::Array a = o.Get("rateTraceMs").As<Napi::Array>();
-    for (uint32_t i = 0; i < a.Length(); ++i) p.rateTraceMs.push_back(a.Get(i).ToNumber().Int64Value());
-  }
-  if (o.Get("queue").IsObject()) {
-    Napi::Object q = o.Get("queue").As<Napi::Object>();
-    p.queuePackets = static_cast<uint32_t>(Num(q, "packets", 0));
-    p.queueBytes = static_cast<uint64_t>(Num(q, "bytes", 0));
-    p.queueDelayNs = UsToNs(Num(q, "delayUs", 0));
-  }
-  p.mtu = static_cast<uint32_t>(Num(o, "mtu", 0));
-  return p;
-}
-
-uint64_t ParseSeed(Napi::Value v) {
-  if (v.IsBigInt()) {
-    bool lossless;
-    return v.As<Napi::BigInt>().Uint64Value(&lossless);
-  }
-  return v.IsNumber() ? static_cast<uint64_t>(v.As<Napi::Number>().Int64Value()) : 1;
-}
 
 const char* DropName(DropReason r) {
   switch (r) {
@@ -119,6 +23,7 @@ const char* DropName(DropReason r) {
     case DropReason::Queue: return "queue";
     case DropReason::Mtu: return "mtu";
     case DropReason::Shutdown: return "shutdown";
+    case DropReason::WriteError: return "write-error";
     default: return "held";
   }
 }
@@ -136,29 +41,41 @@ class JsLinkModel : public Napi::ObjectWrap<JsLinkModel> {
                         InstanceMethod<&JsLinkModel::Held>("held")});
   }
   explicit JsLinkModel(const Napi::CallbackInfo& info) : Napi::ObjectWrap<JsLinkModel>(info) {
-    Napi::Object o = info[0].IsObject() ? info[0].As<Napi::Object>() : Napi::Object::New(info.Env());
-    dir_ = o.Get("dir").IsString() ? std::string(o.Get("dir").As<Napi::String>()) : "up";
-    model_ = std::make_unique<LinkModel>(ParseSeed(o.Get("seed")), ParseParams(info.Env(), o.Get("params")), dir_ == "down" ? 1 : 0);
+    Napi::Env env = info.Env();
+    Napi::Object o = js::Options(info, "LinkModel", kLinkArgs);
+    dir_ = js::String(env, o.Get("dir"), "LinkModel: dir", "up", kLinkArgs);
+    if (dir_ != "up" && dir_ != "down") throw js::TypeError(env, kLinkArgs, "LinkModel: dir must be 'up' or 'down'");
+    uint64_t seed = ParseSeed(env, o.Get("seed"), "LinkModel: seed");
+    model_ = std::make_unique<LinkModel>(seed, ParseParams(env, o.Get("params"), "LinkModel: params"), dir_ == "down" ? 1 : 0);
   }
 
  private:
   // offer(packet: Buffer | sizeBytes, nowUs) -> 'held' | 'loss' | 'queue' | 'mtu'
+  // A packet is 0..65535 bytes (kMaxPacketBytes): a larger size is a RangeError, not an allocation.
   Napi::Value Offer(const Napi::CallbackInfo& info) {
-    int64_t now = UsToNs(info[1].ToNumber().DoubleValue());
+    Napi::Env env = info.Env();
+    int64_t now = UsToNs(js::RequiredNumber(env, info[1], "LinkModel.offer: nowUs", -kMaxTimeUs, kMaxTimeUs, false, kLinkArgs));
     DropReason r;
     if (info[0].IsBuffer()) {
       auto b = info[0].As<Napi::Buffer<uint8_t>>();
+      if (b.Length() > kMaxPacketBytes) {
+        throw js::RangeError(env, kLinkArgs, "LinkModel.offer: packet of " + std::to_string(b.Length()) + " bytes (at most 65535)");
+      }
       r = model_->Offer(b.Data(), b.Length(), now);
-    } else {
-      std::vector<uint8_t> zeros(info[0].ToNumber().Uint32Value(), 0);
+    } else if (info[0].IsNumber()) {
+      double size = js::Number(env, info[0], "LinkModel.offer: packet size", 0, 0, kMaxPacketBytes, true, kLinkArgs);
+      std::vector<uint8_t> zeros(static_cast<size_t>(size), 0);
       r = model_->Offer(zeros.data(), zeros.size(), now);
+    } else {
+      throw js::TypeError(env, kLinkArgs, "LinkModel.offer: packet must be a Buffer or a size in bytes");
     }
     return Napi::String::New(info.Env(), DropName(r));
   }
   // pollRelease(nowUs) -> { data: Buffer, releaseUs } | null
   Napi::Value PollRelease(const Napi::CallbackInfo& info) {
     Released rel;
-    if (!model_->PollRelease(UsToNs(info[0].ToNumber().DoubleValue()), rel)) return info.Env().Null();
+    double nowUs = js::RequiredNumber(info.Env(), info[0], "LinkModel.pollRelease: nowUs", -kMaxTimeUs, kMaxTimeUs, false, kLinkArgs);
+    if (!model_->PollRelease(UsToNs(nowUs), rel)) return info.Env().Null();
     Napi::Object o = Napi::Object::New(info.Env());
     o.Set("data", Napi::Buffer<uint8_t>::Copy(info.Env(), rel.data.data(), rel.data.size()));
     o.Set("releaseUs", static_cast<double>(rel.releaseNs) / 1000.0);
@@ -178,7 +95,7 @@ class JsLinkModel : public Napi::ObjectWrap<JsLinkModel> {
     return Napi::String::New(info.Env(), out);
   }
   Napi::Value SetParams(const Napi::CallbackInfo& info) {
-    model_->SetParams(ParseParams(info.Env(), info[0]));
+    model_->SetParams(ParseParams(info.Env(), info[0], "LinkModel.setParams: params"));
     return info.Env().Undefined();
   }
   Napi::Value Held(const Napi::CallbackInfo& info) {
@@ -199,45 +116,56 @@ class JsDataPlane : public Napi::ObjectWrap<JsDataPlane> {
   }
   explicit JsDataPlane(const Napi::CallbackInfo& info) : Napi::ObjectWrap<JsDataPlane>(info) {
     Napi::Env env = info.Env();
-    if (!info[0].IsObject()) throw Napi::TypeError::New(env, "LinkDataPlane: options object required");
-    Napi::Object o = info[0].As<Napi::Object>();
+    Napi::Object o = js::Options(info, "LinkDataPlane", kLinkArgs);
     DataPlaneOptions opt;
-    Napi::Array names = o.Get("tunNames").As<Napi::Array>();
-    opt.tunNames[0] = names.Get(0u).ToString();
-    opt.tunNames[1] = names.Get(1u).ToString();
-    if (o.Get("seeds").IsArray()) {
-      Napi::Array s = o.Get("seeds").As<Napi::Array>();
-      opt.seeds[0] = ParseSeed(s.Get(0u));
-      opt.seeds[1] = ParseSeed(s.Get(1u));
+    Napi::Value names = o.Get("tunNames");
+    if (!names.IsArray() || names.As<Napi::Array>().Length() != 2 || !names.As<Napi::Array>().Get(0u).IsString() ||
+        !names.As<Napi::Array>().Get(1u).IsString()) {
+      throw js::TypeError(env, kLinkArgs, "LinkDataPlane: tunNames must be [sender side, receiver side] device names");
     }
-    opt.params[0] = ParseParams(env, o.Get("up"));
-    opt.params[1] = ParseParams(env, o.Get("down"));
-    if (o.Get("fateLogPath").IsString()) opt.fateLogPath = o.Get("fateLogPath").ToString();
-    if (o.Get("pcapPath").IsString()) opt.pcapPath = o.Get("pcapPath").ToString();
-    opt.spinNs = UsToNs(Num(o, "spinUs", 50));
-    opt.realtimePriority = static_cast<int>(Num(o, "realtimePriority", 0));
+    opt.tunNames[0] = names.As<Napi::Array>().Get(0u).As<Napi::String>().Utf8Value();
+    opt.tunNames[1] = names.As<Napi::Array>().Get(1u).As<Napi::String>().Utf8Value();
+    Napi::Value seeds = o.Get("seeds");
+    if (!seeds.IsUndefined()) {
+      if (!seeds.IsArray() || seeds.As<Napi::Array>().Length() != 2) throw js::TypeError(env, kLinkArgs, "LinkDataPlane: seeds must be [up, down]");
+      opt.seeds[0] = ParseSeed(env, seeds.As<Napi::Array>().Get(0u), "LinkDataPlane: seeds[0]");
+      opt.seeds[1] = ParseSeed(env, seeds.As<Napi::Array>().Get(1u), "LinkDataPlane: seeds[1]");
+    }
+    opt.params[0] = ParseParams(env, o.Get("up"), "LinkDataPlane: up");
+    opt.params[1] = ParseParams(env, o.Get("down"), "LinkDataPlane: down");
+    opt.fateLogPath = js::String(env, o.Get("fateLogPath"), "LinkDataPlane: fateLogPath", "", kLinkArgs);
+    opt.pcapPath = js::String(env, o.Get("pcapPath"), "LinkDataPlane: pcapPath", "", kLinkArgs);
+    opt.spinNs = UsToNs(js::Number(env, o.Get("spinUs"), "LinkDataPlane: spinUs", 50, 0, 1e6, false, kLinkArgs));
+    opt.realtimePriority = static_cast<int>(js::Number(env, o.Get("realtimePriority"), "LinkDataPlane: realtimePriority", 0, 0, 99, true, kLinkArgs));
     try {
       plane_ = std::make_unique<DataPlane>(std::move(opt));
     } catch (const std::exception& e) {
-      throw Napi::Error::New(env, e.what());
+      throw js::WithCode(Napi::Error::New(env, std::string("LinkDataPlane: ") + e.what()), "ERR_LINK_DATAPLANE");
     }
   }
 
  private:
+  // After stop() the TUN devices are gone: start() and setParams() refuse; stop() and stats() stay harmless.
+  DataPlane& Live(Napi::Env env, const char* call) {
+    if (!plane_) throw js::WithCode(Napi::Error::New(env, std::string("LinkDataPlane.") + call + ": the data plane is stopped"), "ERR_LINK_STOPPED");
+    return *plane_;
+  }
   Napi::Value Start(const Napi::CallbackInfo& info) {
-    plane_->Start();
+    Live(info.Env(), "start").Start();
     return info.Env().Undefined();
   }
   Napi::Value Stop(const Napi::CallbackInfo& info) {
-    plane_.reset();  // joins the threads, flushes the logs, closes the TUN fds (devices vanish)
+    plane_.reset();  // wakes and joins the threads, flushes the logs, closes the TUN fds (devices vanish)
     return info.Env().Undefined();
   }
   // setParams('up' | 'down', params)
   Napi::Value SetParams(const Napi::CallbackInfo& info) {
-    if (!plane_) throw Napi::Error::New(info.Env(), "LinkDataPlane: stopped");
-    std::string dir = info[0].ToString();
-    plane_->SetParams(dir == "down" ? 1 : 0, ParseParams(info.Env(), info[1]));
-    return info.Env().Undefined();
+    Napi::Env env = info.Env();
+    DataPlane& plane = Live(env, "setParams");
+    std::string dir = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
+    if (dir != "up" && dir != "down") throw js::TypeError(env, kLinkArgs, "LinkDataPlane.setParams: direction must be 'up' or 'down'");
+    plane.SetParams(dir == "down" ? 1 : 0, ParseParams(env, info[1], "LinkDataPlane.setParams: params"));
+    return env.Undefined();
   }
   Napi::Value Stats(const Napi::CallbackInfo& info) {
     Napi::Object o = Napi::Object::New(info.Env());
@@ -268,18 +196,23 @@ class JsDataPlane : public Napi::ObjectWrap<JsDataPlane> {
  */
 Napi::Value LinkModelCost(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsObject()) throw Napi::TypeError::New(env, "linkModelCost: options object required");
-  Napi::Object o = info[0].As<Napi::Object>();
-  LinkParams params = ParseParams(env, o.Get("params"));
-  uint64_t seed = ParseSeed(o.Get("seed"));
+  Napi::Object o = js::Options(info, "linkModelCost", kLinkArgs);
+  LinkParams params = ParseParams(env, o.Get("params"), "linkModelCost: params");
+  uint64_t seed = ParseSeed(env, o.Get("seed"), "linkModelCost: seed");
   std::vector<std::vector<uint8_t>> packets;
+  if (!o.Get("packets").IsArray()) throw js::TypeError(env, kLinkArgs, "linkModelCost: packets must be an array of Buffers");
   Napi::Array a = o.Get("packets").As<Napi::Array>();
+  if (a.Length() > 10000000) throw js::RangeError(env, kLinkArgs, "linkModelCost: at most 10000000 packets");
   for (uint32_t i = 0; i < a.Length(); ++i) {
-    auto b = a.Get(i).As<Napi::Buffer<uint8_t>>();
+    Napi::Value v = a.Get(i);
+    if (!v.IsBuffer() || v.As<Napi::Buffer<uint8_t>>().Length() > kMaxPacketBytes) {
+      throw js::TypeError(env, kLinkArgs, "linkModelCost: packets[" + std::to_string(i) + "] must be a Buffer of at most 65535 bytes");
+    }
+    auto b = v.As<Napi::Buffer<uint8_t>>();
     packets.emplace_back(b.Data(), b.Data() + b.Length());
   }
-  int64_t interval = UsToNs(Num(o, "intervalUs", 10));
-  int repeat = std::max(1, static_cast<int>(Num(o, "repeat", 3)));
+  int64_t interval = UsToNs(js::Number(env, o.Get("intervalUs"), "linkModelCost: intervalUs", 10, 0, 1e9, false, kLinkArgs));
+  int repeat = static_cast<int>(js::Number(env, o.Get("repeat"), "linkModelCost: repeat", 3, 1, 1000, true, kLinkArgs));
   double best = 0;
   for (int r = 0; r < repeat; ++r) {
     LinkModel model(seed, params);

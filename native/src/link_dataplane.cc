@@ -6,14 +6,18 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
 #include <stdexcept>
+#include <system_error>
+#include <vector>
 
 namespace glasslab::link {
 
@@ -45,6 +49,45 @@ int OpenTun(const std::string& name) {
     throw std::runtime_error("TUNSETIFF " + name + ": " + strerror(e));
   }
   return fd;
+}
+
+// A TUN device vanishes when its last fd closes, and the kernel then waits for RCU grace periods
+// (10-100 ms per device measured here): too long for stop(). So the fds are closed on a detached
+// thread, and a new data plane first waits until those devices are gone (it may reuse the names).
+struct DeviceReaper {
+  std::mutex mu;
+  std::condition_variable idle;
+  int pending = 0;
+};
+
+DeviceReaper& Reaper() {
+  static auto* reaper = new DeviceReaper;  // never destroyed: a detached closer may outlive static destructors
+  return *reaper;
+}
+
+void CloseInBackground(std::vector<int> fds) {
+  DeviceReaper& r = Reaper();
+  {
+    std::lock_guard<std::mutex> lock(r.mu);
+    ++r.pending;
+  }
+  auto closeAll = [](const std::vector<int>& list) {
+    for (int fd : list) close(fd);
+    DeviceReaper& reaper = Reaper();
+    std::lock_guard<std::mutex> lock(reaper.mu);
+    if (--reaper.pending == 0) reaper.idle.notify_all();
+  };
+  try {
+    std::thread(closeAll, std::move(fds)).detach();
+  } catch (const std::system_error&) {
+    closeAll(fds);  // no thread to be had: close them here
+  }
+}
+
+void WaitForReleasedDevices() {
+  DeviceReaper& r = Reaper();
+  std::unique_lock<std::mutex> lock(r.mu);
+  r.idle.wait(lock, [&] { return r.pending == 0; });
 }
 
 }  // namespace
@@ -89,31 +132,39 @@ void LogSinks::Close() {
 }
 
 DataPlane::DataPlane(DataPlaneOptions options) : options_(std::move(options)) {
-  fds_[0] = OpenTun(options_.tunNames[0]);
+  auto closeAll = [this] {
+    for (int* fd : {&fds_[0], &fds_[1], &wakeFd_}) {
+      if (*fd >= 0) close(*fd);
+      *fd = -1;
+    }
+  };
+  WaitForReleasedDevices();
   try {
+    fds_[0] = OpenTun(options_.tunNames[0]);
     fds_[1] = OpenTun(options_.tunNames[1]);
+    wakeFd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (wakeFd_ < 0) throw std::runtime_error(std::string("eventfd: ") + strerror(errno));
+    std::string error;
+    if (!sinks_.Open(options_.fateLogPath, options_.pcapPath, error)) throw std::runtime_error(error);
   } catch (...) {
-    close(fds_[0]);
+    closeAll();
     throw;
-  }
-  std::string error;
-  if (!sinks_.Open(options_.fateLogPath, options_.pcapPath, error)) {
-    close(fds_[0]);
-    close(fds_[1]);
-    throw std::runtime_error(error);
   }
 }
 
 DataPlane::~DataPlane() {
   Stop();
-  for (int& fd : fds_) {
-    if (fd >= 0) close(fd);
-    fd = -1;
-  }
+  if (wakeFd_ >= 0) close(wakeFd_);
+  std::vector<int> tuns;
+  for (int fd : fds_)
+    if (fd >= 0) tuns.push_back(fd);
+  if (!tuns.empty()) CloseInBackground(std::move(tuns));
 }
 
 void DataPlane::Start() {
   if (running_.exchange(true)) return;
+  uint64_t pending;
+  while (read(wakeFd_, &pending, sizeof pending) > 0) {}  // a wake-up left by an earlier Stop()
   for (int dir = 0; dir < 2; ++dir) threads_[dir] = std::thread([this, dir] { Run(dir); });
 }
 
@@ -125,6 +176,8 @@ void DataPlane::SetParams(int dir, LinkParams params) {
 
 void DataPlane::Stop() {
   if (!running_.exchange(false)) return;
+  uint64_t one = 1;
+  if (write(wakeFd_, &one, sizeof one) < 0) {}  // only fails when the counter is full: then it is readable anyway
   for (auto& t : threads_)
     if (t.joinable()) t.join();
   sinks_.Close();
@@ -178,12 +231,18 @@ void DataPlane::Run(int dir) {
     while (model.PollRelease(now, rel, &f)) {
       int64_t wire = MonotonicNs();
       ssize_t w = write(out, rel.data.data(), rel.data.size());
-      if (w < 0) st.writeErrors.fetch_add(1, std::memory_order_relaxed);
-      else st.delivered.fetch_add(1, std::memory_order_relaxed);
-      f->wireNs = wire;
+      if (w < 0) {
+        // not delivered (e.g. EIO: the far device is down): the fate says so, the pcap skips it
+        st.writeErrors.fetch_add(1, std::memory_order_relaxed);
+        f->drop = DropReason::WriteError;
+        f->releaseNs = -1;
+      } else {
+        st.delivered.fetch_add(1, std::memory_order_relaxed);
+        f->wireNs = wire;
+        sinks_.Pcap(rel.data.data(), rel.data.size(), wire);
+      }
       int64_t late = wire - rel.releaseNs;
       if (late > st.maxLatenessNs.load(std::memory_order_relaxed)) st.maxLatenessNs.store(late, std::memory_order_relaxed);
-      sinks_.Pcap(rel.data.data(), rel.data.size(), wire);
       now = MonotonicNs();
     }
     flushFates();
@@ -209,10 +268,10 @@ void DataPlane::Run(int dir) {
         sinks_.Fate(lines);
         lines.clear();
       }
-      pollfd pfd{in, POLLIN, 0};
+      pollfd pfds[2] = {{in, POLLIN, 0}, {wakeFd_, POLLIN, 0}};
       timespec ts{static_cast<time_t>(waitNs / 1000000000LL), static_cast<long>(waitNs % 1000000000LL)};
       sampleCpu();
-      ppoll(&pfd, 1, &ts, nullptr);
+      ppoll(pfds, 2, &ts, nullptr);
     }
   }
   sampleCpu();

@@ -30,6 +30,7 @@ class LogSinks {
 };
 
 struct DirectionStats {
+  // dropped counts every drop reason, write errors included; writeErrors counts those alone
   std::atomic<uint64_t> offered{0}, delivered{0}, dropped{0}, writeErrors{0};
   std::atomic<int64_t> maxLatenessNs{0};  // actual write time minus scheduled release
   std::atomic<int64_t> cpuNs{0};          // CPU time of the direction's thread so far
@@ -46,18 +47,21 @@ struct DataPlaneOptions {
 
 class DataPlane {
  public:
-  /** Creates both TUN devices (in the caller's network namespace); throws std::runtime_error. */
+  /** Creates both TUN devices (in the caller's network namespace), after those of earlier data planes are gone;
+   *  throws std::runtime_error. The destructor stops and closes the devices' fds on a background thread. */
   explicit DataPlane(DataPlaneOptions options);
   ~DataPlane();
   void Start();
   /** Queues new parameters for one direction; applied between two packets. */
   void SetParams(int dir, LinkParams params);
+  /** Wakes the threads through the eventfd and joins them; held packets get fate "shutdown". */
   void Stop();
   const DirectionStats& Stats(int dir) const { return stats_[dir]; }
  private:
   void Run(int dir);
   DataPlaneOptions options_;
   int fds_[2] = {-1, -1};
+  int wakeFd_ = -1;  // eventfd in both threads' poll sets: Stop() makes it readable so no ppoll outsleeps it
   LogSinks sinks_;
   std::atomic<bool> running_{false};
   std::thread threads_[2];

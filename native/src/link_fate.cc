@@ -116,7 +116,7 @@ void AppendFateJson(std::string& out, const Fate& f, const char* dir) {
   out += ",\"enqueueMs\":";
   AppendMs(out, f.enqueueNs);
   if (f.drop != DropReason::None) {
-    static const char* names[] = {"", "loss", "queue", "mtu", "shutdown"};
+    static const char* names[] = {"", "loss", "queue", "mtu", "shutdown", "write-error"};
     out += ",\"drop\":\"";
     out += names[static_cast<int>(f.drop)];
     out += "\"";

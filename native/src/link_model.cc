@@ -182,6 +182,14 @@ int64_t LinkModel::Bottleneck(uint32_t bytes, int64_t now, bool& dropped) {
       opp = traceBaseNs_ + loop * period + tr[idx] * 1000000;
       left = 1500;
     };
+    // whole periods at once (the same opportunities advance() would walk through one by one): a
+    // packet offered long after the last one must not cost a loop per opportunity in between
+    if (now - opp > period) {
+      int64_t loops = (now - opp) / period;
+      loop += loops;
+      opp += loops * period;
+      left = 1500;
+    }
     while (opp < now) advance();
     int64_t need = bytes;
     while (need > left) {
@@ -303,8 +311,16 @@ int64_t LinkModel::PollTimeout() {
     // spent and the next one opens min..max later
     return std::max(due, slotNextNs_);
   }
-  // no budget: every boundary releases what is due by then; later packets wait for the next one
-  while (slotNextNs_ < due) AdvanceSlot(slotNextNs_);
+  // no budget: every boundary releases what is due by then; later packets wait for the next one.
+  // More than a million boundaries before the next due packet (e.g. 1 ns slots and a 1 h delay)
+  // would freeze the caller: then a slot simply opens when that packet is due.
+  for (int boundaries = 0; slotNextNs_ < due; ++boundaries) {
+    if (boundaries == 1000000) {
+      slotNextNs_ = due;
+      break;
+    }
+    AdvanceSlot(slotNextNs_);
+  }
   return slotNextNs_;
 }
 

@@ -25,7 +25,8 @@ namespace glasslab::link {
 
 enum class Distribution : uint8_t { Uniform, Normal, Pareto, ParetoNormal };
 enum class LossModel : uint8_t { None, Random, GilbertElliott, FourState, Trace };
-enum class DropReason : uint8_t { None, Loss, Queue, Mtu, Shutdown };
+// WriteError: the data plane released the packet but write() to the far TUN device failed.
+enum class DropReason : uint8_t { None, Loss, Queue, Mtu, Shutdown, WriteError };
 
 /** Probabilities are 0..1, times ns, sizes bytes, rates bits/s. */
 struct LinkParams {

@@ -7,14 +7,22 @@
 
 #include <cerrno>
 #include <cstring>
+#include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <napi.h>
 
+#include "js_args.h"
 #include "registry.h"
 
 namespace glasslab::link {
 namespace {
+
+// The fds holdNewNetns handed out and releaseNetns has not closed yet: releaseNetns closes only
+// these, never an fd number some other part of the process owns.
+std::mutex heldMu;
+std::set<int> heldFds;
 
 // holdNewNetns() -> fd (number); throws with the errno text
 Napi::Value HoldNewNetns(const Napi::CallbackInfo& info) {
@@ -29,14 +37,24 @@ Napi::Value HoldNewNetns(const Napi::CallbackInfo& info) {
     if (fd < 0) error = std::string("open /proc/thread-self/ns/net: ") + strerror(errno);
   });
   t.join();
-  if (fd < 0) throw Napi::Error::New(info.Env(), "holdNewNetns: " + error);
+  if (fd < 0) throw js::WithCode(Napi::Error::New(info.Env(), "holdNewNetns: " + error), "ERR_LINK_NETNS");
+  std::lock_guard<std::mutex> lock(heldMu);
+  heldFds.insert(fd);
   return Napi::Number::New(info.Env(), fd);
 }
 
-// releaseNetns(fd)
+// releaseNetns(fd): fd must come from holdNewNetns and not be released yet
 Napi::Value ReleaseNetns(const Napi::CallbackInfo& info) {
-  close(info[0].ToNumber().Int32Value());
-  return info.Env().Undefined();
+  Napi::Env env = info.Env();
+  int fd = static_cast<int>(js::RequiredNumber(env, info[0], "releaseNetns: fd", 0, 2147483647, true, "ERR_LINK_ARGS"));
+  std::lock_guard<std::mutex> lock(heldMu);
+  if (heldFds.erase(fd) == 0) {
+    throw js::WithCode(Napi::Error::New(env, "releaseNetns: fd " + std::to_string(fd) +
+                                                 " is not a namespace fd held by holdNewNetns (never handed out, or already released)"),
+                       "ERR_LINK_NETNS_FD");
+  }
+  close(fd);
+  return env.Undefined();
 }
 
 Registrar registrar("link-netns", [](Napi::Env env, Napi::Object exports) {

@@ -19,6 +19,7 @@
 #include <vector>
 #include <napi.h>
 
+#include "js_args.h"
 #include "link_dataplane.h"
 #include "registry.h"
 
@@ -112,7 +113,6 @@ void RunProbe(const ProbeOptions& o, ProbeResult& r) {
       if (!JoinNetns(o.senderNetns, sendError)) return;
       SetRealtime(o.realtimePriority);
       prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
-    prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
       int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
       int buf = 8 << 20;
       setsockopt(s, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
@@ -163,9 +163,15 @@ class ProbeWorker : public Napi::AsyncWorker {
   ProbeWorker(Napi::Env env, ProbeOptions o) : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), o_(std::move(o)) {}
   Napi::Promise Promise() { return deferred_.Promise(); }
   void Execute() override { RunProbe(o_, r_); }
+  void OnError(const Napi::Error& error) override {
+    deferred_.Reject(js::WithCode(Napi::Error::New(Env(), "udpProbe: " + error.Message()), "ERR_LINK_PROBE").Value());
+  }
   void OnOK() override {
     Napi::Env env = Env();
-    if (!r_.error.empty()) { deferred_.Reject(Napi::Error::New(env, "udpProbe: " + r_.error).Value()); return; }
+    if (!r_.error.empty()) {
+      deferred_.Reject(js::WithCode(Napi::Error::New(env, "udpProbe: " + r_.error), "ERR_LINK_PROBE").Value());
+      return;
+    }
     Napi::Object o = Napi::Object::New(env);
     auto arr = Napi::Float64Array::New(env, r_.delayUs.size());
     for (size_t i = 0; i < r_.delayUs.size(); ++i) arr[i] = r_.delayUs[i];
@@ -186,20 +192,30 @@ class ProbeWorker : public Napi::AsyncWorker {
   ProbeResult r_;
 };
 
+// Every option is checked here, on the JS thread: the probe threads allocate from `size` and
+// run for `count` / `durationMs`, and an exception there could not reach JS.
 Napi::Value UdpProbe(const Napi::CallbackInfo& info) {
-  Napi::Object a = info[0].As<Napi::Object>();
+  Napi::Env env = info.Env();
+  constexpr const char* code = "ERR_LINK_ARGS";
+  Napi::Object a = js::Options(info, "udpProbe", code);
   ProbeOptions o;
-  auto str = [&](const char* k) { return a.Get(k).IsString() ? std::string(a.Get(k).As<Napi::String>()) : std::string(); };
-  auto num = [&](const char* k, double d) { return a.Get(k).IsNumber() ? a.Get(k).As<Napi::Number>().DoubleValue() : d; };
-  o.senderNetns = str("senderNetns");
-  o.receiverNetns = str("receiverNetns");
-  o.dst = str("dst");
-  o.port = static_cast<int>(num("port", 47000));
-  o.count = static_cast<uint32_t>(num("count", 1000));
-  o.size = static_cast<uint32_t>(num("size", 200));
-  o.ratePps = num("ratePps", 1000);
-  o.durationMs = num("durationMs", 1000);
-  o.realtimePriority = static_cast<int>(num("realtimePriority", 0));
+  auto num = [&](const char* k, double fallback, double min, double max, bool integer) {
+    return js::Number(env, a.Get(k), std::string("udpProbe: ") + k, fallback, min, max, integer, code);
+  };
+  o.senderNetns = js::String(env, a.Get("senderNetns"), "udpProbe: senderNetns", "", code);
+  o.receiverNetns = js::String(env, a.Get("receiverNetns"), "udpProbe: receiverNetns", "", code);
+  o.dst = js::String(env, a.Get("dst"), "udpProbe: dst", "", code);
+  in_addr probeAddr{};
+  if (inet_pton(AF_INET, o.dst.c_str(), &probeAddr) != 1) throw js::TypeError(env, code, "udpProbe: dst must be an IPv4 address (got '" + o.dst + "')");
+  o.port = static_cast<int>(num("port", 47000, 1, 65535, true));
+  o.count = static_cast<uint32_t>(num("count", 1000, 0, 1e7, true));
+  o.size = static_cast<uint32_t>(num("size", 200, 16, 65507, true));
+  o.ratePps = num("ratePps", 1000, 0, 1e7, false);
+  o.durationMs = num("durationMs", 1000, 0, 600000, false);
+  o.realtimePriority = static_cast<int>(num("realtimePriority", 0, 0, 99, true));
+  if (o.ratePps > 0 && o.count / o.ratePps > 600) {
+    throw js::RangeError(env, code, "udpProbe: count / ratePps must be at most 600 s (got " + js::Show(o.count / o.ratePps) + " s)");
+  }
   auto* w = new ProbeWorker(info.Env(), o);
   auto p = w->Promise();
   w->Queue();

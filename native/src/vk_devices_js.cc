@@ -3,6 +3,7 @@
 #include <exception>
 #include <vector>
 
+#include "js_args.h"
 #include "registry.h"
 
 namespace glasslab::vk {
@@ -43,7 +44,7 @@ class ListDevicesWorker : public Napi::AsyncWorker {
     for (uint32_t i = 0; i < devices_.size(); ++i) out.Set(i, DeviceInfoToJs(env, devices_[i]));
     deferred_.Resolve(out);
   }
-  void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
+  void OnError(const Napi::Error& error) override { deferred_.Reject(js::WithCode(error, "ERR_VULKAN").Value()); }
 
  private:
   Napi::Promise::Deferred deferred_;

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "js_args.h"
 #include "marker.h"
 
 namespace glasslab::vk {
@@ -11,14 +12,12 @@ namespace {
 std::string Show(Napi::Value v) {
   if (v.IsUndefined()) return "undefined";
   if (v.IsString()) return "'" + v.As<Napi::String>().Utf8Value() + "'";
-  if (v.IsSymbol()) return "a symbol";
-  Napi::String s = v.ToString();
-  return s.Utf8Value();
+  return js::Describe(v);  // never runs JS (a toString() that throws or loops)
 }
 
 [[noreturn]] void Fail(Napi::Env env, const char* call, const std::string& what, bool type = false) {
-  if (type) throw Napi::TypeError::New(env, std::string(call) + ": " + what);
-  throw Napi::RangeError::New(env, std::string(call) + ": " + what);
+  if (type) throw js::WithCode(Napi::TypeError::New(env, std::string(call) + ": " + what), "ERR_SOURCE_OPTIONS");
+  throw js::WithCode(Napi::RangeError::New(env, std::string(call) + ": " + what), "ERR_SOURCE_OPTIONS");
 }
 
 int EvenDimension(Napi::Env env, Napi::Object o, const char* call, const char* field, int minimum) {

@@ -6,9 +6,10 @@
  */
 import { z } from 'zod';
 
-/** Why the link dropped a packet (`shutdown`: still held when the link stopped). `corrupted` packets are delivered (with `corruptBit`); the
+/** Why the link dropped a packet (`shutdown`: still held when the link stopped; `write-error`: released, but the data plane's
+ * write to the far TUN device failed, e.g. the device was down). `corrupted` packets are delivered (with `corruptBit`); the
  * receiving kernel discards them when a checksum covers the flipped bit. */
-export type LinkDropReason = 'loss' | 'queue' | 'mtu' | 'shutdown';
+export type LinkDropReason = 'loss' | 'queue' | 'mtu' | 'shutdown' | 'write-error';
 
 export interface LinkFateRecord {
   type: 'fate';
@@ -60,7 +61,7 @@ export const linkFateRecordSchema = z
     enqueueMs: z.number(),
     releaseMs: z.number().optional(),
     wireMs: z.number().optional(),
-    drop: z.enum(['loss', 'queue', 'mtu', 'shutdown']).optional(),
+    drop: z.enum(['loss', 'queue', 'mtu', 'shutdown', 'write-error']).optional(),
     duplicate: z.boolean().optional(),
     reordered: z.boolean().optional(),
     corruptBit: z.number().int().nonnegative().optional(),

@@ -1,9 +1,29 @@
 /**
  * The link's part of the native addon contract (native/src/link_*.cc). Kept here rather than in
  * src/native/types.ts so that the link can land without changing the shared contract.
+ *
+ * Every function and method checks its arguments and throws a JS error, never crashes the process;
+ * the errors carry a stable `code` (LINK_NATIVE_ERROR_CODES). Ranges are stated in the messages:
+ * a packet is 0..65535 bytes, times are µs within ±9e15, probabilities 0..1, delays 0..1 h.
  */
 import { loadNative } from '../native/addon.ts';
 import type { LinkModelParams } from './params.ts';
+
+/** `code` of the errors the link's native functions throw. */
+export const LINK_NATIVE_ERROR_CODES = {
+  /** an argument has the wrong type (TypeError) or is out of its range (RangeError) */
+  args: 'ERR_LINK_ARGS',
+  /** a LinkDataPlane method that needs the threads or devices was called after stop() */
+  stopped: 'ERR_LINK_STOPPED',
+  /** the data plane could not open its TUN devices or logs */
+  dataPlane: 'ERR_LINK_DATAPLANE',
+  /** holdNewNetns could not create a namespace */
+  netns: 'ERR_LINK_NETNS',
+  /** udpProbe failed while running (namespace, socket): its promise rejects with this */
+  probe: 'ERR_LINK_PROBE',
+  /** releaseNetns was given an fd holdNewNetns did not hand out, or one already released */
+  netnsFd: 'ERR_LINK_NETNS_FD',
+} as const;
 
 /** What `offer` did with a packet: held for release, or dropped and why. */
 export type OfferOutcome = 'held' | 'loss' | 'queue' | 'mtu';
@@ -29,7 +49,9 @@ export interface NativeLinkModelCtor {
 export interface LinkDirectionStats {
   offered: number;
   delivered: number;
+  /** every drop, write errors included */
   dropped: number;
+  /** released packets whose write() to the far TUN device failed (fate "write-error") */
   writeErrors: number;
   /** worst actual write time minus scheduled release, µs */
   maxLatenessUs: number;
@@ -38,10 +60,15 @@ export interface LinkDirectionStats {
 }
 
 export interface NativeLinkDataPlane {
+  /** Starts the direction threads; again while running: no-op; after stop(): throws ERR_LINK_STOPPED. */
   start(): void;
-  /** Joins the threads, flushes the logs and closes the TUN devices. */
+  /**
+   * Wakes and joins the threads (returns within about a millisecond, whatever is held: held packets get fate "shutdown"),
+   * flushes the logs and releases the TUN devices; idempotent. The kernel removes the devices 10-100 ms later on a
+   * background thread; a new LinkDataPlane waits for that, so it may reuse their names.
+   */
   stop(): void;
-  /** Applied by the direction's thread between two packets. */
+  /** Applied by the direction's thread between two packets; after stop(): throws ERR_LINK_STOPPED. */
   setParams(dir: 'up' | 'down', params: LinkModelParams): void;
   stats(): { up?: LinkDirectionStats; down?: LinkDirectionStats };
 }
@@ -110,7 +137,7 @@ export interface LinkNative {
   udpProbe(options: UdpProbeOptions): Promise<UdpProbeResult>;
   /** Creates a network namespace held by the returned fd (rootless mode). */
   holdNewNetns(): number;
-  /** Closes a namespace fd from holdNewNetns. */
+  /** Closes a namespace fd from holdNewNetns; any other fd (or one already released) throws ERR_LINK_NETNS_FD and stays open. */
   releaseNetns(fd: number): void;
   /** Model-only cost: offer + release + fate drain per packet in a C++ loop, ns per packet (best run). */
   linkModelCost(options: LinkModelCostOptions): { nsPerPacket: number; packets: number };

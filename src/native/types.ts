@@ -2,7 +2,41 @@
  * The contract between the TypeScript side and the native addon (native/).
  * All times are CLOCK_MONOTONIC nanoseconds as bigint, the same clock as
  * `process.hrtime.bigint()` on Linux.
+ *
+ * No argument or call order crashes the process: every entry point throws (or rejects with) a JS
+ * error carrying a stable `code` (NATIVE_ERROR_CODES; the link's are in src/link/native.ts).
  */
+
+/** `code` of the errors the addon's frame source, codecs, marker and Vulkan listing throw. */
+export const NATIVE_ERROR_CODES = {
+  /** FrameSource options of the wrong type or out of range (TypeError / RangeError) */
+  sourceOptions: 'ERR_SOURCE_OPTIONS',
+  /** FrameSource.start arguments (onFrame / onError not functions) */
+  sourceArgs: 'ERR_SOURCE_ARGS',
+  /** the capture path cannot run on the chosen device */
+  sourceUnavailable: 'ERR_SOURCE_UNAVAILABLE',
+  /** a method of a closed FrameSource */
+  sourceClosed: 'ERR_SOURCE_CLOSED',
+  /** start() while started, captureOne() while started */
+  sourceState: 'ERR_SOURCE_STATE',
+  /** Vulkan or capture failure while creating or rendering */
+  sourceFailed: 'ERR_SOURCE_FAILED',
+  /** readMarker / writeMarker arguments */
+  markerArgs: 'ERR_MARKER_ARGS',
+  /** listVulkanDevices could not enumerate the devices */
+  vulkan: 'ERR_VULKAN',
+  /** Encoder / Decoder options, unknown codec */
+  codecOptions: 'ERR_CODEC_OPTIONS',
+  /** the codec library cannot open the encoder or decoder here */
+  codecUnavailable: 'ERR_CODEC_UNAVAILABLE',
+  /** a method of a closed Encoder / Decoder, or work waiting when it was closed */
+  codecClosed: 'ERR_CODEC_CLOSED',
+  /** encode() / decode() input that does not fit the codec */
+  inputInvalid: 'ERR_INPUT_INVALID',
+  /** the codec library failed on this input */
+  encodeFailed: 'ERR_ENCODE_FAILED',
+  decodeFailed: 'ERR_DECODE_FAILED',
+} as const;
 
 /** One Vulkan physical device as the loader reports it. */
 export interface VulkanDeviceInfo {
