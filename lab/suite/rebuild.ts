@@ -67,10 +67,11 @@ export async function rebuildSuiteReport(suiteDir: string): Promise<RebuiltSuite
     const orphan = run.runDir === null && run.outcome === 'running' ? orphanFolder(folders, run.name) : undefined;
     if (orphan !== undefined) run.runDir = orphan;
     if (run.runDir === null) continue;
+    const unseenEnd = run.outcome === 'running';
     try {
       const { results } = await buildReport(path.join(suiteDir, run.runDir));
       run.results = keyResults(results);
-      if (orphan !== undefined) {
+      if (unseenEnd) {
         run.outcome = results.outcome.status;
         run.message = results.outcome.message ?? 'the suite did not see this run end';
       }

@@ -4,6 +4,7 @@
  * interruption and crashes leave a partial suite.json; suite.html lists every run and links to
  * each run's report; `glasslab report <suite-dir>` rebuilds both from the run folders.
  */
+import { spawnSync } from 'node:child_process';
 import { getEventListeners } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -159,6 +160,28 @@ describe('runSuite', () => {
     const unusable = await runReportCommand(outcome.suiteDir, { budget: ['fps >= 1'] }, { out: () => undefined, err: (t) => err.push(t) });
     expect(unusable).toBe(2);
     expect(err.at(-1)).toContain('apply to run folders');
+  });
+
+  it('glasslab report <suite-dir> marks a run a killed suite left "running" with its owner gone interrupted', async () => {
+    const jsonPath = path.join(outcome.suiteDir, 'suite.json');
+    const killed = await readSuiteJson(outcome.suiteDir);
+    const victim = killed.runs[2]!;
+    const runDir = path.join(outcome.suiteDir, victim.runDir!);
+    // as a SIGKILLed orchestrator leaves it: status "running" for a pid that is gone, no run-end record
+    const gonePid = spawnSync(process.execPath, ['-e', '0']).pid;
+    await writeFile(path.join(runDir, 'status.json'), JSON.stringify({ state: 'running', startedAt: '2026-12-02T10:00:00.000Z', pid: gonePid, pidStartTicks: 1 }));
+    const records = (await readFile(path.join(runDir, 'run.ndjson'), 'utf8')).split('\n').filter((line) => !line.includes('"run-end"'));
+    await writeFile(path.join(runDir, 'run.ndjson'), records.join('\n'));
+    victim.outcome = 'running';
+    killed.state = 'running';
+    await writeFile(jsonPath, JSON.stringify(killed));
+    const err: string[] = [];
+    const code = await runReportCommand(outcome.suiteDir, {}, { out: () => undefined, err: (t) => err.push(t) });
+    expect(code).toBe(1);
+    expect(err.join('\n')).toContain(`owner pid ${gonePid} is gone`);
+    const status = JSON.parse(await readFile(path.join(runDir, 'status.json'), 'utf8')) as { state: string; message: string };
+    expect(status).toMatchObject({ state: 'interrupted', message: expect.stringContaining('found by glasslab report') });
+    expect((await readSuiteJson(outcome.suiteDir)).runs[2]).toMatchObject({ outcome: 'interrupted' });
   });
 });
 

@@ -13,7 +13,7 @@ import { RunFolderError } from '../../report/load-run.ts';
 import { formatRecordProblems } from '../../report/record-problems.ts';
 import { ResultsValidationError } from '../../results/schema.ts';
 import { findWriteFailure } from '../../results/write-error.ts';
-import { markStaleRun } from '../../run/run-status.ts';
+import { markStaleRun, markStaleRuns } from '../../run/run-status.ts';
 import { isSuiteFolder, rebuildSuiteReport, SuiteFolderError } from '../../suite/rebuild.ts';
 import { checkOutFolder } from '../output-path.ts';
 
@@ -57,6 +57,10 @@ async function suiteReport(suiteDir: string, options: ReportCliOptions, io: Repo
     return REPORT_EXIT.unusable;
   }
   try {
+    // runs a killed suite left "running" with their owner gone are interrupted, as for a run folder
+    for (const stale of await markStaleRuns(suiteDir, 'glasslab report')) {
+      io.err(`glasslab report: ${stale.runDir}: status.json said "running"; marked interrupted: ${stale.status.message ?? ''}`);
+    }
     const { suite, problems, reportPath } = await rebuildSuiteReport(suiteDir);
     const passed = suite.runs.every((run) => run.outcome === 'completed' && run.results?.budgetsPassed === true);
     if (options.json) io.out(JSON.stringify({ suite: suite.suite, report: reportPath, runs: suite.runs.length, passed, problems }));
