@@ -34,7 +34,7 @@ describe.skipIf(!rooted)('a child whose record file meets a full disk (needs roo
     // the sender opens sender.ndjson only once configured, seconds after the folder appears
     const linked = (async () => {
       for (let i = 0; i < 4000; i += 1) {
-        const [name] = readdirSync(runsRoot);
+        const [name] = readdirSync(runsRoot).filter((entry) => !entry.startsWith('.'));
         if (name !== undefined) {
           symlinkSync(path.join(tiny, 'sender.ndjson'), path.join(runsRoot, name, 'sender.ndjson'));
           return;
@@ -45,7 +45,7 @@ describe.skipIf(!rooted)('a child whose record file meets a full disk (needs roo
     await linked;
     const done = await subprocess;
     result = { exitCode: done.exitCode, stdout: String(done.stdout), stderr: String(done.stderr) };
-    runDir = path.join(runsRoot, readdirSync(runsRoot)[0]!);
+    runDir = path.join(runsRoot, readdirSync(runsRoot).filter((entry) => !entry.startsWith('.'))[0]!);
   }, 120_000);
 
   afterAll(async () => {
@@ -82,7 +82,7 @@ describe.skipIf(!rooted)('a whole run on a full disk (needs root)', () => {
       const runsRoot = path.join(disk, 'runs');
       const done = await execa(process.execPath, [cli, 'run', path.join(root, 'scenarios/ci-360p.yaml'), '--runs', runsRoot], { reject: false, timeout: 90_000 });
       expect(done.exitCode, done.stderr).toBe(3);
-      const [name] = readdirSync(runsRoot);
+      const [name] = readdirSync(runsRoot).filter((entry) => !entry.startsWith('.'));
       const runDir = path.join(runsRoot, name!);
       const lines = String(done.stderr).split('\n').filter((line) => line !== '' && !line.startsWith('[run] '));
       expect(lines).toHaveLength(1);
