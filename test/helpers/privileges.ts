@@ -93,11 +93,7 @@ export function describePrivileged(probe: PrivilegeProbe): (title: string, body:
 
 function describeWith(probe: PrivilegeProbe, title: string, body: () => void): void {
   const plan = privilegedPlan(probe);
-  if (plan === 'run') {
-    describe(title, body);
-  } else if (plan === 'skip') {
-    describe.skip(`${title} (skipped: ${probe.reason ?? 'unavailable'})`, body);
-  } else {
+  if (plan === 'fail') {
     describe(title, () => {
       it('runs here: the process is root and the kernel has network namespaces and TUN', () => {
         throw new Error(
@@ -106,5 +102,8 @@ function describeWith(probe: PrivilegeProbe, title: string, body: () => void): v
         );
       });
     });
+    return;
   }
+  const skipped = plan === 'skip';
+  describe.skipIf(skipped)(skipped ? `${title} (skipped: ${probe.reason ?? 'unavailable'})` : title, body);
 }
