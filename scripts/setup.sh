@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent setup for a Debian 12 machine: Debian packages (installed when root, listed when
-# not), npm ci (only when package-lock.json changed), the native addon (incremental build).
+# not), npm ci (only when package-lock.json changed), the native addon (incremental build), the
+# compiled lab in dist/ (incremental tsc).
 # Takes seconds when everything is already there. Every failure names the step and the cause.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -60,5 +61,9 @@ fi
 
 # 4. Native addon
 bash scripts/build-native.sh || fail "native-build" "the native addon did not build"
+
+# 5. Compiled lab (dist/): what bin/glasslab.js and the run's children execute
+bash scripts/build-dist.sh || fail "dist-build" "tsc -p tsconfig.build.json failed (see its output above)"
+say "dist/: matches the sources"
 
 say "done in $(( ($(date +%s%N) - started) / 1000000 )) ms"

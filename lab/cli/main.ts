@@ -15,10 +15,11 @@ import { registerDoctorCommand } from './commands/doctor.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerReportCommand } from './commands/report.ts';
 import { type CliContext, type CliIo, ExitCode, processIo } from './context.ts';
+import { fromRepositoryRoot } from '../../src/shared/repository-root.ts';
 
 /** The version in package.json. */
 export function packageVersion(): string {
-  const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+  const text = readFileSync(fromRepositoryRoot('package.json'), 'utf8');
   const parsed: unknown = JSON.parse(text);
   const version = (parsed as { version?: unknown }).version;
   return typeof version === 'string' ? version : '0.0.0';

@@ -5,7 +5,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { RunSeries } from '../metrics/compute.ts';
 import type { LinkSeries } from '../metrics/link.ts';
 import type { RecoverySeries } from '../metrics/recovery.ts';
@@ -14,8 +13,9 @@ import type { Results } from '../results/schema.ts';
 import { linkSection } from './link-section.ts';
 import { recoverySection } from './recovery-section.ts';
 import { escapeHtml as h, formatBitrate, formatBytes, formatCount, formatMs, formatPercent, jsonForScript, scriptForInline } from './format.ts';
+import { fromRepositoryRoot } from '../../src/shared/repository-root.ts';
 
-const ASSETS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'assets');
+const ASSETS = fromRepositoryRoot('lab/report/assets');
 let cachedChartJs: string | undefined;
 
 /** Chart.js UMD build source (read once from the installed package). */

@@ -1,11 +1,11 @@
-import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { CONTROL_TOKEN_ENV } from '../../src/control/child.ts';
+import { childEntry } from './child-entry.ts';
 
-/** The TypeScript entry of each child process. */
+/** The TypeScript entry of each child process (run compiled from dist/ when the lab is). */
 const ENTRIES = {
-  sender: fileURLToPath(new URL('../../src/sender/main.ts', import.meta.url)),
-  receiver: fileURLToPath(new URL('../../src/receiver/main.ts', import.meta.url)),
+  sender: 'src/sender/main.ts',
+  receiver: 'src/receiver/main.ts',
 } as const;
 
 export type ChildRole = keyof typeof ENTRIES;
@@ -26,8 +26,8 @@ export interface ChildProcess {
  * ["ip", "netns", "exec", ns]; it keeps the environment).
  */
 export function spawnChild(role: ChildRole, control: { socketPath: string; token: string }, logFile: string, wrapper: string[] = []): ChildProcess {
-  const tsx = import.meta.resolve('tsx');
-  const args = ['--import', tsx, ENTRIES[role], '--control', control.socketPath];
+  const { execArgv, entry } = childEntry(ENTRIES[role]);
+  const args = [...execArgv, entry, '--control', control.socketPath];
   const [command, ...commandArgs] = wrapper.length > 0 ? [...wrapper, process.execPath, ...args] : [process.execPath, ...args];
   const log = { file: logFile, append: true } as const;
   const subprocess = execa(command!, commandArgs, {

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { hostEnvironment } from '../results/environment.ts';
 import type { Environment } from '../results/schema.ts';
+import { fromRepositoryRoot, runsCompiled } from '../../src/shared/repository-root.ts';
 
 /** What a child process reports about itself in its "ready" message. */
 type Detail = Record<string, string | number | boolean>;
@@ -37,7 +38,7 @@ export async function collectEnvironment(parts: {
   link: Detail;
   skipped?: Environment['skipped'];
 }): Promise<Environment> {
-  const own = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const own = JSON.parse(await readFile(fromRepositoryRoot('package.json'), 'utf8')) as { version: string };
   const host = hostEnvironment();
   const text = (value: string | number | boolean | undefined): string => (value === undefined ? 'unknown' : String(value));
   return {
@@ -51,6 +52,8 @@ export async function collectEnvironment(parts: {
       decoder: text(parts.receiver.decoder),
       markerReader: text(parts.receiver.markerReader),
       transport: 'werift (DTLS-SRTP, raw RTP at the DTLS transport)',
+      // the children run the same code as the orchestrator (lab/run/child-entry.ts)
+      code: runsCompiled ? 'compiled JavaScript (dist/)' : 'TypeScript sources through tsx',
       ...Object.fromEntries(Object.entries(parts.link).map(([key, value]) => [`link.${key}`, String(value)])),
     },
     skipped: parts.skipped ?? [],

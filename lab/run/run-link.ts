@@ -6,7 +6,6 @@
  * (also on process exit); `glasslab doctor --cleanup` finds what a killed run left.
  */
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import type { LinkDirection } from '../../src/link/params.ts';
 import { startLinkBackend, type StartedLink } from '../impairment/backend.ts';
@@ -16,8 +15,9 @@ import type { ResolvedScenarioLink } from '../scenario/schema.ts';
 import { LabTopology } from '../topology/topology.ts';
 import { LAB_ADDRESSES } from '../topology/names.ts';
 import type { ChildRole } from './children.ts';
+import { childEntry } from './child-entry.ts';
 
-const STUN_ENTRY = fileURLToPath(new URL('../../src/transport/stun-main.ts', import.meta.url));
+const STUN_ENTRY = childEntry('src/transport/stun-main.ts');
 const STUN_START_TIMEOUT_MS = 15_000;
 
 /** Link backend a run may be told to use (overrides the scenario's `link.backend`). */
@@ -49,7 +49,7 @@ export interface RunLink {
 const NAMESPACE_OF: Record<ChildRole, 'snd' | 'rcv'> = { sender: 'snd', receiver: 'rcv' };
 
 async function startStun(topology: LabTopology, role: 'snd' | 'rcv'): Promise<{ url: string; process: ResultPromise }> {
-  const child = execa('ip', ['netns', 'exec', topology.namespace(role), process.execPath, '--import', import.meta.resolve('tsx'), STUN_ENTRY, LAB_ADDRESSES[role], '--run', topology.runId], {
+  const child = execa('ip', ['netns', 'exec', topology.namespace(role), process.execPath, ...STUN_ENTRY.execArgv, STUN_ENTRY.entry, LAB_ADDRESSES[role], '--run', topology.runId], {
     stdin: 'ignore',
     reject: false,
     cleanup: true,

@@ -4,14 +4,14 @@
  */
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { LineCounter, parseDocument } from 'yaml';
 import { linkProfileSchema } from './link-schema.ts';
 import { LinkScenarioError, resolveLink, type ResolvedLink } from './link-resolve.ts';
 import { readScenarioFile, type ScenarioFileAccess } from './scenario-files.ts';
+import { fromRepositoryRoot } from '../../src/shared/repository-root.ts';
 
 /** Folder of the profiles shipped with the project. */
-export const linkProfilesDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../scenarios/links');
+export const linkProfilesDir = fromRepositoryRoot('scenarios/links');
 
 export interface LinkProfile {
   name: string;

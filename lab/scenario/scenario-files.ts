@@ -8,10 +8,9 @@
  */
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { readNamedFileSync, type NamedFileKind } from '../../src/shared/named-file.ts';
+import { repositoryRoot } from '../../src/shared/repository-root.ts';
 
-const repositoryRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** The repository's folders every scenario may read: scenarios/ and data/. */
 export const SHIPPED_FILE_ROOTS: readonly string[] = [path.join(repositoryRoot, 'scenarios'), path.join(repositoryRoot, 'data')];

@@ -6,12 +6,12 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { escapeHtml as h, formatCount, formatMs, formatPercent, jsonForScript, scriptForInline } from '../report/format.ts';
 import { chartJsSource } from '../report/render.ts';
 import type { SuiteJson, SuiteRunEntry } from './suite-json.ts';
+import { fromRepositoryRoot } from '../../src/shared/repository-root.ts';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
+const HERE = fromRepositoryRoot('lab/suite');
 const asset = (file: string): string => readFileSync(file, 'utf8');
 const REPORT_CSS = path.join(HERE, '../report/assets/report.css');
 const SUITE_CLIENT = path.join(HERE, 'assets/suite-client.js');

@@ -1,14 +1,10 @@
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import path from 'node:path';
+import { fromRepositoryRoot } from '../shared/repository-root.ts';
 import type { NativeAddon } from './types.ts';
 
 /** Absolute path of the built addon. */
-export const addonPath = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../../native/build/Release/glasslab_native.node',
-);
+export const addonPath = fromRepositoryRoot('native/build/Release/glasslab_native.node');
 
 /** Raised when the native addon cannot be loaded. */
 export class NativeAddonError extends Error {

@@ -155,7 +155,7 @@ describePrivileged(rootLink())('glasslab run through the userspace link (needs r
     const links = await execa('ip', ['-o', 'link'], { reject: false });
     expect(links.stdout).not.toContain(`gl${topology}`);
     // this run's processes: STUN servers labelled with its topology, children by their control socket
-    const leftovers = await execa('pgrep', ['-f', `stun-main.ts [^ ]+ --run ${topology}|main.ts --control [^ ]*glasslab-ctl-${pid}-|${runDir}`], { reject: false });
+    const leftovers = await execa('pgrep', ['-f', `stun-main\\.[jt]s [^ ]+ --run ${topology}|main\\.[jt]s --control [^ ]*glasslab-ctl-${pid}-|${runDir}`], { reject: false });
     expect(leftovers.stdout.trim()).toBe('');
   });
 });

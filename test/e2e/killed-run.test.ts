@@ -55,7 +55,7 @@ describe('a run whose orchestrator was killed with SIGKILL', () => {
     expect(existsSync(path.join(os.tmpdir(), controlDirs[0]!))).toBe(false);
     // the children noticed the closed channel and are gone
     await new Promise((r) => setTimeout(r, 1000));
-    const leftovers = await execa('pgrep', ['-f', `main.ts --control [^ ]*glasslab-ctl-${pid}-`], { reject: false });
+    const leftovers = await execa('pgrep', ['-f', `main\\.[jt]s --control [^ ]*glasslab-ctl-${pid}-`], { reject: false });
     expect(leftovers.stdout.trim()).toBe('');
   }, 120_000);
 });

@@ -59,7 +59,7 @@ describe('glasslab run (360p x264 over loopback WebRTC)', () => {
     expect(status.state).toBe('completed');
     // this run's children only: their control socket is /tmp/glasslab-ctl-<orchestrator pid>-…/control.sock
     // (other runs may be going on at the same time)
-    const leftovers = await execa('pgrep', ['-f', `${runDir}|src/(sender|receiver)/main.ts --control [^ ]*glasslab-ctl-${orchestratorPid}-`], { reject: false });
+    const leftovers = await execa('pgrep', ['-f', `${runDir}|src/(sender|receiver)/main\\.[jt]s --control [^ ]*glasslab-ctl-${orchestratorPid}-`], { reject: false });
     expect(leftovers.stdout.trim()).toBe('');
   });
 

@@ -67,7 +67,7 @@ describe.skipIf(!rooted)('a child whose record file meets a full disk (needs roo
   });
 
   it('leaves no child process and no control socket folder behind', async () => {
-    const leftovers = await execa('pgrep', ['-f', `src/(sender|receiver)/main.ts --control [^ ]*glasslab-ctl-${orchestratorPid}-`], { reject: false });
+    const leftovers = await execa('pgrep', ['-f', `src/(sender|receiver)/main\\.[jt]s --control [^ ]*glasslab-ctl-${orchestratorPid}-`], { reject: false });
     expect(leftovers.stdout.trim()).toBe('');
     expect(readdirSync(os.tmpdir()).filter((name) => name.startsWith(`glasslab-ctl-${orchestratorPid}-`))).toEqual([]);
     expect(existsSync(path.join(runDir, 'sender.log'))).toBe(true);

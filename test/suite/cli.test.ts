@@ -155,7 +155,7 @@ budgets: ["g2g.p95 <= 5000ms"]
       expect(topology).toBeDefined();
       expect(listNamespaces().filter((name) => name.includes(topology!))).toEqual([]);
     }
-    const leftovers = await execa('pgrep', ['-f', `src/(sender|receiver)/main.ts --control [^ ]*glasslab-ctl-${pid}-`], { reject: false });
+    const leftovers = await execa('pgrep', ['-f', `src/(sender|receiver)/main\\.[jt]s --control [^ ]*glasslab-ctl-${pid}-`], { reject: false });
     expect(leftovers.stdout.trim()).toBe('');
   });
 });

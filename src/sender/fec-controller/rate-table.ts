@@ -10,15 +10,15 @@
  * (regular files only, at most NAMED_FILE_LIMITS.rateTable bytes).
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { readNamedFileSync } from '../../shared/named-file.ts';
+import { fromRepositoryRoot } from '../../shared/repository-root.ts';
 
 /** Number of loss columns: loss 0..128 in 1/255 units (libwebrtc's kPacketLossMax = 129). */
 export const FEC_RATE_TABLE_COLUMNS = 129;
 
 /** Path of the shipped default table (libwebrtc's, snapshot 2025-09). */
-export const DEFAULT_FEC_RATE_TABLE_PATH = fileURLToPath(new URL('../../../data/libwebrtc/fec-rate-table.json', import.meta.url));
+export const DEFAULT_FEC_RATE_TABLE_PATH = fromRepositoryRoot('data/libwebrtc/fec-rate-table.json');
 
 /** A validated rate table: `rows × 129` protection factors in 1/255 units, row-major. */
 export interface FecRateTable {

@@ -15,6 +15,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { FecError } from './errors.ts';
+import { fromRepositoryRoot } from '../repository-root.ts';
 
 /** Mask table kind (libwebrtc's kFecMaskRandom / kFecMaskBursty). */
 export type MaskKind = 'random' | 'bursty';
@@ -34,7 +35,7 @@ const tables = new Map<MaskKind, MaskFile>();
 function table(kind: MaskKind): MaskFile {
   let loaded = tables.get(kind);
   if (loaded === undefined) {
-    const url = new URL(`../../../data/libwebrtc/packet-masks-${kind}.json`, import.meta.url);
+    const url = fromRepositoryRoot('data', 'libwebrtc', `packet-masks-${kind}.json`);
     loaded = JSON.parse(readFileSync(url, 'utf8')) as MaskFile;
     tables.set(kind, loaded);
   }
