@@ -8,8 +8,12 @@
  * 2. the transport's packet-rate ceiling: SenderPeer → ReceiverPeer processes over loopback with
  *    the lab's packetizer and frame assembler, offered load stepped up (bench/g2g-packet-rate.ts),
  *    next to werift's raw SRTP cost measured in the same run.
+ * The latency part runs once per child code (--code, default tsx,compiled when dist/ matches the
+ * sources): the same scenario with the sender and receiver run through tsx and compiled from
+ * dist/, side by side in one run, with each child's CPU per frame and at startup
+ * (bench/g2g-child-cpu.ts).
  * Prints tables, writes bench/results/g2g.json.
- * Usage: node --import tsx bench/g2g.ts [--quick] [--seconds N] [--scenario FILE] [--skip-latency] [--skip-rate]
+ * Usage: node --import tsx bench/g2g.ts [--quick] [--seconds N] [--scenario FILE] [--code tsx,compiled] [--skip-latency] [--skip-rate]
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -24,6 +28,9 @@ import { G2G_STAGES, summarizeBreakdown, type BreakdownSummary } from './g2g-sta
 import { measureUdpFloor } from './g2g-udp-floor.ts';
 import { DEFAULT_RECEIVE_BUFFER_BYTES } from '../src/transport/webrtc-peer.ts';
 import { measurePacketRate, measureSrtpAnchor, type RateStep, type SrtpAnchor } from './g2g-packet-rate.ts';
+import { readRunCpu, type RunCpu } from './g2g-child-cpu.ts';
+import { CHILD_CODE_ENV, type ChildEntry } from '../lab/run/child-entry.ts';
+import { distFreshness } from '../bin/dist-freshness.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -36,6 +43,9 @@ const scenarioFile = option('--scenario') ?? path.join(here, '../scenarios/smoke
 const runSeconds = Number(option('--seconds') ?? (quick ? 5 : 10));
 const stepSeconds = quick ? 1.5 : 3;
 const offeredRates = [5_000, 10_000, 20_000, 40_000, 0];
+const codes = (option('--code') ?? (distFreshness().state === 'fresh' ? 'tsx,compiled' : 'tsx')).split(',') as ChildEntry['code'][];
+for (const code of codes as string[]) if (code !== 'tsx' && code !== 'compiled') throw new Error(`--code ${code}: not one of tsx, compiled`);
+if (codes.includes('compiled') && distFreshness().state !== 'fresh') throw new Error('--code compiled: dist/ does not match the sources (run scripts/build-dist.sh)');
 /** target of issue 4 §6 for the lab's added latency, ms */
 const TARGET = { p50Ms: 2, p99Ms: 5 };
 
@@ -45,6 +55,9 @@ const statsRow = (name: string, s: DistributionStats): string => row([name, fmt(
 
 interface LatencyResult {
   scenario: string;
+  /** what the sender and receiver ran */
+  code: ChildEntry['code'];
+  cpu: RunCpu;
   runDir: string;
   status: string;
   framesDisplayed: number;
@@ -54,10 +67,12 @@ interface LatencyResult {
   meetsTarget: boolean;
 }
 
-async function measureLatency(): Promise<LatencyResult> {
+async function measureLatency(code: ChildEntry['code']): Promise<LatencyResult> {
   const scenario = { ...(await loadScenario(scenarioFile)), durationMs: runSeconds * 1000 };
   const runsRoot = mkdtempSync(path.join(os.tmpdir(), 'glasslab-g2g-'));
-  const outcome = await runScenario(scenario, { runsRoot, onPhase: (p) => process.stderr.write(`[g2g] ${scenario.name}: ${p}\n`) });
+  process.env[CHILD_CODE_ENV] = code;
+  const outcome = await runScenario(scenario, { runsRoot, onPhase: (p) => process.stderr.write(`[g2g] ${scenario.name} (${code}): ${p}\n`) });
+  delete process.env[CHILD_CODE_ENV];
   if (outcome.status.state !== 'completed') throw new Error(`run ${outcome.status.state}: ${outcome.status.message ?? ''} (${outcome.runDir})`);
   const built = await buildReport(outcome.runDir);
   const loaded = await loadRun(outcome.runDir);
@@ -65,6 +80,8 @@ async function measureLatency(): Promise<LatencyResult> {
   const summary = built.results.summary as unknown as { g2g?: { p50?: number | null; p95?: number | null }; frames?: { displayed?: number } };
   return {
     scenario: scenario.name,
+    code,
+    cpu: await readRunCpu(outcome.runDir),
     runDir: outcome.runDir,
     status: outcome.status.state,
     framesDisplayed: breakdown.frames,
@@ -77,7 +94,7 @@ async function measureLatency(): Promise<LatencyResult> {
 
 function printLatency(result: LatencyResult): void {
   const b = result.breakdown;
-  console.log(`\n== glass-to-glass breakdown: ${result.scenario}, ${b.frames} frames (${b.incomplete} lacking a stage time), run ${result.runDir}`);
+  console.log(`\n== glass-to-glass breakdown: ${result.scenario}, children ${result.code}, ${b.frames} frames (${b.incomplete} lacking a stage time), run ${result.runDir}`);
   console.log(row(['stage (ms)', 'p50', 'p95', 'p99', 'mean', 'max'], [14, 9, 9, 9, 9, 9]));
   for (const { name, work } of G2G_STAGES) console.log(statsRow(`${work ? '*' : ' '}${name}`, b.stages[name]));
   console.log(statsRow('g2g', b.g2g));
@@ -101,13 +118,31 @@ function printRate(title: string, steps: readonly RateStep[], anchors: readonly 
 }
 
 const result: Record<string, unknown> = { bench: 'g2g', startedAt: new Date().toISOString(), host: { cpus: os.cpus().length, loadavg: os.loadavg(), niceness: os.getPriority() } };
+function printCodeComparison(results: readonly LatencyResult[]): void {
+  const w = [10, 9, 11, 11, 13, 13, 12, 12];
+  console.log('\n== children through tsx vs compiled (dist/), same scenario, one after the other');
+  console.log(row(['code', 'frames', 'added p50', 'added p99', 'snd µs/frame', 'rcv µs/frame', 'snd start', 'rcv start'], w));
+  for (const r of results) {
+    const child = (role: 'sender' | 'receiver') => r.cpu.children.find((c) => c.role === role);
+    console.log(row([r.code, r.breakdown.frames, fmt(r.breakdown.labAdded.p50), fmt(r.breakdown.labAdded.p99), fmt(child('sender')?.cpuUsPerFrame, 0), fmt(child('receiver')?.cpuUsPerFrame, 0), fmt(child('sender')?.cpuStartupMs, 0), fmt(child('receiver')?.cpuStartupMs, 0)], w));
+  }
+  console.log('(added = lab-added ms; µs/frame = whole-process CPU from start to stop ÷ frames, render/encode/decode included; start = CPU ms before the run started: module loading, Vulkan, encoder, negotiation)');
+  console.log(`spawn → both children configured: ${results.map((r) => `${r.code} ${fmt(r.cpu.startToConfiguredMs, 0)} ms`).join(', ')}`);
+}
+
 if (!args.includes('--skip-latency')) {
-  const latency = await measureLatency();
-  printLatency(latency);
+  const runs: LatencyResult[] = [];
+  for (const code of codes) {
+    runs.push(await measureLatency(code));
+    printLatency(runs.at(-1)!);
+  }
+  if (runs.length > 1) printCodeComparison(runs);
+  const latency = runs.at(-1)!;
   // What the host alone costs a datagram between two Node processes (no SRTP, no werift).
   const udpFloor = await measureUdpFloor(210, quick ? 2 : 4);
   console.log(`plain UDP one-way between two Node processes (host floor under "network"), 210 datagrams/s: p50 ${fmt(udpFloor.p50)} p95 ${fmt(udpFloor.p95)} p99 ${fmt(udpFloor.p99)} max ${fmt(udpFloor.max)} ms; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   result.latency = { ...latency, udpFloorMs: udpFloor, loadavgAfter: os.loadavg() };
+  result.latencyByCode = runs;
 }
 if (!args.includes('--skip-rate')) {
   const anchors = [measureSrtpAnchor(1, 1200, quick ? 0.5 : 1), measureSrtpAnchor(7, 1200, quick ? 0.5 : 1)];
@@ -130,4 +165,4 @@ mkdirSync(path.join(here, 'results'), { recursive: true });
 const out = path.join(here, 'results', 'g2g.json');
 writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
 console.log(`\nwrote ${out}`);
-if (process.env.G2G_KEEP_RUN !== '1' && result.latency) rmSync(path.dirname((result.latency as LatencyResult).runDir), { recursive: true, force: true });
+if (process.env.G2G_KEEP_RUN !== '1') for (const run of (result.latencyByCode as LatencyResult[] | undefined) ?? []) rmSync(path.dirname(run.runDir), { recursive: true, force: true });

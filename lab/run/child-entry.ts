@@ -20,8 +20,19 @@ export interface ChildEntry {
   code: 'compiled' | 'tsx';
 }
 
+/** Environment variable that overrides which code the children run (bench/g2g compares both). */
+export const CHILD_CODE_ENV = 'GLASSLAB_CHILD_CODE';
+
+/** The code the run's children run: GLASSLAB_CHILD_CODE when set, else what this module runs. */
+export function childCode(): ChildEntry['code'] {
+  const wanted = process.env[CHILD_CODE_ENV];
+  if (wanted === undefined || wanted === '') return runsCompiled ? 'compiled' : 'tsx';
+  if (wanted !== 'compiled' && wanted !== 'tsx') throw new Error(`${CHILD_CODE_ENV}=${wanted} is not one of tsx, compiled`);
+  return wanted;
+}
+
 /** `sourceEntry` is relative to the repository root, e.g. "src/sender/main.ts" */
-export function childEntry(sourceEntry: string, compiled = runsCompiled): ChildEntry {
+export function childEntry(sourceEntry: string, compiled = childCode() === 'compiled'): ChildEntry {
   if (!sourceEntry.endsWith('.ts')) throw new Error(`child entry ${sourceEntry} is not a TypeScript source`);
   if (compiled) return { execArgv: [], entry: fromRepositoryRoot('dist', sourceEntry.replace(/\.ts$/, '.js')), code: 'compiled' };
   return { execArgv: ['--import', tsxLoader()], entry: fromRepositoryRoot(sourceEntry), code: 'tsx' };

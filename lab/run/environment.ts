@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { hostEnvironment } from '../results/environment.ts';
 import type { Environment } from '../results/schema.ts';
-import { fromRepositoryRoot, runsCompiled } from '../../src/shared/repository-root.ts';
+import { fromRepositoryRoot } from '../../src/shared/repository-root.ts';
+import { childCode } from './child-entry.ts';
 
 /** What a child process reports about itself in its "ready" message. */
 type Detail = Record<string, string | number | boolean>;
@@ -52,8 +53,8 @@ export async function collectEnvironment(parts: {
       decoder: text(parts.receiver.decoder),
       markerReader: text(parts.receiver.markerReader),
       transport: 'werift (DTLS-SRTP, raw RTP at the DTLS transport)',
-      // the children run the same code as the orchestrator (lab/run/child-entry.ts)
-      code: runsCompiled ? 'compiled JavaScript (dist/)' : 'TypeScript sources through tsx',
+      // what the sender and receiver ran (lab/run/child-entry.ts)
+      code: childCode() === 'compiled' ? 'compiled JavaScript (dist/)' : 'TypeScript sources through tsx',
       ...Object.fromEntries(Object.entries(parts.link).map(([key, value]) => [`link.${key}`, String(value)])),
     },
     skipped: parts.skipped ?? [],

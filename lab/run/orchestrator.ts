@@ -211,11 +211,11 @@ export async function runScenario(scenario: ResolvedScenario, options: RunOption
     phase('stopping');
     const senderStopped = expectFromChild(channels.sender, 'sender', 'stopped', SETUP_TIMEOUT_MS);
     channels.sender.send({ type: 'stop' });
-    await guard(senderStopped);
+    event('child-stopped', { role: 'sender', ...(await guard(senderStopped)).summary });
     await guard(new Promise((resolve) => setTimeout(resolve, DRAIN_MS)));
     const receiverStopped = expectFromChild(channels.receiver, 'receiver', 'stopped', SETUP_TIMEOUT_MS);
     channels.receiver.send({ type: 'stop' });
-    await guard(receiverStopped);
+    event('child-stopped', { role: 'receiver', ...(await guard(receiverStopped)).summary });
     expectExit.value = true;
     await Promise.race([Promise.all(children.map((c) => c.exited)), new Promise((r) => setTimeout(r, 5000))]);
     status.state = 'completed';

@@ -9,6 +9,7 @@ import { ReceiverPeer } from '../transport/webrtc-peer.ts';
 import { NdjsonWriter } from '../../lab/results/ndjson.ts';
 import { VideoReceiver } from './video-receiver.ts';
 import { realtimeRecoveryPlan } from './protection/realtime-options.ts';
+import { startCpuAccount } from '../control/process-cpu.ts';
 
 const control = await startChild('receiver', process.argv);
 const { channel, config } = control;
@@ -41,6 +42,7 @@ try {
   channel.send({ type: 'connected' });
 
   await channel.next('start', 600_000);
+  const cpuAtStop = startCpuAccount();
   const progress = setInterval(() => {
     const g2gP50Ms = receiver.recentG2gP50();
     channel.send({
@@ -55,7 +57,7 @@ try {
   records.close();
   channel.send({
     type: 'stopped',
-    summary: { framesReceived: receiver.framesReceived, framesDisplayed: receiver.framesDisplayed, keyframeRequests: receiver.keyframeRequests, badPackets: receiver.badPackets, nacksSent: receiver.nacksSent, recoveredByRtx: receiver.recoveredByRtx, recoveredByFec: receiver.recoveredByFec },
+    summary: { ...cpuAtStop(), framesReceived: receiver.framesReceived, framesDisplayed: receiver.framesDisplayed, keyframeRequests: receiver.keyframeRequests, badPackets: receiver.badPackets, nacksSent: receiver.nacksSent, recoveredByRtx: receiver.recoveredByRtx, recoveredByFec: receiver.recoveredByFec },
   });
   decoder.close();
   await peer.close();

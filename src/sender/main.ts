@@ -11,6 +11,7 @@ import { VideoSender } from './video-sender.ts';
 import { describeEncoderOptions, encoderOptionsOf } from './encoder-options.ts';
 import { nackTailMs, rateTableOf, realtimeSendProtectionOptions } from './protection/realtime-options.ts';
 import { defaultFecRateTable, diffRateTables } from './fec-controller/index.ts';
+import { startCpuAccount } from '../control/process-cpu.ts';
 
 /** The protection option only when there is one (exact optional properties). */
 const protectionOf = <T,>(options: T | undefined): { protection?: T } => (options ? { protection: options } : {});
@@ -75,6 +76,7 @@ try {
   }
 
   await channel.next('start', 600_000);
+  const cpuAtStop = startCpuAccount();
   source.start(
     (frame) => sender.handleFrame(frame),
     (error) => control.fail(error),
@@ -97,7 +99,7 @@ try {
   records.close();
   channel.send({
     type: 'stopped',
-    summary: { framesSent: sender.framesSent, packetsSent: sender.packetsSent, rtxSent: sender.rtxSent, fecSent: sender.fecSent, rendered: stats.rendered, droppedQueueFull: stats.droppedQueueFull, missedTicks: stats.missedTicks },
+    summary: { ...cpuAtStop(), framesSent: sender.framesSent, packetsSent: sender.packetsSent, rtxSent: sender.rtxSent, fecSent: sender.fecSent, rendered: stats.rendered, droppedQueueFull: stats.droppedQueueFull, missedTicks: stats.missedTicks },
   });
   encoder.close();
   source.close();

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { childEntry } from '../../lab/run/child-entry.ts';
+import { afterEach, describe, expect, it } from 'vitest';
+import { childCode, childEntry } from '../../lab/run/child-entry.ts';
 import { repositoryRoot, runsCompiled } from '../../src/shared/repository-root.ts';
 
 describe('childEntry', () => {
@@ -25,5 +25,23 @@ describe('childEntry', () => {
 
   it('refuses an entry that is not a TypeScript source', () => {
     expect(() => childEntry('src/sender/main.js', true)).toThrow(/not a TypeScript source/);
+  });
+});
+
+describe('childCode', () => {
+  const saved = process.env.GLASSLAB_CHILD_CODE;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.GLASSLAB_CHILD_CODE;
+    else process.env.GLASSLAB_CHILD_CODE = saved;
+  });
+
+  it('follows GLASSLAB_CHILD_CODE when it is set, and refuses a value it does not know', () => {
+    process.env.GLASSLAB_CHILD_CODE = 'compiled';
+    expect(childCode()).toBe('compiled');
+    expect(childEntry('src/sender/main.ts').entry).toMatch(/dist\/src\/sender\/main\.js$/);
+    process.env.GLASSLAB_CHILD_CODE = 'tsx';
+    expect(childCode()).toBe('tsx');
+    process.env.GLASSLAB_CHILD_CODE = 'bun';
+    expect(() => childCode()).toThrow('GLASSLAB_CHILD_CODE=bun is not one of tsx, compiled');
   });
 });
