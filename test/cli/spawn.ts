@@ -23,14 +23,16 @@ export interface SpawnCliOptions {
   /** sends this signal that many ms after the spawn */
   signalAt?: { signal: NodeJS.Signals; afterMs: number };
   cwd?: string;
+  /** added to the environment */
+  env?: Record<string, string>;
 }
 
 /** Runs `node bin/glasslab.js ...args`. */
 export function spawnCli(args: readonly string[], options: SpawnCliOptions = {}): Promise<CliResult & { signalSentAtMs?: number }> {
-  const { killAfterMs = 20_000, signalAt, cwd = repoRoot } = options;
+  const { killAfterMs = 20_000, signalAt, cwd = repoRoot, env } = options;
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, [path.join(repoRoot, 'bin/glasslab.js'), ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [path.join(repoRoot, 'bin/glasslab.js'), ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     let killed = false;
