@@ -3,7 +3,7 @@ import type { FecBlockRecord, PacketRecord, SenderFrameRecord } from '../shared/
 import type { NegotiatedMedia } from '../transport/webrtc-peer.ts';
 import { DEFAULT_H264_PACKETIZER_OPTIONS, H264PacketizeError, H264Packetizer } from './h264/packetizer.ts';
 import { initialSequenceNumber, RtpTimestampClock } from './rtp-clock.ts';
-import { keyframeRequestsIn } from './keyframe-requests.ts';
+import { KeyframeRequestFilter, type KeyframeRequestSource } from './keyframe-requests.ts';
 import { q32FromMs } from '../shared/rtp/extensions/abs-capture-time.ts';
 import { parseCompound } from '../shared/rtcp/compound.ts';
 import { SendProtection, type FramePlan } from './protection/send-chain.ts';
@@ -101,9 +101,11 @@ export class VideoSender {
   /** frame records waiting for their last media packet's send to complete */
   private readonly completing = new Set<Promise<void>>();
   private lastFecRates: { key: number; delta: number } | undefined;
+  private readonly keyframeFilter: KeyframeRequestFilter;
 
   constructor(private readonly options: VideoSenderOptions) {
     this.clock = new RtpTimestampClock({ clockRateHz: 90_000, seed: options.seed });
+    this.keyframeFilter = new KeyframeRequestFilter(options.media.ssrc);
     this.nextSequenceNumber = initialSequenceNumber(options.seed);
     this.packetizer = new H264Packetizer({
       ...DEFAULT_H264_PACKETIZER_OPTIONS,
@@ -154,22 +156,30 @@ export class VideoSender {
 
   /** Handles one RTCP compound packet from the receiver. */
   handleRtcp(packet: Buffer, arrivalNs: bigint): void {
-    for (const request of keyframeRequestsIn(packet)) {
-      this.keyframeRequests++;
-      this.options.records.write({ type: 'feedback', side: 'sender', dir: 'in', kind: request, timeMs: nsToMs(arrivalNs) });
-      this.options.encoder.requestKeyframe();
-    }
-    if (!this.protection) return;
     const timeMs = nsToMs(arrivalNs);
+    // parsed once here; the protection chain takes the parsed packets
     const parsed = parseCompound(packet);
-    if (parsed.ok) {
-      for (const p of parsed.value) {
-        if (p.type === 'nack') this.options.records.write({ type: 'feedback', side: 'sender', dir: 'in', kind: 'nack', timeMs, seqs: [...p.seqs] });
-      }
+    if (!parsed.ok) {
+      if (this.protection) this.options.records.write({ type: 'event', side: 'sender', timeMs, name: 'bad-rtcp', detail: { code: 'bad-rtcp' } });
+      return;
     }
-    const error = this.protection.handleRtcp(packet, timeMs);
-    if (error) this.options.records.write({ type: 'event', side: 'sender', timeMs, name: 'bad-rtcp', detail: { code: error.code } });
+    if (!this.protection) {
+      // without the chain, this sender's own filter decides (the chain has the same one)
+      for (const source of this.keyframeFilter.requestsIn(parsed.value)) this.onKeyframeRequest(source, timeMs);
+      return;
+    }
+    for (const p of parsed.value) {
+      if (p.type === 'nack') this.options.records.write({ type: 'feedback', side: 'sender', dir: 'in', kind: 'nack', timeMs, seqs: [...p.seqs] });
+    }
+    this.protection.handleRtcpPackets(parsed.value, timeMs);
     this.drainProtection();
+  }
+
+  /** A PLI or FIR for our media stream: the next frame is encoded as an IDR. */
+  private onKeyframeRequest(source: KeyframeRequestSource, timeMs: number): void {
+    this.keyframeRequests++;
+    this.options.records.write({ type: 'feedback', side: 'sender', dir: 'in', kind: source, timeMs });
+    this.options.encoder.requestKeyframe();
   }
 
   /** Takes what the protection chain has queued: FEC and RTX packets into the pacer, records and RTCP out. */
@@ -179,6 +189,9 @@ export class VideoSender {
       switch (e.type) {
         case 'rtx-refused':
           records.write({ type: 'event', side: 'sender', timeMs: e.timeMs, name: 'rtx-refused', detail: { seq: e.seq, reason: e.reason } });
+          break;
+        case 'keyframe-request':
+          this.onKeyframeRequest(e.source, e.timeMs);
           break;
         case 'rtcp':
           if (!this.options.sendRtcp) break;
@@ -209,8 +222,7 @@ export class VideoSender {
           });
           break;
         }
-        default:
-          break;
+        // no default: every output kind is handled (a new kind fails the exhaustiveness lint)
       }
     }
   }

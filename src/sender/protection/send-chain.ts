@@ -14,7 +14,8 @@ import { getMask, maskIndices } from '../../shared/fec/masks.ts';
 import { numFecPackets } from '../../shared/fec/num-fec.ts';
 import { FecError } from '../../shared/fec/errors.ts';
 import { isRtpLayoutError, readRtpLayout, type RtpLayout } from '../../shared/fec/rtp-fields.ts';
-import { parseCompound } from '../../shared/rtcp/compound.ts';
+import { parseCompound, type MalformedRtcpPacket, type RtcpPacket } from '../../shared/rtcp/compound.ts';
+import { KeyframeRequestFilter } from '../keyframe-requests.ts';
 import { encodeSenderReport } from '../../shared/rtcp/sr.ts';
 import { RtxSender } from '../rtx/rtx.ts';
 import type { ProtectionMethod } from '../fec-controller/index.ts';
@@ -74,9 +75,12 @@ export class SendProtection {
   private nextSrMs: number | undefined;
   readonly stats: SendProtectionStats = { mediaPackets: 0, mediaBytes: 0, fecPackets: 0, fecBytes: 0, rtxPackets: 0, rtxBytes: 0, nacksReceived: 0, keyframeRequests: 0 };
 
+  private readonly keyframeRequests: KeyframeRequestFilter;
+
   /** Throws SendProtectionError('invalid-option') for unusable options. */
   constructor(private readonly o: SendProtectionOptions) {
     checkSendProtectionOptions(o);
+    this.keyframeRequests = new KeyframeRequestFilter(o.mediaSsrc);
     this.rttMs = o.initialRttMs;
     this.targetBitrateBps = o.targetBitrateBps;
     this.rtx = new RtxSender({
@@ -231,8 +235,18 @@ export class SendProtection {
   handleRtcp(datagram: Uint8Array, nowMs: number): SendProtectionError | undefined {
     const parsed = parseCompound(datagram);
     if (!parsed.ok) return new SendProtectionError('bad-rtcp', parsed.error.message);
+    this.handleRtcpPackets(parsed.value, nowMs);
+    return undefined;
+  }
+
+  /** `handleRtcp` for a datagram its caller has already parsed (each datagram is parsed once). */
+  handleRtcpPackets(packets: readonly (RtcpPacket | MalformedRtcpPacket)[], nowMs: number): void {
     const media = this.o.mediaSsrc >>> 0;
-    for (const p of parsed.value) {
+    for (const source of this.keyframeRequests.requestsIn(packets)) {
+      this.stats.keyframeRequests++;
+      this.out.push({ type: 'keyframe-request', source, timeMs: nowMs });
+    }
+    for (const p of packets) {
       if (p.type === 'nack' && p.mediaSsrc === media) {
         this.stats.nacksReceived++;
         if (!this.nackOn) {
@@ -241,9 +255,6 @@ export class SendProtection {
         }
         this.rtx.handleNack(media, p.seqs, nowMs);
         this.drainRtx();
-      } else if ((p.type === 'pli' && p.mediaSsrc === media) || (p.type === 'fir' && p.entries.some((e) => e.ssrc === media))) {
-        this.stats.keyframeRequests++;
-        this.out.push({ type: 'keyframe-request', source: p.type, timeMs: nowMs });
       } else if (p.type === 'rr' || p.type === 'sr') {
         const block = p.reports.find((r) => r.ssrc === media);
         if (!block) continue;
@@ -259,7 +270,6 @@ export class SendProtection {
         this.out.push({ type: 'fec-rates', key: this.keyRate255, delta: this.deltaRate255, lossFraction255: this.lossFraction255, rttMs: this.rttMs, timeMs: nowMs });
       }
     }
-    return undefined;
   }
 
   private drainRtx(): void {
