@@ -7,7 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseNdjson } from '../lab/results/ndjson.ts';
+import { parseNdjson } from '../src/shared/ndjson.ts';
 
 export interface ChildCpu {
   role: 'sender' | 'receiver';

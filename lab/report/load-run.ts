@@ -12,7 +12,7 @@ import { parse as parseYaml } from 'yaml';
 import { linkFateRecordSchema, type LinkFateRecord } from '../../src/link/fate.ts';
 import type { ScenarioLinkRecord } from '../metrics/link.ts';
 import { sortRecords, type RunRecords } from '../metrics/run-records.ts';
-import { readNdjsonFile } from '../results/ndjson.ts';
+import { readNdjsonFile } from '../../src/shared/ndjson.ts';
 import type { RunStatus } from '../run/run-folder.ts';
 import { readRunStatus } from '../run/run-status.ts';
 import { recordProblemsOf, type RecordLineProblem } from './record-problems.ts';

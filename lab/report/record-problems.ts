@@ -4,7 +4,7 @@
  * that matches no record kind. `glasslab report` prints them on stderr; results.json keeps only
  * their counts. A problem quotes at most a short excerpt of its line (EXCERPT_CHARS).
  */
-import { EXCERPT_CHARS, type NdjsonReadResult } from '../results/ndjson.ts';
+import { EXCERPT_CHARS, type NdjsonReadResult } from '../../src/shared/ndjson.ts';
 import { sortRecords } from '../metrics/run-records.ts';
 
 /** One unusable line of a record file. */

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { WriteFailedError } from './write-error.ts';
+import { WriteFailedError } from '../../src/shared/write-error.ts';
 
 /**
  * Error thrown when an atomic write fails; the target file is left untouched and the temp file

@@ -5,7 +5,7 @@
  */
 import { buildReport } from '../report/build.ts';
 import type { Results } from '../results/schema.ts';
-import { findWriteFailure, WriteFailedError } from '../results/write-error.ts';
+import { findWriteFailure, WriteFailedError } from '../../src/shared/write-error.ts';
 import type { ResolvedScenario } from '../scenario/schema.ts';
 import { runScenario, type RunOptions, type RunOutcome } from './orchestrator.ts';
 import { writeRunStatus } from './run-status.ts';

@@ -1,6 +1,6 @@
 import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { WriteFailedError } from '../results/write-error.ts';
+import { WriteFailedError } from '../../src/shared/write-error.ts';
 
 /**
  * A run folder `runs/<YYYYMMDD-HHMMSS>-<name>/` holds everything needed to re-analyze a run without

@@ -8,7 +8,7 @@
 import { open, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../results/atomic.ts';
-import { WriteFailedError } from '../results/write-error.ts';
+import { WriteFailedError } from '../../src/shared/write-error.ts';
 import { processStartTicks } from '../topology/owner.ts';
 import { RUN_FILES, type RunStatus } from './run-folder.ts';
 

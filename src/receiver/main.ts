@@ -6,7 +6,7 @@ import path from 'node:path';
 import { startChild } from '../control/child.ts';
 import { loadNative } from '../native/addon.ts';
 import { ReceiverPeer } from '../transport/webrtc-peer.ts';
-import { NdjsonWriter } from '../../lab/results/ndjson.ts';
+import { NdjsonWriter } from '../shared/ndjson.ts';
 import { VideoReceiver } from './video-receiver.ts';
 import { realtimeRecoveryPlan } from './protection/realtime-options.ts';
 import { startCpuAccount } from '../control/process-cpu.ts';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { startChild } from '../control/child.ts';
 import { loadNative } from '../native/addon.ts';
 import { SenderPeer } from '../transport/webrtc-peer.ts';
-import { NdjsonWriter } from '../../lab/results/ndjson.ts';
+import { NdjsonWriter } from '../shared/ndjson.ts';
 import { VideoSender } from './video-sender.ts';
 import { describeEncoderOptions, encoderOptionsOf } from './encoder-options.ts';
 import { nackTailMs, rateTableOf, realtimeSendProtectionOptions } from './protection/realtime-options.ts';

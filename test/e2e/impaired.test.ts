@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { probeNetem } from '../../lab/impairment/netem.ts';
-import { parseNdjson } from '../../lab/results/ndjson.ts';
+import { parseNdjson } from '../../src/shared/ndjson.ts';
 import { validateResults, type Results } from '../../lab/results/schema.ts';
 import { listNamespaces, namespacePids } from '../../lab/topology/ip.ts';
 import { parseFateLog, type LinkFateRecord } from '../../src/link/fate.ts';

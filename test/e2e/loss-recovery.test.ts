@@ -16,7 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { parseNdjson } from '../../lab/results/ndjson.ts';
+import { parseNdjson } from '../../src/shared/ndjson.ts';
 import type { Results } from '../../lab/results/schema.ts';
 import type { LinkFateRecord } from '../../src/link/fate.ts';
 import { describePrivileged, rootLink } from '../helpers/privileges.ts';

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { parseNdjson } from '../../lab/results/ndjson.ts';
+import { parseNdjson } from '../../src/shared/ndjson.ts';
 import type { Results } from '../../lab/results/schema.ts';
 import type { FeedbackRecord, PacketRecord, ReceiverFrameRecord } from '../../src/shared/records.ts';
 import { protectionStreams, RED_PAYLOAD_TYPE } from '../../src/shared/protection-streams.ts';

@@ -11,7 +11,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasChromium, launchOfflineChromium, openOffline } from '../helpers/offline-chromium.ts';
 import { validateResults } from '../../lab/results/schema.ts';
-import { parseNdjson } from '../../lab/results/ndjson.ts';
+import { parseNdjson } from '../../src/shared/ndjson.ts';
 import type { ReceiverFrameRecord, SenderFrameRecord } from '../../src/shared/records.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));

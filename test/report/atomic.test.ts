@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AtomicWriteError, writeFileAtomic, writeFileAtomicSync } from '../../lab/results/atomic.ts';
-import { NdjsonWriter, NdjsonWriterError, parseNdjson, readNdjsonFile } from '../../lab/results/ndjson.ts';
+import { NdjsonWriter, NdjsonWriterError, parseNdjson, readNdjsonFile } from '../../src/shared/ndjson.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 let dir: string;

@@ -9,7 +9,7 @@ import { appendFile, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runReportCommand } from '../../lab/cli/commands/report.ts';
-import { EXCERPT_CHARS } from '../../lab/results/ndjson.ts';
+import { EXCERPT_CHARS } from '../../src/shared/ndjson.ts';
 import { syntheticRun, writeSyntheticRunDir, type SyntheticRun } from './fixtures.ts';
 
 const dirs: string[] = [];

@@ -11,8 +11,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runReportCommand } from '../../lab/cli/commands/report.ts';
 import { AtomicWriteError, writeFileAtomic, writeFileAtomicSync } from '../../lab/results/atomic.ts';
-import { NdjsonWriter } from '../../lab/results/ndjson.ts';
-import { WriteFailedError } from '../../lab/results/write-error.ts';
+import { NdjsonWriter } from '../../src/shared/ndjson.ts';
+import { WriteFailedError } from '../../src/shared/write-error.ts';
 import { syntheticRun, writeSyntheticRunDir } from './fixtures.ts';
 
 const rooted = process.getuid?.() === 0;

@@ -12,7 +12,7 @@ import { buildReport, type BuildReportOptions } from '../../report/build.ts';
 import { RunFolderError } from '../../report/load-run.ts';
 import { formatRecordProblems } from '../../report/record-problems.ts';
 import { ResultsValidationError } from '../../results/schema.ts';
-import { findWriteFailure } from '../../results/write-error.ts';
+import { findWriteFailure } from '../../../src/shared/write-error.ts';
 import { markStaleRun, markStaleRuns } from '../../run/run-status.ts';
 import { isSuiteFolder, rebuildSuiteReport, SuiteFolderError } from '../../suite/rebuild.ts';
 import { checkOutFolder } from '../output-path.ts';
