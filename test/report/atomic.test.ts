@@ -134,7 +134,7 @@ describe('NDJSON writer', () => {
     const script = path.join(dir, 'writer.mts');
     await writeFile(
       script,
-      `import { NdjsonWriter } from ${JSON.stringify(path.join(REPO_ROOT, 'lab/results/ndjson.ts'))};
+      `import { NdjsonWriter } from ${JSON.stringify(path.join(REPO_ROOT, 'src/shared/ndjson.ts'))};
 const writer = new NdjsonWriter(${JSON.stringify(file)}, { flushIntervalMs: 10 });
 let n = 0;
 setInterval(() => { for (let i = 0; i < 50; i += 1) writer.write({ type: 'event', n: n++, pad: 'x'.repeat(200) }); }, 1);`,
