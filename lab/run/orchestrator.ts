@@ -7,6 +7,7 @@ import { writeFileAtomic } from '../results/atomic.ts';
 import { WriteFailedError } from '../../src/shared/write-error.ts';
 import type { ResolvedScenario } from '../scenario/schema.ts';
 import { collectEnvironment } from './environment.ts';
+import { receiverRunOptions, senderRunOptions } from './child-options.ts';
 import { ControlError, expectFromChild, startControlServer, type ChildChannel, type ControlServer } from './control-server.ts';
 import { createRunFolder, RUN_FILES, type RunStatus } from './run-folder.ts';
 import { runningStatus, writeRunStatus } from './run-status.ts';
@@ -144,13 +145,10 @@ export async function runScenario(scenario: ResolvedScenario, options: RunOption
     });
     const guard = <T>(work: Promise<T>): Promise<T> => Promise.race([work, failure, abort, ownWriteFailed]);
 
-    const configOf = (role: ChildRole): ChildConfig => ({
-      runDir,
-      scenario,
-      role,
-      hostAddress: network?.hostAddress(role) ?? '127.0.0.1',
-      stunUrl: network?.stunUrl(role) ?? stun!.url,
-    });
+    const configOf = (role: ChildRole): ChildConfig => {
+      const place = { runDir, hostAddress: network?.hostAddress(role) ?? '127.0.0.1', stunUrl: network?.stunUrl(role) ?? stun!.url };
+      return role === 'sender' ? { ...place, role, sender: senderRunOptions(scenario) } : { ...place, role, receiver: receiverRunOptions(scenario) };
+    };
     phase('configuring');
     const readySender = channels.sender.next('ready', SETUP_TIMEOUT_MS);
     const readyReceiver = channels.receiver.next('ready', SETUP_TIMEOUT_MS);

@@ -2,9 +2,9 @@ import { connectChannel, type JsonLineChannel } from './channel.ts';
 import type { ChildConfig, ChildMessage, OrchestratorMessage } from './messages.ts';
 
 /** The control side of a child process: connect, say hello, wait for the configuration. */
-export interface ChildControl {
+export interface ChildControl<Config extends ChildConfig = ChildConfig> {
   channel: JsonLineChannel<OrchestratorMessage, ChildMessage>;
-  config: ChildConfig;
+  config: Config;
   /** reports a fatal error to the orchestrator, then exits with code 3 */
   fail(error: unknown): never;
   /** the same, for callbacks whose caller must not see a throw (a record writer's flush timer) */
@@ -46,7 +46,7 @@ function errorMessageOf(err: Error): Extract<ChildMessage, { type: 'error' }> {
 }
 
 /** Connects to the orchestrator named on the command line and waits for "configure". */
-export async function startChild(role: 'sender' | 'receiver', argv: string[]): Promise<ChildControl> {
+export async function startChild<Role extends ChildConfig['role']>(role: Role, argv: string[]): Promise<ChildControl<Extract<ChildConfig, { role: Role }>>> {
   const token = tokenFromEnv();
   const channel = await connectChannel<OrchestratorMessage, ChildMessage>(socketPathFromArgs(argv));
   const fail = (error: unknown): never => {
@@ -63,6 +63,7 @@ export async function startChild(role: 'sender' | 'receiver', argv: string[]): P
   const configured = channel.next('configure', 30_000);
   channel.send({ type: 'hello', role, pid: process.pid, token });
   const { config } = await configured;
+  if (config.role !== role) fail(new Error(`configured as ${config.role}, started as ${role}`));
   const reportFailure = (error: unknown): void => {
     try {
       fail(error);
@@ -70,5 +71,5 @@ export async function startChild(role: 'sender' | 'receiver', argv: string[]): P
       // fail() throws to stop its caller; here the caller is a timer, and the exit is scheduled
     }
   };
-  return { channel, config, fail, reportFailure };
+  return { channel, config: config as Extract<ChildConfig, { role: Role }>, fail, reportFailure };
 }

@@ -1,15 +1,19 @@
-import type { ResolvedScenario } from '../../lab/scenario/schema.ts';
+import type { ReceiverRunOptions } from '../receiver/run-options.ts';
+import type { SenderRunOptions } from '../sender/run-options.ts';
 
 /**
  * Messages between the orchestrator and its child processes (sender, receiver), one JSON object
  * per line over a Unix-domain socket (the socket path crosses network namespaces).
  */
 
-/** Where a child writes its records and which address it uses. */
-export interface ChildConfig {
-  role: 'sender' | 'receiver';
+/**
+ * Where a child writes its records, which address it uses, and what it does (the orchestrator
+ * derives the options from the scenario: lab/run/child-options.ts; children never see it).
+ */
+export type ChildConfig = ChildPlace & ({ role: 'sender'; sender: SenderRunOptions } | { role: 'receiver'; receiver: ReceiverRunOptions });
+
+interface ChildPlace {
   runDir: string;
-  scenario: ResolvedScenario;
   /** the address ICE may use in this process's namespace */
   hostAddress: string;
   stunUrl: string;

@@ -8,7 +8,6 @@ import { loadNative } from '../native/addon.ts';
 import { ReceiverPeer } from '../transport/webrtc-peer.ts';
 import { NdjsonWriter } from '../shared/ndjson.ts';
 import { VideoReceiver } from './video-receiver.ts';
-import { realtimeRecoveryPlan } from './protection/realtime-options.ts';
 import { startCpuAccount } from '../control/process-cpu.ts';
 
 const control = await startChild('receiver', process.argv);
@@ -25,12 +24,12 @@ try {
   channel.send({ type: 'answer', sdp: await peer.answer(offer) });
   await peer.waitConnected();
 
-  const recovery = realtimeRecoveryPlan(config.scenario);
+  const { recovery } = config.receiver;
   const receiver = new VideoReceiver({
     decoder,
     records,
     sendRtcp: (packet) => peer.sendRtcp(packet),
-    pliIntervalMs: config.scenario.transport.pliIntervalMs,
+    pliIntervalMs: config.receiver.pliIntervalMs,
     localSsrc: 1,
     maxWaitMs: recovery?.assemblerMaxWaitMs ?? 0,
     ...(recovery ? { recovery } : {}),

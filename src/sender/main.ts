@@ -8,29 +8,19 @@ import { loadNative } from '../native/addon.ts';
 import { SenderPeer } from '../transport/webrtc-peer.ts';
 import { NdjsonWriter } from '../shared/ndjson.ts';
 import { VideoSender } from './video-sender.ts';
-import { describeEncoderOptions, encoderOptionsOf } from './encoder-options.ts';
-import { nackTailMs, rateTableOf, realtimeSendProtectionOptions } from './protection/realtime-options.ts';
+import { describeEncoderOptions } from './encoder-options.ts';
+import { rateTableFromData, sendProtectionOptions } from './protection/realtime-options.ts';
 import { defaultFecRateTable, diffRateTables } from './fec-controller/index.ts';
 import { startCpuAccount } from '../control/process-cpu.ts';
 
-/** The protection option only when there is one (exact optional properties). */
-const protectionOf = <T,>(options: T | undefined): { protection?: T } => (options ? { protection: options } : {});
-
 const control = await startChild('sender', process.argv);
 const { channel, config } = control;
-const { scenario } = config;
+const run = config.sender;
 
 try {
   const native = loadNative();
-  const source = new native.FrameSource({
-    width: scenario.width,
-    height: scenario.height,
-    fps: scenario.fps,
-    capturePath: scenario.capture.path,
-    pixelFormat: scenario.capture.format,
-    ...(scenario.capture.device !== undefined ? { device: scenario.capture.device } : {}),
-  });
-  const encoderOptions = encoderOptionsOf(scenario);
+  const source = new native.FrameSource({ ...run.frameSource });
+  const encoderOptions = run.encoder;
   const encoder = new native.Encoder(encoderOptions);
   const records = new NdjsonWriter(path.join(config.runDir, 'sender.ndjson'), { onError: (error) => control.reportFailure(error) });
   const peer = SenderPeer.create({ hostAddress: config.hostAddress, stunUrl: config.stunUrl });
@@ -58,21 +48,20 @@ try {
     encoder,
     records,
     media,
-    mtu: scenario.transport.mtu,
-    seed: scenario.seed,
+    mtu: run.mtu,
+    seed: run.seed,
     send: (packet) => peer.sendRtp(packet),
     sendRtcp: (packet) => peer.sendRtcp(packet),
-    ...protectionOf(realtimeSendProtectionOptions(scenario, media)),
-    // runs recorded before the pacer section existed sent back to back
-    pacing: { ...(scenario.pacer ?? { mode: 'none', factor: 1, burstMs: 0, queueLimitMs: null }), targetBitrateBps: scenario.encoder.bitrateBps },
+    ...(run.protection ? { protection: sendProtectionOptions(run.protection, media) } : {}),
+    pacing: run.pacing,
     onError: (error) => control.fail(error),
   });
   peer.onRtcp((packet, arrivalNs) => sender.handleRtcp(packet, arrivalNs));
-  const protection = scenario.protection;
-  if (protection && (protection.mode === 'fec' || protection.mode === 'hybrid') && protection.fecRates === 'controller') {
+  const protection = run.protection;
+  if (protection && (protection.mode === 'fec' || protection.mode === 'hybrid') && protection.rateTableName !== undefined) {
     // the report says which table set the factors and how far it is from libwebrtc's
-    const diff = diffRateTables(rateTableOf(protection.rateTable), defaultFecRateTable());
-    records.write({ type: 'event', side: 'sender', timeMs: Number(process.hrtime.bigint()) / 1e6, name: 'fec-rate-table', detail: { ...diff, source: protection.rateTable } });
+    const diff = diffRateTables(rateTableFromData(protection.controller.table), defaultFecRateTable());
+    records.write({ type: 'event', side: 'sender', timeMs: Number(process.hrtime.bigint()) / 1e6, name: 'fec-rate-table', detail: { ...diff, source: protection.rateTableName } });
   }
 
   await channel.next('start', 600_000);
@@ -88,7 +77,7 @@ try {
   await source.stop();
   await sender.drain();
   // the receiver may still NACK the last frames' losses: answer them before closing the records
-  const tailMs = nackTailMs(scenario);
+  const tailMs = run.nackTailMs;
   if (tailMs > 0) {
     await new Promise((resolve) => setTimeout(resolve, tailMs));
     await sender.drain();

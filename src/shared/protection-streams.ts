@@ -1,14 +1,14 @@
 /**
- * The loss-recovery streams of a real-time run and the timing bounds both ends derive from the
- * resolved scenario, so sender and receiver agree without extra signalling: the RTX and FlexFEC
- * streams get SSRCs from the run's seed and fixed payload types (packets are taken at the
- * transport, before werift's router, so they need no SDP; see docs/werift.md). With ULPFEC, media
- * and FEC travel as RED on the media SSRC with the fixed RED/ULPFEC payload types below.
+ * The loss-recovery streams of a real-time run, the same at both ends without extra
+ * signalling: the RTX and FlexFEC streams get SSRCs from the run's seed and fixed payload types
+ * (packets are taken at the transport, before werift's router, so they need no SDP; see
+ * docs/werift.md). With ULPFEC, media and FEC travel as RED on the media SSRC with the fixed
+ * RED/ULPFEC payload types below. The orchestrator puts them in both children's plans
+ * (lab/run/child-options.ts).
  */
-import type { ResolvedScenario } from '../../lab/scenario/schema.ts';
 
 /** Which protection a run uses ("none" for runs recorded before the field existed). */
-export type RunProtectionMode = NonNullable<ResolvedScenario['protection']>['mode'];
+export type RunProtectionMode = 'none' | 'nack' | 'fec' | 'hybrid';
 
 /** SSRCs (uint32) and payload types (7-bit) of the recovery streams. */
 export interface ProtectionStreams {
@@ -27,11 +27,6 @@ export const RED_PAYLOAD_TYPE = 120;
 /** Payload type of ULPFEC (RFC 5109) blocks inside RED. */
 export const ULPFEC_PAYLOAD_TYPE = 121;
 
-/** The run's protection mode. */
-export function protectionModeOf(scenario: Pick<ResolvedScenario, 'protection'>): RunProtectionMode {
-  return scenario.protection?.mode ?? 'none';
-}
-
 /** RTX and FlexFEC streams of a run with this seed (uint32 seed). */
 export function protectionStreams(seed: number): ProtectionStreams {
   // Two distinct nonzero SSRCs from the seed (a multiplicative hash; media SSRCs are werift's random ones).
@@ -42,16 +37,4 @@ export function protectionStreams(seed: number): ProtectionStreams {
     flexfec: { ssrc: flexSsrc === rtxSsrc ? (flexSsrc ^ 4) >>> 0 : flexSsrc, payloadType: FLEXFEC_PAYLOAD_TYPE },
     red: { payloadType: RED_PAYLOAD_TYPE, ulpfecPayloadType: ULPFEC_PAYLOAD_TYPE },
   };
-}
-
-/**
- * An upper bound of the run's round-trip time, ms: both directions' configured delay plus two
- * jitter deviations each, and 10 ms for the hosts (loopback alone: 10 ms).
- */
-export function rttBoundMs(scenario: Pick<ResolvedScenario, 'link'>): number {
-  if (scenario.link === 'none') return 10;
-  const dirs = [scenario.link.params.up, scenario.link.params.down];
-  let us = 0;
-  for (const d of dirs) us += (d.delayUs ?? 0) + 2 * (d.jitterUs ?? 0);
-  return us / 1000 + 10;
 }

@@ -1,11 +1,11 @@
 // A rate table file is read like every named file (regular file, at most 1 MiB), also where the
-// sender child reads it (rateTableOf), and its errors never quote the file's text.
+// orchestrator reads it for the sender (rateTableOf), and its errors never quote the file's text.
 import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FecRateTableError, loadFecRateTableSync, parseFecRateTable } from '../../src/sender/fec-controller/rate-table.ts';
-import { rateTableOf } from '../../src/sender/protection/realtime-options.ts';
+import { rateTableOf } from '../../lab/run/child-options.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'glasslab-rate-table-input-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -11,13 +11,22 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseScenarioText, ScenarioError } from '../../lab/scenario/load.ts';
-import { protectionStreams, rttBoundMs } from '../../src/shared/protection-streams.ts';
-import { nackTailMs, rateTableOf, realtimeSendProtectionOptions } from '../../src/sender/protection/realtime-options.ts';
-import { realtimeReceiveOptions, realtimeRecoveryPlan } from '../../src/receiver/protection/realtime-options.ts';
+import { protectionStreams } from '../../src/shared/protection-streams.ts';
+import { rateTableFromData, sendProtectionOptions } from '../../src/sender/protection/realtime-options.ts';
+import { realtimeReceiveOptions } from '../../src/receiver/protection/realtime-options.ts';
+import { nackTailMs, rateTableOf, realtimeRecoveryPlan, rttBoundMs, sendProtectionPlan } from '../../lab/run/child-options.ts';
+import type { ResolvedScenario } from '../../lab/scenario/schema.ts';
 import { SendProtection } from '../../src/sender/protection/send-chain.ts';
 import { ReceiveRecovery } from '../../src/receiver/protection/receive-chain.ts';
 import { encodeReceiverReport } from '../../src/shared/rtcp/rr.ts';
 import { FEC_RATE_TABLE_COLUMNS } from '../../src/sender/fec-controller/rate-table.ts';
+
+/** The send chain's options for a scenario and media stream, as the orchestrator and the sender compose them. */
+const realtimeSendProtectionOptions = (scenario: ResolvedScenario, media: { ssrc: number; payloadType: number }) => {
+  const plan = sendProtectionPlan(scenario);
+  return plan ? sendProtectionOptions(plan, media) : undefined;
+};
+
 
 const media = { ssrc: 0x12345678, payloadType: 102, extensions: {} };
 const LINK = 'link:\n  backend: userspace\n  delay: 30ms\n  jitter: 4ms\n';
@@ -163,13 +172,21 @@ describe('sender run end and rate tables', () => {
     expect(tail('nack', '900ms')).toBe(2000);
   });
 
-  it('a table file is read once per path; a changed file is not re-read within the process', () => {
+  it('the table a scenario names travels in the sender plan as data: the sender reads no file', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'gl-table-'));
     const file = path.join(dir, 't.json');
     writeFileSync(file, JSON.stringify({ table: [new Array(FEC_RATE_TABLE_COLUMNS).fill(7)] }));
-    const first = rateTableOf(file);
+    // (the scenario loader checks the path against its allowed folders; here the resolved field is set directly)
+    const parsed = parseScenarioText('name: a\nprotection: { mode: fec }\n', 'a.yaml', 1);
+    const s: ResolvedScenario = { ...parsed, protection: { ...parsed.protection!, rateTable: file } };
+    const plan = sendProtectionPlan(s)!;
+    // the file may change or go away once the orchestrator has read it
     writeFileSync(file, 'not json');
-    expect(rateTableOf(file)).toBe(first);
-    expect(first.values[0]).toBe(7);
+    expect(plan.rateTableName).toBe(file);
+    const table = rateTableFromData(JSON.parse(JSON.stringify(plan.controller.table)) as typeof plan.controller.table);
+    expect(table.rows).toBe(1);
+    expect(table.columns).toBe(FEC_RATE_TABLE_COLUMNS);
+    expect(table.values).toEqual(new Uint8Array(FEC_RATE_TABLE_COLUMNS).fill(7));
+    expect(() => rateTableOf(file)).toThrow();
   });
 });

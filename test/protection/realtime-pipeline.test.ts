@@ -13,12 +13,20 @@ import type { DecodedFrame, EncodedFrame, NativeDecoder, NativeEncoder, RawFrame
 import { parseScenarioText } from '../../lab/scenario/load.ts';
 import { VideoSender } from '../../src/sender/video-sender.ts';
 import { VideoReceiver } from '../../src/receiver/video-receiver.ts';
-import { realtimeSendProtectionOptions } from '../../src/sender/protection/realtime-options.ts';
-import { realtimeRecoveryPlan } from '../../src/receiver/protection/realtime-options.ts';
+import { sendProtectionOptions } from '../../src/sender/protection/realtime-options.ts';
+import { realtimeRecoveryPlan, sendProtectionPlan } from '../../lab/run/child-options.ts';
+import type { ResolvedScenario } from '../../lab/scenario/schema.ts';
 import type { EventRecord, FecBlockRecord, FeedbackRecord, PacketRecord, ReceiverFrameRecord } from '../../src/shared/records.ts';
 import { RED_PAYLOAD_TYPE, ULPFEC_PAYLOAD_TYPE } from '../../src/shared/protection-streams.ts';
 import { TRANSPORT_WIDE_SEQ_URI } from '../../src/shared/rtp/extensions/transport-wide-seq.ts';
 import { ABS_SEND_TIME_URI } from '../../src/shared/rtp/extensions/abs-send-time.ts';
+
+/** The send chain's options for a scenario and media stream, as the orchestrator and the sender compose them. */
+const realtimeSendProtectionOptions = (scenario: ResolvedScenario, media: { ssrc: number; payloadType: number }) => {
+  const plan = sendProtectionPlan(scenario);
+  return plan ? sendProtectionOptions(plan, media) : undefined;
+};
+
 
 // send-time extensions are written at release, before the FEC over the packet is computed
 const MEDIA = { ssrc: 0xa1b2c3d4, payloadType: 102, extensions: { [TRANSPORT_WIDE_SEQ_URI]: 3, [ABS_SEND_TIME_URI]: 2 } };

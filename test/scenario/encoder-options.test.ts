@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadNative } from '../../src/native/addon.ts';
 import { parseScenarioText, ScenarioError } from '../../lab/scenario/load.ts';
-import { describeEncoderOptions, encoderOptionsOf } from '../../src/sender/encoder-options.ts';
+import { describeEncoderOptions } from '../../src/sender/encoder-options.ts';
+import { encoderOptionsOf } from '../../lab/run/child-options.ts';
 import { SyntheticSource } from '../native/synthetic.ts';
 
 const scenario = (encoder: string) => parseScenarioText(`name: e\nresolution: 320x240\nencoder: ${encoder}\n`, 'e.yaml', 1);

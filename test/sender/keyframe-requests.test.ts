@@ -9,9 +9,18 @@ import { describe, expect, it } from 'vitest';
 import { KeyframeRequestFilter } from '../../src/sender/keyframe-requests.ts';
 import { encodeCompound, parseCompound, type RtcpPacket } from '../../src/shared/rtcp/compound.ts';
 import { VideoSender } from '../../src/sender/video-sender.ts';
-import { realtimeSendProtectionOptions } from '../../src/sender/protection/realtime-options.ts';
+import { sendProtectionOptions } from '../../src/sender/protection/realtime-options.ts';
+import { sendProtectionPlan } from '../../lab/run/child-options.ts';
+import type { ResolvedScenario } from '../../lab/scenario/schema.ts';
 import { parseScenarioText } from '../../lab/scenario/load.ts';
 import type { NativeEncoder } from '../../src/native/types.ts';
+
+/** The send chain's options for a scenario and media stream, as the orchestrator and the sender compose them. */
+const realtimeSendProtectionOptions = (scenario: ResolvedScenario, media: { ssrc: number; payloadType: number }) => {
+  const plan = sendProtectionPlan(scenario);
+  return plan ? sendProtectionOptions(plan, media) : undefined;
+};
+
 
 const MEDIA_SSRC = 0x0badcafe;
 const OTHER_SSRC = 0x12345678;

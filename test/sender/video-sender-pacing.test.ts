@@ -9,11 +9,20 @@ import { describe, expect, it } from 'vitest';
 import type { EncodedFrame, NativeEncoder, RawFrame } from '../../src/native/types.ts';
 import { parseScenarioText } from '../../lab/scenario/load.ts';
 import { VideoSender } from '../../src/sender/video-sender.ts';
-import { realtimeSendProtectionOptions } from '../../src/sender/protection/realtime-options.ts';
+import { sendProtectionOptions } from '../../src/sender/protection/realtime-options.ts';
+import { sendProtectionPlan } from '../../lab/run/child-options.ts';
+import type { ResolvedScenario } from '../../lab/scenario/schema.ts';
 import type { FecBlockRecord, PacketRecord, SenderFrameRecord } from '../../src/shared/records.ts';
 import { isRtpParseError, parseRtp } from '../../src/shared/rtp/packet.ts';
 import { decodeTransportWideSeq, TRANSPORT_WIDE_SEQ_URI } from '../../src/shared/rtp/extensions/transport-wide-seq.ts';
 import { ABS_SEND_TIME_URI, absSendTimeFromUs, decodeAbsSendTime } from '../../src/shared/rtp/extensions/abs-send-time.ts';
+
+/** The send chain's options for a scenario and media stream, as the orchestrator and the sender compose them. */
+const realtimeSendProtectionOptions = (scenario: ResolvedScenario, media: { ssrc: number; payloadType: number }) => {
+  const plan = sendProtectionPlan(scenario);
+  return plan ? sendProtectionOptions(plan, media) : undefined;
+};
+
 
 const TWCC_ID = 3;
 const AST_ID = 2;

@@ -1,10 +1,10 @@
 /**
- * Receive recovery options for a real-time run: from the resolved scenario (mode, recovery
- * streams, RTT bound) and the media stream as first seen on the wire (the receiver learns the
- * sender's SSRC and payload type from its first media packet).
+ * Receive recovery options for a real-time run: from the plan the orchestrator derives from the
+ * scenario (lab/run/child-options.ts: mode, recovery streams, RTT bound) and the media stream as
+ * first seen on the wire (the receiver learns the sender's SSRC and payload type from its first
+ * media packet).
  */
-import type { ResolvedScenario } from '../../../lab/scenario/schema.ts';
-import { protectionModeOf, protectionStreams, rttBoundMs, type ProtectionStreams, type RunProtectionMode } from '../../shared/protection-streams.ts';
+import type { ProtectionStreams, RunProtectionMode } from '../../shared/protection-streams.ts';
 import type { ReceiveRecoveryOptions } from './options.ts';
 import { REALTIME_REPORT_INTERVAL_MS } from '../../sender/protection/realtime-options.ts';
 
@@ -20,17 +20,6 @@ export interface RealtimeRecoveryPlan {
   rttBoundMs: number;
   /** how long a complete frame waits for earlier missing packets to be recovered, ms */
   assemblerMaxWaitMs: number;
-}
-
-/** The plan; undefined when the scenario's protection mode is "none". */
-export function realtimeRecoveryPlan(scenario: ResolvedScenario): RealtimeRecoveryPlan | undefined {
-  const mode = protectionModeOf(scenario);
-  if (mode === 'none') return undefined;
-  const rtt = rttBoundMs(scenario);
-  // NACK: room for the first request and two retries; FEC alone waits for the frame's FEC packets.
-  const assemblerMaxWaitMs = mode === 'fec' ? Math.max(20, rtt / 2) : 3 * rtt;
-  const p = scenario.protection;
-  return { mode, fecScheme: p?.fec ?? 'flexfec', streams: protectionStreams(scenario.seed), maxRetries: p?.maxRetries ?? 10, rttBoundMs: rtt, assemblerMaxWaitMs };
 }
 
 /** The chain's options for a media stream (uint32 SSRC, 7-bit payload type); `receiverSsrc` is ours. */

@@ -1,71 +1,87 @@
 /**
- * Send protection options for a real-time run, from the resolved scenario and the negotiated
- * media (the sans-I/O chain's numbers for `VideoSender`): FEC format and mask, the FEC
- * controller with the scenario's rate table and RTT thresholds, controller-driven or fixed rates.
+ * Send protection of a real-time run: the plan the orchestrator derives from the scenario
+ * (lab/run/child-options.ts; plain JSON, sent in the sender's configure message) and the chain
+ * options built from it once the media stream is negotiated. Files the plan needs (a rate
+ * table) are read by the orchestrator and arrive as data: the sender reads no scenario input.
  */
-import type { ResolvedScenario } from '../../../lab/scenario/schema.ts';
 import type { NegotiatedMedia } from '../../transport/webrtc-peer.ts';
-import { protectionModeOf, protectionStreams, rttBoundMs } from '../../shared/protection-streams.ts';
-import { createFecController, defaultFecRateTable, loadFecRateTableSync, type FecRateTable } from '../fec-controller/index.ts';
-import type { SendProtectionOptions } from './options.ts';
+import type { MaskKind } from '../../shared/fec/masks.ts';
+import { createFecController, type FecRateTable } from '../fec-controller/index.ts';
+import type { PacketHistoryOptions } from '../rtx/history.ts';
+import type { FecScheme, ProtectionMode, SendProtectionOptions } from './options.ts';
 
 /** Interval of the lab's sender and receiver reports, ms (the controller's loss and RTT arrive at this pace). */
 export const REALTIME_REPORT_INTERVAL_MS = 500;
 
-/** Tables read so far, by path: the sender reads its table once for the controller and once for the report's diff. */
-const loadedTables = new Map<string, FecRateTable>();
-
-/** The rate table a scenario names: "libwebrtc" (the shipped default) or an absolute JSON path, read once. Throws FecRateTableError. */
-export function rateTableOf(rateTable: string): FecRateTable {
-  if (rateTable === 'libwebrtc') return defaultFecRateTable();
-  const cached = loadedTables.get(rateTable);
-  if (cached) return cached;
-  const result = loadFecRateTableSync(rateTable);
-  if (!result.ok) throw result.error;
-  loadedTables.set(rateTable, result.table);
-  return result.table;
+/** An FEC rate table as JSON carries it (values 0..255, row-major). */
+export interface RateTableData {
+  rows: number;
+  columns: number;
+  values: number[];
+  source: string;
 }
 
-/**
- * How long the sender keeps answering NACKs after its last frame, ms: without it the losses of
- * the run's last round trip could never be repaired and would count as "never" recovered. Three
- * RTT bounds (first request and two retries) plus 100 ms, at most 2 s; 0 without NACK.
- */
-export function nackTailMs(scenario: ResolvedScenario): number {
-  const mode = protectionModeOf(scenario);
-  if (mode !== 'nack' && mode !== 'hybrid') return 0;
-  return Math.min(2000, 3 * rttBoundMs(scenario) + 100);
+/** The table as data for a control message. */
+export function rateTableData(table: FecRateTable): RateTableData {
+  return { rows: table.rows, columns: table.columns, values: [...table.values], source: table.source };
 }
 
-/** The chain's options; undefined when the scenario's protection mode is "none". */
-export function realtimeSendProtectionOptions(scenario: ResolvedScenario, media: NegotiatedMedia): SendProtectionOptions | undefined {
-  const mode = protectionModeOf(scenario);
-  const p = scenario.protection;
-  if (mode === 'none' || p === undefined) return undefined;
-  const streams = protectionStreams(scenario.seed);
-  const rtt = rttBoundMs(scenario);
+/** The table again; throws when the data does not have the shape it claims (never from the lab's own plan). */
+export function rateTableFromData(data: RateTableData): FecRateTable {
+  if (data.values.length !== data.rows * data.columns) throw new Error(`rate table ${data.source}: ${data.values.length} values for ${data.rows}×${data.columns}`);
+  return { rows: data.rows, columns: data.columns, values: Uint8Array.from(data.values), source: data.source };
+}
+
+/** Everything the send chain needs that does not depend on the negotiated media. */
+export interface SendProtectionPlan {
+  mode: Exclude<ProtectionMode, 'none'>;
+  fecScheme: FecScheme;
+  maskType: MaskKind;
+  red: { payloadType: number; ulpfecPayloadType: number };
+  flexfec: { ssrc: number; payloadType: number; initialSequenceNumber: number };
+  rtx: { ssrc: number; payloadType: number; initialSequenceNumber: number; history: PacketHistoryOptions };
+  maxMediaPacketsPerBlock: number;
+  initialRttMs: number;
+  /** the FEC controller's inputs: frame size and payload size, its rate table and RTT thresholds */
+  controller: {
+    encoding: { width: number; height: number; maxPayloadBytes: number };
+    table: RateTableData;
+    /** RTT below which hybrid needs no FEC, and above which no NACK, ms; null = off */
+    lowRttNackMs: number | null;
+    highRttNackMs: number | null;
+  };
+  /** the rate table as the scenario named it ("libwebrtc" or a path), when the controller sets the factors */
+  rateTableName: string | undefined;
+  targetBitrateBps: number;
+  frameRateFps: number;
+  /** fixed factors, 1/255; undefined = the controller follows each RR's loss and RTT */
+  fixedFecRate255: { key: number; delta: number } | undefined;
+  senderReportIntervalMs: number;
+}
+
+/** The chain's options for the negotiated media stream. */
+export function sendProtectionOptions(plan: SendProtectionPlan, media: Pick<NegotiatedMedia, 'ssrc' | 'payloadType'>): SendProtectionOptions {
   return {
-    mode,
-    fecScheme: p.fec,
-    maskType: p.mask,
+    mode: plan.mode,
+    fecScheme: plan.fecScheme,
+    maskType: plan.maskType,
     mediaSsrc: media.ssrc,
     mediaPayloadType: media.payloadType,
-    red: { ...streams.red },
-    flexfec: { ssrc: streams.flexfec.ssrc, payloadType: streams.flexfec.payloadType, initialSequenceNumber: (scenario.seed * 31) & 0x7fff },
-    rtx: { ssrc: streams.rtx.ssrc, payloadType: streams.rtx.payloadType, initialSequenceNumber: (scenario.seed * 17) & 0x7fff, history: { maxPackets: 4000, maxAgeMs: Math.max(1000, 10 * rtt) } },
-    maxMediaPacketsPerBlock: 48,
-    initialRttMs: rtt,
+    red: { ...plan.red },
+    flexfec: { ...plan.flexfec },
+    rtx: { ...plan.rtx, history: { ...plan.rtx.history } },
+    maxMediaPacketsPerBlock: plan.maxMediaPacketsPerBlock,
+    initialRttMs: plan.initialRttMs,
     fecController: createFecController({
       method: 'nack-fec',
-      encoding: { width: scenario.width, height: scenario.height, maxPayloadBytes: scenario.transport.mtu },
-      protection: { table: rateTableOf(p.rateTable), lowRttNackMs: p.lowRttNackMs, highRttNackMs: p.highRttNackMs, maskType: p.mask },
+      encoding: { ...plan.controller.encoding },
+      protection: { table: rateTableFromData(plan.controller.table), lowRttNackMs: plan.controller.lowRttNackMs, highRttNackMs: plan.controller.highRttNackMs, maskType: plan.maskType },
     }),
-    targetBitrateBps: scenario.encoder.bitrateBps,
-    frameRateFps: scenario.fps,
-    // "controller": the factors follow the loss and RTT of each RR (0 until loss is reported, as in libwebrtc)
-    fixedFecRate255: p.fecRates === 'controller' ? undefined : { ...p.fecRates },
+    targetBitrateBps: plan.targetBitrateBps,
+    frameRateFps: plan.frameRateFps,
+    fixedFecRate255: plan.fixedFecRate255 ? { ...plan.fixedFecRate255 } : undefined,
     // SRs let the receiver's RRs carry the RTT (LSR/DLSR); the chain then retransmits by it
-    senderReportIntervalMs: REALTIME_REPORT_INTERVAL_MS,
+    senderReportIntervalMs: plan.senderReportIntervalMs,
     rtpTimestampAtZero: 0,
   };
 }

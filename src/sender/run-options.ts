@@ -1,0 +1,22 @@
+/**
+ * What the sender process is told to do, in its configure message: frame source, encoder,
+ * packetization, pacing and protection, all derived from the scenario by the orchestrator
+ * (lab/run/child-options.ts). Plain JSON; the sender reads nothing else about the run.
+ */
+import type { EncoderOptions, FrameSourceOptions } from '../native/types.ts';
+import type { RealtimePacingOptions } from './realtime-pacer.ts';
+import type { SendProtectionPlan } from './protection/realtime-options.ts';
+
+export interface SenderRunOptions {
+  frameSource: Pick<FrameSourceOptions, 'width' | 'height' | 'fps' | 'capturePath' | 'pixelFormat' | 'device'>;
+  encoder: EncoderOptions;
+  /** largest RTP packet, bytes */
+  mtu: number;
+  /** the run's seed: RTP timestamp and sequence number origins */
+  seed: number;
+  pacing: RealtimePacingOptions;
+  /** undefined: no loss protection */
+  protection: SendProtectionPlan | undefined;
+  /** how long the sender keeps answering NACKs after its last frame, ms (0 without NACK) */
+  nackTailMs: number;
+}
