@@ -1,7 +1,7 @@
 /**
  * The records of one run, sorted into the kinds the analysis uses. Input objects come from NDJSON
- * files and are checked here (type, side and the fields the analysis needs as numbers); anything
- * else is counted as invalid, never trusted.
+ * files and are checked here against their kind's schema (src/shared/record-schemas.ts, the one
+ * the writers are typed by); anything else is counted as invalid, never trusted.
  */
 import type {
   EventRecord,
@@ -11,6 +11,15 @@ import type {
   ReceiverFrameRecord,
   SenderFrameRecord,
 } from '../../src/shared/records.ts';
+import type { z } from 'zod';
+import {
+  eventRecordSchema,
+  fecBlockRecordSchema,
+  feedbackRecordSchema,
+  packetRecordSchema,
+  receiverFrameRecordSchema,
+  senderFrameRecordSchema,
+} from '../../src/shared/record-schemas.ts';
 
 /** Records of one run by kind (times: CLOCK_MONOTONIC ms). */
 export interface RunRecords {
@@ -25,63 +34,25 @@ export interface RunRecords {
   invalid: number;
 }
 
-type Obj = Record<string, unknown>;
-
-const isNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
-
-function hasNumbers(obj: Obj, keys: readonly string[]): boolean {
-  return keys.every((key) => isNumber(obj[key]));
+/** Pushes `value` onto `list` when `schema` accepts it; says whether it did. */
+function take<T>(schema: z.ZodType<T>, list: T[], value: unknown): boolean {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) list.push(parsed.data);
+  return parsed.success;
 }
-
-function optionalNumbers(obj: Obj, keys: readonly string[]): boolean {
-  return keys.every((key) => obj[key] === undefined || isNumber(obj[key]));
-}
-
-const senderRequired = ['frameId', 'captureMs', 'renderSubmitMs', 'renderDoneMs', 'copyDoneMs', 'convertDoneMs'] as const;
-const senderOptional = ['encodeStartMs', 'encodeDoneMs', 'bytes', 'rtpTimestamp', 'packets', 'firstPacketSentMs', 'lastPacketSentMs'] as const;
-const receiverRequired = ['rtpTimestamp', 'firstPacketMs', 'lastPacketMs', 'packets'] as const;
-const receiverOptional = ['frameId', 'captureMs', 'completeMs', 'decodeStartMs', 'decodeDoneMs', 'markerReadMs'] as const;
-const packetKinds = new Set(['media', 'rtx', 'fec', 'padding']);
 
 /** Sorts parsed NDJSON objects (from any of the run's files) into {@link RunRecords}. */
 export function sortRecords(objects: readonly unknown[]): RunRecords {
   const run: RunRecords = { senderFrames: [], receiverFrames: [], packets: [], feedback: [], events: [], fecBlocks: [], invalid: 0 };
   for (const value of objects) {
-    if (value === null || typeof value !== 'object') {
-      run.invalid += 1;
-      continue;
-    }
-    const obj = value as Obj;
-    if (obj.type === 'frame' && obj.side === 'sender' && hasNumbers(obj, senderRequired) && optionalNumbers(obj, senderOptional)) {
-      run.senderFrames.push(obj as unknown as SenderFrameRecord);
-    } else if (obj.type === 'frame' && obj.side === 'receiver' && hasNumbers(obj, receiverRequired) && optionalNumbers(obj, receiverOptional)) {
-      run.receiverFrames.push(obj as unknown as ReceiverFrameRecord);
-    } else if (
-      obj.type === 'packet' &&
-      (obj.dir === 'in' || obj.dir === 'out') &&
-      typeof obj.kind === 'string' &&
-      packetKinds.has(obj.kind) &&
-      hasNumbers(obj, ['ssrc', 'seq', 'size', 'timeMs'])
-    ) {
-      run.packets.push(obj as unknown as PacketRecord);
-    } else if (obj.type === 'feedback' && (obj.dir === 'in' || obj.dir === 'out') && typeof obj.kind === 'string' && isNumber(obj.timeMs)) {
-      run.feedback.push(obj as unknown as FeedbackRecord);
-    } else if (obj.type === 'fec-block' && isFecBlock(obj)) {
-      run.fecBlocks.push(obj as unknown as FecBlockRecord);
-    } else if (obj.type === 'event' && typeof obj.name === 'string' && isNumber(obj.timeMs)) {
-      run.events.push(obj as unknown as EventRecord);
-    } else {
-      run.invalid += 1;
-    }
+    const { type, side } = (value !== null && typeof value === 'object' ? value : {}) as { type?: unknown; side?: unknown };
+    let taken = false;
+    if (type === 'frame') taken = side === 'sender' ? take(senderFrameRecordSchema, run.senderFrames, value) : take(receiverFrameRecordSchema, run.receiverFrames, value);
+    else if (type === 'packet') taken = take(packetRecordSchema, run.packets, value);
+    else if (type === 'feedback') taken = take(feedbackRecordSchema, run.feedback, value);
+    else if (type === 'fec-block') taken = take(fecBlockRecordSchema, run.fecBlocks, value);
+    else if (type === 'event') taken = take(eventRecordSchema, run.events, value);
+    if (!taken) run.invalid += 1;
   }
   return run;
-}
-
-const isUint16List = (value: unknown): value is number[] => Array.isArray(value) && value.every((v) => Number.isInteger(v) && v >= 0 && v <= 0xffff);
-
-/** A fec-block record whose lists are consistent (one cover list per FEC packet, indices inside the block). */
-function isFecBlock(obj: Obj): boolean {
-  if (!hasNumbers(obj, ['timeMs', 'ssrc', 'fecSsrc', 'rate255']) || !isUint16List(obj.mediaSeqs) || !isUint16List(obj.fecSeqs)) return false;
-  const media = obj.mediaSeqs.length;
-  return Array.isArray(obj.covers) && obj.covers.length === obj.fecSeqs.length && obj.covers.every((c) => Array.isArray(c) && c.every((i) => Number.isInteger(i) && i >= 0 && i < media));
 }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import type { ChildConfig, ChildProgress } from '../../src/control/messages.ts';
+import type { EventRecord } from '../../src/shared/records.ts';
 import { startLocalStunServer } from '../../src/transport/stun-server.ts';
 import { NdjsonWriter } from '../../src/shared/ndjson.ts';
 import { writeFileAtomic } from '../results/atomic.ts';
@@ -105,7 +106,7 @@ export async function runScenario(scenario: ResolvedScenario, options: RunOption
   let ownWriteFailure: (error: WriteFailedError) => void = () => undefined;
   const ownWriteFailed = new Promise<never>((_, reject) => (ownWriteFailure = reject));
   ownWriteFailed.catch(() => undefined);
-  const events = new NdjsonWriter(path.join(runDir, RUN_FILES.runRecords), { onError: (error) => ownWriteFailure(error) });
+  const events = new NdjsonWriter<EventRecord>(path.join(runDir, RUN_FILES.runRecords), { onError: (error) => ownWriteFailure(error) });
   const event = (name: string, detail?: Record<string, string | number | boolean | null>): void =>
     events.write({ type: 'event', side: 'orchestrator', timeMs: monotonicMs(), name, ...(detail ? { detail } : {}) });
 

@@ -7,6 +7,7 @@ import { startChild } from '../control/child.ts';
 import { loadNative } from '../native/addon.ts';
 import { ReceiverPeer } from '../transport/webrtc-peer.ts';
 import { NdjsonWriter } from '../shared/ndjson.ts';
+import type { LabRecord } from '../shared/records.ts';
 import { VideoReceiver } from './video-receiver.ts';
 import { startCpuAccount } from '../control/process-cpu.ts';
 
@@ -16,7 +17,7 @@ const { channel, config } = control;
 try {
   const native = loadNative();
   const decoder = new native.Decoder({ codec: 'h264', readMarker: true });
-  const records = new NdjsonWriter(path.join(config.runDir, 'receiver.ndjson'), { onError: (error) => control.reportFailure(error) });
+  const records = new NdjsonWriter<LabRecord>(path.join(config.runDir, 'receiver.ndjson'), { onError: (error) => control.reportFailure(error) });
   const peer = ReceiverPeer.create({ hostAddress: config.hostAddress, stunUrl: config.stunUrl });
   channel.send({ type: 'ready', detail: { decoder: 'libavcodec h264 (low delay, no frame threads)', markerReader: 'native' } });
 

@@ -1,5 +1,5 @@
 import type { DecodedFrame, NativeDecoder } from '../native/types.ts';
-import type { PacketRecord, ReceiverFrameRecord } from '../shared/records.ts';
+import type { PacketRecord, ReceiverFrameRecord, RecordSink } from '../shared/records.ts';
 import { parseRtp, RtpParseError, type RtpPacket } from '../shared/rtp/packet.ts';
 import { encodePli } from '../shared/rtcp/pli.ts';
 import { FrameAssembler } from './frame-assembler.ts';
@@ -7,10 +7,6 @@ import { DEFAULT_FRAME_ASSEMBLER_OPTIONS, type AssembledFrame, type AssemblerOut
 import { ReceiveRecovery } from './protection/receive-chain.ts';
 import { realtimeReceiveOptions, type RealtimeRecoveryPlan } from './protection/realtime-options.ts';
 
-/** Where records go (an NdjsonWriter in a run). */
-export interface RecordSink {
-  write(record: object): void;
-}
 
 export interface VideoReceiverOptions {
   decoder: NativeDecoder;

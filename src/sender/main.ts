@@ -7,6 +7,7 @@ import { startChild } from '../control/child.ts';
 import { loadNative } from '../native/addon.ts';
 import { SenderPeer } from '../transport/webrtc-peer.ts';
 import { NdjsonWriter } from '../shared/ndjson.ts';
+import type { LabRecord } from '../shared/records.ts';
 import { VideoSender } from './video-sender.ts';
 import { describeEncoderOptions } from './encoder-options.ts';
 import { rateTableFromData, sendProtectionOptions } from './protection/realtime-options.ts';
@@ -22,7 +23,7 @@ try {
   const source = new native.FrameSource({ ...run.frameSource });
   const encoderOptions = run.encoder;
   const encoder = new native.Encoder(encoderOptions);
-  const records = new NdjsonWriter(path.join(config.runDir, 'sender.ndjson'), { onError: (error) => control.reportFailure(error) });
+  const records = new NdjsonWriter<LabRecord>(path.join(config.runDir, 'sender.ndjson'), { onError: (error) => control.reportFailure(error) });
   const peer = SenderPeer.create({ hostAddress: config.hostAddress, stunUrl: config.stunUrl });
 
   channel.send({

@@ -1,5 +1,5 @@
 import type { EncodedFrame, FrameSourceStats, NativeEncoder, RawFrame } from '../native/types.ts';
-import type { FecBlockRecord, PacketRecord, SenderFrameRecord } from '../shared/records.ts';
+import type { FecBlockRecord, PacketRecord, RecordSink, SenderFrameRecord } from '../shared/records.ts';
 import type { NegotiatedMedia } from '../transport/webrtc-peer.ts';
 import { DEFAULT_H264_PACKETIZER_OPTIONS, H264PacketizeError, H264Packetizer } from './h264/packetizer.ts';
 import { initialSequenceNumber, RtpTimestampClock } from './rtp-clock.ts';
@@ -11,11 +11,6 @@ import { PACED_KIND_OF, SendProtectionError, type SendKind, type SendProtectionO
 import { createPacer, monotonicMs, RealtimePacer, type RealtimePacingOptions } from './realtime-pacer.ts';
 import type { PacedRelease } from './pacer/pacer.ts';
 import { SendTimeStamper, type SendTimeOffsets } from './send-time.ts';
-
-/** Where records go (an NdjsonWriter in a run). */
-export interface RecordSink {
-  write(record: object): void;
-}
 
 export interface VideoSenderOptions {
   encoder: NativeEncoder;

@@ -35,7 +35,7 @@ export class NdjsonWriterError extends Error {
  * (it flushes and fsyncs); {@link flushSync} is safe from exit/signal handlers. Opening or writing
  * fails with a {@link WriteFailedError} naming the file.
  */
-export class NdjsonWriter {
+export class NdjsonWriter<Record extends object = object> {
   private fd: number | undefined;
   private pending: string[] = [];
   private pendingBytes = 0;
@@ -60,7 +60,7 @@ export class NdjsonWriter {
   }
 
   /** Queues one record; it reaches the file within flushIntervalMs. */
-  write(record: object): void {
+  write(record: Record): void {
     if (this.fd === undefined) throw new NdjsonWriterError('NDJSON_CLOSED', `write to closed ${this.filePath}`);
     if (this.failure !== undefined) return;
     const line = JSON.stringify(record) + '\n';

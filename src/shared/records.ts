@@ -145,11 +145,20 @@ export interface EventRecord {
   side: RecordSide;
   timeMs: number;
   name: string;
-  detail?: Record<string, string | number | boolean | null>;
+  /** flat values; lists of numbers for sequence numbers (e.g. nack-given-up's seqs) */
+  detail?: Record<string, EventDetailValue>;
 }
+
+/** A value in an event's detail. */
+export type EventDetailValue = string | number | boolean | null | number[];
 
 /** One packet's fate on the emulated link (link.ndjson), defined with its schema in src/link/fate.ts. */
 export type { LinkFateRecord } from '../link/fate.ts';
 import type { LinkFateRecord } from '../link/fate.ts';
 
 export type LabRecord = SenderFrameRecord | ReceiverFrameRecord | PacketRecord | FeedbackRecord | EventRecord | LinkFateRecord | FecBlockRecord;
+
+/** Where a process's records go (NdjsonWriter in a run; an array in tests): typed by the record kinds their schemas check on reading (record-schemas.ts). */
+export interface RecordSink {
+  write(record: LabRecord): void;
+}
