@@ -8,6 +8,7 @@ import type { LinkFateRecord } from '../../src/link/fate.ts';
 import type { DuplexLinkParams, LinkDirection, LinkModelParams } from '../../src/link/params.ts';
 import type { EventRecord, PacketRecord } from '../../src/shared/records.ts';
 import type { LinkSummary } from '../results/schema.ts';
+import { fixedDelayMs, linkDirectionTiming } from './link-timing.ts';
 
 /** What the run's scenario.json says of its link (params µs / 0..1 / bit/s). */
 export interface ScenarioLinkRecord {
@@ -133,6 +134,9 @@ function summarizeDirection(dir: LinkDirection, link: ScenarioLinkRecord, fates:
       measured: { packets: m.packets, delayMeanMs: mean(m.delays), delayP50Ms: median(m.delays), loss: m.loss, rateBps: Number.isFinite(toMs - fromMs) && toMs > fromMs ? m.rateBps : null, queueMaxPackets: queueMax },
     };
   });
+  // the parameter set in force at a time: segment i spans [bounds[i], bounds[i + 1])
+  const setAt = (ms: number): number => bounds.slice(1).filter((b) => b <= ms).length;
+  const timing = linkDirectionTiming(mine, (enqueueMs) => fixedDelayMs(sets[setAt(enqueueMs)]![dir]));
   return {
     packets: mine.filter((f) => !f.duplicate).length,
     delivered: mine.filter((f) => f.releaseMs !== undefined).length,
@@ -142,6 +146,7 @@ function summarizeDirection(dir: LinkDirection, link: ScenarioLinkRecord, fates:
     duplicates: mine.filter((f) => f.duplicate).length,
     reordered: mine.filter((f) => f.reordered).length,
     segments,
+    ...(timing ? { timing } : {}),
   };
 }
 
