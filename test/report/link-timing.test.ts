@@ -90,7 +90,7 @@ describe('link timing', () => {
     for (let i = 0; i < 10; i++) fates.push(fate('up', i, 1000 + i * 10, { releaseMs: 1020 + i * 10, wireMs: 1020 + i * 10 + (i === 9 ? 3 : 0.1) }));
     for (let i = 10; i < 20; i++) fates.push(fate('up', i, 1500 + i * 10, { releaseMs: 1531 + i * 10, wireMs: 1531.2 + i * 10 }));
     for (let i = 0; i < 4; i++) fates.push(fate('down', i, 1000 + i, { releaseMs: 1010 + i })); // no wire times (as from virtual time)
-    const events = [{ type: 'event' as const, side: 'lab' as const, name: 'media-start', timeMs: 1000 }];
+    const events = [{ type: 'event' as const, side: 'orchestrator' as const, name: 'media-start', timeMs: 1000 }];
     const summary = computeLinkMetrics({ link, backend: 'userspace', fates, events, packets: [], originMs: 1000 }).summary;
     expect(linkSummarySchema.safeParse(summary).success).toBe(true);
     const up = summary.directions.up.timing!;
