@@ -40,7 +40,8 @@ export function fixedDelayMs(params: LinkModelParams): number | null {
 
 /**
  * Timing of one direction's fate records; null when none of them has a wire time.
- * `fixedDelayMsAt(enqueueMs)` gives the fixed configured delay in force when the packet entered, or null.
+ * `fixedDelayMsAt(enqueueMs)` gives the fixed configured delay in force when the packet entered, or null
+ * (also null before media start, when the lab keeps the link unimpaired).
  */
 export function linkDirectionTiming(
   fates: readonly LinkFateRecord[],

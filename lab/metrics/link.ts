@@ -114,7 +114,7 @@ function measure(fates: readonly LinkFateRecord[], fromMs: number, toMs: number)
 }
 
 /** Per-direction summary with one segment per parameter set. */
-function summarizeDirection(dir: LinkDirection, link: ScenarioLinkRecord, fates: readonly LinkFateRecord[], bounds: number[]): LinkSummary['directions']['up'] {
+function summarizeDirection(dir: LinkDirection, link: ScenarioLinkRecord, fates: readonly LinkFateRecord[], bounds: number[], mediaStartMs: number): LinkSummary['directions']['up'] {
   const mine = fates.filter((f) => f.dir === dir);
   const held = occupancy(mine);
   const droppedByReason: Record<string, number> = {};
@@ -136,7 +136,8 @@ function summarizeDirection(dir: LinkDirection, link: ScenarioLinkRecord, fates:
   });
   // the parameter set in force at a time: segment i spans [bounds[i], bounds[i + 1])
   const setAt = (ms: number): number => bounds.slice(1).filter((b) => b <= ms).length;
-  const timing = linkDirectionTiming(mine, (enqueueMs) => fixedDelayMs(sets[setAt(enqueueMs)]![dir]));
+  // before media start the link runs unimpaired (lab/run/run-link.ts), not with the scenario's link: no configured delay to compare
+  const timing = linkDirectionTiming(mine, (enqueueMs) => (enqueueMs < mediaStartMs ? null : fixedDelayMs(sets[setAt(enqueueMs)]![dir])));
   return {
     packets: mine.filter((f) => !f.duplicate).length,
     delivered: mine.filter((f) => f.releaseMs !== undefined).length,
@@ -194,11 +195,12 @@ export function computeLinkMetrics(input: {
   const changes = linkChanges(input.link, input.events);
   const starts = changes.map((c) => c.appliedMs ?? c.scheduledMs ?? Infinity);
   const bounds = [-Infinity, ...starts, Infinity];
+  const mediaStartMs = input.events.find((e) => e.name === 'media-start')?.timeMs ?? -Infinity;
   const summary: LinkSummary = {
     backend: input.backend,
     fateLog: input.fates !== null,
     changes,
-    directions: { up: summarizeDirection('up', input.link, fates, bounds), down: summarizeDirection('down', input.link, fates, bounds) },
+    directions: { up: summarizeDirection('up', input.link, fates, bounds, mediaStartMs), down: summarizeDirection('down', input.link, fates, bounds, mediaStartMs) },
     mediaFates: input.fates === null ? null : mediaFateAccounting(fates, input.packets),
   };
 

@@ -134,7 +134,7 @@ const linkTimingSchema = z
     delayErrorMs: z
       .object({ count, p50: nullableNumber, p99: nullableNumber })
       .strict()
-      .describe('(written − entered) − configured delay, ms, over first copies in segments whose delay alone sets the release (no jitter, rate, slot, reorder)'),
+      .describe('(written − entered) − configured delay, ms, over first copies entered after media start in segments whose delay alone sets the release (no jitter, rate, slot, reorder)'),
   })
   .strict();
 

@@ -80,13 +80,14 @@ describe('link timing', () => {
     expect(fixedDelayMs({ delayUs: 20_000, reorder: { p: 0.1 } })).toBeNull();
   });
 
-  it('results.json gets timing per direction, with the configured delay of each timeline segment, and none without wire times', () => {
+  it('results.json gets timing per direction, with the configured delay of each timeline segment from media start, and none without wire times', () => {
     // up: 20 ms fixed, from the change at 1500 ms 30 ms with jitter (no delay error there); down: 10 ms fixed throughout
     const link: ScenarioLinkRecord = {
       params: { up: { delayUs: 20_000 }, down: { delayUs: 10_000 } },
       timeline: [{ atUs: 500_000, params: { up: { delayUs: 30_000, jitterUs: 2000 }, down: { delayUs: 10_000 } } }],
     };
-    const fates: LinkFateRecord[] = [];
+    // before media start (1000 ms) the lab keeps the link unimpaired: late or not, no configured delay to compare
+    const fates: LinkFateRecord[] = [fate('up', 20, 990, { releaseMs: 990, wireMs: 990.05 })];
     for (let i = 0; i < 10; i++) fates.push(fate('up', i, 1000 + i * 10, { releaseMs: 1020 + i * 10, wireMs: 1020 + i * 10 + (i === 9 ? 3 : 0.1) }));
     for (let i = 10; i < 20; i++) fates.push(fate('up', i, 1500 + i * 10, { releaseMs: 1531 + i * 10, wireMs: 1531.2 + i * 10 }));
     for (let i = 0; i < 4; i++) fates.push(fate('down', i, 1000 + i, { releaseMs: 1010 + i })); // no wire times (as from virtual time)
@@ -94,11 +95,11 @@ describe('link timing', () => {
     const summary = computeLinkMetrics({ link, backend: 'userspace', fates, events, packets: [], originMs: 1000 }).summary;
     expect(linkSummarySchema.safeParse(summary).success).toBe(true);
     const up = summary.directions.up.timing!;
-    expect(up.wirePackets).toBe(20);
+    expect(up.wirePackets).toBe(21);
     expect(up.latenessMs.max).toBeCloseTo(3, 9);
     expect(up.latenessMs.p50).toBeCloseTo(0.2, 9);
-    expect(up.lateRatio).toBe(1 / 20);
-    expect(up.delayErrorMs.count).toBe(10); // only the 20 ms segment
+    expect(up.lateRatio).toBe(1 / 21);
+    expect(up.delayErrorMs.count).toBe(10); // only the 20 ms segment after media start
     expect(up.delayErrorMs.p50).toBeCloseTo(0.1, 9);
     expect(up.delayErrorMs.p99).toBeCloseTo(3, 9);
     expect(summary.directions.down.timing).toBeUndefined();
