@@ -124,7 +124,8 @@ function summarizeDirection(dir: LinkDirection, link: ScenarioLinkRecord, fates:
   const firstMs = mine.reduce((min, f) => Math.min(min, f.enqueueMs), Infinity);
   const lastMs = mine.reduce((max, f) => Math.max(max, f.releaseMs ?? f.enqueueMs), -Infinity);
   const segments = sets.map((params, i) => {
-    const fromMs = Math.max(bounds[i]!, firstMs);
+    // the initial set applies from media start: packets before it crossed an unimpaired link
+    const fromMs = Math.max(bounds[i]!, firstMs, i === 0 ? mediaStartMs : -Infinity);
     const toMs = Math.min(bounds[i + 1]!, lastMs);
     const m = measure(mine, fromMs, toMs);
     const queueMax = held.filter(([t]) => t >= fromMs && t < toMs).reduce((max, [, n]) => Math.max(max, n), 0);

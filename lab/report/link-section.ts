@@ -89,7 +89,7 @@ export function linkSection(results: Results): string {
     (id) => `<section><h3>${h(titles[id])}</h3><div class="chart"><canvas id="${id}" role="img" aria-label="${h(titles[id])}"></canvas></div></section>`,
   ).join('\n');
   return `<section id="link"><h2>Link (${h(link.backend ?? 'unknown backend')})</h2>
-<p class="note">up = sender → receiver, down = receiver → sender. Configured loss is the model's long-run mean; measured loss counts drops for "loss" only (queue drops are listed by reason). Dashed: configured; vertical lines: timeline changes.</p>
+<p class="note">up = sender → receiver, down = receiver → sender. Configured loss is the model's long-run mean; measured loss counts drops for "loss" only (queue drops are listed by reason). Segments are measured from media start (the link is unimpaired while the peers connect). Dashed: configured; vertical lines: timeline changes.</p>
 ${segmentsTable(link)}
 ${timingTable(link)}
 ${fateTable(link)}
