@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { startUserspaceLink } from '../lab/impairment/userspace.ts';
 import { LabTopology } from '../lab/topology/topology.ts';
 import { connectWithVeth } from '../lab/topology/veth.ts';
+import { linkDirectionTiming, LINK_LATE_TOLERANCE_MS } from '../lab/metrics/link-timing.ts';
 import { parseFateLog } from '../src/link/fate.ts';
 import { loadLinkNative, type UdpProbeResult } from '../src/link/native.ts';
 import { runVirtualLink } from '../src/link/virtual.ts';
@@ -75,8 +76,12 @@ interface RateRow {
   received: number;
   /** userspace link: measured − configured */
   error: Dist;
-  /** data plane: actual write − scheduled release (fate log) */
+  /** data plane: actual write − scheduled release (fate log; nearest rank, as results.json's link timing) */
   planeLateness: Dist;
+  /** share of the data plane's writes later than LINK_LATE_TOLERANCE_MS, 0..1 */
+  planeLateRatio: number;
+  /** data plane: (actual write − entry) − configured delay, p50/p99 µs (fate log) */
+  planeDelayError: { p50Us: number; p99Us: number };
   /** plain veth one-way delay at the same rate */
   veth: Dist;
 }
@@ -133,8 +138,15 @@ async function main() {
       }
       const parsed = parseFateLog(readFileSync(fateLogPath, 'utf8'));
       if ('error' in parsed) throw parsed.error;
-      const lateness = parsed.records.filter((f) => f.wireMs !== undefined).map((f) => (f.wireMs! - f.releaseMs!) * 1000);
-      rows.push({ ratePps: rate, sent: r.sent, received: r.received, error: dist(Array.from(r.delayUs, (d) => d - configuredDelayUs)), planeLateness: dist(lateness), veth: vethRows.get(rate)! });
+      // the same figures as results.json's link timing (lab/metrics/link-timing.ts), in µs
+      const timing = linkDirectionTiming(
+        parsed.records.filter((f) => f.dir === 'up'),
+        () => configuredDelayUs / 1000,
+      );
+      if (timing === null) throw new Error(`no wire times in the fate log at ${rate} packets/s`);
+      const planeLateness = { p50Us: timing.latenessMs.p50 * 1000, p99Us: timing.latenessMs.p99 * 1000, maxUs: timing.latenessMs.max * 1000 };
+      const planeDelayError = { p50Us: (timing.delayErrorMs.p50 ?? NaN) * 1000, p99Us: (timing.delayErrorMs.p99 ?? NaN) * 1000 };
+      rows.push({ ratePps: rate, sent: r.sent, received: r.received, error: dist(Array.from(r.delayUs, (d) => d - configuredDelayUs)), planeLateness, planeLateRatio: timing.lateRatio, planeDelayError, veth: vethRows.get(rate)! });
     }
     let link = startUserspaceLink(topo, { seed: 1, params: { up: {}, down: {} }, realtimePriority: planeRt });
     try {
@@ -162,10 +174,11 @@ async function main() {
 
   const f = (n: number, digits = 1) => n.toFixed(digits).padStart(9);
   console.log(`\nuserspace link, one-way delay configured ${configuredDelayUs} µs; error = measured − configured (µs)`);
-  console.log('  rate pps  received | error p50    p99      max | plane late p50   p99      max | veth p50    p99      max');
+  console.log(`  plane late: data plane write − scheduled release; late >: share over ${LINK_LATE_TOLERANCE_MS * 1000} µs; plane err: write − entry − configured`);
+  console.log('  rate pps  received | error p50    p99      max | plane late p50   p99      max   late > | plane err p50  p99 | veth p50    p99      max');
   for (const r of rows) {
     console.log(
-      `${String(r.ratePps).padStart(10)}${String(r.received).padStart(10)} |${f(r.error.p50Us)}${f(r.error.p99Us)}${f(r.error.maxUs)} |${f(r.planeLateness.p50Us)}${f(r.planeLateness.p99Us)}${f(r.planeLateness.maxUs)} |${f(r.veth.p50Us)}${f(r.veth.p99Us)}${f(r.veth.maxUs)}`,
+      `${String(r.ratePps).padStart(10)}${String(r.received).padStart(10)} |${f(r.error.p50Us)}${f(r.error.p99Us)}${f(r.error.maxUs)} |${f(r.planeLateness.p50Us)}${f(r.planeLateness.p99Us)}${f(r.planeLateness.maxUs)}${`${(r.planeLateRatio * 100).toFixed(2)}%`.padStart(9)} |${f(r.planeDelayError.p50Us)}${f(r.planeDelayError.p99Us)} |${f(r.veth.p50Us)}${f(r.veth.p99Us)}${f(r.veth.maxUs)}`,
     );
   }
   console.log('\nno impairment, 1200-byte UDP     one-way p50 µs  p99 µs   flood pps   Gbit/s');

@@ -8,6 +8,7 @@ import type { LinkFateRecord } from '../../src/link/fate.ts';
 import type { DuplexLinkParams, LinkDirection, LinkModelParams } from '../../src/link/params.ts';
 import type { EventRecord, PacketRecord } from '../../src/shared/records.ts';
 import type { LinkSummary } from '../results/schema.ts';
+import { fixedDelayMs, linkDirectionTiming } from './link-timing.ts';
 
 /** What the run's scenario.json says of its link (params µs / 0..1 / bit/s). */
 export interface ScenarioLinkRecord {
@@ -113,7 +114,7 @@ function measure(fates: readonly LinkFateRecord[], fromMs: number, toMs: number)
 }
 
 /** Per-direction summary with one segment per parameter set. */
-function summarizeDirection(dir: LinkDirection, link: ScenarioLinkRecord, fates: readonly LinkFateRecord[], bounds: number[]): LinkSummary['directions']['up'] {
+function summarizeDirection(dir: LinkDirection, link: ScenarioLinkRecord, fates: readonly LinkFateRecord[], bounds: number[], mediaStartMs: number): LinkSummary['directions']['up'] {
   const mine = fates.filter((f) => f.dir === dir);
   const held = occupancy(mine);
   const droppedByReason: Record<string, number> = {};
@@ -123,7 +124,8 @@ function summarizeDirection(dir: LinkDirection, link: ScenarioLinkRecord, fates:
   const firstMs = mine.reduce((min, f) => Math.min(min, f.enqueueMs), Infinity);
   const lastMs = mine.reduce((max, f) => Math.max(max, f.releaseMs ?? f.enqueueMs), -Infinity);
   const segments = sets.map((params, i) => {
-    const fromMs = Math.max(bounds[i]!, firstMs);
+    // the initial set applies from media start: packets before it crossed an unimpaired link
+    const fromMs = Math.max(bounds[i]!, firstMs, i === 0 ? mediaStartMs : -Infinity);
     const toMs = Math.min(bounds[i + 1]!, lastMs);
     const m = measure(mine, fromMs, toMs);
     const queueMax = held.filter(([t]) => t >= fromMs && t < toMs).reduce((max, [, n]) => Math.max(max, n), 0);
@@ -133,6 +135,10 @@ function summarizeDirection(dir: LinkDirection, link: ScenarioLinkRecord, fates:
       measured: { packets: m.packets, delayMeanMs: mean(m.delays), delayP50Ms: median(m.delays), loss: m.loss, rateBps: Number.isFinite(toMs - fromMs) && toMs > fromMs ? m.rateBps : null, queueMaxPackets: queueMax },
     };
   });
+  // the parameter set in force at a time: segment i spans [bounds[i], bounds[i + 1])
+  const setAt = (ms: number): number => bounds.slice(1).filter((b) => b <= ms).length;
+  // before media start the link runs unimpaired (lab/run/run-link.ts), not with the scenario's link: no configured delay to compare
+  const timing = linkDirectionTiming(mine, (enqueueMs) => (enqueueMs < mediaStartMs ? null : fixedDelayMs(sets[setAt(enqueueMs)]![dir])));
   return {
     packets: mine.filter((f) => !f.duplicate).length,
     delivered: mine.filter((f) => f.releaseMs !== undefined).length,
@@ -142,6 +148,7 @@ function summarizeDirection(dir: LinkDirection, link: ScenarioLinkRecord, fates:
     duplicates: mine.filter((f) => f.duplicate).length,
     reordered: mine.filter((f) => f.reordered).length,
     segments,
+    ...(timing ? { timing } : {}),
   };
 }
 
@@ -189,11 +196,12 @@ export function computeLinkMetrics(input: {
   const changes = linkChanges(input.link, input.events);
   const starts = changes.map((c) => c.appliedMs ?? c.scheduledMs ?? Infinity);
   const bounds = [-Infinity, ...starts, Infinity];
+  const mediaStartMs = input.events.find((e) => e.name === 'media-start')?.timeMs ?? -Infinity;
   const summary: LinkSummary = {
     backend: input.backend,
     fateLog: input.fates !== null,
     changes,
-    directions: { up: summarizeDirection('up', input.link, fates, bounds), down: summarizeDirection('down', input.link, fates, bounds) },
+    directions: { up: summarizeDirection('up', input.link, fates, bounds, mediaStartMs), down: summarizeDirection('down', input.link, fates, bounds, mediaStartMs) },
     mediaFates: input.fates === null ? null : mediaFateAccounting(fates, input.packets),
   };
 

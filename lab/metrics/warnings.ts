@@ -2,7 +2,8 @@
  * Warnings about a run: figures that are computed correctly but over a biased sample, which no
  * budget would show. They go into results.json (`warnings`) and at the top of the report.
  */
-import type { RunSummary, RunWarning } from '../results/schema.ts';
+import type { LinkSummary, RunSummary, RunWarning } from '../results/schema.ts';
+import { LINK_LATE_TOLERANCE_MS } from './link-timing.ts';
 
 /**
  * Above this share of displayed frames with an unreadable marker (0..1), glass-to-glass is
@@ -13,14 +14,37 @@ import type { RunSummary, RunWarning } from '../results/schema.ts';
 export const UNREADABLE_MARKERS_WARNING_RATIO = 0.01;
 
 /** Stable warning codes. */
-export const WARNING_CODES = { markersUnreadable: 'MARKERS_UNREADABLE' } as const;
+export const WARNING_CODES = { markersUnreadable: 'MARKERS_UNREADABLE', linkLate: 'LINK_LATE' } as const;
 
 function percent(ratio: number): string {
   return `${Number((ratio * 100).toPrecision(3))}%`;
 }
 
-/** The warnings a run's summary calls for (empty when none); pure. */
-export function runWarnings(summary: RunSummary): RunWarning[] {
+const ms = (value: number): string => `${Number(value.toPrecision(3))} ms`;
+
+/**
+ * LINK_LATE, one per direction whose data-plane release lateness p99 exceeds the tolerance
+ * (LINK_LATE_TOLERANCE_MS): the link then delayed packets beyond the configuration, so measured
+ * latency includes the lab's own lateness, not only the emulated network.
+ */
+function linkLateWarnings(link: LinkSummary): RunWarning[] {
+  const warnings: RunWarning[] = [];
+  for (const dir of ['up', 'down'] as const) {
+    const timing = link.directions[dir].timing;
+    if (timing === undefined || !(timing.latenessMs.p99 > LINK_LATE_TOLERANCE_MS)) continue;
+    warnings.push({
+      code: WARNING_CODES.linkLate,
+      message:
+        `link ${dir}: the data plane wrote packets late, release lateness p99 ${ms(timing.latenessMs.p99)}, max ${ms(timing.latenessMs.max)} ` +
+        `(more than ${ms(LINK_LATE_TOLERANCE_MS)} at p99; ${percent(timing.lateRatio)} of ${timing.wirePackets} packets late), most likely CPU contention: ` +
+        `measured latency includes this lateness on top of the configured delay`,
+    });
+  }
+  return warnings;
+}
+
+/** The warnings a run's summary and link section call for (empty when none); pure. */
+export function runWarnings(summary: RunSummary, link: LinkSummary | null = null): RunWarning[] {
   const warnings: RunWarning[] = [];
   const { displayed, unreadableMarkers } = summary.frames;
   const ratio = displayed === 0 ? null : unreadableMarkers / displayed;
@@ -32,5 +56,6 @@ export function runWarnings(summary: RunSummary): RunWarning[] {
         `glass-to-glass covers only the other ${displayed - unreadableMarkers}, which leaves out frames that decoded badly (often the ones right after a keyframe)`,
     });
   }
+  if (link !== null) warnings.push(...linkLateWarnings(link));
   return warnings;
 }

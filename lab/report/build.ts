@@ -136,7 +136,7 @@ export async function buildReport(runDir: string, options: BuildReportOptions = 
     recovery: recovery?.summary ?? null,
     budgets: budgetResults,
     budgetsPassed: budgetResults.every((result) => result.pass),
-    warnings: runWarnings(metrics.summary),
+    warnings: runWarnings(metrics.summary, link?.summary ?? null),
     environment: environmentSummary(loaded.environment),
     generatedBy: 'glasslab report',
   };

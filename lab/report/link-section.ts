@@ -37,6 +37,31 @@ function segmentsTable(link: NonNullable<Results['link']>): string {
   return `<table id="link-segments"><thead>${head}</thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
+/**
+ * The userspace data plane's own timing per direction (only where the fate log has wire times):
+ * lateness after the model's scheduled release, next to the configured and measured delay of each
+ * segment, so a user sees how much of the measured delay the lab itself added.
+ */
+function timingTable(link: NonNullable<Results['link']>): string {
+  const rows: string[] = [];
+  for (const dir of ['up', 'down'] as const) {
+    const d = link.directions[dir];
+    const t = d.timing;
+    if (t === undefined) continue;
+    const configured = d.segments.map((seg) => formatMs(seg.configured.delayMs)).join(' → ');
+    const measured = d.segments.map((seg) => formatMs(seg.measured.delayMeanMs)).join(' → ');
+    const error = t.delayErrorMs.count === 0 ? '— (delay not fixed)' : `${formatMs(t.delayErrorMs.p50)} / ${formatMs(t.delayErrorMs.p99)}`;
+    rows.push(
+      `<tr><td>${dir}</td><td class="num">${configured}</td><td class="num">${measured}</td><td class="num">${formatMs(t.latenessMs.p50)} / ${formatMs(t.latenessMs.p99)} / ${formatMs(t.latenessMs.max)}</td><td class="num">${formatPercent(t.lateRatio)}</td><td class="num">${error}</td><td class="num">${formatCount(t.wirePackets)}</td></tr>`,
+    );
+  }
+  if (rows.length === 0) return '';
+  const tolerance = formatMs(link.directions.up.timing?.lateToleranceMs ?? link.directions.down.timing?.lateToleranceMs);
+  const head = `<tr><th>dir</th><th class="num">delay configured</th><th class="num">delay scheduled (mean)</th><th class="num">lateness p50 / p99 / max</th><th class="num">late &gt; ${tolerance}</th><th class="num">delay error p50 / p99</th><th class="num">packets</th></tr>`;
+  const note = `<p class="note">The data plane's own timing. Scheduled delay: the link model's release − entry (what the segments table measures). Lateness: when the data plane wrote a packet to the far device − its scheduled release (CPU contention shows here, and the receiver sees it on top of the scheduled delay). Delay error: written − entered − configured delay, where the delay alone sets the release.</p>`;
+  return `${note}\n<table id="link-timing"><thead>${head}</thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
 function fateTable(link: NonNullable<Results['link']>): string {
   const lines: [string, string][] = [];
   for (const dir of ['up', 'down'] as const) {
@@ -64,8 +89,9 @@ export function linkSection(results: Results): string {
     (id) => `<section><h3>${h(titles[id])}</h3><div class="chart"><canvas id="${id}" role="img" aria-label="${h(titles[id])}"></canvas></div></section>`,
   ).join('\n');
   return `<section id="link"><h2>Link (${h(link.backend ?? 'unknown backend')})</h2>
-<p class="note">up = sender → receiver, down = receiver → sender. Configured loss is the model's long-run mean; measured loss counts drops for "loss" only (queue drops are listed by reason). Dashed: configured; vertical lines: timeline changes.</p>
+<p class="note">up = sender → receiver, down = receiver → sender. Configured loss is the model's long-run mean; measured loss counts drops for "loss" only (queue drops are listed by reason). Segments are measured from media start (the link is unimpaired while the peers connect). Dashed: configured; vertical lines: timeline changes.</p>
 ${segmentsTable(link)}
+${timingTable(link)}
 ${fateTable(link)}
 <div class="grid">
 ${charts}

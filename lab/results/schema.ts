@@ -8,7 +8,7 @@ import { z } from 'zod';
 /**
  * Current results.json schema version; bump on any incompatible change (2: `link`, 3: `recovery`,
  * `protection`). Fields added since v3 are optional, so v3 files written before still validate:
- * `summary.frames.g2gFrames`, `summary.frames.unreadableRatio`, `warnings`.
+ * `summary.frames.g2gFrames`, `summary.frames.unreadableRatio`, `warnings`, `link.directions.*.timing`.
  */
 export const RESULTS_SCHEMA_VERSION = 3;
 
@@ -118,6 +118,26 @@ const configuredLinkSchema = z
   })
   .strict();
 
+/**
+ * The userspace data plane's own timing in one direction (lab/metrics/link-timing.ts); absent where
+ * no fate record has a wire time (netem, results written before it existed).
+ */
+const linkTimingSchema = z
+  .object({
+    wirePackets: count.describe('released packets (duplicates included) with a wire time'),
+    latenessMs: z
+      .object({ p50: z.number(), p99: z.number(), max: z.number() })
+      .strict()
+      .describe('written to the far device − scheduled release, ms (negative kept as is)'),
+    lateRatio: z.number().min(0).max(1).describe('share of wirePackets later than lateToleranceMs'),
+    lateToleranceMs: z.number().nonnegative(),
+    delayErrorMs: z
+      .object({ count, p50: nullableNumber, p99: nullableNumber })
+      .strict()
+      .describe('(written − entered) − configured delay, ms, over first copies entered after media start in segments whose delay alone sets the release (no jitter, rate, slot, reorder)'),
+  })
+  .strict();
+
 /** One direction of the link: totals and configured vs measured per timeline segment. */
 const linkDirectionSchema = z
   .object({
@@ -146,6 +166,7 @@ const linkDirectionSchema = z
         })
         .strict(),
     ),
+    timing: linkTimingSchema.optional().describe("the userspace data plane's release lateness and delay error; absent without wire times"),
   })
   .strict();
 

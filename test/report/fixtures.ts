@@ -165,8 +165,12 @@ export async function writeSyntheticRunDir(run: SyntheticRun, extraFiles: Record
  * A link for a synthetic run: the fate of each packet the sender sent (up; lost frames' packets
  * dropped for "loss", one FEC packet for "queue"), feedback packets down, a timeline change at
  * 5 s, and the scenario text naming the link (resolved form, as scenario.json holds it).
+ * Wire times (the data plane's) only with `wireLateMs`.
  */
-export function syntheticLink(run: SyntheticRun, options: { networkMs?: number; changeAtMs?: number } = {}): { fateLog: string; events: LabRecord[]; link: object } {
+export function syntheticLink(
+  run: SyntheticRun,
+  options: { networkMs?: number; changeAtMs?: number; /** when given, released packets get wireMs = releaseMs + this */ wireLateMs?: (dir: 'up' | 'down', id: number) => number } = {},
+): { fateLog: string; events: LabRecord[]; link: object } {
   const networkMs = options.networkMs ?? DEFAULT_SYNTHETIC.networkMs;
   const startMs = DEFAULT_SYNTHETIC.startMs;
   const changeAtMs = options.changeAtMs ?? 5000;
@@ -199,7 +203,9 @@ export function syntheticLink(run: SyntheticRun, options: { networkMs?: number; 
     { type: 'event', side: 'orchestrator', timeMs: startMs, name: 'media-start' },
     { type: 'event', side: 'orchestrator', timeMs: startMs + changeAtMs + 0.4, name: 'link-change', detail: { index: 0, scheduledMs: startMs + changeAtMs, lateMs: 0.4 } },
   ];
-  return { fateLog: fates.map((f) => JSON.stringify(f)).join('\n') + '\n', events, link };
+  const wireLateMs = options.wireLateMs;
+  const logged = wireLateMs === undefined ? fates : fates.map((f) => (f.releaseMs === undefined ? f : { ...f, wireMs: f.releaseMs + wireLateMs(f.dir, f.id) }));
+  return { fateLog: logged.map((f) => JSON.stringify(f)).join('\n') + '\n', events, link };
 }
 
 /**

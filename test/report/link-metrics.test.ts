@@ -84,4 +84,17 @@ describe('link metrics', () => {
     expect(summary.mediaFates).toBeNull();
     expect(summary.directions.up.segments[0]!.configured.delayMs).toBe(1);
   });
+
+  it('measures the initial segment from media start: before it the lab keeps the link unimpaired (ICE, DTLS)', () => {
+    const link: ScenarioLinkRecord = { params: { up: { delayUs: 20_000 }, down: {} }, timeline: [] };
+    const events: EventRecord[] = [{ type: 'event', side: 'orchestrator', timeMs: 1000, name: 'media-start' }];
+    const fates: LinkFateRecord[] = [];
+    for (let i = 0; i < 5; i++) fates.push(fate(i, undefined, 900 + i, { releaseMs: 900 + i })); // handshake, no delay
+    for (let i = 5; i < 15; i++) fates.push(fate(i, i, 1000 + i, { releaseMs: 1020 + i }));
+    const measured = computeLinkMetrics({ link, backend: 'userspace', fates, events, packets: [], originMs: 900 }).summary.directions.up;
+    expect(measured.segments[0]!.measured).toMatchObject({ packets: 10, delayMeanMs: 20, delayP50Ms: 20 });
+    expect(measured.packets).toBe(15); // the totals still count every packet
+    const withoutStart = computeLinkMetrics({ link, backend: 'userspace', fates, events: [], packets: [], originMs: 900 }).summary.directions.up;
+    expect(withoutStart.segments[0]!.measured.packets).toBe(15);
+  });
 });
