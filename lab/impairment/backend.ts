@@ -18,6 +18,36 @@ export interface StartedLink {
   reason: string;
   setParams(dir: LinkDirection, params: LinkModelParams): void | Promise<void>;
   stop(): void | Promise<void>;
+  /** userspace: the scheduling its data-plane threads got (SCHED_FIFO keeps the timing under load) */
+  scheduling?: DataPlaneScheduling;
+}
+
+/** What the userspace data plane's threads were given. */
+export interface DataPlaneScheduling {
+  /** SCHED_FIFO priority asked for; 0 = none */
+  requested: number;
+  /** every direction thread runs at it */
+  granted: boolean;
+  /** e.g. "SCHED_FIFO 50", "normal (SCHED_FIFO 50 refused by the kernel)" */
+  text: string;
+}
+
+/** How long the data plane's threads may take to start and report their scheduling, ms. */
+const SCHEDULING_REPORT_WAIT_MS = 500;
+
+async function dataPlaneScheduling(requested: number, stats: () => { up?: { realtimePriority?: number }; down?: { realtimePriority?: number } }): Promise<DataPlaneScheduling> {
+  const deadline = Date.now() + SCHEDULING_REPORT_WAIT_MS;
+  let got: (number | undefined)[] = [];
+  for (;;) {
+    const s = stats();
+    got = [s.up?.realtimePriority, s.down?.realtimePriority];
+    if (got.every((g) => g !== undefined) || Date.now() > deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  if (requested <= 0) return { requested, granted: false, text: 'normal (no SCHED_FIFO asked for)' };
+  const granted = got.every((g) => g === requested);
+  const state = got.some((g) => g === undefined) ? 'not reported' : 'refused by the kernel: no CAP_SYS_NICE or no RT budget';
+  return { requested, granted, text: granted ? `SCHED_FIFO ${requested}` : `normal (SCHED_FIFO ${requested} ${state})` };
 }
 
 /** Starts the scenario's link between snd and rcv. */
@@ -61,5 +91,6 @@ export async function startLinkBackend(
     ...(options.pcapPath ? { pcapPath: options.pcapPath } : {}),
     ...(options.realtimePriority ? { realtimePriority: options.realtimePriority } : {}),
   });
-  return { backend: 'userspace', reason, setParams: (...args) => u.setParams(...args), stop: () => u.stop() };
+  const scheduling = await dataPlaneScheduling(options.realtimePriority ?? 0, () => u.stats());
+  return { backend: 'userspace', reason, scheduling, setParams: (...args) => u.setParams(...args), stop: () => u.stop() };
 }

@@ -161,6 +161,7 @@ export async function runScenario(scenario: ResolvedScenario, options: RunOption
           backend: network.backend,
           reason: network.reason,
           topology: `namespaces gl-${network.runId}-snd/rcv`,
+          ...(network.scheduling ? { scheduling: network.scheduling } : {}),
           ...(scenario.link !== 'none' && scenario.link.profile ? { profile: scenario.link.profile } : {}),
         }
       : { backend: 'none', note: 'loopback, no impairment' };

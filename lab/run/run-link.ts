@@ -19,6 +19,12 @@ import { childEntry } from './child-entry.ts';
 
 const STUN_ENTRY = childEntry('src/transport/stun-main.ts');
 const STUN_START_TIMEOUT_MS = 15_000;
+/**
+ * SCHED_FIFO priority of the userspace link's data-plane threads in a run: under the run's own
+ * load (render, encoder, two Node processes on few cores) normal scheduling released packets
+ * milliseconds late. The threads sleep until just before each release, so they take little CPU.
+ */
+export const LINK_REALTIME_PRIORITY = 50;
 
 /** Link backend a run may be told to use (overrides the scenario's `link.backend`). */
 export type LinkBackendChoice = 'userspace' | 'netem' | 'auto';
@@ -32,6 +38,8 @@ export interface RunLink {
   backend: StartedLink['backend'];
   /** why this backend */
   reason: string;
+  /** userspace backend: the data plane threads' scheduling (e.g. "SCHED_FIFO 50") */
+  scheduling?: string;
   /** features not available in this run, and why */
   skipped: Array<{ what: string; why: string }>;
   /** address of a child's namespace (its ICE host address) */
@@ -91,6 +99,7 @@ export async function startRunLink(link: ResolvedScenarioLink, options: { runDir
     const wantsLogs = backendChoice !== 'netem';
     const started = await startLinkBackend(topology, { ...link, backend: backendChoice }, {
       seed: options.seed,
+      realtimePriority: LINK_REALTIME_PRIORITY,
       ...(wantsLogs ? { fateLogPath: path.join(options.runDir, LINK_FILES.fates), pcapPath: path.join(options.runDir, LINK_FILES.pcap) } : {}),
     });
     topology.onTeardown(() => void started.stop());
@@ -99,6 +108,7 @@ export async function startRunLink(link: ResolvedScenarioLink, options: { runDir
     // start, the timeline's time zero (startTimeline below).
     await Promise.all([started.setParams('up', {}), started.setParams('down', {})]);
     if (started.backend === 'netem') skipped.push({ what: 'link fate log and pcap', why: 'the netem backend keeps no per-packet record' });
+    if (started.scheduling && !started.scheduling.granted) skipped.push({ what: 'real-time scheduling of the link data plane', why: `${started.scheduling.text}: its releases may run late under load (see the report's link timing)` });
     const [snd, rcv] = await Promise.all([startStun(topology, 'snd'), startStun(topology, 'rcv')]);
     stuns.push(snd, rcv);
     const urls: Record<'snd' | 'rcv', string> = { snd: snd.url, rcv: rcv.url };
@@ -106,6 +116,7 @@ export async function startRunLink(link: ResolvedScenarioLink, options: { runDir
       runId: topology.runId,
       backend: started.backend,
       reason: started.reason,
+      ...(started.scheduling ? { scheduling: started.scheduling.text } : {}),
       skipped,
       hostAddress: (role) => LAB_ADDRESSES[NAMESPACE_OF[role]],
       stunUrl: (role) => urls[NAMESPACE_OF[role]],

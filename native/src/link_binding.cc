@@ -180,6 +180,8 @@ class JsDataPlane : public Napi::ObjectWrap<JsDataPlane> {
       x.Set("writeErrors", static_cast<double>(s.writeErrors.load()));
       x.Set("maxLatenessUs", static_cast<double>(s.maxLatenessNs.load()) / 1000.0);
       x.Set("cpuMs", static_cast<double>(s.cpuNs.load()) / 1e6);
+      const int scheduling = s.scheduling.load();
+      if (scheduling != DirectionStats::kSchedulingPending) x.Set("realtimePriority", scheduling);
       o.Set(names[d], x);
     }
     return o;

@@ -185,11 +185,13 @@ void DataPlane::Stop() {
 
 void DataPlane::Run(int dir) {
   prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);  // ppoll wakes within µs instead of 50 µs slack
-  SetRealtime(options_.realtimePriority);
+  const int priority = options_.realtimePriority;
+  const bool granted = SetRealtime(priority);
   const char* dirName = dir == 0 ? "up" : "down";
   int in = fds_[dir], out = fds_[1 - dir];
   LinkModel model(options_.seeds[dir], options_.params[dir], static_cast<uint8_t>(dir));
   DirectionStats& st = stats_[dir];
+  st.scheduling.store(priority <= 0 ? 0 : (granted ? priority : -1), std::memory_order_relaxed);
   std::vector<uint8_t> buf(65536);
   std::string lines;
   Released rel;

@@ -34,6 +34,10 @@ struct DirectionStats {
   std::atomic<uint64_t> offered{0}, delivered{0}, dropped{0}, writeErrors{0};
   std::atomic<int64_t> maxLatenessNs{0};  // actual write time minus scheduled release
   std::atomic<int64_t> cpuNs{0};          // CPU time of the direction's thread so far
+  // scheduling the thread got: kSchedulingPending until it has started, 0 normal (none asked),
+  // > 0 the SCHED_FIFO priority granted, -1 refused by the kernel (no CAP_SYS_NICE or RT budget)
+  std::atomic<int> scheduling{kSchedulingPending};
+  static constexpr int kSchedulingPending = -1000;
 };
 
 struct DataPlaneOptions {

@@ -57,6 +57,8 @@ export interface LinkDirectionStats {
   maxLatenessUs: number;
   /** CPU time of the direction's thread so far, ms (sampled) */
   cpuMs: number;
+  /** the thread's scheduling, once it has started: 0 normal, > 0 the SCHED_FIFO priority granted, -1 refused */
+  realtimePriority?: number;
 }
 
 export interface NativeLinkDataPlane {
