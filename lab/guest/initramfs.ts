@@ -1,7 +1,7 @@
 /**
  * The guest's initramfs (newc cpio, built here: no host cpio): busybox-static, the kernel modules
- * the lab needs in insmod order, and an `/init` that mounts the host's `/` read-only over 9p,
- * gives it a writable /tmp, /run (= /var/run), /dev/shm and /run/netns, `chroot`s into it, runs
+ * the lab needs in insmod order, and an `/init` that mounts the host's `/` read-only over 9p under
+ * an overlay whose writable layer is guest memory (the host is never written), gives it its own /tmp, /run (= /var/run), /dev/shm and /run/netns, `chroot`s into it, runs
  * the host-written `command.sh` as root and leaves its exit code and output in the writable
  * share, then powers off. Busybox only boots the guest: after chroot every tool is the host's.
  */
@@ -15,7 +15,7 @@ import { insmodOrder, parseBuiltin, parseModulesDep } from './modules.ts';
  * Modules the guest loads (what is built in is skipped): the 9p share over virtio-pci, veth and
  * tun for the two link backends, sch_netem (the point of the guest), tbf/htb for doctor's probes.
  */
-export const guestModules = ['virtio_pci', '9pnet_virtio', '9p', 'veth', 'tun', 'sch_netem', 'sch_tbf', 'sch_htb'] as const;
+export const guestModules = ['virtio_pci', '9pnet_virtio', '9p', 'overlay', 'veth', 'tun', 'sch_netem', 'sch_tbf', 'sch_htb'] as const;
 
 /** 9p mount tags and where the guest mounts them. */
 export const hostRootTag = 'hostroot';
@@ -40,7 +40,11 @@ up() { cut -d' ' -f1 /proc/uptime; }
 fail() { echo "${initMarker.failed}: $*"; poweroff -f; }
 echo "${initMarker.started} $(up)"
 ${moduleFiles.map((f) => `insmod /modules/${path.basename(f)} || fail "insmod ${path.basename(f)}"`).join('\n')}
-mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 ${hostRootTag} ${h} || fail "mount ${hostRootTag}"
+mkdir -p /lower /rw
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 ${hostRootTag} /lower || fail "mount ${hostRootTag}"
+# writes inside the chroot (vitest's caches, run folders) land in guest memory, never on the host
+mount -t tmpfs -o mode=755 tmpfs /rw && mkdir -p /rw/upper /rw/work || fail "tmpfs /rw"
+mount -t overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work overlay ${h} || fail "overlay on ${hostRootTag}"
 mount -t tmpfs -o mode=1777 tmpfs ${h}/tmp || fail "tmpfs /tmp"
 mkdir -p ${out}
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 ${outTag} ${out} || fail "mount ${outTag}"

@@ -1,0 +1,72 @@
+/**
+ * Runs the netem backend's tests (test/netem/) and `glasslab doctor --link-selftest` as root inside
+ * a qemu TCG guest booted from Debian's stock kernel, which has sch_netem (this machine's kernel
+ * does not). One boot for both; fails when any inner test fails or the guest gives no result.
+ * Skipped, with the reason, where qemu or the kernel cannot be had, and inside the guest itself.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { type GuestKernel, ensureGuestKernel } from '../../lab/guest/kernel.ts';
+import { type GuestRunResult, guestUnavailableReason, runInGuest } from '../../lab/guest/qemu.ts';
+
+const repoRoot = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
+
+async function availability(): Promise<{ kernel?: GuestKernel; reason?: string }> {
+  if (process.env.GLASSLAB_GUEST === '1') return { reason: 'already inside the guest' };
+  const missing = guestUnavailableReason();
+  if (missing) return { reason: missing };
+  try {
+    return { kernel: await ensureGuestKernel(repoRoot) };
+  } catch (error) {
+    return { reason: `no guest kernel: ${(error as Error).message}` };
+  }
+}
+
+const { kernel, reason } = await availability();
+const title = kernel ? 'netem backend inside a qemu guest' : `netem backend inside a qemu guest (skipped: ${reason ?? 'unknown'})`;
+
+/** Whole guest: boot ≈ 4-6 s, vitest start ≈ 15 s, the netem cases ≈ 40 s, the self-test ≈ 20 s under TCG. */
+const guestTimeoutMs = 170_000;
+
+const vitestJson = z.object({
+  numTotalTests: z.number(),
+  numPassedTests: z.number(),
+  numFailedTests: z.number(),
+  numPendingTests: z.number(),
+  testResults: z.array(
+    z.object({
+      assertionResults: z.array(z.object({ fullName: z.string(), status: z.string(), failureMessages: z.array(z.string()) })),
+    }),
+  ),
+});
+
+describe.skipIf(!kernel)(title, () => {
+  let result: GuestRunResult;
+  beforeAll(async () => {
+    const command = [
+      'node node_modules/vitest/vitest.mjs run test/netem --reporter=json --outputFile="$GLASSLAB_GUEST_OUT/netem-vitest.json" > /tmp/vitest.out 2>&1',
+      'echo "netem-vitest-exit=$?"',
+      'node bin/glasslab.js doctor --link-selftest --json > "$GLASSLAB_GUEST_OUT/selftest.json"',
+      'echo "selftest-exit=$?"',
+    ].join('\n');
+    result = await runInGuest(kernel!, repoRoot, { command, cwd: repoRoot, timeoutMs: guestTimeoutMs });
+    console.log(`guest: boot ${Math.round(result.bootMs ?? NaN)} ms, whole ${Math.round(result.wallMs)} ms, command ${((result.guestUptimeDoneS ?? NaN) - (result.guestUptimeReadyS ?? NaN)).toFixed(1)} s of guest time`);
+  }, guestTimeoutMs + 30_000);
+
+  it('the guest boots and runs the command to its end', () => {
+    expect(result.failure, result.failure).toBeUndefined();
+    expect(result.exitCode).toBe(0);
+  });
+
+  it('every netem backend test passes inside the guest, none skipped', () => {
+    const raw = result.files['netem-vitest.json'];
+    expect(raw, `no vitest result from the guest; output:\n${result.output}`).toBeDefined();
+    const report = vitestJson.parse(JSON.parse(raw!));
+    const failed = report.testResults.flatMap((f) => f.assertionResults).filter((a) => a.status !== 'passed');
+    expect(failed.map((a) => `${a.fullName}: ${a.status} ${a.failureMessages.join(' ').slice(0, 600)}`)).toEqual([]);
+    expect(report.numFailedTests).toBe(0);
+    expect(report.numPendingTests).toBe(0);
+    expect(report.numPassedTests).toBeGreaterThanOrEqual(15);
+    expect(result.output).toContain('netem-vitest-exit=0');
+  });
+});
