@@ -59,11 +59,21 @@ export function rateBytesPerPacket(payload: number, params: LinkModelParams, bac
   return payload + 28 + (params.overheadBytes ?? 0) + (backend === 'netem' ? 14 : 0);
 }
 
-/** Goodput (UDP payload bit/s) of a saturated rate limit, and the delay of a full queue (ms). */
-export function expectedRate(payload: number, params: LinkModelParams, backend: LinkBackendName): { goodputBps: number; fullQueueMs: number | null } | null {
+/**
+ * Goodput (UDP payload bit/s) of a saturated rate limit, and the one-way delay (ms, the configured
+ * delay included) of a packet admitted to a full queue. The backends differ here by definition:
+ * netem's `limit` counts every packet in its time queue and a rate absorbs the delay (a packet
+ * leaves at max(previous departure, arrival + delay) + its serialisation), so a full queue costs
+ * max(delay, limit × serialisation); the userspace model queues at the bottleneck first and
+ * delays after it, so it costs delay + limit × serialisation.
+ */
+export function expectedRate(payload: number, params: LinkModelParams, backend: LinkBackendName): { goodputBps: number; fullQueueDelayMs: number | null } | null {
   if (!params.rateBps) return null;
   const wire = rateBytesPerPacket(payload, params, backend);
   const perPacketMs = (wire * 8 * 1000) / params.rateBps;
   const limit = params.queue?.packets;
-  return { goodputBps: (params.rateBps * payload) / wire, fullQueueMs: limit ? limit * perPacketMs : null };
+  const delayMs = (params.delayUs ?? 0) / 1000;
+  const queueMs = limit ? limit * perPacketMs : null;
+  const fullQueueDelayMs = queueMs === null ? null : backend === 'netem' ? Math.max(delayMs, queueMs) : delayMs + queueMs;
+  return { goodputBps: (params.rateBps * payload) / wire, fullQueueDelayMs };
 }

@@ -16,7 +16,7 @@ export interface ProbeStats {
   /** mean length of a loss burst, packets; null without losses */
   meanBurstLength: number | null;
   /** one-way delay, ms */
-  delayMs: { min: number; p50: number; p99: number; max: number; mean: number; std: number } | null;
+  delayMs: { min: number; p25: number; p50: number; p75: number; p95: number; p99: number; max: number; mean: number; std: number } | null;
   /** lag-1 autocorrelation of the delays in send order (netem/model delay correlation); null under 3 packets */
   delayAutocorrelation: number | null;
   /** fraction of received packets that arrived after a higher seq */
@@ -27,6 +27,12 @@ export interface ProbeStats {
   goodputBps: number | null;
   /** received packets / receive span, packets/s; null under 2 packets */
   receivedPps: number | null;
+}
+
+/** Share (0..1) of the values within [low, high]; 0 for none. */
+export function shareWithin(values: readonly number[], low: number, high: number): number {
+  if (values.length === 0) return 0;
+  return values.filter((v) => v >= low && v <= high).length / values.length;
 }
 
 /** Delays (ms) of the received packets whose seq is in [from, to). */
@@ -85,7 +91,8 @@ export function probeStats(result: UdpProbeResult): ProbeStats {
   if (sorted.length > 0) {
     const mean = sorted.reduce((a, b) => a + b, 0) / sorted.length;
     const std = Math.sqrt(sorted.reduce((a, b) => a + (b - mean) ** 2, 0) / sorted.length);
-    delayMs = { min: sorted[0]!, p50: percentileSorted(sorted, 50)!, p99: percentileSorted(sorted, 99)!, max: sorted[sorted.length - 1]!, mean, std };
+    const at = (pct: number) => percentileSorted(sorted, pct)!;
+    delayMs = { min: sorted[0]!, p25: at(25), p50: at(50), p75: at(75), p95: at(95), p99: at(99), max: sorted[sorted.length - 1]!, mean, std };
   }
   const bySeq = Array.from(result.seq, (s, i) => [s, delays[i]!] as const).sort((a, b) => a[0] - b[0]);
   const spanS = result.receiveSpanMs / 1000;

@@ -8,6 +8,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { type GuestKernel, ensureGuestKernel } from '../../lab/guest/kernel.ts';
 import { type GuestRunResult, guestUnavailableReason, runInGuest } from '../../lab/guest/qemu.ts';
+import { formatSelftest } from '../../lab/linkcheck/selftest-format.ts';
+import type { SelftestReport } from '../../lab/linkcheck/selftest.ts';
 
 const repoRoot = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
 
@@ -35,7 +37,7 @@ const vitestJson = z.object({
   numPendingTests: z.number(),
   testResults: z.array(
     z.object({
-      assertionResults: z.array(z.object({ fullName: z.string(), status: z.string(), failureMessages: z.array(z.string()) })),
+      assertionResults: z.array(z.object({ fullName: z.string(), status: z.string(), failureMessages: z.array(z.string()), duration: z.number().nullish() })),
     }),
   ),
 });
@@ -62,6 +64,8 @@ describe.skipIf(!kernel)(title, () => {
     const raw = result.files['netem-vitest.json'];
     expect(raw, `no vitest result from the guest; output:\n${result.output}`).toBeDefined();
     const report = vitestJson.parse(JSON.parse(raw!));
+    const cases = report.testResults.flatMap((f) => f.assertionResults);
+    console.log(cases.map((a) => `${a.status} ${Math.round(a.duration ?? 0)} ms ${a.fullName}`).join('\n'));
     const failed = report.testResults.flatMap((f) => f.assertionResults).filter((a) => a.status !== 'passed');
     expect(failed.map((a) => `${a.fullName}: ${a.status} ${a.failureMessages.join(' ').slice(0, 600)}`)).toEqual([]);
     expect(report.numFailedTests).toBe(0);
@@ -69,4 +73,26 @@ describe.skipIf(!kernel)(title, () => {
     expect(report.numPassedTests).toBeGreaterThanOrEqual(15);
     expect(result.output).toContain('netem-vitest-exit=0');
   });
+
+  it('doctor --link-selftest measures both backends in the guest and every row passes', () => {
+    const raw = result.files['selftest.json'];
+    expect(raw, `no self-test result from the guest; output:\n${result.output}`).toBeDefined();
+    const report = JSON.parse(raw!) as SelftestReport;
+    console.log(formatSelftest(report));
+    expect(report.netem.available).toBe(true);
+    expect(report.backends).toEqual(['netem', 'userspace']);
+    expect(report.cases.length).toBeGreaterThanOrEqual(3);
+    for (const c of report.cases) {
+      expect(c.errors).toEqual({});
+      for (const row of c.rows) {
+        expect(row.measured.netem, `${c.name} ${row.metric}`).not.toBeNull();
+        expect(row.measured.userspace, `${c.name} ${row.metric}`).not.toBeNull();
+      }
+    }
+    const failing = report.cases.flatMap((c) => c.rows.filter((r) => !r.pass).map((r) => `${c.name}: ${r.metric}`));
+    expect(failing).toEqual([]);
+    expect(report.ok).toBe(true);
+    expect(result.output).toContain('selftest-exit=0');
+  });
 });
+

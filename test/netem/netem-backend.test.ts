@@ -5,9 +5,12 @@
  * and, on machines without it, inside the qemu guest (test/guest/netem-in-guest.test.ts).
  *
  * Tolerances (derived for qemu TCG emulation, which they also cover natively):
- * - delay: the guest's timers and two emulated CPUs add 0.1-1 ms median and a few ms at p99 to
- *   every one-way delay, never subtract: the minimum stays ≥ the configured delay − 0.05 ms and
- *   the median within +3 ms of it; tails (p99, max) get +8 ms.
+ * - delay: the guest's timers and two emulated CPUs add 0.1-1 ms at the median and a few ms at
+ *   p99 to every one-way delay, never subtract; on a loaded host (two emulated CPUs on two shared
+ *   cores) the median grew by up to 3.2 ms and 1-3 % of the packets by 10-60 ms (the guest not
+ *   being scheduled). So: minimum ≥ configured − 0.05 ms, median within +5 ms, and "all packets"
+ *   bounds hold for ≥ 97 % of them (the tail is emulation's, not netem's); spreads are measured
+ *   by the interquartile range, which such outliers do not move.
  * - rates of random events over n probe packets: ± 4.5 binomial standard deviations
  *   (sqrt(p(1 − p)/n)) plus 0.01 for what emulation adds (a handful of late or lost packets).
  * - mean loss-burst length: ± 25 % (a few hundred bursts per case; a geometric run length's
@@ -18,7 +21,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { LinkModelParams } from '../../src/link/params.ts';
 import { expectedLoss, expectedRate, expectedUndelayedShare } from '../../lab/linkcheck/expectations.ts';
 import { type LinkUnderTest, leftoversOf, startLinkUnderTest } from '../../lab/linkcheck/link-under-test.ts';
-import { delaysInSeqRange, probeStats } from '../../lab/linkcheck/probe-stats.ts';
+import { delaysInSeqRange, probeStats, shareWithin } from '../../lab/linkcheck/probe-stats.ts';
 import { probeNetem, startNetemLink } from '../../lab/impairment/netem.ts';
 import { runLinkTimeline } from '../../lab/impairment/timeline.ts';
 import { LabTopology } from '../../lab/topology/topology.ts';
@@ -31,7 +34,9 @@ const title = netem.available
 
 const binomialTolerance = (p: number, n: number) => 4.5 * Math.sqrt((p * (1 - p)) / n) + 0.01;
 const delayFloorSlackMs = 0.05;
-const delayMedianSlackMs = 3;
+const delayMedianSlackMs = 5;
+/** share of packets an "every packet" bound must hold for under emulation */
+const mostPackets = 0.97;
 const delayTailSlackMs = 8;
 const throughputTolerance = 0.12;
 const burstTolerance = 0.25;
@@ -59,42 +64,40 @@ describe.skipIf(!netem.available)(title, () => {
     expect(leftoversOf(runId)).toEqual({ namespaces: [], links: [] });
   });
 
-  it('delay: every packet waits the configured 20 ms, the median at most 3 ms more', async () => {
+  it('delay: every packet waits the configured 20 ms, the median at most 5 ms more', async () => {
     const link = await linkWith({ delayUs: 20_000 });
-    const s = probeStats(await link.probe({ count: 500, ratePps: 500 }));
-    expect(s.received).toBe(500);
+    const s = probeStats(await link.probe({ count: 300, ratePps: 1000 }));
+    expect(s.received).toBe(300);
     expect(s.delayMs!.min).toBeGreaterThanOrEqual(20 - delayFloorSlackMs);
     expect(s.delayMs!.p50).toBeLessThanOrEqual(20 + delayMedianSlackMs);
   });
 
   it('delay on the down direction only leaves up undelayed', async () => {
     const link = await linkWith({}, { delayUs: 15_000 });
-    const down = probeStats(await link.probe({ count: 200, ratePps: 500 }, 'down'));
-    const up = probeStats(await link.probe({ count: 200, ratePps: 500, port: 47001 }, 'up'));
+    const down = probeStats(await link.probe({ count: 200, ratePps: 1000 }, 'down'));
+    const up = probeStats(await link.probe({ count: 200, ratePps: 1000, port: 47001 }, 'up'));
     expect(down.delayMs!.min).toBeGreaterThanOrEqual(15 - delayFloorSlackMs);
     expect(up.delayMs!.p50).toBeLessThan(delayMedianSlackMs);
   });
 
-  it('uniform jitter: delays spread over 20 ± 5 ms (std 5/√3 ms)', async () => {
+  it('uniform jitter: delays spread over 20 ± 5 ms (interquartile range 5 ms)', async () => {
     const link = await linkWith({ delayUs: 20_000, jitterUs: 5_000 });
-    const s = probeStats(await link.probe({ count: 1000, ratePps: 500 }));
+    const r = await link.probe({ count: 600, ratePps: 1000 });
+    const s = probeStats(r);
     const d = s.delayMs!;
     expect(d.min).toBeGreaterThanOrEqual(15 - delayFloorSlackMs);
-    expect(d.p99).toBeLessThanOrEqual(25 + delayTailSlackMs);
+    expect(shareWithin(Array.from(r.delayUs, (us) => us / 1000), 15 - delayFloorSlackMs, 25 + delayMedianSlackMs)).toBeGreaterThanOrEqual(mostPackets);
     expect(Math.abs(d.p50 - 20)).toBeLessThanOrEqual(delayMedianSlackMs);
-    const std = 5 / Math.sqrt(3);
-    expect(d.std).toBeGreaterThan(std * 0.8);
-    expect(d.std).toBeLessThan(std * 1.3);
+    expect(Math.abs((d.p75 - d.p25) / 5 - 1)).toBeLessThanOrEqual(0.25);
     // jitter without a rate reorders (netem's documented behaviour)
     expect(s.reorderedFraction).toBeGreaterThan(0);
   });
 
-  it('normal jitter: std ≈ the configured 4 ms around 20 ms', async () => {
+  it('normal jitter: interquartile range 1.349 × the configured 4 ms around 20 ms', async () => {
     const link = await linkWith({ delayUs: 20_000, jitterUs: 4_000, distribution: 'normal' });
-    const s = probeStats(await link.probe({ count: 1000, ratePps: 500 }));
+    const s = probeStats(await link.probe({ count: 600, ratePps: 1000 }));
     expect(Math.abs(s.delayMs!.p50 - 20)).toBeLessThanOrEqual(delayMedianSlackMs);
-    expect(s.delayMs!.std).toBeGreaterThan(4 * 0.8);
-    expect(s.delayMs!.std).toBeLessThan(4 * 1.3);
+    expect(Math.abs((s.delayMs!.p75 - s.delayMs!.p25) / (1.349 * 4) - 1)).toBeLessThanOrEqual(0.25);
   });
 
   it('jitter correlation 75 %: the kernel takes it (tc shows it); the delays barely show it', async () => {
@@ -104,8 +107,8 @@ describe.skipIf(!netem.available)(title, () => {
     // qdisc's own parameters are checked; the self-test shows both backends' figures side by side.
     const link = await linkWith({ delayUs: 20_000, jitterUs: 4_000, distribution: 'normal', delayCorrelation: 0.75 });
     expect(link.qdiscs().join('\n')).toMatch(/delay 20ms\s+4ms 75%/);
-    const s = probeStats(await link.probe({ count: 300, ratePps: 500 }));
-    expect(s.delayMs!.std).toBeGreaterThan(0);
+    const s = probeStats(await link.probe({ count: 200, ratePps: 1000 }));
+    expect(s.delayMs!.p75).toBeGreaterThan(s.delayMs!.p25);
   });
 
   it('random loss 10 %: loss rate and mean burst length (1/(1 − p)) as configured', async () => {
@@ -120,25 +123,25 @@ describe.skipIf(!netem.available)(title, () => {
   it('Gilbert-Elliott loss: long-run rate p/(p + r) and bursts of 1/r packets', async () => {
     const loss = { model: 'gemodel', p: 0.05, r: 0.4, oneMinusH: 1, oneMinusK: 0 } as const;
     const link = await linkWith({ loss });
-    const s = probeStats(await link.probe({ count: 3000, ratePps: 1000 }));
+    const s = probeStats(await link.probe({ count: 2000, ratePps: 1000 }));
     const want = expectedLoss(loss);
     // bursts make the rate's variance larger than binomial: ×2 on the tolerance
-    expect(Math.abs(s.lossRate - want.rate)).toBeLessThanOrEqual(2 * binomialTolerance(want.rate, 3000));
+    expect(Math.abs(s.lossRate - want.rate)).toBeLessThanOrEqual(2 * binomialTolerance(want.rate, 2000));
     expect(Math.abs(s.meanBurstLength! / want.meanBurst! - 1)).toBeLessThanOrEqual(burstTolerance);
   });
 
   it('4-state loss: rate and mean burst length of the chain’s stationary distribution', async () => {
     const loss = { model: '4state', p13: 0.03, p31: 0.4, p32: 0.1, p23: 0.3, p14: 0.01 } as const;
     const link = await linkWith({ loss });
-    const s = probeStats(await link.probe({ count: 3000, ratePps: 1000 }));
+    const s = probeStats(await link.probe({ count: 2000, ratePps: 1000 }));
     const want = expectedLoss(loss);
-    expect(Math.abs(s.lossRate - want.rate)).toBeLessThanOrEqual(2 * binomialTolerance(want.rate, 3000));
+    expect(Math.abs(s.lossRate - want.rate)).toBeLessThanOrEqual(2 * binomialTolerance(want.rate, 2000));
     expect(Math.abs(s.meanBurstLength! / want.meanBurst! - 1)).toBeLessThanOrEqual(burstTolerance);
   });
 
   it('duplicate 10 %: one extra copy per ten packets', async () => {
     const link = await linkWith({ duplicate: { p: 0.1 } });
-    const s = probeStats(await link.probe({ count: 1000, ratePps: 500 }));
+    const s = probeStats(await link.probe({ count: 1000, ratePps: 1000 }));
     expect(s.received).toBe(1000);
     expect(Math.abs(s.duplicateRate - 0.1)).toBeLessThanOrEqual(binomialTolerance(0.1, 1000));
   });
@@ -147,7 +150,7 @@ describe.skipIf(!netem.available)(title, () => {
     // netem flips a bit anywhere in the frame from the Ethernet header on; a flip in the source
     // MAC (6 of 242 bytes here) is not checked by anyone, so up to 2.5 % of corruptions arrive
     const link = await linkWith({ corrupt: { p: 0.1 } });
-    const s = probeStats(await link.probe({ count: 1000, ratePps: 500, size: 200 }));
+    const s = probeStats(await link.probe({ count: 1000, ratePps: 1000, size: 200 }));
     const low = 0.1 * (1 - 6 / 242);
     expect(s.lossRate).toBeGreaterThanOrEqual(low - binomialTolerance(0.1, 1000));
     expect(s.lossRate).toBeLessThanOrEqual(0.1 + binomialTolerance(0.1, 1000));
@@ -156,11 +159,11 @@ describe.skipIf(!netem.available)(title, () => {
   it('reorder 25 % gap 5 on 10 ms: the expected share of packets skips the delay and overtakes', async () => {
     const reorder = { p: 0.25, gap: 5 };
     const link = await linkWith({ delayUs: 10_000, reorder });
-    const r = await link.probe({ count: 1000, ratePps: 200 });
+    const r = await link.probe({ count: 500, ratePps: 250 });
     const s = probeStats(r);
     const undelayed = Array.from(r.delayUs).filter((us) => us < 5_000).length / r.received;
     const want = expectedUndelayedShare(reorder);
-    expect(Math.abs(undelayed - want)).toBeLessThanOrEqual(binomialTolerance(want, 1000));
+    expect(Math.abs(undelayed - want)).toBeLessThanOrEqual(binomialTolerance(want, 500));
     expect(s.reorderedFraction).toBeGreaterThan(want / 2);
   });
 
@@ -168,11 +171,12 @@ describe.skipIf(!netem.available)(title, () => {
     const params: LinkModelParams = { rateBps: 2_000_000, queue: { packets: 30 } };
     const link = await linkWith(params);
     const payload = 1000;
-    const s = probeStats(await link.probe({ count: 1000, ratePps: 500, size: payload }));
+    const s = probeStats(await link.probe({ count: 700, ratePps: 500, size: payload }));
     const want = expectedRate(payload, params, 'netem')!;
     expect(Math.abs(s.goodputBps! / want.goodputBps - 1)).toBeLessThanOrEqual(throughputTolerance);
-    expect(s.delayMs!.p99).toBeGreaterThan(want.fullQueueMs! * (1 - throughputTolerance));
-    expect(s.delayMs!.p99).toBeLessThan(want.fullQueueMs! * (1 + throughputTolerance) + delayTailSlackMs);
+    // the queue fills within 0.3 s and stays full: the median packet waits a full queue
+    expect(Math.abs(s.delayMs!.p50 / want.fullQueueDelayMs! - 1)).toBeLessThanOrEqual(throughputTolerance);
+    expect(s.delayMs!.p95).toBeLessThan(want.fullQueueDelayMs! * (1 + throughputTolerance) + delayTailSlackMs);
     const offeredBps = 500 * payload * 8;
     expect(Math.abs(s.lossRate - (1 - want.goodputBps / offeredBps))).toBeLessThanOrEqual(0.08);
   });
@@ -186,7 +190,7 @@ describe.skipIf(!netem.available)(title, () => {
 
   it('queue limit 10 on a 100 ms delay: about limit/delay = 100 packets/s get through', async () => {
     const link = await linkWith({ delayUs: 100_000, queue: { packets: 10 } });
-    const s = probeStats(await link.probe({ count: 1000, ratePps: 500 }));
+    const s = probeStats(await link.probe({ count: 600, ratePps: 500 }));
     expect(Math.abs(s.receivedPps! / 100 - 1)).toBeLessThanOrEqual(2 * throughputTolerance);
     expect(s.lossRate).toBeGreaterThan(0.6);
   });
@@ -210,8 +214,8 @@ describe.skipIf(!netem.available)(title, () => {
     const after = delaysInSeqRange(r, ((1000 + lateMs) / 1000 + 0.15) * ratePps, 400);
     expect(before.length).toBeGreaterThan(100);
     expect(after.length).toBeGreaterThan(50);
-    expect(Math.max(...before)).toBeLessThan(10 + delayTailSlackMs);
     expect(Math.min(...before)).toBeGreaterThanOrEqual(10 - delayFloorSlackMs);
+    expect(shareWithin(before, 10 - delayFloorSlackMs, 10 + delayMedianSlackMs)).toBeGreaterThanOrEqual(mostPackets);
     expect(Math.min(...after)).toBeGreaterThanOrEqual(40 - delayFloorSlackMs);
   });
 
@@ -225,7 +229,7 @@ describe.skipIf(!netem.available)(title, () => {
     const shown = link.qdiscs().filter((l) => l.includes('netem'));
     expect(shown).toHaveLength(2);
     for (const word of ['loss', 'duplicate', 'corrupt', 'rate', 'slot', 'gap', 'limit 50']) expect(shown.join('\n')).not.toContain(word);
-    const s = probeStats(await link.probe({ count: 200, ratePps: 500 }));
+    const s = probeStats(await link.probe({ count: 200, ratePps: 1000 }));
     expect(s.lossRate).toBe(0);
     expect(s.delayMs!.min).toBeGreaterThanOrEqual(5 - delayFloorSlackMs);
   });
