@@ -16,7 +16,8 @@ export function expectedLoss(loss: LossParams | undefined): { rate: number; mean
     return loss.correlation ? { rate: loss.p, meanBurst: null } : { rate: loss.p, meanBurst: loss.p > 0 ? 1 / (1 - loss.p) : null };
   }
   if (loss.model === 'gemodel') {
-    // state moves first, then the new state's loss chance applies (netem's loss_gilb_ell)
+    // each packet: the state may move, the loss chance is the state's it started in (netem's
+    // loss_gilb_ell); the long-run shares are the chain's stationary ones either way
     const bad = loss.p / (loss.p + loss.r);
     const rate = bad * loss.oneMinusH + (1 - bad) * loss.oneMinusK;
     const pure = loss.oneMinusH === 1 && loss.oneMinusK === 0;

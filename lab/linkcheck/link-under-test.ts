@@ -22,6 +22,8 @@ export interface LinkUnderTest {
   probe(options: Omit<UdpProbeOptions, 'senderNetns' | 'receiverNetns' | 'dst'>, dir?: LinkDirection): Promise<UdpProbeResult>;
   /** qdiscs of the namespaces' devices, `tc qdisc show` lines */
   qdiscs(): string[];
+  /** stops the link only (netem: deletes the qdiscs; userspace: stops the data plane), idempotent */
+  stop(): Promise<void>;
   /** stops the link, then removes the namespaces (idempotent) */
   close(): Promise<void>;
 }
@@ -46,6 +48,12 @@ export async function startLinkUnderTest(backend: LinkBackendName, params: Duple
     throw error;
   }
   let closed = false;
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await stopLink();
+  };
   return {
     backend,
     topology,
@@ -60,11 +68,12 @@ export async function startLinkUnderTest(backend: LinkBackendName, params: Duple
       (['snd', 'rcv'] as const).flatMap((role) =>
         run(['tc', '-n', topology.namespace(role), 'qdisc', 'show']).split('\n').filter((l) => l.trim() !== ''),
       ),
+    stop,
     close: async () => {
       if (closed) return;
       closed = true;
       try {
-        await stopLink();
+        await stop();
       } finally {
         topology.teardown();
       }
