@@ -7,7 +7,7 @@
  */
 import type { LinkModelParams } from '../../src/link/params.ts';
 import { probeNetem } from '../impairment/netem.ts';
-import { expectedLoss, expectedRate } from './expectations.ts';
+import { burstTolerance, expectedLoss, expectedRate } from './expectations.ts';
 import { type LinkBackendName, startLinkUnderTest } from './link-under-test.ts';
 import { type ProbeStats, probeStats } from './probe-stats.ts';
 
@@ -20,7 +20,7 @@ export interface SelftestCase {
 /** The configurations compared: delay + normal jitter, Gilbert-Elliott bursts, a rate limit with a queue. */
 export const selftestCases: readonly SelftestCase[] = [
   { name: 'delay 20 ms, jitter 2 ms normal', params: { delayUs: 20_000, jitterUs: 2_000, distribution: 'normal' }, probe: { count: 800, ratePps: 800, size: 200 } },
-  { name: 'Gilbert-Elliott p 3 % r 30 %', params: { loss: { model: 'gemodel', p: 0.03, r: 0.3, oneMinusH: 1, oneMinusK: 0 } }, probe: { count: 2000, ratePps: 1000, size: 200 } },
+  { name: 'Gilbert-Elliott p 3 % r 30 %', params: { loss: { model: 'gemodel', p: 0.03, r: 0.3, oneMinusH: 1, oneMinusK: 0 } }, probe: { count: 3000, ratePps: 1000, size: 200 } },
   { name: 'rate 3 Mbit/s, limit 25, delay 10 ms', params: { delayUs: 10_000, rateBps: 3_000_000, queue: { packets: 25 } }, probe: { count: 700, ratePps: 600, size: 1000 } },
 ];
 
@@ -106,7 +106,10 @@ function rowSpecs(c: SelftestCase): RowSpec[] {
     if (want.meanBurst !== null) {
       specs.push({
         metric: 'mean loss burst', unit: 'packets', configured: () => want.meanBurst, value: (s) => s.meanBurstLength,
-        tolerance: (m) => ({ below: 0.25 * m, above: 0.25 * m, why: '±25 % (a few hundred bursts)' }),
+        tolerance: (m) => {
+          const rel = burstTolerance(m, want.rate, c.probe.count);
+          return { below: rel * m, above: rel * m, why: '4 standard errors of a mean of geometric run lengths over the bursts expected' };
+        },
       });
     }
   }
