@@ -6,7 +6,7 @@
  * nothing; the result is what /init left in the writable share.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildInitramfs, guestOutDir, hostRootTag, initMarker, outTag } from './initramfs.ts';
 import { type GuestKernel, guestCacheDir } from './kernel.ts';
@@ -152,7 +152,6 @@ export async function runInGuest(kernel: GuestKernel, repoRoot: string, options:
     const read = (name: string) => (existsSync(path.join(outDir, name)) ? readFileSync(path.join(outDir, name), 'utf8') : undefined);
     const exitText = read('exit-code');
     const files: Record<string, string> = {};
-    const { readdirSync } = await import('node:fs');
     for (const name of readdirSync(outDir)) {
       if (!['command.sh', 'output.txt', 'exit-code', 'ready-uptime', 'done-uptime'].includes(name)) files[name] = read(name) ?? '';
     }
