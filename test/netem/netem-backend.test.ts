@@ -200,7 +200,7 @@ describe.skipIf(!netem.available)(title, () => {
     const startMs = Number(process.hrtime.bigint()) / 1e6;
     let appliedMs = Number.NaN;
     const timeline = runLinkTimeline(link, [{ atUs: 1_000_000, params: { up: { delayUs: 40_000 }, down: {} } }], startMs, (_, at) => (appliedMs = at));
-    const r = await link.probe({ count: 400, ratePps });
+    const r = await link.probe({ count: 500, ratePps });
     await timeline.done;
     // the change starts at its time and is in once `tc` returns: node's fork + exec of tc takes
     // 0.1-0.9 s under TCG on a loaded host while the probe runs (natively a few ms)
@@ -210,9 +210,9 @@ describe.skipIf(!netem.available)(title, () => {
     // packets sent well before the change saw 10 ms, those sent after it was in 40 ms (the
     // probe's first packet leaves up to ~0.1 s after the call under emulation: 0.15 s margins)
     const before = delaysInSeqRange(r, 0, 0.85 * ratePps);
-    const after = delaysInSeqRange(r, ((1000 + lateMs) / 1000 + 0.15) * ratePps, 400);
+    const after = delaysInSeqRange(r, ((1000 + lateMs) / 1000 + 0.15) * ratePps, 500);
     expect(before.length).toBeGreaterThan(100);
-    expect(after.length).toBeGreaterThan(50);
+    expect(after.length).toBeGreaterThan(30);
     expect(Math.min(...before)).toBeGreaterThanOrEqual(10 - delayFloorSlackMs);
     expect(shareWithin(before, 10 - delayFloorSlackMs, 10 + delayMedianSlackMs)).toBeGreaterThanOrEqual(mostPackets);
     expect(Math.min(...after)).toBeGreaterThanOrEqual(40 - delayFloorSlackMs);
