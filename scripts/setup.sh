@@ -13,12 +13,15 @@ cd "$root"
 #   vulkan:  libvulkan-dev (loader), mesa-vulkan-drivers (lavapipe)
 #   peers:   ffmpeg, chromium
 #   network: iproute2 (netns, veth, tc), iperf3
+#   guest:   qemu-system-x86 (TCG), busybox-static (the guest's /init), xz-utils (vmlinux out of the bzImage)
+#            for the netem tests on Debian's stock kernel where this kernel lacks sch_netem (lab/guest/)
 packages=(
   pkg-config g++ make python3 glslang-tools
   libavcodec-dev libavutil-dev libopenh264-dev libyuv-dev
   libvulkan-dev mesa-vulkan-drivers
   ffmpeg chromium
   iproute2 iperf3
+  qemu-system-x86 busybox-static xz-utils
 )
 
 say() { printf '[setup] %s\n' "$*"; }
@@ -65,5 +68,18 @@ bash scripts/build-native.sh || fail "native-build" "the native addon did not bu
 # 5. Compiled lab (dist/): what bin/glasslab.js and the run's children execute
 bash scripts/build-dist.sh || fail "dist-build" "tsc -p tsconfig.build.json failed (see its output above)"
 say "dist/: matches the sources"
+
+# 6. The netem guest's kernel (Debian's linux-image-<version>-amd64, unpacked into .gl/guest, not
+#    installed; ≈ 70 MB from Debian's mirror once, again only when the package name changes). A
+#    failure here (no network) is a warning: the guest test then says why it skipped.
+kernel_pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/.*Depends: \(linux-image-[0-9][^ ]*-amd64\).*/\1/p' | head -1)
+if [ -n "$kernel_pkg" ] && [ -f ".gl/guest/$kernel_pkg/vmlinux" ] && ls ".gl/guest/$kernel_pkg"/root/lib/modules/*/modules.dep >/dev/null 2>&1; then
+  say "guest kernel: $kernel_pkg cached"
+elif [ "${GLASSLAB_SKIP_GUEST_KERNEL:-0}" = "1" ]; then
+  say "guest kernel: not fetched (GLASSLAB_SKIP_GUEST_KERNEL=1)"
+else
+  say "guest kernel: fetching ${kernel_pkg:-the kernel linux-image-amd64 depends on} into .gl/guest"
+  node --import tsx lab/guest/cli.ts --fetch-only || say "WARNING: the guest kernel could not be fetched; the netem-in-guest test will skip and say why"
+fi
 
 say "done in $(( ($(date +%s%N) - started) / 1000000 )) ms"

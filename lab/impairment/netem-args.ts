@@ -80,10 +80,36 @@ export function netemOptions(p: LinkModelParams): string[] {
   return out;
 }
 
+/**
+ * Words that switch off what a `change` does not mention but the kernel would keep: netem's change
+ * resets delay, jitter, limit, loss, duplicate, gap and the correlations, but keeps corrupt, rate
+ * and slot from before unless told (seen on Debian 6.1 in the guest: `change ... delay 5ms` after
+ * a config with them still showed corrupt, rate and slot). A stale reorder is inert: the change
+ * resets gap to 0 and netem reorders only with a gap.
+ */
+export function netemChangeClears(p: LinkModelParams): string[] {
+  const out: string[] = [];
+  if (!(p.corrupt && p.corrupt.p > 0)) out.push('corrupt', '0%');
+  if (!(p.rateBps && p.rateBps > 0)) out.push('rate', '0bit');
+  if (!p.slot) out.push('slot', '0us', '0us');
+  return out;
+}
+
 /** Full `tc` argument list (without the leading "tc") for one device. */
 export function netemCommand(action: 'add' | 'change' | 'del', device: string, params?: LinkModelParams, netns?: string): string[] {
   const prefix = netns ? ['-n', netns] : [];
   const base = [...prefix, 'qdisc', action, 'dev', device, 'root'];
   if (action === 'del') return base;
-  return [...base, 'netem', ...netemOptions(params ?? {})];
+  const p = params ?? {};
+  return [...base, 'netem', ...netemOptions(p), ...(action === 'change' ? netemChangeClears(p) : [])];
+}
+
+/**
+ * True when going from `prev` to `next` needs the qdisc replaced (del + add) rather than changed:
+ * a loaded delay distribution table survives `change`, and tc cannot load "uniform" (netem's
+ * table-less default), so uniform jitter after normal/pareto would stay shaped like the old table.
+ */
+export function netemNeedsReplace(prev: LinkModelParams, next: LinkModelParams): boolean {
+  const table = (p: LinkModelParams) => ((p.jitterUs ?? 0) > 0 && p.distribution && p.distribution !== 'uniform' ? p.distribution : undefined);
+  return table(prev) !== undefined && table(next) === undefined && (next.jitterUs ?? 0) > 0;
 }

@@ -7,7 +7,7 @@ import { execa } from 'execa';
 import type { DuplexLinkParams, LinkDirection, LinkModelParams } from '../../src/link/params.ts';
 import { connectWithVeth } from '../topology/veth.ts';
 import type { LabTopology } from '../topology/topology.ts';
-import { NetemUnsupportedError, netemCommand } from './netem-args.ts';
+import { NetemUnsupportedError, netemCommand, netemNeedsReplace } from './netem-args.ts';
 
 export interface NetemProbe {
   available: boolean;
@@ -42,6 +42,7 @@ export async function startNetemLink(topology: LabTopology, options: { params: D
     up: [veth.sndDevice, topology.namespace('snd')],
     down: [veth.rcvDevice, topology.namespace('rcv')],
   };
+  const current: Record<LinkDirection, LinkModelParams> = { up: options.params.up, down: options.params.down };
   for (const dir of ['up', 'down'] as const) {
     const [dev, ns] = ends[dir];
     await execa('tc', netemCommand('add', dev, options.params[dir], ns));
@@ -49,7 +50,14 @@ export async function startNetemLink(topology: LabTopology, options: { params: D
   return {
     setParams: async (dir, params) => {
       const [dev, ns] = ends[dir];
-      await execa('tc', netemCommand('change', dev, params, ns));
+      if (netemNeedsReplace(current[dir], params)) {
+        // the only way back to table-less jitter; packets held by the old qdisc are dropped
+        await execa('tc', netemCommand('del', dev, undefined, ns));
+        await execa('tc', netemCommand('add', dev, params, ns));
+      } else {
+        await execa('tc', netemCommand('change', dev, params, ns));
+      }
+      current[dir] = params;
     },
     stop: async () => {
       for (const dir of ['up', 'down'] as const) {

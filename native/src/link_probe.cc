@@ -37,6 +37,7 @@ struct ProbeOptions {
 
 struct ProbeResult {
   std::vector<double> delayUs;  // per received packet, in receive order
+  std::vector<double> seq;      // the sender's sequence number of each received packet, same order
   uint64_t sent = 0, received = 0, receivedBytes = 0, duplicates = 0;
   int64_t firstRecvNs = 0, lastRecvNs = 0, sendStartNs = 0, sendEndNs = 0;
   double cpuSenderMs = 0, cpuReceiverMs = 0;
@@ -97,6 +98,7 @@ void RunProbe(const ProbeOptions& o, ProbeResult& r) {
         ++r.received;
         r.receivedBytes += n;
         r.delayUs.push_back((now - sentNs) / 1000.0);
+        r.seq.push_back(static_cast<double>(seq));
         quietSince = -1;
       } else if (senderDone) {
         if (quietSince < 0) quietSince = now;
@@ -176,6 +178,9 @@ class ProbeWorker : public Napi::AsyncWorker {
     auto arr = Napi::Float64Array::New(env, r_.delayUs.size());
     for (size_t i = 0; i < r_.delayUs.size(); ++i) arr[i] = r_.delayUs[i];
     o.Set("delayUs", arr);
+    auto seqs = Napi::Float64Array::New(env, r_.seq.size());
+    for (size_t i = 0; i < r_.seq.size(); ++i) seqs[i] = r_.seq[i];
+    o.Set("seq", seqs);
     o.Set("sent", static_cast<double>(r_.sent));
     o.Set("received", static_cast<double>(r_.received));
     o.Set("receivedBytes", static_cast<double>(r_.receivedBytes));

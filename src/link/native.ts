@@ -111,6 +111,8 @@ export interface UdpProbeOptions {
 export interface UdpProbeResult {
   /** one-way delay of each received packet, µs, in receive order */
   delayUs: Float64Array;
+  /** the sender's sequence number (0 = first sent) of each received packet, same order as delayUs: gaps are losses */
+  seq: Float64Array;
   sent: number;
   received: number;
   receivedBytes: number;

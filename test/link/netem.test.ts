@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { NetemUnsupportedError, netemCommand, netemOptions } from '../../lab/impairment/netem-args.ts';
+import { NetemUnsupportedError, netemCommand, netemNeedsReplace, netemOptions } from '../../lab/impairment/netem-args.ts';
 import { probeNetem } from '../../lab/impairment/netem.ts';
 import type { LinkModelParams } from '../../src/link/params.ts';
 
@@ -31,7 +31,9 @@ describe('netem argument mapping', () => {
 
   it('builds add/change/del commands for a device in a namespace', () => {
     expect(netemCommand('add', 'glabcdefvs', { delayUs: 1000 }, 'gl-abcdef-snd')).toEqual(['-n', 'gl-abcdef-snd', 'qdisc', 'add', 'dev', 'glabcdefvs', 'root', 'netem', 'delay', '1000us']);
-    expect(netemCommand('change', 'x', { delayUs: 2000 })).toEqual(['qdisc', 'change', 'dev', 'x', 'root', 'netem', 'delay', '2000us']);
+    // change also switches off what the kernel would keep from before (corrupt, rate, slot)
+    expect(netemCommand('change', 'x', { delayUs: 2000 })).toEqual(['qdisc', 'change', 'dev', 'x', 'root', 'netem', 'delay', '2000us', 'corrupt', '0%', 'rate', '0bit', 'slot', '0us', '0us']);
+    expect(netemCommand('change', 'x', { corrupt: { p: 0.01 }, rateBps: 1000, slot: { minUs: 1, maxUs: 2 } })).toEqual(['qdisc', 'change', 'dev', 'x', 'root', 'netem', 'corrupt', '1%', 'rate', '1000bit', 'slot', '1us', '2us']);
     expect(netemCommand('del', 'x')).toEqual(['qdisc', 'del', 'dev', 'x', 'root']);
   });
 
@@ -67,6 +69,15 @@ describe('netem argument mapping', () => {
       const accepted = r.status === 0 || /qdisc kind is unknown/.test(r.stderr);
       expect(accepted, `tc ${args.join(' ')}: ${r.stderr}`).toBe(true);
     }
+  });
+
+  it('replaces the qdisc only when jitter goes back from a distribution table to uniform', () => {
+    const normal: LinkModelParams = { delayUs: 1000, jitterUs: 100, distribution: 'normal' };
+    expect(netemNeedsReplace(normal, { delayUs: 1000, jitterUs: 100 })).toBe(true);
+    expect(netemNeedsReplace(normal, { delayUs: 1000, jitterUs: 100, distribution: 'uniform' })).toBe(true);
+    expect(netemNeedsReplace(normal, { delayUs: 1000, jitterUs: 100, distribution: 'pareto' })).toBe(false);
+    expect(netemNeedsReplace(normal, { delayUs: 1000 })).toBe(false);
+    expect(netemNeedsReplace({ delayUs: 1000, jitterUs: 100 }, normal)).toBe(false);
   });
 
   it('the probe answers with a reason when netem is missing', () => {
