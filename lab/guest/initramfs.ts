@@ -1,7 +1,7 @@
 /**
  * The guest's initramfs (newc cpio, built here: no host cpio): busybox-static, the kernel modules
  * the lab needs in insmod order, and an `/init` that mounts the host's `/` read-only over 9p under
- * an overlay whose writable layer is guest memory (the host is never written), gives it its own /tmp, /run (= /var/run), /dev/shm and /run/netns, `chroot`s into it, runs
+ * an overlay whose writable layer is guest memory (the host is never written), gives it its own /run (= /var/run), /dev/shm and /run/netns, `chroot`s into it, runs
  * the host-written `command.sh` as root and leaves its exit code and output in the writable
  * share, then powers off. Busybox only boots the guest: after chroot every tool is the host's.
  */
@@ -20,7 +20,7 @@ export const guestModules = ['virtio_pci', '9pnet_virtio', '9p', 'overlay', 'vet
 /** 9p mount tags and where the guest mounts them. */
 export const hostRootTag = 'hostroot';
 export const outTag = 'guestout';
-/** The writable share inside the chroot (under the guest's tmpfs /tmp). */
+/** The writable share inside the chroot (under /tmp, which the overlay makes writable). */
 export const guestOutDir = '/tmp/glasslab-guest-out';
 
 /** Lines /init prints on the serial console, for timing and diagnosis. */
@@ -45,7 +45,8 @@ mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 ${hostR
 # writes inside the chroot (vitest's caches, run folders) land in guest memory, never on the host
 mount -t tmpfs -o mode=755 tmpfs /rw && mkdir -p /rw/upper /rw/work || fail "tmpfs /rw"
 mount -t overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work overlay ${h} || fail "overlay on ${hostRootTag}"
-mount -t tmpfs -o mode=1777 tmpfs ${h}/tmp || fail "tmpfs /tmp"
+# /tmp stays the overlay's (host files visible, writes in guest memory): a repository cloned under
+# the host's /tmp (CI workspaces often are) must be where the command runs
 mkdir -p ${out}
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 ${outTag} ${out} || fail "mount ${outTag}"
 mount -t proc proc ${h}/proc
