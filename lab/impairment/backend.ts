@@ -5,6 +5,7 @@
  * fate log is wanted, otherwise userspace. The choice and its reason go into the run's environment.
  */
 import type { LinkDirection, LinkModelParams } from '../../src/link/params.ts';
+import type { LinkDirectionStats } from '../../src/link/native.ts';
 import type { ResolvedLink } from '../scenario/link-resolve.ts';
 import { LabTopology } from '../topology/topology.ts';
 import type { LinkTopology } from '../topology/types.ts';
@@ -32,22 +33,14 @@ export interface DataPlaneScheduling {
   text: string;
 }
 
-/** How long the data plane's threads may take to start and report their scheduling, ms. */
-const SCHEDULING_REPORT_WAIT_MS = 500;
-
-async function dataPlaneScheduling(requested: number, stats: () => { up?: { realtimePriority?: number }; down?: { realtimePriority?: number } }): Promise<DataPlaneScheduling> {
-  const deadline = Date.now() + SCHEDULING_REPORT_WAIT_MS;
-  let got: (number | undefined)[] = [];
-  for (;;) {
-    const s = stats();
-    got = [s.up?.realtimePriority, s.down?.realtimePriority];
-    if (got.every((g) => g !== undefined) || Date.now() > deadline) break;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+/** What the data plane's direction threads report they got (set before the link's start returns). */
+function dataPlaneScheduling(requested: number, stats: { up?: LinkDirectionStats; down?: LinkDirectionStats }): DataPlaneScheduling {
   if (requested <= 0) return { requested, granted: false, text: 'normal (no SCHED_FIFO asked for)' };
-  const granted = got.every((g) => g === requested);
-  const state = got.some((g) => g === undefined) ? 'not reported' : 'refused by the kernel: no CAP_SYS_NICE or no RT budget';
-  return { requested, granted, text: granted ? `SCHED_FIFO ${requested}` : `normal (SCHED_FIFO ${requested} ${state})` };
+  const got = [stats.up?.scheduling, stats.down?.scheduling];
+  const granted = got.every((g) => g?.policy === 'fifo' && g.priority === requested);
+  if (granted) return { requested, granted, text: `SCHED_FIFO ${requested}` };
+  const why = got.map((g) => g?.realtimeError).find((e) => e !== undefined) ?? (got.some((g) => g === undefined) ? 'not reported' : `got ${got.map((g) => `${String(g?.policy)} ${g?.priority ?? '?'}`).join(', ')}`);
+  return { requested, granted, text: `normal (SCHED_FIFO ${requested} refused: ${why})` };
 }
 
 /** Starts the scenario's link between snd and rcv. */
@@ -91,6 +84,6 @@ export async function startLinkBackend(
     ...(options.pcapPath ? { pcapPath: options.pcapPath } : {}),
     ...(options.realtimePriority ? { realtimePriority: options.realtimePriority } : {}),
   });
-  const scheduling = await dataPlaneScheduling(options.realtimePriority ?? 0, () => u.stats());
+  const scheduling = dataPlaneScheduling(options.realtimePriority ?? 0, u.stats());
   return { backend: 'userspace', reason, scheduling, setParams: (...args) => u.setParams(...args), stop: () => u.stop() };
 }

@@ -20,6 +20,8 @@ export interface UserspaceLinkOptions {
   spinUs?: number;
   /** SCHED_FIFO priority of the data-plane threads (1..99); 0 = normal scheduling */
   realtimePriority?: number;
+  /** CPU the data-plane threads are pinned to (see NativeLinkDataPlaneCtor); default 'none' */
+  cpu?: number | 'auto' | 'none';
 }
 
 export interface UserspaceLink {
@@ -42,6 +44,7 @@ export function startUserspaceLink(topology: LinkTopology, options: UserspaceLin
     down: options.params.down,
     spinUs: options.spinUs ?? 50,
     realtimePriority: options.realtimePriority ?? 0,
+    cpu: options.cpu ?? 'none',
     ...(options.fateLogPath ? { fateLogPath: options.fateLogPath } : {}),
     ...(options.pcapPath ? { pcapPath: options.pcapPath } : {}),
   };

@@ -137,6 +137,7 @@ class JsDataPlane : public Napi::ObjectWrap<JsDataPlane> {
     opt.pcapPath = js::String(env, o.Get("pcapPath"), "LinkDataPlane: pcapPath", "", kLinkArgs);
     opt.spinNs = UsToNs(js::Number(env, o.Get("spinUs"), "LinkDataPlane: spinUs", 50, 0, 1e6, false, kLinkArgs));
     opt.realtimePriority = static_cast<int>(js::Number(env, o.Get("realtimePriority"), "LinkDataPlane: realtimePriority", 0, 0, 99, true, kLinkArgs));
+    opt.cpu = ParseCpu(env, o.Get("cpu"), "LinkDataPlane: cpu");
     try {
       plane_ = std::make_unique<DataPlane>(std::move(opt));
     } catch (const std::exception& e) {
@@ -180,8 +181,7 @@ class JsDataPlane : public Napi::ObjectWrap<JsDataPlane> {
       x.Set("writeErrors", static_cast<double>(s.writeErrors.load()));
       x.Set("maxLatenessUs", static_cast<double>(s.maxLatenessNs.load()) / 1000.0);
       x.Set("cpuMs", static_cast<double>(s.cpuNs.load()) / 1e6);
-      const int scheduling = s.scheduling.load();
-      if (scheduling != DirectionStats::kSchedulingPending) x.Set("realtimePriority", scheduling);
+      x.Set("scheduling", SchedulingToJs(info.Env(), plane_->Scheduling(d)));
       o.Set(names[d], x);
     }
     return o;

@@ -36,6 +36,54 @@ bool SetRealtime(int priority) {
 
 namespace {
 
+// The CPU kCpuAuto picks for a lane from the thread's allowed set, -1 when the set is unreadable.
+int AutoCpu(int lane) {
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return -1;
+  std::vector<int> cpus;
+  for (int c = 0; c < CPU_SETSIZE; ++c)
+    if (CPU_ISSET(c, &allowed)) cpus.push_back(c);
+  if (cpus.empty()) return -1;
+  // with 4+ CPUs each direction gets its own; with fewer, both share the last (the rest keep the others)
+  size_t fromTop = cpus.size() >= 4 ? static_cast<size_t>(lane) : 0;
+  return cpus[cpus.size() - 1 - fromTop];
+}
+
+}  // namespace
+
+ThreadScheduling ApplyScheduling(int priority, int cpu, int lane) {
+  ThreadScheduling got;
+  if (cpu != kCpuNone) {
+    int target = cpu == kCpuAuto ? AutoCpu(lane) : cpu;
+    if (target < 0 || target >= CPU_SETSIZE) {
+      got.affinityErrno = EINVAL;
+    } else {
+      cpu_set_t one;
+      CPU_ZERO(&one);
+      CPU_SET(target, &one);
+      int rc = pthread_setaffinity_np(pthread_self(), sizeof one, &one);
+      if (rc == 0) got.cpu = target;
+      else got.affinityErrno = rc;
+    }
+  }
+  if (priority > 0) {
+    sched_param sp{};
+    sp.sched_priority = priority;
+    int rc = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+    if (rc != 0) got.realtimeErrno = rc;
+  }
+  sched_param now{};
+  int policy = SCHED_OTHER;
+  if (pthread_getschedparam(pthread_self(), &policy, &now) == 0) {
+    got.policy = policy;
+    got.priority = now.sched_priority;
+  }
+  return got;
+}
+
+namespace {
+
 int OpenTun(const std::string& name) {
   if (name.empty() || name.size() >= IFNAMSIZ) throw std::runtime_error("TUN name must be 1..15 characters: " + name);
   int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
@@ -165,7 +213,14 @@ void DataPlane::Start() {
   if (running_.exchange(true)) return;
   uint64_t pending;
   while (read(wakeFd_, &pending, sizeof pending) > 0) {}  // a wake-up left by an earlier Stop()
+  {
+    std::lock_guard<std::mutex> lock(startMu_);
+    threadsScheduled_ = 0;
+  }
   for (int dir = 0; dir < 2; ++dir) threads_[dir] = std::thread([this, dir] { Run(dir); });
+  // stats() reports what the threads got from their first moment
+  std::unique_lock<std::mutex> lock(startMu_);
+  started_.wait(lock, [&] { return threadsScheduled_ == 2; });
 }
 
 void DataPlane::SetParams(int dir, LinkParams params) {
@@ -185,13 +240,17 @@ void DataPlane::Stop() {
 
 void DataPlane::Run(int dir) {
   prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);  // ppoll wakes within µs instead of 50 µs slack
-  const int priority = options_.realtimePriority;
-  const bool granted = SetRealtime(priority);
+  {
+    ThreadScheduling got = ApplyScheduling(options_.realtimePriority, options_.cpu, dir);
+    std::lock_guard<std::mutex> lock(startMu_);
+    scheduling_[dir] = got;
+    ++threadsScheduled_;
+    started_.notify_all();
+  }
   const char* dirName = dir == 0 ? "up" : "down";
   int in = fds_[dir], out = fds_[1 - dir];
   LinkModel model(options_.seeds[dir], options_.params[dir], static_cast<uint8_t>(dir));
   DirectionStats& st = stats_[dir];
-  st.scheduling.store(priority <= 0 ? 0 : (granted ? priority : -1), std::memory_order_relaxed);
   std::vector<uint8_t> buf(65536);
   std::string lines;
   Released rel;
@@ -225,8 +284,9 @@ void DataPlane::Run(int dir) {
     for (int i = 0; i < 64; ++i) {
       ssize_t n = read(in, buf.data(), buf.size());
       if (n <= 0) break;
+      int64_t readNs = MonotonicNs();
       st.offered.fetch_add(1, std::memory_order_relaxed);
-      model.Offer(buf.data(), static_cast<size_t>(n), MonotonicNs());
+      model.Offer(buf.data(), static_cast<size_t>(n), MonotonicNs(), readNs);
     }
     int64_t now = MonotonicNs();
     Fate* f = nullptr;

@@ -4,6 +4,7 @@
 // fate log (NDJSON) and a nanosecond pcap of delivered packets (both directions).
 #pragma once
 #include <atomic>
+#include <condition_variable>
 #include <cstdio>
 #include <memory>
 #include <mutex>
@@ -34,11 +35,26 @@ struct DirectionStats {
   std::atomic<uint64_t> offered{0}, delivered{0}, dropped{0}, writeErrors{0};
   std::atomic<int64_t> maxLatenessNs{0};  // actual write time minus scheduled release
   std::atomic<int64_t> cpuNs{0};          // CPU time of the direction's thread so far
-  // scheduling the thread got: kSchedulingPending until it has started, 0 normal (none asked),
-  // > 0 the SCHED_FIFO priority granted, -1 refused by the kernel (no CAP_SYS_NICE or RT budget)
-  std::atomic<int> scheduling{kSchedulingPending};
-  static constexpr int kSchedulingPending = -1000;
 };
+
+/** What scheduling a thread asked for and got (set by the thread itself when it starts). */
+struct ThreadScheduling {
+  int policy = 0;           // SCHED_OTHER / SCHED_FIFO as the kernel reports it after the request
+  int priority = 0;         // its real-time priority (0 under SCHED_OTHER)
+  int cpu = -1;             // the one CPU it is pinned to, -1 when not pinned
+  int realtimeErrno = 0;    // errno of the refused SCHED_FIFO request, 0 when granted or not asked
+  int affinityErrno = 0;    // errno of the refused pinning, 0 when granted or not asked
+};
+
+/** CPU request values besides a CPU number. */
+constexpr int kCpuNone = -1;
+constexpr int kCpuAuto = -2;  // the highest allowed CPU (up) and the one below it (down) when 4+ are allowed, else both on the highest
+
+/**
+ * Applies a real-time priority (0: leaves the policy) and a CPU (kCpuNone, kCpuAuto or a number)
+ * to the calling thread; `lane` 0/1 picks the CPU under kCpuAuto. Never throws: refusals are in the result.
+ */
+ThreadScheduling ApplyScheduling(int priority, int cpu, int lane);
 
 struct DataPlaneOptions {
   std::string tunNames[2];  // [0] sender side, [1] receiver side
@@ -47,6 +63,7 @@ struct DataPlaneOptions {
   std::string fateLogPath, pcapPath;  // empty = not written
   int64_t spinNs = 50000;   // sleep until this long before a release, then spin
   int realtimePriority = 0; // SCHED_FIFO priority of the threads (1..99), 0 = normal scheduling
+  int cpu = kCpuNone;       // CPU the threads are pinned to: kCpuNone, kCpuAuto or a CPU number
 };
 
 class DataPlane {
@@ -61,6 +78,8 @@ class DataPlane {
   /** Wakes the threads through the eventfd and joins them; held packets get fate "shutdown". */
   void Stop();
   const DirectionStats& Stats(int dir) const { return stats_[dir]; }
+  /** What each direction's thread got; Start() returns only after both threads have set theirs. */
+  ThreadScheduling Scheduling(int dir) const { return scheduling_[dir]; }
  private:
   void Run(int dir);
   DataPlaneOptions options_;
@@ -73,6 +92,10 @@ class DataPlane {
   std::unique_ptr<LinkParams> pending_[2];
   std::atomic<bool> hasPending_[2] = {false, false};
   DirectionStats stats_[2];
+  ThreadScheduling scheduling_[2];
+  std::mutex startMu_;
+  std::condition_variable started_;
+  int threadsScheduled_ = 0;
 };
 
 int64_t MonotonicNs();

@@ -113,6 +113,10 @@ void AppendFateJson(std::string& out, const Fate& f, const char* dir) {
       out += buf;
     }
   }
+  if (f.readNs >= 0) {
+    out += ",\"readMs\":";
+    AppendMs(out, f.readNs);
+  }
   out += ",\"enqueueMs\":";
   AppendMs(out, f.enqueueNs);
   if (f.drop != DropReason::None) {

@@ -221,13 +221,14 @@ void LinkModel::Hold(std::vector<uint8_t> data, Fate fate, int64_t releaseNs) {
   held_.push(h);
 }
 
-DropReason LinkModel::Offer(const uint8_t* data, size_t size, int64_t now) {
+DropReason LinkModel::Offer(const uint8_t* data, size_t size, int64_t now, int64_t readNs) {
   const LinkParams& p = params_;
   Fate fate;
   fate.id = nextId_++;
   fate.size = static_cast<uint32_t>(size);
   fate.info = ParsePacket(data, size);
   fate.enqueueNs = now;
+  fate.readNs = readNs;
   if (fate.info.isRtp) {
     draws_.UseKey(RtpDrawKey(seedKey_, fate.info.pt, seqs_.Unwrap(fate.info.ssrc, fate.info.seq)));
   } else {

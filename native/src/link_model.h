@@ -82,6 +82,7 @@ struct Fate {
   uint64_t id = 0;
   uint32_t size = 0;
   PacketInfo info;
+  int64_t readNs = -1;     // when the data plane read the packet from the TUN device, -1 elsewhere (virtual time)
   int64_t enqueueNs = 0;
   int64_t releaseNs = -1;  // scheduled release; -1 when dropped
   int64_t wireNs = -1;     // actual write time (data plane only)
@@ -107,8 +108,8 @@ class LinkModel {
   /** Replaces the parameters; applies to the next packet offered. */
   void SetParams(LinkParams params);
   const LinkParams& Params() const { return params_; }
-  /** Offers one packet at nowNs; returns the drop reason (None when accepted). */
-  DropReason Offer(const uint8_t* data, size_t size, int64_t nowNs);
+  /** Offers one packet at nowNs (read from its device at readNs, -1: no device); returns the drop reason (None when accepted). */
+  DropReason Offer(const uint8_t* data, size_t size, int64_t nowNs, int64_t readNs = -1);
   /** Next packet due at or before nowNs, in release order; false when none. */
   bool PollRelease(int64_t nowNs, Released& out, Fate** fate = nullptr);
   int64_t PollTimeout();

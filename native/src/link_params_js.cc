@@ -1,5 +1,11 @@
 #include "link_params_js.h"
 
+#include <sched.h>
+
+#include <cstring>
+
+#include "link_dataplane.h"
+
 #include <cmath>
 
 #include "js_args.h"
@@ -137,6 +143,30 @@ uint64_t ParseSeed(Napi::Env env, Napi::Value v, const std::string& what) {
     return seed;
   }
   return static_cast<uint64_t>(js::Number(env, v, what, 1, 0, 9007199254740991.0, true, kLinkArgs));
+}
+
+
+int ParseCpu(Napi::Env env, Napi::Value value, const std::string& what) {
+  if (value.IsUndefined()) return kCpuNone;
+  if (value.IsString()) {
+    std::string s = value.As<Napi::String>().Utf8Value();
+    if (s == "none") return kCpuNone;
+    if (s == "auto") return kCpuAuto;
+    throw js::TypeError(env, kLinkArgs, what + " must be 'auto', 'none' or a CPU number (got '" + s + "')");
+  }
+  return static_cast<int>(js::Number(env, value, what, 0, 0, CPU_SETSIZE - 1, true, kLinkArgs));
+}
+
+Napi::Object SchedulingToJs(Napi::Env env, const ThreadScheduling& got) {
+  Napi::Object o = Napi::Object::New(env);
+  if (got.policy == SCHED_FIFO) o.Set("policy", "fifo");
+  else if (got.policy == SCHED_OTHER) o.Set("policy", "other");
+  else o.Set("policy", static_cast<double>(got.policy));
+  o.Set("priority", static_cast<double>(got.priority));
+  o.Set("cpu", got.cpu >= 0 ? Napi::Value(Napi::Number::New(env, got.cpu)) : env.Null());
+  if (got.realtimeErrno != 0) o.Set("realtimeError", std::string(strerrorname_np(got.realtimeErrno) ? strerrorname_np(got.realtimeErrno) : "E?") + ": " + strerror(got.realtimeErrno));
+  if (got.affinityErrno != 0) o.Set("affinityError", std::string(strerrorname_np(got.affinityErrno) ? strerrorname_np(got.affinityErrno) : "E?") + ": " + strerror(got.affinityErrno));
+  return o;
 }
 
 }  // namespace glasslab::link

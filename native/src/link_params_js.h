@@ -23,6 +23,12 @@ LinkParams ParseParams(Napi::Env env, Napi::Value value, const std::string& what
 /** A seed: a number (integer, 0..2^53) or a bigint (0..2^64-1); undefined = 1. */
 uint64_t ParseSeed(Napi::Env env, Napi::Value value, const std::string& what);
 
+/** A thread CPU request: undefined or 'none' = kCpuNone, 'auto' = kCpuAuto, or a CPU number 0..1023. */
+int ParseCpu(Napi::Env env, Napi::Value value, const std::string& what);
+
+/** A ThreadScheduling as JS: { policy: 'fifo' | 'other' | <number>, priority, cpu: number | null, realtimeError?, affinityError? }. */
+Napi::Object SchedulingToJs(Napi::Env env, const struct ThreadScheduling& got);
+
 /** µs (already range-checked) to ns. */
 int64_t UsToNs(double us);
 

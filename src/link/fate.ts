@@ -29,6 +29,8 @@ export interface LinkFateRecord {
   ssrc?: number;
   seq?: number;
   pt?: number;
+  /** data plane only: when it read the packet from the sending side's TUN device (a backlog in front of the link shows against the sender's own send time) */
+  readMs?: number;
   enqueueMs: number;
   /** scheduled release; absent when dropped */
   releaseMs?: number;
@@ -58,6 +60,7 @@ export const linkFateRecordSchema = z
     ssrc: z.number().int().min(0).max(0xffffffff).optional(),
     seq: z.number().int().min(0).max(65535).optional(),
     pt: z.number().int().min(0).max(127).optional(),
+    readMs: z.number().optional(),
     enqueueMs: z.number(),
     releaseMs: z.number().optional(),
     wireMs: z.number().optional(),

@@ -57,8 +57,19 @@ export interface LinkDirectionStats {
   maxLatenessUs: number;
   /** CPU time of the direction's thread so far, ms (sampled) */
   cpuMs: number;
-  /** the thread's scheduling, once it has started: 0 normal, > 0 the SCHED_FIFO priority granted, -1 refused */
-  realtimePriority?: number;
+  /** what the direction's thread asked for and got (set before start() returns) */
+  scheduling?: ThreadScheduling;
+}
+
+/** Scheduling a native thread got: policy and priority as the kernel reports them, the CPU it is pinned to, and why a request was refused. */
+export interface ThreadScheduling {
+  policy: 'fifo' | 'other' | number;
+  priority: number;
+  /** null = not pinned */
+  cpu: number | null;
+  /** e.g. "EPERM: Operation not permitted" when SCHED_FIFO was refused */
+  realtimeError?: string;
+  affinityError?: string;
 }
 
 export interface NativeLinkDataPlane {
@@ -88,6 +99,8 @@ export interface NativeLinkDataPlaneCtor {
     spinUs?: number;
     /** SCHED_FIFO priority (1..99) of the direction threads; 0 = normal scheduling */
     realtimePriority?: number;
+    /** CPU the direction threads are pinned to: a CPU number, 'auto' (the highest allowed CPU; with 4+ allowed, down gets the one below) or 'none' (default) */
+    cpu?: number | 'auto' | 'none';
   }): NativeLinkDataPlane;
 }
 

@@ -100,6 +100,10 @@ describePrivileged(rootLink())('userspace link between two namespaces (needs roo
     for (const f of delivered) {
       expect(f.releaseMs! - f.enqueueMs).toBeCloseTo(2, 6);
       expect(f.wireMs!).toBeGreaterThanOrEqual(f.releaseMs!);
+      // read from the TUN device just before the model took it in
+      expect(f.readMs).toBeDefined();
+      expect(f.enqueueMs - f.readMs!).toBeGreaterThanOrEqual(0);
+      expect(f.enqueueMs - f.readMs!).toBeLessThan(1);
     }
     // after the change: no loss, 10 ms
     expect(second.received).toBe(200);
@@ -136,6 +140,17 @@ describePrivileged(rootLink())('userspace link between two namespaces (needs roo
     } finally {
       await link.stop();
     }
+  });
+
+  it('data-plane threads report the SCHED_FIFO priority and CPU they got, and normal scheduling when none is asked', () => {
+    const asked = startUserspaceLink(topology, { seed: 1, params: { up: {}, down: {} }, realtimePriority: 30, cpu: 0 });
+    const got = asked.stats();
+    asked.stop();
+    for (const dir of ['up', 'down'] as const) expect(got[dir]?.scheduling).toEqual({ policy: 'fifo', priority: 30, cpu: 0 });
+    const plain = startUserspaceLink(topology, { seed: 1, params: { up: {}, down: {} } });
+    const normal = plain.stats();
+    plain.stop();
+    expect(normal.up?.scheduling).toEqual({ policy: 'other', priority: 0, cpu: null });
   });
 
   it('packets still held when the link stops get a "shutdown" fate', async () => {
