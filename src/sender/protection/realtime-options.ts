@@ -5,10 +5,8 @@
  * table) are read by the orchestrator and arrive as data: the sender reads no scenario input.
  */
 import type { NegotiatedMedia } from '../../transport/webrtc-peer.ts';
-import type { MaskKind } from '../../shared/fec/masks.ts';
 import { createFecController, type FecRateTable } from '../fec-controller/index.ts';
-import type { PacketHistoryOptions } from '../rtx/history.ts';
-import type { FecScheme, ProtectionMode, SendProtectionOptions } from './options.ts';
+import type { ProtectionMode, SendProtectionOptions } from './options.ts';
 
 /** Interval of the lab's sender and receiver reports, ms (the controller's loss and RTT arrive at this pace). */
 export const REALTIME_REPORT_INTERVAL_MS = 500;
@@ -32,16 +30,12 @@ export function rateTableFromData(data: RateTableData): FecRateTable {
   return { rows: data.rows, columns: data.columns, values: Uint8Array.from(data.values), source: data.source };
 }
 
-/** Everything the send chain needs that does not depend on the negotiated media. */
-export interface SendProtectionPlan {
+/**
+ * Everything the send chain needs that does not depend on the negotiated media: its options
+ * without the media stream and the controller object, plus the controller's inputs as data.
+ */
+export type SendProtectionPlan = Pick<SendProtectionOptions, 'fecScheme' | 'maskType' | 'red' | 'flexfec' | 'rtx' | 'maxMediaPacketsPerBlock' | 'initialRttMs' | 'targetBitrateBps' | 'frameRateFps' | 'fixedFecRate255'> & {
   mode: Exclude<ProtectionMode, 'none'>;
-  fecScheme: FecScheme;
-  maskType: MaskKind;
-  red: { payloadType: number; ulpfecPayloadType: number };
-  flexfec: { ssrc: number; payloadType: number; initialSequenceNumber: number };
-  rtx: { ssrc: number; payloadType: number; initialSequenceNumber: number; history: PacketHistoryOptions };
-  maxMediaPacketsPerBlock: number;
-  initialRttMs: number;
   /** the FEC controller's inputs: frame size and payload size, its rate table and RTT thresholds */
   controller: {
     encoding: { width: number; height: number; maxPayloadBytes: number };
@@ -52,12 +46,8 @@ export interface SendProtectionPlan {
   };
   /** the rate table as the scenario named it ("libwebrtc" or a path), when the controller sets the factors */
   rateTableName: string | undefined;
-  targetBitrateBps: number;
-  frameRateFps: number;
-  /** fixed factors, 1/255; undefined = the controller follows each RR's loss and RTT */
-  fixedFecRate255: { key: number; delta: number } | undefined;
   senderReportIntervalMs: number;
-}
+};
 
 /** The chain's options for the negotiated media stream. */
 export function sendProtectionOptions(plan: SendProtectionPlan, media: Pick<NegotiatedMedia, 'ssrc' | 'payloadType'>): SendProtectionOptions {
