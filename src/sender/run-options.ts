@@ -4,7 +4,7 @@
  * (lab/run/child-options.ts). Plain JSON; the sender reads nothing else about the run.
  */
 import type { EncoderOptions, FrameSourceOptions } from '../native/types.ts';
-import type { RealtimePacingOptions } from './realtime-pacer.ts';
+import type { PacingOptions } from './pacer/create.ts';
 import type { SendProtectionPlan } from './protection/realtime-options.ts';
 
 export interface SenderRunOptions {
@@ -14,7 +14,7 @@ export interface SenderRunOptions {
   mtu: number;
   /** the run's seed: RTP timestamp and sequence number origins */
   seed: number;
-  pacing: RealtimePacingOptions;
+  pacing: PacingOptions;
   /** undefined: no loss protection */
   protection: SendProtectionPlan | undefined;
   /** how long the sender keeps answering NACKs after its last frame, ms (0 without NACK) */

@@ -1,16 +1,9 @@
 import type { EncodedFrame, FrameSourceStats, NativeEncoder, RawFrame } from '../native/types.ts';
-import type { FecBlockRecord, PacketRecord, RecordSink, SenderFrameRecord } from '../shared/records.ts';
+import type { RecordSink } from '../shared/records.ts';
 import type { NegotiatedMedia } from '../transport/webrtc-peer.ts';
-import { DEFAULT_H264_PACKETIZER_OPTIONS, H264PacketizeError, H264Packetizer } from './h264/packetizer.ts';
-import { initialSequenceNumber, RtpTimestampClock } from './rtp-clock.ts';
-import { KeyframeRequestFilter, type KeyframeRequestSource } from './keyframe-requests.ts';
-import { q32FromMs } from '../shared/rtp/extensions/abs-capture-time.ts';
-import { parseCompound } from '../shared/rtcp/compound.ts';
-import { SendProtection, type FramePlan } from './protection/send-chain.ts';
-import { PACED_KIND_OF, SendProtectionError, type SendKind, type SendProtectionOptions } from './protection/options.ts';
-import { createPacer, monotonicMs, RealtimePacer, type RealtimePacingOptions } from './realtime-pacer.ts';
-import type { PacedRelease } from './pacer/pacer.ts';
-import { SendTimeStamper, type SendTimeOffsets } from './send-time.ts';
+import type { SendProtectionOptions } from './protection/options.ts';
+import type { PacingOptions } from './pacer/create.ts';
+import { SendPipeline, type FrameTimes } from './send-pipeline.ts';
 
 export interface VideoSenderOptions {
   encoder: NativeEncoder;
@@ -30,112 +23,66 @@ export interface VideoSenderOptions {
   /** sends one serialized RTCP packet (the protection chain's sender reports) */
   sendRtcp?: (packet: Buffer) => Promise<void>;
   /** send pacing; undefined = none (every packet leaves at once) */
-  pacing?: RealtimePacingOptions;
+  pacing?: PacingOptions;
 }
 
 const nsToMs = (ns: bigint): number => Number(ns) / 1e6;
-const nowMs = monotonicMs;
+/** CLOCK_MONOTONIC in ms, the clock of every record */
+const nowMs = (): number => Number(process.hrtime.bigint()) / 1e6;
+const asBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
 
-/** A frame whose media packets are in the pacer: its record is written once the last has left. */
-interface FrameInFlight {
-  frame: RawFrame;
-  encoded: EncodedFrame;
-  deliveredMs: number;
-  rtpTimestamp: number;
-  firstSeq: number;
-  lastSeq: number;
-  packets: number;
-  /** media packets not released yet */
-  left: number;
-  plan: FramePlan | undefined;
-  firstSentMs: number | undefined;
-  lastSentMs: number;
-  sends: Promise<boolean>[];
-}
-
-/** One packet in the pacer. */
-interface OutgoingPacket {
-  kind: SendKind;
-  /** media: the plain RTP packet (wrapped by the chain at release); others: as on the wire */
-  data: Uint8Array;
-  ssrc: number;
-  seq: number;
-  offsets: SendTimeOffsets | undefined;
-  /** media: its frame and index in it */
-  frame?: FrameInFlight;
-  index?: number;
-  /** RTX: the media sequence number carried and when the NACK asking for it arrived, ms */
-  mediaSeq?: number;
-  nackMs?: number;
+/** A native frame's times, ms, as the pipeline takes them. */
+function frameTimes(frame: RawFrame, deliveredMs: number): FrameTimes {
+  return {
+    frameId: frame.id,
+    captureMs: nsToMs(frame.captureTimeNs),
+    renderSubmitMs: nsToMs(frame.times.renderSubmitNs),
+    renderDoneMs: nsToMs(frame.times.renderDoneNs),
+    copyDoneMs: nsToMs(frame.times.copyDoneNs),
+    convertDoneMs: nsToMs(frame.times.convertDoneNs),
+    deliveredMs,
+  };
 }
 
 /**
- * The real-time sending pipeline of one video stream: frames in capture order → encoder (one at a
- * time, off the event loop) → packetizer → protection chain (RTX history, FEC) → pacer →
- * transport, writing a record per frame, per packet and per FEC block. Send-time header
- * extensions are written as a packet leaves the pacer; a frame's FEC is computed once its last
- * media packet has left (over the bytes as sent, as libwebrtc's egress does). Keyframe requests
- * (PLI/FIR) arriving over RTCP force an IDR on the next frame.
+ * The real-time driver of one video stream's {@link SendPipeline}: captured frames are encoded
+ * one at a time off the event loop by the native encoder and handed to the pipeline, RTCP from
+ * the transport goes in with its arrival time, one timer runs the pipeline at its
+ * `pollTimeout()` (a late timer is caught up by the pipeline), RTP and RTCP go to the
+ * transport, records to the sink, keyframe requests to the encoder.
  */
 export class VideoSender {
-  framesSent = 0;
-  packetsSent = 0;
-  keyframeRequests = 0;
-  rtxSent = 0;
-  fecSent = 0;
-  private readonly protection: SendProtection | undefined;
-  private readonly pacer: RealtimePacer<OutgoingPacket>;
-  private protectionTimer: NodeJS.Timeout | undefined;
+  private readonly pipeline: SendPipeline;
+  private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly pending: { frame: RawFrame; deliveredMs: number }[] = [];
   private busy: Promise<void> | undefined;
-  private readonly packetizer: H264Packetizer;
-  private readonly clock: RtpTimestampClock;
-  private nextSequenceNumber: number;
-  private readonly sendTime = new SendTimeStamper();
-  /** frame records waiting for their last media packet's send to complete */
-  private readonly completing = new Set<Promise<void>>();
-  private lastFecRates: { key: number; delta: number } | undefined;
-  private readonly keyframeFilter: KeyframeRequestFilter;
+  /** sends handed to the transport and not completed yet */
+  private readonly sending = new Set<Promise<unknown>>();
+  private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly options: VideoSenderOptions) {
-    this.clock = new RtpTimestampClock({ clockRateHz: 90_000, seed: options.seed });
-    this.keyframeFilter = new KeyframeRequestFilter(options.media.ssrc);
-    this.nextSequenceNumber = initialSequenceNumber(options.seed);
-    this.packetizer = new H264Packetizer({
-      ...DEFAULT_H264_PACKETIZER_OPTIONS,
-      maxPacketBytes: options.mtu,
-      payloadType: options.media.payloadType,
-      ssrc: options.media.ssrc,
-      extensions: options.media.extensions,
+    this.pipeline = new SendPipeline({
+      media: options.media,
+      mtu: options.mtu,
+      seed: options.seed,
+      ...(options.protection ? { protection: options.protection } : {}),
+      ...(options.pacing ? { pacing: options.pacing } : {}),
     });
-    this.protection = options.protection ? new SendProtection(options.protection) : undefined;
-    const pacing = options.pacing ?? { mode: 'none', factor: 1, burstMs: 0, queueLimitMs: null, targetBitrateBps: 1 };
-    this.pacer = new RealtimePacer<OutgoingPacket>(createPacer(pacing), (r) => this.onRelease(r), nowMs);
-    this.scheduleProtection();
   }
 
-  /** Drives the protection chain's timer (sender reports) in real time until `stop`. */
-  private scheduleProtection(): void {
-    if (this.protectionTimer) clearTimeout(this.protectionTimer);
-    this.protectionTimer = undefined;
-    const due = this.protection?.pollTimeout();
-    if (due === undefined || this.stopped) return;
-    this.protectionTimer = setTimeout(() => {
-      this.protectionTimer = undefined;
-      this.protection?.handleTimeout(nowMs());
-      this.drainProtection();
-      this.scheduleProtection();
-    }, Math.max(0, due - nowMs()));
-    this.protectionTimer.unref();
-  }
+  get framesSent(): number { return this.pipeline.counters.framesSent; }
+  get packetsSent(): number { return this.pipeline.counters.packetsSent; }
+  get keyframeRequests(): number { return this.pipeline.counters.keyframeRequests; }
+  get rtxSent(): number { return this.pipeline.counters.rtxSent; }
+  get fecSent(): number { return this.pipeline.counters.fecSent; }
 
-  /** Stops the protection chain's and the pacer's timers (call once sending is over). */
+  /** Stops the timer (call once sending is over); packets still paced stay queued. */
   stop(): void {
     this.stopped = true;
-    if (this.protectionTimer) clearTimeout(this.protectionTimer);
-    this.protectionTimer = undefined;
-    this.pacer.stop();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.wakeIdleWaiters();
   }
 
   /** Takes a captured frame (called on the JS thread by the frame source). */
@@ -144,90 +91,24 @@ export class VideoSender {
     const limit = this.options.maxPendingFrames ?? 2;
     while (this.pending.length > limit) {
       const dropped = this.pending.shift()!;
-      this.options.records.write(this.frameRecord(dropped.frame, { deliveredMs: dropped.deliveredMs, dropped: 'encoder-busy' }));
+      this.pipeline.dropFrame(frameTimes(dropped.frame, dropped.deliveredMs), 'encoder-busy');
     }
+    this.drainPipeline();
     if (!this.busy) this.busy = this.pump();
   }
 
   /** Handles one RTCP compound packet from the receiver. */
   handleRtcp(packet: Buffer, arrivalNs: bigint): void {
-    const timeMs = nsToMs(arrivalNs);
-    // parsed once here; the protection chain takes the parsed packets
-    const parsed = parseCompound(packet);
-    if (!parsed.ok) {
-      if (this.protection) this.options.records.write({ type: 'event', side: 'sender', timeMs, name: 'bad-rtcp', detail: { code: 'bad-rtcp' } });
-      return;
-    }
-    if (!this.protection) {
-      // without the chain, this sender's own filter decides (the chain has the same one)
-      for (const source of this.keyframeFilter.requestsIn(parsed.value)) this.onKeyframeRequest(source, timeMs);
-      return;
-    }
-    for (const p of parsed.value) {
-      if (p.type === 'nack') this.options.records.write({ type: 'feedback', side: 'sender', dir: 'in', kind: 'nack', timeMs, seqs: [...p.seqs] });
-    }
-    this.protection.handleRtcpPackets(parsed.value, timeMs);
-    this.drainProtection();
-  }
-
-  /** A PLI or FIR for our media stream: the next frame is encoded as an IDR. */
-  private onKeyframeRequest(source: KeyframeRequestSource, timeMs: number): void {
-    this.keyframeRequests++;
-    this.options.records.write({ type: 'feedback', side: 'sender', dir: 'in', kind: source, timeMs });
-    this.options.encoder.requestKeyframe();
-  }
-
-  /** Takes what the protection chain has queued: FEC and RTX packets into the pacer, records and RTCP out. */
-  private drainProtection(): void {
-    const records = this.options.records;
-    for (let e = this.protection?.pollOutput(); e !== undefined; e = this.protection?.pollOutput()) {
-      switch (e.type) {
-        case 'rtx-refused':
-          records.write({ type: 'event', side: 'sender', timeMs: e.timeMs, name: 'rtx-refused', detail: { seq: e.seq, reason: e.reason } });
-          break;
-        case 'keyframe-request':
-          this.onKeyframeRequest(e.source, e.timeMs);
-          break;
-        case 'rtcp':
-          if (!this.options.sendRtcp) break;
-          records.write({ type: 'feedback', side: 'sender', dir: 'out', kind: 'sr', timeMs: e.timeMs, by: 'lab' });
-          this.options.sendRtcp(Buffer.from(e.packet.buffer, e.packet.byteOffset, e.packet.length)).catch((error: Error) => this.options.onError(error));
-          break;
-        case 'fec-rates':
-          records.write({ type: 'feedback', side: 'sender', dir: 'in', kind: 'rr', timeMs: e.timeMs, fractionLost: e.lossFraction255 / 256, rttMs: e.rttMs });
-          if (this.lastFecRates === undefined || this.lastFecRates.key !== e.key || this.lastFecRates.delta !== e.delta) {
-            this.lastFecRates = { key: e.key, delta: e.delta };
-            records.write({ type: 'event', side: 'sender', name: 'fec-rates', timeMs: e.timeMs, detail: { key: e.key, delta: e.delta, lossFraction255: e.lossFraction255, rttMs: e.rttMs } });
-          }
-          break;
-        case 'fec-block':
-          records.write({
-            type: 'fec-block', side: 'sender', timeMs: e.timeMs, ssrc: this.options.media.ssrc, mediaSeqs: e.mediaSeqs,
-            fecSsrc: e.fecSsrc, fecSeqs: e.fecSeqs, covers: e.covers, keyframe: e.keyframe, rate255: e.rate255,
-          } satisfies FecBlockRecord);
-          break;
-        case 'packet': {
-          // media goes through `releaseMedia` (see sendFrame); what the chain queues here is FEC or RTX
-          const rtx = e.kind === 'rtx';
-          this.pacer.enqueue(PACED_KIND_OF[e.kind], e.packet.length, {
-            kind: e.kind, data: e.packet, ssrc: e.ssrc, seq: e.seq,
-            offsets: rtx && e.mediaSeq !== undefined ? this.sendTime.offsetsOf(e.mediaSeq) : undefined,
-            ...(e.mediaSeq !== undefined ? { mediaSeq: e.mediaSeq } : {}),
-            ...(rtx ? { nackMs: e.timeMs } : {}),
-          });
-          break;
-        }
-        // no default: every output kind is handled (a new kind fails the exhaustiveness lint)
-      }
-    }
+    this.pipeline.handleRtcp(packet, nsToMs(arrivalNs));
+    this.drainPipeline();
   }
 
   /** Resolves when every frame taken so far has been encoded and sent, and its records written. */
   async drain(): Promise<void> {
     for (;;) {
       if (this.busy) await this.busy;
-      else if (this.pacer.queuedPackets > 0) await this.pacer.whenIdle();
-      else if (this.completing.size > 0) await Promise.all([...this.completing]);
+      else if (this.pipeline.queuedPackets > 0 && !this.stopped) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+      else if (this.sending.size > 0) await Promise.all([...this.sending]);
       else return;
     }
   }
@@ -242,12 +123,15 @@ export class VideoSender {
       let next: { frame: RawFrame; deliveredMs: number } | undefined;
       while ((next = this.pending.shift())) {
         const { frame, deliveredMs } = next;
-        const encoded = await this.options.encoder.encode(frame);
-        if (!encoded) {
-          this.options.records.write(this.frameRecord(frame, { deliveredMs, dropped: 'encoder-held' }));
-          continue;
+        const encoded: EncodedFrame | null = await this.options.encoder.encode(frame);
+        if (!encoded) this.pipeline.dropFrame(frameTimes(frame, deliveredMs), 'encoder-held');
+        else {
+          this.pipeline.handleFrame({
+            frame: frameTimes(frame, deliveredMs), accessUnit: encoded.data, keyframe: encoded.keyframe,
+            encodeStartMs: nsToMs(encoded.encodeStartNs), encodeDoneMs: nsToMs(encoded.encodeDoneNs),
+          }, nowMs());
         }
-        this.sendFrame(frame, encoded, deliveredMs);
+        this.drainPipeline();
       }
     } catch (error) {
       this.options.onError(error as Error);
@@ -256,133 +140,59 @@ export class VideoSender {
     }
   }
 
-  /** Packetizes a frame and queues its media packets in the pacer. */
-  private sendFrame(frame: RawFrame, encoded: EncodedFrame, deliveredMs: number): void {
-    const rtpTimestamp = this.clock.fromNs(frame.captureTimeNs);
-    const captureMs = nsToMs(frame.captureTimeNs);
-    // abs-capture-time carries the lab's CLOCK_MONOTONIC capture time in Q32.32 seconds.
-    const packetized = this.packetizer.packetize({
-      accessUnit: encoded.data,
-      rtpTimestamp,
-      firstSequenceNumber: this.nextSequenceNumber,
-      captureTime: { captureNtp: q32FromMs(captureMs) },
-    });
-    if (packetized instanceof H264PacketizeError) {
-      this.options.records.write(this.frameRecord(frame, { dropped: `packetize-error:${packetized.code}` }));
-      return;
-    }
-    const packets = packetized.packets;
-    this.nextSequenceNumber = packetized.nextSequenceNumber;
-    if (packets.length === 0) {
-      this.options.records.write(this.frameRecord(frame, { deliveredMs, keyframe: encoded.keyframe, bytes: encoded.data.length, rtpTimestamp, packets: 0 }));
-      return;
-    }
-    let plan: FramePlan | undefined;
-    if (this.protection) {
-      // the chain fixes the FEC factor and reserves ULPFEC sequence numbers now; it keeps the
-      // packets by reference, so the send times written at release are in what FEC protects
-      const begun = this.protection.beginFrame({ packets: packets.map((p) => p.data), keyframe: encoded.keyframe, nowMs: nowMs() });
-      if (begun instanceof SendProtectionError) {
-        this.options.records.write(this.frameRecord(frame, { dropped: `protection-error:${begun.code}` }));
-        return;
+  /** Carries out what the pipeline produced, then re-arms the timer at its next wake-up. */
+  private drainPipeline(): void {
+    const o = this.options;
+    for (let e = this.pipeline.pollOutput(); e !== undefined; e = this.pipeline.pollOutput()) {
+      switch (e.type) {
+        case 'record':
+          o.records.write(e.record);
+          break;
+        case 'rtp':
+          this.track(o.send(asBuffer(e.packet)));
+          break;
+        case 'rtcp':
+          if (o.sendRtcp) this.track(o.sendRtcp(asBuffer(e.packet)));
+          break;
+        case 'keyframe-request':
+          o.encoder.requestKeyframe();
+          break;
+        case 'error':
+          o.onError(e.error);
+          break;
       }
-      plan = begun;
-      this.nextSequenceNumber = plan.nextSequenceNumber;
     }
-    const inFlight: FrameInFlight = {
-      frame, encoded, deliveredMs, rtpTimestamp, firstSeq: packets[0]!.sequenceNumber, lastSeq: packets[packets.length - 1]!.sequenceNumber,
-      packets: packets.length, left: packets.length, plan, firstSentMs: undefined, lastSentMs: 0, sends: [],
-    };
-    packets.forEach((packet, index) => {
-      const wireBytes = packet.data.length + (plan && this.options.protection?.fecScheme === 'ulpfec' && this.options.protection.mode !== 'nack' ? 1 : 0);
-      this.pacer.enqueue('media', wireBytes, {
-        kind: 'media', data: packet.data, ssrc: this.options.media.ssrc, seq: packet.sequenceNumber,
-        offsets: { transportSeq: packet.transportSeqOffset, absSendTime: packet.absSendTimeOffset }, frame: inFlight, index,
-      });
-    });
+    this.schedule();
+    if (this.pipeline.queuedPackets === 0) this.wakeIdleWaiters();
   }
 
-  /** A packet leaves the pacer: send-time extensions written, sent, recorded; a frame's last media packet completes it. */
-  private onRelease(release: PacedRelease<OutgoingPacket>): void {
-    const item = release.packet.data;
-    const sentMs = release.sentMs;
-    if (item.offsets) this.sendTime.stamp(item.data, item.offsets, sentMs);
-    let wire = item.data;
-    const frame = item.frame;
-    if (item.kind === 'media' && frame) {
-      if (frame.plan && this.protection) {
-        const media = this.protection.releaseMedia(frame.plan, item.index!, sentMs);
-        if (media instanceof SendProtectionError) {
-          this.options.onError(media);
-          return;
-        }
-        wire = media.packet;
-      }
-      if (item.offsets) this.sendTime.remember(item.seq, item.offsets);
-    }
-    const data = Buffer.from(wire.buffer, wire.byteOffset, wire.length);
-    const sending = this.options.send(data);
-    sending.catch((error: Error) => this.options.onError(error));
-    if (item.kind === 'rtx') this.rtxSent++;
-    else if (item.kind === 'fec') this.fecSent++;
-    else if (item.kind === 'media') this.packetsSent++;
-    const record: PacketRecord = {
-      type: 'packet', side: 'sender', dir: 'out', ssrc: item.ssrc, seq: item.seq, pt: data[1]! & 0x7f, kind: item.kind,
-      size: data.length, timeMs: sentMs, rtpTimestamp: data.readUInt32BE(4), queueMs: release.queueMs,
-      ...(item.kind === 'rtx' && item.mediaSeq !== undefined ? { originalSeq: item.mediaSeq } : {}),
-      ...(item.nackMs !== undefined ? { nackMs: item.nackMs } : {}),
-    };
-    this.options.records.write(record);
-    if (!frame) return;
-    frame.firstSentMs ??= sentMs;
-    frame.lastSentMs = sentMs;
-    frame.sends.push(sending);
-    if (--frame.left > 0) return;
-    if (frame.plan && this.protection) {
-      const error = this.protection.finishFrame(frame.plan, sentMs);
-      if (error) this.options.records.write({ type: 'event', side: 'sender', timeMs: sentMs, name: 'fec-error', detail: { code: error.code, message: error.message } });
-      this.drainProtection();
-    }
-    this.completeFrame(frame);
-  }
-
-  /** Writes the frame record once the sends of all its media packets have completed. */
-  private completeFrame(f: FrameInFlight): void {
-    const done = Promise.all(f.sends).then(
-      () => {
-        this.framesSent++;
-        this.options.records.write(
-          this.frameRecord(f.frame, {
-            deliveredMs: f.deliveredMs,
-            encodeStartMs: nsToMs(f.encoded.encodeStartNs),
-            encodeDoneMs: nsToMs(f.encoded.encodeDoneNs),
-            keyframe: f.encoded.keyframe,
-            bytes: f.encoded.data.length,
-            rtpTimestamp: f.rtpTimestamp,
-            packets: f.packets,
-            firstSeq: f.firstSeq,
-            lastSeq: f.lastSeq,
-            ...(f.firstSentMs !== undefined ? { firstPacketSentMs: f.firstSentMs, lastPacketSentMs: f.lastSentMs } : {}),
-          }),
-        );
+  private track(sending: Promise<unknown>): void {
+    this.sending.add(sending);
+    sending.then(
+      () => this.sending.delete(sending),
+      (error: Error) => {
+        this.sending.delete(sending);
+        this.options.onError(error);
       },
-      (error: Error) => this.options.onError(error),
     );
-    this.completing.add(done);
-    void done.finally(() => this.completing.delete(done));
   }
 
-  private frameRecord(frame: RawFrame, rest: Partial<SenderFrameRecord>): SenderFrameRecord {
-    return {
-      type: 'frame',
-      side: 'sender',
-      frameId: frame.id,
-      captureMs: nsToMs(frame.captureTimeNs),
-      renderSubmitMs: nsToMs(frame.times.renderSubmitNs),
-      renderDoneMs: nsToMs(frame.times.renderDoneNs),
-      copyDoneMs: nsToMs(frame.times.copyDoneNs),
-      convertDoneMs: nsToMs(frame.times.convertDoneNs),
-      ...rest,
-    };
+  private schedule(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const due = this.pipeline.pollTimeout();
+    if (due === undefined || this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.pipeline.handleTimeout(nowMs());
+      this.drainPipeline();
+    }, Math.max(0, due - nowMs()));
+    this.timer.unref();
+  }
+
+  private wakeIdleWaiters(): void {
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
   }
 }
