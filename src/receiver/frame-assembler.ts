@@ -186,10 +186,14 @@ export class FrameAssembler {
   /** When `handleTimeout` next has work, ms; undefined when nothing waits. */
   pollTimeout(): number | undefined {
     let earliest = Infinity;
+    // of the complete frames only the lowest one's wait counts: `release` skips to no other
+    // (a later frame that completed sooner would otherwise give a due time with nothing to do)
+    let head: FrameState | undefined;
     for (const frame of this.frames.values()) {
-      const due = frame.completeMs === undefined ? frame.firstArrivalMs + this.options.maxIncompleteAgeMs : frame.completeMs + this.options.maxWaitMs;
-      earliest = Math.min(earliest, due);
+      if (frame.completeMs === undefined) earliest = Math.min(earliest, frame.firstArrivalMs + this.options.maxIncompleteAgeMs);
+      else if (!head || frame.minSeq < head.minSeq) head = frame;
     }
+    if (head) earliest = Math.min(earliest, head.completeMs! + this.options.maxWaitMs);
     return earliest === Infinity ? undefined : earliest;
   }
 
