@@ -14,6 +14,7 @@ import { Command, CommanderError } from 'commander';
 import { registerDoctorCommand } from './commands/doctor.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerReportCommand } from './commands/report.ts';
+import { registerSimCommand } from './commands/sim.ts';
 import { type CliContext, type CliIo, ExitCode, processIo } from './context.ts';
 import { fromRepositoryRoot } from '../../src/shared/repository-root.ts';
 
@@ -43,6 +44,7 @@ export function createProgram(context: CliContext): Command {
     .showHelpAfterError('(run "glasslab --help" for usage)');
   registerDoctorCommand(program, context);
   registerRunCommand(program, context);
+  registerSimCommand(program, context);
   registerReportCommand(program, (code) => {
     context.exitCode = code as CliContext['exitCode'];
   });

@@ -31,8 +31,31 @@ export function formatRunLine(index: number, total: number, entry: SuiteRunEntry
   return parts.join(', ');
 }
 
-/** Runs a suite file; returns the exit code. */
-export async function runSuiteFile(file: string, settings: RunSettings, filter: string | undefined, io: CliIo): Promise<ExitCode> {
+/** One run of a suite, without its progress display: the real run (default) or a simulation (`glasslab sim`). */
+export type SuiteRunOne = (scenario: ResolvedScenario, runsRoot: string, signal: AbortSignal | undefined, progress: ReturnType<typeof progressPrinter>) => Promise<SuiteRunResult>;
+
+/** The real run of one suite entry: runAndReport, as a single run. */
+function realRunOne(settings: RunSettings): SuiteRunOne {
+  return async (scenario, runsRoot, runSignal, progress) => {
+    try {
+      const run = await runAndReport(scenario, {
+        runsRoot,
+        ...(runSignal ? { signal: runSignal } : {}),
+        ...(settings.linkBackend ? { linkBackend: settings.linkBackend } : {}),
+        onPhase: progress.onPhase,
+        onProgress: progress.onProgress,
+      });
+      const { state, message } = run.outcome.status;
+      return { runDir: run.outcome.runDir, state: state === 'running' ? 'failed' : state, ...(message ? { message } : {}), results: run.results };
+    } catch (error) {
+      if (error instanceof RunAnalysisError) return { runDir: error.outcome.runDir, state: 'failed', message: error.message, results: null };
+      throw error;
+    }
+  };
+}
+
+/** Runs a suite file (each run through `runOne`, default the real run); returns the exit code. */
+export async function runSuiteFile(file: string, settings: RunSettings, filter: string | undefined, io: CliIo, runOne: SuiteRunOne = realRunOne(settings)): Promise<ExitCode> {
   const { json } = settings;
   let suite;
   try {
@@ -64,18 +87,7 @@ export async function runSuiteFile(file: string, settings: RunSettings, filter: 
       runOne: async (scenario: ResolvedScenario, runsRoot, runSignal): Promise<SuiteRunResult> => {
         const progress = progressPrinter(io, { json, label: scenario.name, tty, quiet: true });
         try {
-          const run = await runAndReport(scenario, {
-            runsRoot,
-            ...(runSignal ? { signal: runSignal } : {}),
-            ...(settings.linkBackend ? { linkBackend: settings.linkBackend } : {}),
-            onPhase: progress.onPhase,
-            onProgress: progress.onProgress,
-          });
-          const { state, message } = run.outcome.status;
-          return { runDir: run.outcome.runDir, state: state === 'running' ? 'failed' : state, ...(message ? { message } : {}), results: run.results };
-        } catch (error) {
-          if (error instanceof RunAnalysisError) return { runDir: error.outcome.runDir, state: 'failed', message: error.message, results: null };
-          throw error;
+          return await runOne(scenario, runsRoot, runSignal, progress);
         } finally {
           progress.finish();
         }

@@ -138,7 +138,8 @@ export async function buildReport(runDir: string, options: BuildReportOptions = 
     budgetsPassed: budgetResults.every((result) => result.pass),
     warnings: runWarnings(metrics.summary, link?.summary ?? null),
     environment: environmentSummary(loaded.environment),
-    generatedBy: 'glasslab report',
+    ...(loaded.simulation ? { simulation: loaded.simulation } : {}),
+    generatedBy: loaded.simulation ? 'glasslab sim' : 'glasslab report',
   };
   const validated = validateResults(candidate);
   if (!validated.ok) throw validated.error;

@@ -16,6 +16,7 @@ import { readNdjsonFile } from '../../src/shared/ndjson.ts';
 import type { RunStatus } from '../run/run-folder.ts';
 import { readRunStatus } from '../run/run-status.ts';
 import { recordProblemsOf, type RecordLineProblem } from './record-problems.ts';
+import { simulationSchema, type Simulation } from '../results/schema.ts';
 
 /** Record files of a run folder, in read order. */
 export const RECORD_FILES = ['sender.ndjson', 'receiver.ndjson', 'run.ndjson', 'link.ndjson'] as const;
@@ -38,6 +39,8 @@ export interface LoadedRun {
   scenario: { name?: string; budgets?: string[]; file?: string; link?: ScenarioLinkRecord; protection?: ScenarioProtectionRecord };
   /** parsed environment.json, when present */
   environment?: unknown;
+  /** simulation.json of a simulated run, when present and valid */
+  simulation?: Simulation;
 }
 
 /** What the run's scenario says of its loss protection (resolved form: mode, FEC scheme, mask). */
@@ -60,7 +63,7 @@ function protectionOf(value: unknown): ScenarioProtectionRecord | undefined {
 /** Error reading a run folder (missing folder, unreadable scenario file). */
 export class RunFolderError extends Error {
   constructor(
-    readonly code: 'RUN_DIR_MISSING' | 'RUN_DIR_EMPTY' | 'SCENARIO_UNREADABLE' | 'SCENARIO_MISSING' | 'IMPOSSIBLE_COUNTS',
+    readonly code: 'RUN_DIR_MISSING' | 'RUN_DIR_EMPTY' | 'SCENARIO_UNREADABLE' | 'SCENARIO_MISSING' | 'IMPOSSIBLE_COUNTS' | 'SIMULATION_INVALID',
     message: string,
     options?: ErrorOptions,
   ) {
@@ -149,6 +152,19 @@ export async function loadRun(runDir: string): Promise<LoadedRun> {
     }
   }
   const status = await readRunStatus(runDir);
+  const simulationText = await readOptional(path.join(runDir, 'simulation.json'));
+  let simulation: Simulation | undefined;
+  if (simulationText !== undefined) {
+    let value: unknown;
+    try {
+      value = JSON.parse(simulationText);
+    } catch {
+      throw new RunFolderError('SIMULATION_INVALID', `${path.join(runDir, 'simulation.json')}: not JSON`);
+    }
+    const parsed = simulationSchema.safeParse(value);
+    if (!parsed.success) throw new RunFolderError('SIMULATION_INVALID', `${path.join(runDir, 'simulation.json')}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`);
+    simulation = parsed.data;
+  }
   return {
     records: sortRecords(objects),
     linkFates,
@@ -159,5 +175,6 @@ export async function loadRun(runDir: string): Promise<LoadedRun> {
     scenario: await loadScenario(runDir),
     ...(environment !== undefined ? { environment } : {}),
     ...(status !== undefined ? { status } : {}),
+    ...(simulation !== undefined ? { simulation } : {}),
   };
 }

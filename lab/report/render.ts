@@ -117,6 +117,15 @@ function endingNote(results: Results): string {
   return `<p class="note ${h(status)}">${h(text)}${message ? ` ${h(message)}` : ''}</p>`;
 }
 
+/** The banner of a simulated run: its figures come from virtual time, not from a real run. */
+function simulationNote(results: Results): string {
+  const sim = results.simulation;
+  if (!sim) return '';
+  return `<p class="note simulated"><b>Simulated in virtual time</b> (glasslab sim: the lab's send and receive pipelines, no processes, no encoder, no decoder).
+Frames: ${h(sim.frames)}. Link: ${h(sim.link)}. Decode: ${sim.decodeMs} ms fixed; render, capture and encode times are not modelled beyond the trace's encode latency.
+${(sim.virtualMs / 1000).toFixed(1)} s simulated in ${(sim.wallMs / 1000).toFixed(2)} s (${sim.speedup.toFixed(0)}× real time).</p>`;
+}
+
 function chart(id: string, title: string, extra = ''): string {
   return `<section><h2>${h(title)}</h2><div class="chart"><canvas id="${id}" role="img" aria-label="${h(title)}"></canvas></div>${extra}</section>`;
 }
@@ -133,8 +142,9 @@ export function renderReport(results: Results, series: RunSeries, linkSeries: Li
 <title>glasslab · ${h(results.scenario)} · ${h(results.runId)}</title>
 <style>${asset('report.css')}</style></head>
 <body><main>
-<header><h1>${h(results.scenario)}</h1><span class="meta">run <code>${h(results.runId)}</code> · ${h(when)} · ${duration}</span>${badge(results.outcome.status, results.outcome.status)}</header>
+<header><h1>${h(results.scenario)}</h1><span class="meta">${results.simulation ? 'simulated ' : ''}run <code>${h(results.runId)}</code> · ${h(when)} · ${duration}</span>${badge(results.outcome.status, results.outcome.status)}</header>
 ${results.outcome.status === 'completed' ? '' : endingNote(results)}
+${simulationNote(results)}
 ${warningsSection(results)}
 ${budgetsSection(results)}
 ${summarySection(results)}

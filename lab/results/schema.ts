@@ -308,6 +308,18 @@ export const recoverySummarySchema = z
   })
   .strict();
 
+/** How a simulated run was made (`glasslab sim`): virtual time, no processes, no encoder or decoder. */
+export const simulationSchema = z
+  .object({
+    frames: z.string().describe('where the frame sizes and keyframes came from'),
+    link: z.string().describe('what decided each packet\'s fate'),
+    decodeMs: z.number().nonnegative().describe('the fixed decode time, ms'),
+    virtualMs: z.number().nonnegative(),
+    wallMs: z.number().nonnegative(),
+    speedup: z.number().nonnegative().describe('virtual time / wall time'),
+  })
+  .strict();
+
 /** The whole results.json document. */
 export const resultsSchema = z
   .object({
@@ -324,12 +336,15 @@ export const resultsSchema = z
     budgetsPassed: z.boolean(),
     warnings: z.array(runWarningSchema).optional().describe('what makes a figure of this run less trustworthy; absent in files written before it existed'),
     environment: environmentSchema,
+    simulation: simulationSchema.optional().describe('present when the run was simulated in virtual time (glasslab sim)'),
     generatedBy: z.string(),
   })
   .strict();
 
 /** results.json content. */
 export type Results = z.infer<typeof resultsSchema>;
+/** The simulation section. */
+export type Simulation = z.infer<typeof simulationSchema>;
 /** Summary metrics. */
 export type RunSummary = z.infer<typeof summarySchema>;
 /** The recovery section. */

@@ -18,6 +18,8 @@ export const RUN_FILES = {
   results: 'results.json',
   report: 'report.html',
   junit: 'junit.xml',
+  /** simulated runs only: how the simulation was made (results.json's `simulation`) */
+  simulation: 'simulation.json',
 } as const;
 
 /** How a run ended, as status.json says. */

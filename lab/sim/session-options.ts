@@ -9,8 +9,10 @@ import { receiverRunOptions, senderRunOptions } from '../run/child-options.ts';
 import type { ResolvedScenario } from '../scenario/schema.ts';
 import { sendProtectionOptions } from '../../src/sender/protection/realtime-options.ts';
 import { seededUint32 } from '../../src/sender/rtp-clock.ts';
-import { EXTENSION_URIS } from '../../src/transport/webrtc-peer.ts';
 import type { NegotiatedMedia } from '../../src/transport/webrtc-peer.ts';
+import { TRANSPORT_WIDE_SEQ_URI } from '../../src/shared/rtp/extensions/transport-wide-seq.ts';
+import { ABS_SEND_TIME_URI } from '../../src/shared/rtp/extensions/abs-send-time.ts';
+import { ABS_CAPTURE_TIME_URI } from '../../src/shared/rtp/extensions/abs-capture-time.ts';
 import { ModelLink, type SimLink } from '../../src/sim/sim-link.ts';
 import type { FrameTraceSource } from '../../src/sim/frame-trace.ts';
 import type { VirtualSessionOptions } from '../../src/sim/virtual-session.ts';
@@ -18,8 +20,9 @@ import type { RecordSink } from '../../src/shared/records.ts';
 
 /** The media stream of a simulated run: what werift negotiates for the lab's offer. */
 export function simulatedMedia(seed: number, override?: Partial<Pick<NegotiatedMedia, 'ssrc' | 'payloadType'>>): NegotiatedMedia {
-  const extensions: Record<string, number> = {};
-  Object.values(EXTENSION_URIS).forEach((uri, i) => { extensions[uri] = i + 1; });
+  // the ids werift gives the lab's offer (src/transport/webrtc-peer.ts offers them in this order);
+  // not imported from there, which would load werift for a simulation
+  const extensions: Record<string, number> = { [TRANSPORT_WIDE_SEQ_URI]: 1, [ABS_SEND_TIME_URI]: 2, [ABS_CAPTURE_TIME_URI]: 3 };
   return { payloadType: override?.payloadType ?? 102, ssrc: override?.ssrc ?? seededUint32(seed, 9), extensions };
 }
 

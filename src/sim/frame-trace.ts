@@ -12,12 +12,16 @@ export interface TraceFrame {
   keyframe: boolean;
   /** capture → encoded (the access unit reached the packetizer), ms */
   encodeLatencyMs: number;
+  /** capture time after the first frame's, ms (recorded traces); absent: at the frame rate */
+  captureOffsetMs?: number;
 }
 
 /** A source of frames: frame `index` (from 0), or undefined past its end. */
 export interface FrameTraceSource {
   /** `forceKeyframe`: a keyframe request is pending (PLI/FIR); the source decides what that means */
   next(index: number, forceKeyframe: boolean): TraceFrame | undefined;
+  /** when frame `index` is captured, ms after the first; undefined past the end */
+  captureOffsetMs(index: number, frameIntervalMs: number): number | undefined;
   /** one line saying what the frames are (the report's "simulated from") */
   readonly description: string;
 }
@@ -39,6 +43,11 @@ export class RecordedFrames implements FrameTraceSource {
     this.description = `${frames.length} frames recorded in ${from}${keyframes === 'trace' ? ', keyframes as recorded' : ', keyframes on request'}`;
   }
 
+  captureOffsetMs(index: number, frameIntervalMs: number): number | undefined {
+    const frame = this.frames[index];
+    return frame === undefined ? undefined : (frame.captureOffsetMs ?? index * frameIntervalMs);
+  }
+
   next(index: number, forceKeyframe: boolean): TraceFrame | undefined {
     const frame = this.frames[index];
     if (!frame) return undefined;
@@ -48,9 +57,10 @@ export class RecordedFrames implements FrameTraceSource {
 }
 
 /**
- * Frames from a rate model: the encoder's target spread over the frame rate, keyframes
- * `keyframeRatio` times a delta frame (x264 at the lab's settings: 4–8×), every `gop` frames
- * and after a request, sizes varying ±`spread` uniformly (seeded), a fixed encode latency.
+ * Frames from a rate model: the encoder's target spread over the frame rate, a keyframe
+ * `keyframeRatio` times a delta frame first, every `gop` frames (0: never periodically) and
+ * after a request, sizes varying ±`spread` uniformly (seeded), a fixed encode latency. Periodic
+ * keyframes are paid for from the GOP's budget (delta frames shrink); requested ones overshoot.
  */
 export class ModelFrames implements FrameTraceSource {
   private state: number;
@@ -58,17 +68,20 @@ export class ModelFrames implements FrameTraceSource {
   private readonly deltaBytes: number;
 
   constructor(private readonly o: { bitrateBps: number; fps: number; gop: number; keyframeRatio: number; spread: number; encodeLatencyMs: number; frames: number; seed: number }) {
-    // one keyframe per GOP, the rest delta frames: the GOP's bits at the target rate
-    const gop = Math.max(1, o.gop);
-    const bytesPerGop = (o.bitrateBps / 8) * (gop / o.fps);
-    this.deltaBytes = bytesPerGop / (gop - 1 + o.keyframeRatio);
+    const bytesPerFrame = o.bitrateBps / 8 / o.fps;
+    this.deltaBytes = o.gop > 1 ? (bytesPerFrame * o.gop) / (o.gop - 1 + o.keyframeRatio) : bytesPerFrame;
     this.state = (o.seed >>> 0) || 0x9e3779b9;
-    this.description = `model: ${Math.round(o.bitrateBps / 1000)} kbit/s at ${o.fps} fps, keyframe ${o.keyframeRatio}× a delta frame every ${o.gop} frames and on request, sizes ±${Math.round(o.spread * 100)} %, encode ${o.encodeLatencyMs} ms`;
+    const every = o.gop > 0 ? `every ${o.gop} frames and on request` : 'first and on request';
+    this.description = `rate model: ${Math.round(o.bitrateBps / 1000)} kbit/s at ${o.fps} fps, a keyframe ${o.keyframeRatio}× a delta frame ${every}, sizes ±${Math.round(o.spread * 100)} %, encode ${o.encodeLatencyMs} ms`;
+  }
+
+  captureOffsetMs(index: number, frameIntervalMs: number): number | undefined {
+    return index < this.o.frames ? index * frameIntervalMs : undefined;
   }
 
   next(index: number, forceKeyframe: boolean): TraceFrame | undefined {
     if (index >= this.o.frames) return undefined;
-    const keyframe = index === 0 || forceKeyframe || index % Math.max(1, this.o.gop) === 0;
+    const keyframe = index === 0 || forceKeyframe || (this.o.gop > 0 && index % this.o.gop === 0);
     const base = keyframe ? this.deltaBytes * this.o.keyframeRatio : this.deltaBytes;
     const bytes = Math.max(64, Math.round(base * (1 + this.o.spread * (2 * this.random() - 1))));
     return { bytes, keyframe, encodeLatencyMs: this.o.encodeLatencyMs };
@@ -86,19 +99,43 @@ export class ModelFrames implements FrameTraceSource {
 }
 
 const START_CODE = [0, 0, 0, 1];
+/**
+ * x264's user-data SEI (its version and options as text) in a stream's first IDR, bytes: read off
+ * a real 360p run's first packet (a 751-byte STAP-A of SPS, PPS and this SEI). Without it the
+ * first keyframe's bytes would packetize differently from x264's.
+ */
+export const X264_FIRST_IDR_SEI_BYTES = 665;
 
 /**
- * An Annex-B access unit of `bytes` bytes for frame `frameId`: SPS, PPS and an IDR slice for a
- * keyframe, one non-IDR slice otherwise. The slice's bytes are nonzero (no start-code emulation)
- * and start with the frame id, so every frame's bytes differ.
+ * An Annex-B access unit of `bytes` bytes for frame `frameId`: SPS, PPS (and in the stream's
+ * first keyframe x264's SEI) and an IDR slice for a keyframe, one non-IDR slice otherwise, as
+ * x264 at the lab's settings writes them (one slice, no AUD). The slice's bytes are nonzero (no
+ * start-code emulation) and start with the frame id, so every frame's bytes differ.
  */
-export function accessUnitOf(frameId: number, bytes: number, keyframe: boolean): Buffer {
-  const head = keyframe ? [...START_CODE, 0x67, 0x42, 0xe0, 0x1f, ...START_CODE, 0x68, 0xce, 0x3c, 0x80] : [];
-  const sliceBytes = Math.max(16, bytes - head.length - START_CODE.length);
-  const unit = Buffer.alloc(head.length + START_CODE.length + sliceBytes, 1 + (frameId % 251));
-  unit.set(head, 0);
-  unit.set(START_CODE, head.length);
-  const slice = head.length + START_CODE.length;
+export function accessUnitOf(frameId: number, bytes: number, keyframe: boolean, firstKeyframe = false): Buffer {
+  const nals: number[][] = [];
+  if (keyframe) {
+    nals.push([0x67, 0x42, 0xe0, 0x1f, 0x8d, 0x68, 0x0a, 0x03, 0xda, 0x10, 0x00, 0x00, 0x03, 0x00, 0x10, 0x00, 0x00, 0x03, 0x03, 0xc8, 0xf1, 0x83, 0x2a]);
+    nals.push([0x68, 0xce, 0x3c, 0x80]);
+  }
+  const headBytes = nals.reduce((sum, nal) => sum + START_CODE.length + nal.length, 0);
+  const seiBytes = keyframe && firstKeyframe && bytes > 2 * X264_FIRST_IDR_SEI_BYTES ? X264_FIRST_IDR_SEI_BYTES : 0;
+  const sliceBytes = Math.max(16, bytes - headBytes - (seiBytes > 0 ? START_CODE.length + seiBytes : 0) - START_CODE.length);
+  const unit = Buffer.alloc(headBytes + (seiBytes > 0 ? START_CODE.length + seiBytes : 0) + START_CODE.length + sliceBytes, 1 + (frameId % 251));
+  let at = 0;
+  for (const nal of nals) {
+    unit.set(START_CODE, at);
+    unit.set(nal, at + START_CODE.length);
+    at += START_CODE.length + nal.length;
+  }
+  if (seiBytes > 0) {
+    unit.set(START_CODE, at);
+    unit[at + START_CODE.length] = 0x06; // SEI
+    unit[at + START_CODE.length + seiBytes - 1] = 0x80; // rbsp trailing bits
+    at += START_CODE.length + seiBytes;
+  }
+  unit.set(START_CODE, at);
+  const slice = at + START_CODE.length;
   unit[slice] = keyframe ? 0x65 : 0x41;
   unit.write(`F${frameId};`, slice + 1, 'latin1');
   return unit;

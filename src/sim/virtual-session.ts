@@ -80,6 +80,7 @@ export function runVirtualSession(o: VirtualSessionOptions): VirtualSessionResul
   let frameIndex = 0;
   let sourceDone = false;
   let keyframeRequested = false;
+  let keyframeSent = false;
   let now = o.startMs;
   let steps = 0;
 
@@ -126,7 +127,8 @@ export function runVirtualSession(o: VirtualSessionOptions): VirtualSessionResul
   };
 
   for (;;) {
-    const nextCaptureMs = sourceDone ? undefined : o.startMs + frameIndex * frameIntervalMs;
+    const captureOffset = sourceDone ? undefined : o.frames.captureOffsetMs(frameIndex, frameIntervalMs);
+    const nextCaptureMs = captureOffset === undefined ? undefined : o.startMs + captureOffset;
     let due = min(nextCaptureMs !== undefined && nextCaptureMs < o.startMs + o.durationMs ? nextCaptureMs : undefined, encodes[0]?.readyMs);
     due = min(due, decodes[0]?.doneMs);
     due = min(due, changes[nextChange] !== undefined ? o.startMs + changes[nextChange]!.atMs : undefined);
@@ -151,7 +153,8 @@ export function runVirtualSession(o: VirtualSessionOptions): VirtualSessionResul
     }
     while (encodes[0] !== undefined && encodes[0].readyMs <= now) {
       const job = encodes.shift()!;
-      const unit = accessUnitOf(job.frameId, job.frame.bytes, job.frame.keyframe);
+      const unit = accessUnitOf(job.frameId, job.frame.bytes, job.frame.keyframe, job.frame.keyframe && !keyframeSent);
+      if (job.frame.keyframe) keyframeSent = true;
       unitsById.set(job.frameId, unit);
       const c = job.captureMs;
       send.handleFrame({
