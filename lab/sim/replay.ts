@@ -77,8 +77,10 @@ export async function replayRun(runDir: string, runsRoot: string): Promise<Repla
   if (!loaded.linkFates) throw new RunFolderError('RUN_DIR_EMPTY', `${runDir}: no link fate log (link.ndjson): nothing to replay`);
   const trace = await loadFrameTrace(runDir);
   const media = loaded.records.packets.find((p) => p.side === 'sender' && p.dir === 'out' && p.kind === 'media');
-  const up = new ReplayLink(loaded.linkFates, 'up');
-  const down = new ReplayLink(loaded.linkFates, 'down');
+  // the blocks first: an FEC packet is named by its block (the seqs are unique within a run)
+  const senderRecords = [...loaded.records.fecBlocks, ...loaded.records.packets.filter((p) => p.side === 'sender' && p.dir === 'out')];
+  const up = new ReplayLink(loaded.linkFates, senderRecords, 'up');
+  const down = new ReplayLink(loaded.linkFates, senderRecords, 'down');
   const replay = await runSimulation(scenario, {
     runsRoot,
     trace: { ...trace, keyframes: 'trace' },

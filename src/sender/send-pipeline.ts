@@ -353,7 +353,6 @@ export class SendPipeline {
       }
       if (item.offsets) this.sendTime.remember(item.seq, item.offsets);
     }
-    this.out.push({ type: 'rtp', packet: wire, kind: item.kind });
     if (item.kind === 'rtx') this.counters.rtxSent++;
     else if (item.kind === 'fec') this.counters.fecSent++;
     else if (item.kind === 'media') this.counters.packetsSent++;
@@ -364,6 +363,8 @@ export class SendPipeline {
       ...(item.kind === 'rtx' && item.mediaSeq !== undefined ? { originalSeq: item.mediaSeq } : {}),
       ...(item.nackMs !== undefined ? { nackMs: item.nackMs } : {}),
     } satisfies PacketRecord);
+    // the record first: a driver that tells packets apart by their records (a replay) sees it before the packet
+    this.out.push({ type: 'rtp', packet: wire, kind: item.kind });
     if (!frame) return;
     frame.firstSentMs ??= sentMs;
     frame.lastSentMs = sentMs;

@@ -1,13 +1,15 @@
 /**
  * A link direction that replays a recorded run's fate log: each RTP packet the simulation offers
- * meets the fate the real link gave the packet with the same SSRC and sequence number (the nth
- * offer of a packet the nth fate recorded for it: a retransmission seq is new, so this only
- * matters for duplicates): dropped, or held for the recorded delay (release − enqueue), with the
- * recorded duplicates. What the log cannot say is replayed plainly: RTCP (the data plane parses no
+ * meets the fate the real link gave the same packet (packet-identity.ts: a media packet by its
+ * seq, a retransmission by the media packet it carries and its count, an FEC packet by its block
+ * and index, from the real and the simulated sender's records): dropped, or held for the recorded
+ * delay (release − enqueue), with the recorded duplicates. What the log cannot say is replayed plainly: RTCP (the data plane parses no
  * RTCP) and packets the real run never sent go through unharmed after the direction's median
  * recorded delay, and are counted (`unmatched`) so a cross-check can say how much that was.
  */
 import type { LinkFateRecord } from '../link/fate.ts';
+import type { LabRecord } from '../shared/records.ts';
+import { PacketIdentities } from './packet-identity.ts';
 import { frameDatagram } from './sim-link.ts';
 import type { SimLink } from './sim-link.ts';
 
@@ -33,15 +35,20 @@ const keyOf = (ssrc: number, seq: number): string => `${ssrc >>> 0}:${seq}`;
 
 export class ReplayLink implements SimLink {
   readonly counts: ReplayCounts = { matched: 0, unmatched: 0, rtcp: 0 };
-  /** per SSRC:seq, the recorded fates (first copy, then its duplicates), in log order */
+  /** per packet identity, the recorded fates (first copy, then its duplicates), in log order */
   private readonly fatesByPacket = new Map<string, LinkFateRecord[][]>();
+  /** identities of what the simulated sender sends, from its records */
+  private readonly simulated = new PacketIdentities();
   private readonly medianDelayMs: number;
   private held: Held[] = [];
   private order = 0;
   private nextId = 0;
   private fateLines: string[] = [];
 
-  constructor(recorded: readonly LinkFateRecord[], private readonly dir: 'up' | 'down') {
+  /** `recordedSender`: the real run's sender records (sender.ndjson), which name its packets */
+  constructor(recorded: readonly LinkFateRecord[], recordedSender: readonly LabRecord[], private readonly dir: 'up' | 'down') {
+    const real = new PacketIdentities();
+    for (const record of recordedSender) real.observe(record);
     const byId = new Map<number, LinkFateRecord[]>();
     const delays: number[] = [];
     for (const fate of recorded) {
@@ -54,7 +61,7 @@ export class ReplayLink implements SimLink {
     for (const copies of [...byId.values()].sort((a, b) => a[0]!.id - b[0]!.id)) {
       const first = copies[0]!;
       if (first.ssrc === undefined || first.seq === undefined) continue;
-      const key = keyOf(first.ssrc, first.seq);
+      const key = real.take(first.ssrc, first.seq) ?? `raw:${keyOf(first.ssrc, first.seq)}`;
       const list = this.fatesByPacket.get(key);
       if (list) list.push(copies);
       else this.fatesByPacket.set(key, [copies]);
@@ -70,7 +77,8 @@ export class ReplayLink implements SimLink {
     const seq = rtp ? (datagram[2]! << 8) | datagram[3]! : undefined;
     const id = this.nextId++;
     const base = { type: 'fate' as const, side: 'link' as const, dir: this.dir, id, size, proto: 'udp', enqueueMs: nowMs, ...(rtp ? { ssrc, seq, pt: datagram[1]! & 0x7f } : {}) };
-    const recorded = rtp ? this.fatesByPacket.get(keyOf(ssrc!, seq!))?.shift() : undefined;
+    const identity = rtp ? (this.simulated.take(ssrc!, seq!) ?? `raw:${keyOf(ssrc!, seq!)}`) : undefined;
+    const recorded = identity !== undefined ? this.fatesByPacket.get(identity)?.shift() : undefined;
     if (rtp && recorded) this.counts.matched++;
     else if (rtp) this.counts.unmatched++;
     else this.counts.rtcp++;
@@ -86,6 +94,11 @@ export class ReplayLink implements SimLink {
       this.writeFate({ ...base, ...duplicate, releaseMs });
       this.hold({ releaseMs, order: this.order++, datagram });
     });
+  }
+
+  /** Takes the simulated sender's records: they name the packets it is about to offer. */
+  observe(record: LabRecord): void {
+    this.simulated.observe(record);
   }
 
   pollTimeout(): number | undefined {

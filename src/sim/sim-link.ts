@@ -7,6 +7,7 @@
  * - `ReplayLink` (replay-link.ts): the fates of a recorded run's fate log, packet by packet.
  */
 import { LinkModel } from '../link/model.ts';
+import type { LabRecord } from '../shared/records.ts';
 import type { LinkModelParams } from '../link/params.ts';
 
 export interface SimLink {
@@ -18,6 +19,8 @@ export interface SimLink {
   pollRelease(nowMs: number): Uint8Array | undefined;
   /** NDJSON of the fate records finished since the last call (link.ndjson lines). */
   fateText(): string;
+  /** Sees each of the sender's records before the packets it names are offered (a replay tells packets apart by them). */
+  observe?(record: LabRecord): void;
 }
 
 /** IPv4 (20) + UDP (8) header bytes in front of each datagram on the link. */

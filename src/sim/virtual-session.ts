@@ -90,6 +90,7 @@ export function runVirtualSession(o: VirtualSessionOptions): VirtualSessionResul
       unitsById.delete(record.frameId);
       if (unit) sentByTimestamp.set(record.rtpTimestamp, { frameId: record.frameId, captureMs: record.captureMs, accessUnit: unit });
     }
+    o.up.observe?.(record);
     o.sender.write(record);
   };
   const drainSend = (): void => {
