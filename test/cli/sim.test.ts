@@ -60,6 +60,16 @@ describe('glasslab sim', () => {
     expect(existsSync(summary.suiteJson)).toBe(true);
   });
 
+  it('a real run folder: replayed and cross-checked, the comparison printed', async () => {
+    const r = await spawnCli(['--json', 'sim', FIXTURE, '--runs', path.join(dir, 'replay')], { killAfterMs: 60_000 });
+    // exit 1: one FEC-vs-RTX race came out the other way (test/sim/replay.test.ts)
+    expect([0, 1]).toContain(r.code);
+    const summary = JSON.parse(r.stdout) as { dropped: number; agree: number; replayDir: string };
+    expect(summary.dropped).toBe(28);
+    expect(summary.agree).toBeGreaterThanOrEqual(26);
+    expect(existsSync(path.join(summary.replayDir, 'results.json'))).toBe(true);
+  });
+
   it.each([
     [['--keyframes', 'sometimes'], '--keyframes: expected one of trace, on-request'],
     [['--decode-ms', '-3'], '--decode-ms: expected a number of ms'],

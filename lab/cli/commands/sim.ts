@@ -4,9 +4,14 @@
  * from `--trace` (a real run's sender.ndjson or run folder) or the rate model, and writes the
  * same run folder, results.json and report.html as `glasslab run`, marked as simulated. Needs no
  * root, GPU, encoder or network. Exit codes as `glasslab run`.
+ * Given a real run's folder instead, replays it (its frame sizes and link fate log, lab/sim/replay.ts)
+ * and prints how each dropped media packet's outcome compares: exit 0 when all agree, 1 otherwise.
  */
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { replayRun } from '../../sim/replay.ts';
+import { RunFolderError } from '../../report/load-run.ts';
 import { loadScenario, ScenarioError } from '../../scenario/load.ts';
 import { isSuiteFile } from '../../suite/load.ts';
 import { runSimulation, type SimOptions } from '../../sim/run-sim.ts';
@@ -32,7 +37,7 @@ export function registerSimCommand(program: Command, context: CliContext): void 
   program
     .command('sim')
     .description('simulate a scenario or a suite in virtual time (no root, GPU or encoder) and write its run folder(s) and report')
-    .argument('<file>', 'scenario or suite file (YAML; a suite has a top-level "suite:" key)')
+    .argument('<file>', 'scenario or suite file (YAML; a suite has a top-level "suite:" key), or a real run\'s folder to replay and cross-check')
     .option('--runs <dir>', 'folder that receives run folders (and suite folders)', 'runs')
     .option('--seed <n>', 'seed for a scenario that names none (a suite: the same seed for each run)')
     .option('--trace <file>', "frame sizes and keyframes from a real run: its sender.ndjson or its run folder (default: a rate model from the scenario's encoder)")
@@ -73,6 +78,11 @@ export function registerSimCommand(program: Command, context: CliContext): void 
           throw error;
         }
       }
+      if (isDirectory(file)) {
+        if (!existsSync(path.join(file, 'link.ndjson'))) return badInput(`${file}: a folder, but not a run folder with a link fate log (link.ndjson) to replay`);
+        context.exitCode = await replayCommand(file, runsRoot, json === true, context);
+        return;
+      }
       const settings: RunSettings = {
         runsRoot, json: json === true, allowPaths: options.allowPath.map((dir) => path.resolve(dir)), ...(seed !== undefined ? { seed } : {}),
       };
@@ -110,4 +120,43 @@ export function registerSimCommand(program: Command, context: CliContext): void 
       }
       context.exitCode = run.status.state !== 'completed' ? ExitCode.failed : run.budgetsBroken.length > 0 ? ExitCode.budgetBroken : ExitCode.ok;
     });
+}
+
+function isDirectory(file: string): boolean {
+  try {
+    return statSync(file).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** `glasslab sim <run-folder>`: replays a real run and prints the packet-by-packet comparison. */
+async function replayCommand(runDir: string, runsRoot: string, json: boolean, context: CliContext): Promise<CliContext['exitCode']> {
+  const { io } = context;
+  let r;
+  try {
+    r = await replayRun(runDir, runsRoot);
+  } catch (error) {
+    if (error instanceof RunFolderError || error instanceof TraceError) {
+      io.stderr(`glasslab: ${error.message}\n`);
+      return ExitCode.badInput;
+    }
+    throw error;
+  }
+  const dropped = Object.values(r.real).reduce((a, b) => a + b, 0);
+  const summary = {
+    replayDir: r.replay.runDir, report: r.replay.reportPath, dropped, agree: r.agree, differences: r.differences, real: r.real, replayed: r.replayed,
+    packetCountMismatches: r.packetCountMismatches, link: r.link, speedup: r.replay.simulation.speedup,
+  };
+  if (json) io.stdout(`${JSON.stringify(summary)}\n`);
+  else {
+    const counts = (c: Record<string, number>): string => `fec ${c.fec}, rtx ${c.rtx}, too late ${c.tooLate}, never ${c.never}`;
+    io.stdout(`replay of ${runDir}: ${r.agree} of ${r.agree + r.differences.length} dropped media packets classified alike\n`);
+    io.stdout(`  real:   ${counts(r.real)}\n  replay: ${counts(r.replayed)}\n`);
+    for (const d of r.differences) io.stdout(`  seq ${d.seq}: real ${d.real}, replay ${d.replay}\n`);
+    if (r.packetCountMismatches > 0) io.stdout(`  ${r.packetCountMismatches} frames packetized into a different number of packets\n`);
+    io.stdout(`  link up: ${r.link.up.matched} packets met their recorded fate, ${r.link.up.unmatched} had none (sent unharmed), ${r.link.up.rtcp} RTCP\n`);
+    io.stdout(`report: ${r.replay.reportPath}\n`);
+  }
+  return r.differences.length === 0 ? ExitCode.ok : ExitCode.budgetBroken;
 }
