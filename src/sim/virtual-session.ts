@@ -135,7 +135,9 @@ export function runVirtualSession(o: VirtualSessionOptions): VirtualSessionResul
     due = min(due, changes[nextChange] !== undefined ? o.startMs + changes[nextChange]!.atMs : undefined);
     const sendDue = send.pollTimeout();
     const receiveDue = receive.pollTimeout();
-    due = min(min(min(min(due, sendDue), receiveDue), o.down.pollTimeout()), o.up.pollTimeout());
+    const upDue = o.up.pollTimeout();
+    const downDue = o.down.pollTimeout();
+    due = min(min(min(min(due, sendDue), receiveDue), downDue), upDue);
     if (due === undefined || due > endMs) break;
     now = Math.max(now, due);
     steps++;
@@ -169,12 +171,13 @@ export function runVirtualSession(o: VirtualSessionOptions): VirtualSessionResul
       receive.handleDecoded(d.frame, decodeResult(d.frame, d.startMs, d.doneMs), now);
       drainReceive();
     }
-    for (let u = o.up.pollRelease(now); u !== undefined; u = o.up.pollRelease(now)) {
+    // a link is polled only when something in it is due (a release adds nothing to the same direction)
+    for (let u = upDue !== undefined && upDue <= now ? o.up.pollRelease(now) : undefined; u !== undefined; u = o.up.pollRelease(now)) {
       if (u.length >= 2 && u[1]! >= 192 && u[1]! <= 223) receive.handleRtcp(u, now);
       else receive.handleRtp(u, now);
       drainReceive();
     }
-    for (let d = o.down.pollRelease(now); d !== undefined; d = o.down.pollRelease(now)) {
+    for (let d = downDue !== undefined && downDue <= now ? o.down.pollRelease(now) : undefined; d !== undefined; d = o.down.pollRelease(now)) {
       send.handleRtcp(d, now);
       drainSend();
     }
