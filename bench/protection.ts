@@ -10,7 +10,7 @@ import { SendProtection } from '../src/sender/protection/send-chain.ts';
 import { ReceiveRecovery } from '../src/receiver/protection/receive-chain.ts';
 import type { SendPacket } from '../src/sender/protection/options.ts';
 import { serializeRtp } from '../src/shared/rtp/packet.ts';
-import { makeRng } from '../src/sim/synthetic-frames.ts';
+import { makeRng } from '../src/sim/frame-trace.ts';
 import { simOptions, MEDIA_SSRC } from '../test/protection/sim-options.ts';
 import type { ProtectionMode, FecScheme } from '../src/sender/protection/options.ts';
 

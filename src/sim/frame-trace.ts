@@ -63,14 +63,14 @@ export class RecordedFrames implements FrameTraceSource {
  * keyframes are paid for from the GOP's budget (delta frames shrink); requested ones overshoot.
  */
 export class ModelFrames implements FrameTraceSource {
-  private state: number;
+  private readonly random: () => number;
   readonly description: string;
   private readonly deltaBytes: number;
 
   constructor(private readonly o: { bitrateBps: number; fps: number; gop: number; keyframeRatio: number; spread: number; encodeLatencyMs: number; frames: number; seed: number }) {
     const bytesPerFrame = o.bitrateBps / 8 / o.fps;
     this.deltaBytes = o.gop > 1 ? (bytesPerFrame * o.gop) / (o.gop - 1 + o.keyframeRatio) : bytesPerFrame;
-    this.state = (o.seed >>> 0) || 0x9e3779b9;
+    this.random = makeRng(o.seed);
     const every = o.gop > 0 ? `every ${o.gop} frames and on request` : 'first and on request';
     this.description = `rate model: ${Math.round(o.bitrateBps / 1000)} kbit/s at ${o.fps} fps, a keyframe ${o.keyframeRatio}× a delta frame ${every}, sizes ±${Math.round(o.spread * 100)} %, encode ${o.encodeLatencyMs} ms`;
   }
@@ -87,15 +87,17 @@ export class ModelFrames implements FrameTraceSource {
     return { bytes, keyframe, encodeLatencyMs: this.o.encodeLatencyMs };
   }
 
-  /** xorshift32 in [0, 1) */
-  private random(): number {
-    let s = this.state;
+}
+
+/** 32-bit xorshift PRNG, seeded; returns [0, 1). */
+export function makeRng(seed: number): () => number {
+  let s = (seed >>> 0) || 0x9e3779b9;
+  return () => {
     s ^= s << 13; s >>>= 0;
     s ^= s >>> 17;
     s ^= s << 5; s >>>= 0;
-    this.state = s;
     return s / 0x1_0000_0000;
-  }
+  };
 }
 
 const START_CODE = [0, 0, 0, 1];
@@ -110,7 +112,8 @@ export const X264_FIRST_IDR_SEI_BYTES = 665;
  * An Annex-B access unit of `bytes` bytes for frame `frameId`: SPS, PPS (and in the stream's
  * first keyframe x264's SEI) and an IDR slice for a keyframe, one non-IDR slice otherwise, as
  * x264 at the lab's settings writes them (one slice, no AUD). The slice's bytes are nonzero (no
- * start-code emulation) and start with the frame id, so every frame's bytes differ.
+ * start-code emulation); after the slice header's first byte comes the frame id, so every frame's
+ * bytes differ.
  */
 export function accessUnitOf(frameId: number, bytes: number, keyframe: boolean, firstKeyframe = false): Buffer {
   const nals: number[][] = [];
@@ -137,6 +140,9 @@ export function accessUnitOf(frameId: number, bytes: number, keyframe: boolean, 
   unit.set(START_CODE, at);
   const slice = at + START_CODE.length;
   unit[slice] = keyframe ? 0x65 : 0x41;
-  unit.write(`F${frameId};`, slice + 1, 'latin1');
+  // slice header as x264 starts it: first_mb_in_slice = 0 (ue(v) "1"), then slice_type (I: 7, P: 5)
+  // and pic_parameter_set_id 0; a receiver may take a picture's first slice for the start of its frame
+  unit[slice + 1] = keyframe ? 0x88 : 0x9a;
+  unit.write(`F${frameId};`, slice + 2, 'latin1');
   return unit;
 }

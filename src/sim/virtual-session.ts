@@ -47,6 +47,8 @@ export interface VirtualSessionResult {
   virtualMs: number;
   /** wake-ups the driver stepped through */
   steps: number;
+  /** the sender's RTT estimate at the end (from SR/RR), ms; undefined without protection */
+  senderRttMs: number | undefined;
 }
 
 interface EncodeJob {
@@ -194,7 +196,7 @@ export function runVirtualSession(o: VirtualSessionOptions): VirtualSessionResul
   receive.finish(now);
   drainReceive();
   flushFates();
-  return { framesCaptured: frameIndex, sender: { ...send.counters }, receiver: { ...receive.counters }, virtualMs: now - o.startMs, steps };
+  return { framesCaptured: frameIndex, sender: { ...send.counters }, receiver: { ...receive.counters }, virtualMs: now - o.startMs, steps, senderRttMs: send.rttMs };
 
   function flushFates(): void {
     const text = o.down.fateText() + o.up.fateText();

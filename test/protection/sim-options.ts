@@ -1,9 +1,8 @@
-/** Shared options for the protection harness tests. */
+/** Options of the send and receive protection chains for chain-level tests and bench/protection. */
 import { createFecController } from '../../src/sender/fec-controller/index.ts';
-import { DEFAULT_FRAME_ASSEMBLER_OPTIONS } from '../../src/receiver/frame-assembler-types.ts';
 import type { ProtectionMode, FecScheme } from '../../src/sender/protection/options.ts';
-import type { ProtectionSimOptions } from '../../src/sim/protection-sim.ts';
-import type { LinkModelParams } from '../../src/link/params.ts';
+import type { SendProtectionOptions } from '../../src/sender/protection/options.ts';
+import type { ReceiveRecoveryOptions } from '../../src/receiver/protection/options.ts';
 
 export const MEDIA_SSRC = 0x1111;
 export const RTX_SSRC = 0x2222;
@@ -13,28 +12,26 @@ export interface SimCase {
   seed: number;
   mode: ProtectionMode;
   scheme?: FecScheme;
-  lossP?: number;
   oneWayDelayMs?: number;
   jitterMs?: number;
-  durationMs?: number;
   fixedFecRate255?: { key: number; delta: number };
   maskType?: 'random' | 'bursty';
   /** NACK requester: wait this many later packets / ms before the first NACK (lets FEC act first) */
   nackReorderWait?: { packets: number; ms: number };
 }
 
-export function simOptions(c: SimCase): ProtectionSimOptions {
+/** The two chains' options for one case. */
+export interface ChainOptions {
+  send: SendProtectionOptions;
+  receive: ReceiveRecoveryOptions;
+}
+
+export function simOptions(c: SimCase): ChainOptions {
   const scheme = c.scheme ?? 'flexfec';
   const fec = c.mode === 'fec' || c.mode === 'hybrid';
   const nack = c.mode === 'nack' || c.mode === 'hybrid';
   const oneWay = c.oneWayDelayMs ?? 20;
-  const link = (loss: number | undefined): LinkModelParams => ({
-    delayUs: oneWay * 1000, jitterUs: (c.jitterMs ?? 0) * 1000, keepOrder: true,
-    loss: loss ? { model: 'random', p: loss } : { model: 'none' },
-  });
   return {
-    seed: c.seed, durationMs: c.durationMs ?? 3000, drainMs: 1000, frameRateFps: 30, maxPacketBytes: 1200,
-    frames: { kind: 'model', keyBytes: [30_000, 60_000], deltaBytes: [4_000, 8_000], keyframeIntervalFrames: undefined },
     send: {
       mode: c.mode, fecScheme: scheme, maskType: c.maskType ?? 'random', mediaSsrc: MEDIA_SSRC, mediaPayloadType: 96,
       red: { payloadType: 116, ulpfecPayloadType: 117 },
@@ -53,8 +50,5 @@ export function simOptions(c: SimCase): ProtectionSimOptions {
       nack: nack ? { initialRttMs: 2 * oneWay + 4 * (c.jitterMs ?? 0) + 10, minRetryIntervalMs: 5, maxRetries: 10, keyframeOnGiveUp: false, reorderWaitPackets: c.nackReorderWait?.packets ?? 0, reorderWaitMaxMs: c.nackReorderWait?.ms ?? 0 } : undefined,
       fecWindowPackets: 1024, maxPendingFec: 256, usefulWithinMs: 500, historyPackets: 4096, receiverReportIntervalMs: 250,
     },
-    pacer: { initialTargetBps: 2_000_000, pacingFactor: 2.5 },
-    assembler: { ...DEFAULT_FRAME_ASSEMBLER_OPTIONS, maxWaitMs: 300 },
-    down: link(c.lossP), up: link(undefined),
   };
 }

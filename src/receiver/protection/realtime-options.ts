@@ -20,6 +20,8 @@ export interface RealtimeRecoveryPlan {
   rttBoundMs: number;
   /** how long a complete frame waits for earlier missing packets to be recovered, ms */
   assemblerMaxWaitMs: number;
+  /** before the first NACK for a gap, wait for this many later packets or this long (FEC may repair it first); default: hybrid 4 packets / 10 ms, else none */
+  nackReorderWait?: { packets: number; ms: number };
 }
 
 /** The chain's options for a media stream (uint32 SSRC, 7-bit payload type); `receiverSsrc` is ours. */
@@ -40,8 +42,8 @@ export function realtimeReceiveOptions(plan: RealtimeRecoveryPlan, media: { ssrc
           maxRetries: plan.maxRetries,
           keyframeOnGiveUp: false,
           // hybrid: give FEC a few packets' time before asking
-          reorderWaitPackets: plan.mode === 'hybrid' ? 4 : 0,
-          reorderWaitMaxMs: plan.mode === 'hybrid' ? 10 : 0,
+          reorderWaitPackets: plan.nackReorderWait?.packets ?? (plan.mode === 'hybrid' ? 4 : 0),
+          reorderWaitMaxMs: plan.nackReorderWait?.ms ?? (plan.mode === 'hybrid' ? 10 : 0),
         }
       : undefined,
     fecWindowPackets: 1024,
