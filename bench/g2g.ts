@@ -12,8 +12,11 @@
  * sources): the same scenario with the sender and receiver run through tsx and compiled from
  * dist/, side by side in one run, with each child's CPU per frame and at startup
  * (bench/g2g-child-cpu.ts).
+ * And once per pacer mode (--pacer, default the scenario's): none (every packet leaves at once: the
+ * lab's own cost) and leaky (a frame spread at factor × target: what a paced sender adds), two
+ * different questions, side by side, each as a ratio to the plain-UDP floor measured in the run.
  * Prints tables, writes bench/results/g2g.json.
- * Usage: node --import tsx bench/g2g.ts [--quick] [--seconds N] [--scenario FILE] [--code tsx,compiled] [--skip-latency] [--skip-rate]
+ * Usage: node --import tsx bench/g2g.ts [--quick] [--seconds N] [--scenario FILE] [--code tsx,compiled] [--pacer none,leaky] [--skip-latency] [--skip-rate]
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -46,6 +49,8 @@ const offeredRates = [5_000, 10_000, 20_000, 40_000, 0];
 const codes = (option('--code') ?? (distFreshness().state === 'fresh' ? 'tsx,compiled' : 'tsx')).split(',') as ChildEntry['code'][];
 for (const code of codes as string[]) if (code !== 'tsx' && code !== 'compiled') throw new Error(`--code ${code}: not one of tsx, compiled`);
 if (codes.includes('compiled') && distFreshness().state !== 'fresh') throw new Error('--code compiled: dist/ does not match the sources (run scripts/build-dist.sh)');
+const pacerModes = option('--pacer')?.split(',') as ('none' | 'leaky')[] | undefined;
+for (const mode of (pacerModes ?? []) as string[]) if (mode !== 'none' && mode !== 'leaky') throw new Error(`--pacer ${mode}: not one of none, leaky`);
 /** target of issue 4 §6 for the lab's added latency, ms */
 const TARGET = { p50Ms: 2, p99Ms: 5 };
 
@@ -57,6 +62,8 @@ interface LatencyResult {
   scenario: string;
   /** what the sender and receiver ran */
   code: ChildEntry['code'];
+  /** the pacer mode of the run */
+  pacer: string;
   cpu: RunCpu;
   runDir: string;
   status: string;
@@ -67,11 +74,13 @@ interface LatencyResult {
   meetsTarget: boolean;
 }
 
-async function measureLatency(code: ChildEntry['code']): Promise<LatencyResult> {
-  const scenario = { ...(await loadScenario(scenarioFile)), durationMs: runSeconds * 1000 };
+async function measureLatency(code: ChildEntry['code'], pacerMode?: 'none' | 'leaky'): Promise<LatencyResult> {
+  const base = await loadScenario(scenarioFile);
+  const pacer = { ...(base.pacer ?? { mode: 'none' as const, factor: 2.5, burstMs: 40, queueLimitMs: null }), ...(pacerMode ? { mode: pacerMode } : {}) };
+  const scenario = { ...base, durationMs: runSeconds * 1000, pacer };
   const runsRoot = mkdtempSync(path.join(os.tmpdir(), 'glasslab-g2g-'));
   process.env[CHILD_CODE_ENV] = code;
-  const outcome = await runScenario(scenario, { runsRoot, onPhase: (p) => process.stderr.write(`[g2g] ${scenario.name} (${code}): ${p}\n`) });
+  const outcome = await runScenario(scenario, { runsRoot, onPhase: (p) => process.stderr.write(`[g2g] ${scenario.name} (${code}, pacer ${pacer.mode}): ${p}\n`) });
   delete process.env[CHILD_CODE_ENV];
   if (outcome.status.state !== 'completed') throw new Error(`run ${outcome.status.state}: ${outcome.status.message ?? ''} (${outcome.runDir})`);
   const built = await buildReport(outcome.runDir);
@@ -81,6 +90,7 @@ async function measureLatency(code: ChildEntry['code']): Promise<LatencyResult> 
   return {
     scenario: scenario.name,
     code,
+    pacer: pacer.mode,
     cpu: await readRunCpu(outcome.runDir),
     runDir: outcome.runDir,
     status: outcome.status.state,
@@ -94,7 +104,7 @@ async function measureLatency(code: ChildEntry['code']): Promise<LatencyResult> 
 
 function printLatency(result: LatencyResult): void {
   const b = result.breakdown;
-  console.log(`\n== glass-to-glass breakdown: ${result.scenario}, children ${result.code}, ${b.frames} frames (${b.incomplete} lacking a stage time), run ${result.runDir}`);
+  console.log(`\n== glass-to-glass breakdown: ${result.scenario}, children ${result.code}, pacer ${result.pacer}, ${b.frames} frames (${b.incomplete} lacking a stage time), run ${result.runDir}`);
   console.log(row(['stage (ms)', 'p50', 'p95', 'p99', 'mean', 'max'], [14, 9, 9, 9, 9, 9]));
   for (const { name, work } of G2G_STAGES) console.log(statsRow(`${work ? '*' : ' '}${name}`, b.stages[name]));
   console.log(statsRow('g2g', b.g2g));
@@ -133,14 +143,24 @@ function printCodeComparison(results: readonly LatencyResult[]): void {
 if (!args.includes('--skip-latency')) {
   const runs: LatencyResult[] = [];
   for (const code of codes) {
-    runs.push(await measureLatency(code));
-    printLatency(runs.at(-1)!);
+    for (const mode of pacerModes ?? [undefined]) {
+      runs.push(await measureLatency(code, mode));
+      printLatency(runs.at(-1)!);
+    }
   }
-  if (runs.length > 1) printCodeComparison(runs);
+  if (codes.length > 1) printCodeComparison(runs.filter((r) => r.pacer === runs[0]!.pacer));
   const latency = runs.at(-1)!;
   // What the host alone costs a datagram between two Node processes (no SRTP, no werift).
   const udpFloor = await measureUdpFloor(210, quick ? 2 : 4);
   console.log(`plain UDP one-way between two Node processes (host floor under "network"), 210 datagrams/s: p50 ${fmt(udpFloor.p50)} p95 ${fmt(udpFloor.p95)} p99 ${fmt(udpFloor.p99)} max ${fmt(udpFloor.max)} ms; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log('\n== lab-added latency by pacer mode and child code, and its ratio to the plain-UDP floor (p50 / p99 each)');
+  const w = [10, 7, 8, 11, 11, 11, 11, 13, 13];
+  console.log(row(['code', 'pacer', 'frames', 'added p50', 'added p99', '× UDP p50', '× UDP p99', 'snd µs/frame', 'rcv µs/frame'], w));
+  for (const r of runs) {
+    const child = (role: 'sender' | 'receiver') => r.cpu.children.find((c) => c.role === role);
+    const ratio = (a: number | null | undefined, b: number | null | undefined): string => (a == null || b == null || b <= 0 ? '-' : (a / b).toFixed(0));
+    console.log(row([r.code, r.pacer, r.breakdown.frames, fmt(r.breakdown.labAdded.p50), fmt(r.breakdown.labAdded.p99), ratio(r.breakdown.labAdded.p50, udpFloor.p50), ratio(r.breakdown.labAdded.p99, udpFloor.p99), fmt(child('sender')?.cpuUsPerFrame, 0), fmt(child('receiver')?.cpuUsPerFrame, 0)], w));
+  }
   result.latency = { ...latency, udpFloorMs: udpFloor, loadavgAfter: os.loadavg() };
   result.latencyByCode = runs;
 }

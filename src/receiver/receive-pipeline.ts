@@ -63,6 +63,8 @@ export class ReceivePipeline {
   private readonly out = new Fifo<ReceiveOutput>();
   private lastPliMs = -Infinity;
   private mediaSsrc: number | undefined;
+  /** the datagram being handled and its parse, while the recovery chain runs on it */
+  private wireParsed: { raw: Uint8Array; packet: RtpPacket } | undefined;
 
   constructor(private readonly options: ReceivePipelineOptions) {
     // ULPFEC packets take media sequence numbers: one lost on the link leaves a gap after a frame's last packet
@@ -99,8 +101,11 @@ export class ReceivePipeline {
       this.recovery = new ReceiveRecovery(realtimeReceiveOptions(plan, { ssrc: packet.ssrc, payloadType }, this.options.localSsrc));
     }
     if (!this.recovery) return; // recovery packets before any media: nothing to recover yet
+    // the chain hands plain media on as the same bytes: the parse above is reused for it
+    this.wireParsed = { raw, packet };
     this.recovery.receive(raw, nowMs);
     this.drainRecovery(nowMs);
+    this.wireParsed = undefined;
     this.drainAssembler(nowMs);
   }
 
@@ -168,7 +173,8 @@ export class ReceivePipeline {
     for (let e = recovery.pollOutput(); e !== undefined; e = recovery.pollOutput()) {
       switch (e.type) {
         case 'media': {
-          const media = parseRtp(e.packet);
+          // parsed once: a packet that arrived as plain media is the datagram handleRtp parsed
+          const media = this.wireParsed?.raw === e.packet ? this.wireParsed.packet : parseRtp(e.packet);
           if (media instanceof RtpParseError) break;
           if (e.recoveredBy) {
             if (e.recoveredBy === 'rtx') this.counters.recoveredByRtx++;
