@@ -99,7 +99,8 @@ export async function startRunLink(link: ResolvedScenarioLink, options: { runDir
     const wantsLogs = backendChoice !== 'netem';
     const started = await startLinkBackend(topology, { ...link, backend: backendChoice }, {
       seed: options.seed,
-      realtimePriority: LINK_REALTIME_PRIORITY,
+      // the scenario may ask for the default scheduler (e.g. to measure what SCHED_FIFO buys)
+      realtimePriority: link.scheduling === 'normal' ? 0 : LINK_REALTIME_PRIORITY,
       ...(wantsLogs ? { fateLogPath: path.join(options.runDir, LINK_FILES.fates), pcapPath: path.join(options.runDir, LINK_FILES.pcap) } : {}),
     });
     topology.onTeardown(() => void started.stop());

@@ -22,6 +22,8 @@ export class LinkScenarioError extends Error {
 export interface ResolvedLink {
   backend: 'userspace' | 'netem' | 'auto';
   seed?: number;
+  /** userspace data-plane threads: SCHED_FIFO (realtime, when root) or the default scheduler; absent = realtime */
+  scheduling?: 'realtime' | 'normal';
   params: DuplexLinkParams;
   /** full parameter sets from each change on, in time order */
   timeline: Array<{ atUs: number; params: DuplexLinkParams }>;
@@ -130,9 +132,10 @@ function mergeFields(state: LinkDirectionFields, ...patches: LinkDirectionFields
 type Split = { shared: LinkDirectionFields; up: LinkDirectionFields; down: LinkDirectionFields };
 
 function split(fields: LinkDirectionFields & { up?: LinkDirectionFields; down?: LinkDirectionFields }): Split {
-  const { up, down, ...shared } = fields as LinkDirectionFields & { up?: LinkDirectionFields; down?: LinkDirectionFields; backend?: unknown; seed?: unknown };
+  const { up, down, ...shared } = fields as LinkDirectionFields & { up?: LinkDirectionFields; down?: LinkDirectionFields; backend?: unknown; seed?: unknown; scheduling?: unknown };
   delete (shared as Record<string, unknown>).backend;
   delete (shared as Record<string, unknown>).seed;
+  delete (shared as Record<string, unknown>).scheduling;
   return { shared, up: up ?? {}, down: down ?? {} };
 }
 
@@ -164,6 +167,7 @@ export function resolveLink(link: unknown, timeline: unknown, baseDir: string, w
     link: {
       backend: parsedLink.data.backend ?? 'auto',
       ...(parsedLink.data.seed !== undefined ? { seed: parsedLink.data.seed } : {}),
+      ...(parsedLink.data.scheduling !== undefined ? { scheduling: parsedLink.data.scheduling } : {}),
       params,
       timeline: changes,
     },

@@ -129,6 +129,8 @@ export const linkSchema = linkDirectionSchema.extend({
   backend: z.enum(['userspace', 'netem', 'auto']).optional(),
   /** seed of the up direction's PRNG (down: seed + 1); default from the run's seed */
   seed: z.number().int().min(0).optional(),
+  /** userspace backend: how the data-plane threads are scheduled (realtime: SCHED_FIFO 50 when root, the default; normal: the kernel's default) */
+  scheduling: z.enum(['realtime', 'normal']).optional().describe("userspace link: 'realtime' (default) runs the data-plane threads SCHED_FIFO 50 when root, so the run's own load does not delay releases; 'normal' leaves them to the kernel's default scheduler"),
   up: linkDirectionSchema.optional(),
   down: linkDirectionSchema.optional(),
 });

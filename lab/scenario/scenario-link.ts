@@ -1,8 +1,8 @@
 /**
  * Resolves a scenario's `link:` and `timeline:` (raw YAML values, units as written): "none"
  * (loopback, no emulator), link fields (link-schema.ts), or `{ profile: name }` naming a profile
- * of scenarios/links (or a profile file path relative to the scenario), with only `backend` and
- * `seed` beside it. A scenario `timeline:` replaces the profile's. Returns issues with their path
+ * of scenarios/links (or a profile file path relative to the scenario), with only `backend`,
+ * `seed` and `scheduling` beside it. A scenario `timeline:` replaces the profile's. Returns issues with their path
  * inside the scenario, never throws.
  */
 import { existsSync } from 'node:fs';
@@ -18,7 +18,7 @@ export interface ScenarioLinkIssue {
   message: string;
 }
 
-const PROFILE_COMPANIONS = new Set(['profile', 'backend', 'seed']);
+const PROFILE_COMPANIONS = new Set(['profile', 'backend', 'seed', 'scheduling']);
 
 function splitIssue(text: string): ScenarioLinkIssue {
   const at = text.indexOf(': ');
@@ -48,13 +48,13 @@ export function resolveScenarioLink(
     return 'error' in r ? { issues: r.error.issues.map(splitIssue) } : { link: r.link };
   }
   const extra = Object.keys(fields).filter((key) => !PROFILE_COMPANIONS.has(key));
-  if (extra.length > 0) return { issues: extra.map((key) => ({ path: `link.${key}`, message: 'not allowed beside profile (only backend and seed are)' })) };
+  if (extra.length > 0) return { issues: extra.map((key) => ({ path: `link.${key}`, message: 'not allowed beside profile (only backend, seed and scheduling are)' })) };
   const file = profilePath(fields.profile, scenarioDir);
   if (!existsSync(file)) return { issues: [{ path: 'link.profile', message: `no such profile: ${file}` }] };
   const checked = loadLinkProfile(file, access);
   if ('error' in checked) return { issues: checked.error.issues.map((message) => ({ path: 'link.profile', message })) };
   const doc = checked.profile.raw;
-  const merged = { ...doc.link, ...(fields.backend !== undefined ? { backend: fields.backend } : {}), ...(fields.seed !== undefined ? { seed: fields.seed } : {}) };
+  const merged = { ...doc.link, ...(fields.backend !== undefined ? { backend: fields.backend } : {}), ...(fields.seed !== undefined ? { seed: fields.seed } : {}), ...(fields.scheduling !== undefined ? { scheduling: fields.scheduling } : {}) };
   const r = resolveLink(merged, timeline ?? doc.timeline, timeline !== undefined ? scenarioDir : path.dirname(file), 'link', access);
   if ('error' in r) return { issues: r.error.issues.map(splitIssue) };
   return { link: { ...r.link, profile: checked.profile.name } };

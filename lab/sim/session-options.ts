@@ -57,8 +57,9 @@ export function virtualSessionOptions(scenario: ResolvedScenario, input: Simulat
   let links = input.links;
   let linkChanges: VirtualSessionOptions['linkChanges'] = [];
   if (!links) {
-    const up = new ModelLink(scenario.seed, params.up, 'up');
-    const down = new ModelLink(scenario.seed + 1, params.down, 'down');
+    const seed = scenario.link === 'none' ? scenario.seed : (scenario.link.seed ?? scenario.seed);
+    const up = new ModelLink(seed, params.up, 'up');
+    const down = new ModelLink(seed + 1, params.down, 'down');
     links = { up, down };
     if (scenario.link !== 'none') {
       linkChanges = scenario.link.timeline.map((change) => ({

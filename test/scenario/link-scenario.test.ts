@@ -77,6 +77,16 @@ describe('scenario link and timeline', () => {
     expect(replaced.timeline[0]!.params.up.delayUs).toBe(5000);
   });
 
+  it('scheduling: realtime by default (absent), normal when asked, beside a profile too; anything else refused by name', () => {
+    expect(linked('name: p\nlink: { delay: 5ms }\n').scheduling).toBeUndefined();
+    expect(linked('name: p\nlink: { delay: 5ms, scheduling: normal }\n').scheduling).toBe('normal');
+    expect(linked('name: p\nlink: { profile: webrtc-bursty-loss, scheduling: realtime }\n').scheduling).toBe('realtime');
+    // not a per-direction knob: it does not leak into the directions' parameters
+    expect(linked('name: p\nlink: { delay: 5ms, scheduling: normal }\n').params.up).toEqual({ delayUs: 5000 });
+    const issues = issuesOf('name: p\nlink: { delay: 5ms, scheduling: fifo }\n');
+    expect(issues.map((i) => i.path)).toContain('link.scheduling');
+  });
+
   it('takes a profile file relative to the scenario', async () => {
     await writeFile(path.join(dir, 'mine.yaml'), 'name: mine\nsource: a test\nlink: { delay: 12ms }\n');
     await writeFile(path.join(dir, 'scenario.yaml'), 'name: s\nlink: { profile: ./mine.yaml }\n');
