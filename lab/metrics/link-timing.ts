@@ -26,6 +26,12 @@ export interface LinkDirectionTiming {
   lateToleranceMs: number;
   /** (wireMs − enqueueMs) − configured delay, ms, over first copies in segments whose delay is fixed; null fields when none */
   delayErrorMs: { count: number; p50: number | null; p99: number | null };
+  /**
+   * the sender's send record → the data plane read the packet from the TUN device, ms, over first
+   * copies of the RTP packets the sender recorded: the transport on the sending side (SRTP, the
+   * socket, the kernel, any backlog in front of the link); absent when the fate log has no read times
+   */
+  readBacklogMs?: { count: number; p50: number | null; p99: number | null; max: number | null };
 }
 
 /**
@@ -47,10 +53,20 @@ export function linkDirectionTiming(
   fates: readonly LinkFateRecord[],
   fixedDelayMsAt: (enqueueMs: number) => number | null,
   lateToleranceMs: number = LINK_LATE_TOLERANCE_MS,
+  /** when the sender sent RTP packet SSRC/seq (its first send record), ms; undefined when it recorded none */
+  sentMsOf?: (ssrc: number, seq: number) => number | undefined,
 ): LinkDirectionTiming | null {
   const lateness: number[] = [];
   const delayErrors: number[] = [];
+  const backlog: number[] = [];
+  let readTimes = false;
   for (const f of fates) {
+    if (f.readMs !== undefined) readTimes = true;
+    if (sentMsOf && f.readMs !== undefined && !f.duplicate && f.ssrc !== undefined && f.seq !== undefined) {
+      const sentMs = sentMsOf(f.ssrc, f.seq);
+      // a seq sent long before is a wrapped reuse, not this packet
+      if (sentMs !== undefined && f.readMs >= sentMs - 1 && f.readMs - sentMs < 10_000) backlog.push(f.readMs - sentMs);
+    }
     if (f.wireMs === undefined || f.releaseMs === undefined) continue;
     lateness.push(f.wireMs - f.releaseMs);
     if (f.duplicate) continue; // a copy's schedule is the duplicate's own, not the configured delay
@@ -66,5 +82,11 @@ export function linkDirectionTiming(
     lateRatio: sorted.filter((ms) => ms > lateToleranceMs).length / sorted.length,
     lateToleranceMs,
     delayErrorMs: { count: errors.length, p50: percentileSorted(errors, 50), p99: percentileSorted(errors, 99) },
+    ...(readTimes && sentMsOf ? { readBacklogMs: backlogStats(backlog) } : {}),
   };
+}
+
+function backlogStats(values: number[]): NonNullable<LinkDirectionTiming['readBacklogMs']> {
+  const sorted = sortedAscending(values);
+  return { count: sorted.length, p50: percentileSorted(sorted, 50), p99: percentileSorted(sorted, 99), max: sorted.length > 0 ? sorted[sorted.length - 1]! : null };
 }

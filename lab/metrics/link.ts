@@ -114,7 +114,14 @@ function measure(fates: readonly LinkFateRecord[], fromMs: number, toMs: number)
 }
 
 /** Per-direction summary with one segment per parameter set. */
-function summarizeDirection(dir: LinkDirection, link: ScenarioLinkRecord, fates: readonly LinkFateRecord[], bounds: number[], mediaStartMs: number): LinkSummary['directions']['up'] {
+function summarizeDirection(
+  dir: LinkDirection,
+  link: ScenarioLinkRecord,
+  fates: readonly LinkFateRecord[],
+  bounds: number[],
+  mediaStartMs: number,
+  sentMsOf: ((ssrc: number, seq: number) => number | undefined) | undefined,
+): LinkSummary['directions']['up'] {
   const mine = fates.filter((f) => f.dir === dir);
   const held = occupancy(mine);
   const droppedByReason: Record<string, number> = {};
@@ -138,7 +145,7 @@ function summarizeDirection(dir: LinkDirection, link: ScenarioLinkRecord, fates:
   // the parameter set in force at a time: segment i spans [bounds[i], bounds[i + 1])
   const setAt = (ms: number): number => bounds.slice(1).filter((b) => b <= ms).length;
   // before media start the link runs unimpaired (lab/run/run-link.ts), not with the scenario's link: no configured delay to compare
-  const timing = linkDirectionTiming(mine, (enqueueMs) => (enqueueMs < mediaStartMs ? null : fixedDelayMs(sets[setAt(enqueueMs)]![dir])));
+  const timing = linkDirectionTiming(mine, (enqueueMs) => (enqueueMs < mediaStartMs ? null : fixedDelayMs(sets[setAt(enqueueMs)]![dir])), undefined, sentMsOf);
   return {
     packets: mine.filter((f) => !f.duplicate).length,
     delivered: mine.filter((f) => f.releaseMs !== undefined).length,
@@ -197,11 +204,19 @@ export function computeLinkMetrics(input: {
   const starts = changes.map((c) => c.appliedMs ?? c.scheduledMs ?? Infinity);
   const bounds = [-Infinity, ...starts, Infinity];
   const mediaStartMs = input.events.find((e) => e.name === 'media-start')?.timeMs ?? -Infinity;
+  // the sender's first send of each RTP packet (up carries the sender's packets)
+  const firstSent = new Map<string, number>();
+  for (const p of input.packets) {
+    if (p.side !== 'sender' || p.dir !== 'out') continue;
+    const key = `${p.ssrc >>> 0}/${p.seq}`;
+    if (!firstSent.has(key)) firstSent.set(key, p.timeMs);
+  }
+  const sentMsOf = (ssrc: number, seq: number): number | undefined => firstSent.get(`${ssrc >>> 0}/${seq}`);
   const summary: LinkSummary = {
     backend: input.backend,
     fateLog: input.fates !== null,
     changes,
-    directions: { up: summarizeDirection('up', input.link, fates, bounds, mediaStartMs), down: summarizeDirection('down', input.link, fates, bounds, mediaStartMs) },
+    directions: { up: summarizeDirection('up', input.link, fates, bounds, mediaStartMs, sentMsOf), down: summarizeDirection('down', input.link, fates, bounds, mediaStartMs, undefined) },
     mediaFates: input.fates === null ? null : mediaFateAccounting(fates, input.packets),
   };
 

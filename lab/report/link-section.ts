@@ -51,14 +51,16 @@ function timingTable(link: NonNullable<Results['link']>): string {
     const configured = d.segments.map((seg) => formatMs(seg.configured.delayMs)).join(' → ');
     const measured = d.segments.map((seg) => formatMs(seg.measured.delayMeanMs)).join(' → ');
     const error = t.delayErrorMs.count === 0 ? '— (delay not fixed)' : `${formatMs(t.delayErrorMs.p50)} / ${formatMs(t.delayErrorMs.p99)}`;
+    const b = t.readBacklogMs;
+    const backlog = b === undefined || b.count === 0 ? '—' : `${formatMs(b.p50)} / ${formatMs(b.p99)} / ${formatMs(b.max)}`;
     rows.push(
-      `<tr><td>${dir}</td><td class="num">${configured}</td><td class="num">${measured}</td><td class="num">${formatMs(t.latenessMs.p50)} / ${formatMs(t.latenessMs.p99)} / ${formatMs(t.latenessMs.max)}</td><td class="num">${formatPercent(t.lateRatio)}</td><td class="num">${error}</td><td class="num">${formatCount(t.wirePackets)}</td></tr>`,
+      `<tr><td>${dir}</td><td class="num">${configured}</td><td class="num">${measured}</td><td class="num">${formatMs(t.latenessMs.p50)} / ${formatMs(t.latenessMs.p99)} / ${formatMs(t.latenessMs.max)}</td><td class="num">${formatPercent(t.lateRatio)}</td><td class="num">${error}</td><td class="num">${backlog}</td><td class="num">${formatCount(t.wirePackets)}</td></tr>`,
     );
   }
   if (rows.length === 0) return '';
   const tolerance = formatMs(link.directions.up.timing?.lateToleranceMs ?? link.directions.down.timing?.lateToleranceMs);
-  const head = `<tr><th>dir</th><th class="num">delay configured</th><th class="num">delay scheduled (mean)</th><th class="num">lateness p50 / p99 / max</th><th class="num">late &gt; ${tolerance}</th><th class="num">delay error p50 / p99</th><th class="num">packets</th></tr>`;
-  const note = `<p class="note">The data plane's own timing. Scheduled delay: the link model's release − entry (what the segments table measures). Lateness: when the data plane wrote a packet to the far device − its scheduled release (CPU contention shows here, and the receiver sees it on top of the scheduled delay). Delay error: written − entered − configured delay, where the delay alone sets the release.</p>`;
+  const head = `<tr><th>dir</th><th class="num">delay configured</th><th class="num">delay scheduled (mean)</th><th class="num">lateness p50 / p99 / max</th><th class="num">late &gt; ${tolerance}</th><th class="num">delay error p50 / p99</th><th class="num">send → link read p50 / p99 / max</th><th class="num">packets</th></tr>`;
+  const note = `<p class="note">The data plane's own timing. Scheduled delay: the link model's release − entry (what the segments table measures). Lateness: when the data plane wrote a packet to the far device − its scheduled release (CPU contention shows here, and the receiver sees it on top of the scheduled delay). Delay error: written − entered − configured delay, where the delay alone sets the release. Send → link read: the sender's record of a packet → the data plane read it from the TUN device (SRTP, socket and kernel on the sending side, and any backlog in front of the link: time spent before the link, not in it).</p>`;
   return `${note}\n<table id="link-timing"><thead>${head}</thead><tbody>${rows.join('')}</tbody></table>`;
 }
 

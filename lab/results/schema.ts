@@ -135,6 +135,11 @@ const linkTimingSchema = z
       .object({ count, p50: nullableNumber, p99: nullableNumber })
       .strict()
       .describe('(written − entered) − configured delay, ms, over first copies entered after media start in segments whose delay alone sets the release (no jitter, rate, slot, reorder)'),
+    readBacklogMs: z
+      .object({ count, p50: nullableNumber, p99: nullableNumber, max: nullableNumber })
+      .strict()
+      .optional()
+      .describe("the sender's send record → the data plane read the packet from the TUN device, ms (first copies of the sender's RTP packets): SRTP, socket, kernel and any backlog in front of the link; absent without read times"),
   })
   .strict();
 

@@ -107,4 +107,25 @@ describe('link timing', () => {
     const { timing: _dropped, ...old } = summary.directions.up;
     expect(linkSummarySchema.safeParse({ ...summary, directions: { ...summary.directions, up: old } }).success).toBe(true);
   });
+
+  it('send → link read: the sender\'s send record to the data plane\'s read, first copies of the sender\'s RTP packets only', () => {
+    const link: ScenarioLinkRecord = { params: { up: { delayUs: 20_000 }, down: {} }, timeline: [] };
+    const rtp = (id: number, seq: number, sentMs: number, readAfterMs: number, extra: Partial<LinkFateRecord> = {}): LinkFateRecord => ({
+      ...fate('up', id, sentMs + readAfterMs + 0.01, { releaseMs: sentMs + readAfterMs + 20, wireMs: sentMs + readAfterMs + 20.05 }),
+      ssrc: 7, seq, readMs: sentMs + readAfterMs, ...extra,
+    });
+    const fates = [rtp(0, 100, 1000, 0.5), rtp(1, 101, 1010, 1.5), rtp(2, 102, 1020, 4), rtp(3, 102, 1020, 9, { duplicate: true }), rtp(4, 999, 1030, 2)];
+    const packets = [100, 101, 102].map((seq, i) => ({ type: 'packet' as const, side: 'sender' as const, dir: 'out' as const, ssrc: 7, seq, pt: 96, kind: 'media' as const, size: 1000, timeMs: 1000 + i * 10 }));
+    const events = [{ type: 'event' as const, side: 'orchestrator' as const, name: 'media-start', timeMs: 900 }];
+    const summary = computeLinkMetrics({ link, backend: 'userspace', fates, events, packets, originMs: 900 }).summary;
+    expect(linkSummarySchema.safeParse(summary).success).toBe(true);
+    // seq 999 was never sent by the sender (not its packet), the duplicate is not a first copy
+    const b = summary.directions.up.timing!.readBacklogMs!;
+    expect(b.count).toBe(3);
+    expect(b.p50).toBeCloseTo(1.5, 9);
+    expect(b.max).toBeCloseTo(4, 9);
+    // without read times (netem-free virtual time, older logs) there is no figure
+    const noRead = fates.map(({ readMs: _r, ...f }) => f);
+    expect(computeLinkMetrics({ link, backend: 'userspace', fates: noRead, events, packets, originMs: 900 }).summary.directions.up.timing!.readBacklogMs).toBeUndefined();
+  });
 });
