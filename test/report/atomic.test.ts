@@ -107,10 +107,11 @@ describe('NDJSON reader', () => {
 describe('NDJSON writer', () => {
   it('flushes on its interval without close, and on size', async () => {
     const file = path.join(dir, 'timed.ndjson');
-    const writer = new NdjsonWriter(file, { flushIntervalMs: 20, maxBufferBytes: 1 << 20 });
+    // an interval long enough that the read right after the write finishes first on a loaded machine (20 ms did not, once)
+    const writer = new NdjsonWriter(file, { flushIntervalMs: 300, maxBufferBytes: 1 << 20 });
     writer.write({ n: 1 });
     expect(await readFile(file, 'utf8')).toBe('');
-    await new Promise((resolve) => setTimeout(resolve, 80));
+    await new Promise((resolve) => setTimeout(resolve, 900));
     expect(await readFile(file, 'utf8')).toBe('{"n":1}\n');
     const sized = new NdjsonWriter(path.join(dir, 'sized.ndjson'), { flushIntervalMs: 60_000, maxBufferBytes: 30 });
     sized.write({ text: 'abcdefghijklmnopqrstuvwxyz' });
