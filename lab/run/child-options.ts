@@ -10,7 +10,7 @@ import { defaultFecRateTable, loadFecRateTableSync, type FecRateTable } from '..
 import { rateTableData, REALTIME_REPORT_INTERVAL_MS, type SendProtectionPlan } from '../../src/sender/protection/realtime-options.ts';
 import type { RealtimeRecoveryPlan } from '../../src/receiver/protection/realtime-options.ts';
 import type { SenderRunOptions } from '../../src/sender/run-options.ts';
-import type { ReceiverRunOptions } from '../../src/receiver/run-options.ts';
+import { RECEIVER_RTCP_SSRC, type ReceiverRunOptions } from '../../src/receiver/run-options.ts';
 import type { ResolvedScenario } from '../scenario/schema.ts';
 
 /** The scenario's protection mode ("none" for runs recorded before the field existed). */
@@ -128,10 +128,13 @@ export function senderRunOptions(scenario: ResolvedScenario): SenderRunOptions {
     pacing: { ...(scenario.pacer ?? { mode: 'none', factor: 1, burstMs: 0, queueLimitMs: null }), targetBitrateBps: scenario.encoder.bitrateBps },
     protection: sendProtectionPlan(scenario),
     nackTailMs: nackTailMs(scenario),
+    ...(scenario.congestion?.mode === 'googcc'
+      ? { congestion: { startBps: scenario.congestion.startBps, minBps: scenario.congestion.minBps, maxBps: scenario.congestion.maxBps, feedbackSenderSsrc: RECEIVER_RTCP_SSRC } }
+      : {}),
   };
 }
 
 /** The receiver's configure options. */
 export function receiverRunOptions(scenario: ResolvedScenario): ReceiverRunOptions {
-  return { pliIntervalMs: scenario.transport.pliIntervalMs, recovery: realtimeRecoveryPlan(scenario) };
+  return { pliIntervalMs: scenario.transport.pliIntervalMs, recovery: realtimeRecoveryPlan(scenario), ...(scenario.congestion?.mode === 'googcc' ? { transportFeedback: true } : {}) };
 }

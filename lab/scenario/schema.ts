@@ -121,6 +121,17 @@ const pacerSchema = z
   })
   .strict();
 
+/** Congestion control: a fixed encoder target (today's behaviour), or the send-side estimator on transport-wide feedback. */
+export const congestionModes = ['fixed', 'googcc'] as const;
+const congestionSchema = z
+  .object({
+    mode: z.enum(congestionModes).default('fixed').describe('fixed: the encoder bitrate throughout; googcc: transport-wide feedback drives the target (encoder, pacer, FEC controller)'),
+    startRate: bitrate.optional().describe('googcc: the target at the start; default the encoder bitrate'),
+    minRate: bitrate.default('50kbps').describe('googcc: the target never goes below this'),
+    maxRate: bitrate.optional().describe('googcc: the target never goes above this; default 2 × the start rate'),
+  })
+  .strict();
+
 /** A budget: "metric op value", e.g. "g2g.p95 <= 120ms", or a map entry metric: "120ms" (meaning <=). */
 const budgetsSchema = z
   .union([z.array(z.string().min(1)), z.record(z.string(), z.union([z.string(), z.number()]))])
@@ -145,6 +156,7 @@ export const scenarioSchema = z
     transport: transportSchema.default({ mtu: 1200, pliIntervalMs: 500 }),
     protection: protectionSchema.default(DEFAULT_PROTECTION).describe('loss recovery: NACK/RTX and/or FEC'),
     pacer: pacerSchema.default(DEFAULT_PACER).describe('send pacing'),
+    congestion: congestionSchema.default({ mode: 'fixed', minRate: '50kbps' }).describe('congestion control: fixed target or googcc'),
     link: z
       .union([z.literal('none'), linkSchema.extend({ profile: z.string().min(1).optional().describe('a profile of scenarios/links (name) or a profile file path') })])
       .default('none')
@@ -182,6 +194,8 @@ export interface ResolvedScenario {
   protection?: ResolvedProtection;
   /** send pacing (absent in runs recorded before it existed: packets left back to back) */
   pacer?: ResolvedPacer;
+  /** congestion control (absent in runs recorded before it existed: fixed) */
+  congestion?: ResolvedCongestion;
   /** "none": loopback, no emulator; otherwise the link's parameters per direction and its timeline */
   link: 'none' | ResolvedScenarioLink;
   /** normalized expressions "metric op value" */
@@ -199,6 +213,9 @@ export interface ResolvedProtection {
   highRttNackMs: number | null;
   maxRetries: number;
 }
+
+/** Resolved congestion control, rates in bit/s (googcc only: start, min, max). */
+export type ResolvedCongestion = { mode: 'fixed' } | { mode: 'googcc'; startBps: number; minBps: number; maxBps: number };
 
 /** Resolved pacing; `queueLimitMs` null = no limit. */
 export interface ResolvedPacer {
@@ -255,7 +272,16 @@ export function resolveScenario(parsed: ScenarioParsed, seed: number, link: Reso
       highRttNackMs: parsed.protection.highRttNackMs === 'off' ? null : parsed.protection.highRttNackMs,
     },
     pacer: { ...parsed.pacer, queueLimitMs: parsed.pacer.queueLimitMs === 'off' ? null : parsed.pacer.queueLimitMs },
+    congestion: resolveCongestion(parsed.congestion, parseBitrateBps(parsed.encoder.bitrate)!),
     link,
     budgets,
   };
+}
+
+function resolveCongestion(c: ScenarioParsed['congestion'], encoderBps: number): ResolvedCongestion {
+  if (c.mode === 'fixed') return { mode: 'fixed' };
+  const startBps = c.startRate !== undefined ? parseBitrateBps(c.startRate)! : encoderBps;
+  const minBps = Math.min(parseBitrateBps(c.minRate)!, startBps);
+  const maxBps = Math.max(c.maxRate !== undefined ? parseBitrateBps(c.maxRate)! : 2 * startBps, startBps);
+  return { mode: 'googcc', startBps, minBps, maxBps };
 }

@@ -17,6 +17,7 @@ import { ModelLink, type SimLink } from '../../src/sim/sim-link.ts';
 import type { FrameTraceSource } from '../../src/sim/frame-trace.ts';
 import type { VirtualSessionOptions } from '../../src/sim/virtual-session.ts';
 import type { RecordSink } from '../../src/shared/records.ts';
+import { RECEIVER_RTCP_SSRC } from '../../src/receiver/run-options.ts';
 
 /** The media stream of a simulated run: what werift negotiates for the lab's offer. */
 export function simulatedMedia(seed: number, override?: Partial<Pick<NegotiatedMedia, 'ssrc' | 'payloadType'>>): NegotiatedMedia {
@@ -80,12 +81,14 @@ export function virtualSessionOptions(scenario: ResolvedScenario, input: Simulat
       seed: sender.seed,
       pacing: sender.pacing,
       ...(sender.protection ? { protection: sendProtectionOptions(sender.protection, media) } : {}),
+      ...(sender.congestion ? { congestion: sender.congestion } : {}),
     },
     receive: {
       pliIntervalMs: receiver.pliIntervalMs,
-      localSsrc: 1,
+      localSsrc: RECEIVER_RTCP_SSRC,
       maxWaitMs: receiver.recovery?.assemblerMaxWaitMs ?? 0,
       ...(receiver.recovery ? { recovery: receiver.recovery } : {}),
+      ...(receiver.transportFeedback && media.extensions[TRANSPORT_WIDE_SEQ_URI] !== undefined ? { transportFeedback: { extensionId: media.extensions[TRANSPORT_WIDE_SEQ_URI] } } : {}),
     },
     up: links.up,
     down: links.down,

@@ -9,6 +9,8 @@ import { ReceiverPeer } from '../transport/webrtc-peer.ts';
 import { NdjsonWriter } from '../shared/ndjson.ts';
 import type { LabRecord } from '../shared/records.ts';
 import { VideoReceiver } from './video-receiver.ts';
+import { RECEIVER_RTCP_SSRC } from './run-options.ts';
+import { TRANSPORT_WIDE_SEQ_URI } from '../shared/rtp/extensions/transport-wide-seq.ts';
 import { startCpuAccount } from '../control/process-cpu.ts';
 
 const control = await startChild('receiver', process.argv);
@@ -26,18 +28,21 @@ try {
   await peer.waitConnected();
 
   const { recovery } = config.receiver;
+  // transport-wide feedback needs the id the answer gave the transport-wide sequence number
+  const transportFeedbackId = config.receiver.transportFeedback ? peer.negotiatedExtensions()[TRANSPORT_WIDE_SEQ_URI] : undefined;
   const receiver = new VideoReceiver({
     decoder,
     records,
     sendRtcp: (packet) => peer.sendRtcp(packet),
     pliIntervalMs: config.receiver.pliIntervalMs,
-    localSsrc: 1,
+    localSsrc: RECEIVER_RTCP_SSRC,
     maxWaitMs: recovery?.assemblerMaxWaitMs ?? 0,
     ...(recovery ? { recovery } : {}),
+    ...(transportFeedbackId !== undefined ? { transportFeedback: { extensionId: transportFeedbackId } } : {}),
     onError: (error) => control.fail(error),
   });
   peer.onRtp((packet, arrivalNs) => receiver.handleRtp(packet, arrivalNs));
-  if (recovery) peer.onRtcp((packet, arrivalNs) => receiver.handleRtcp(packet, arrivalNs));
+  if (recovery || transportFeedbackId !== undefined) peer.onRtcp((packet, arrivalNs) => receiver.handleRtcp(packet, arrivalNs));
   peer.observeWeriftRtcp((kind) => records.write({ type: 'feedback', side: 'receiver', dir: 'out', kind: 'rr', timeMs: Number(process.hrtime.bigint()) / 1e6, by: 'werift', weriftKind: kind }));
   channel.send({ type: 'connected' });
 

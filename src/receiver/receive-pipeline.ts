@@ -15,6 +15,8 @@ import { DEFAULT_FRAME_ASSEMBLER_OPTIONS, type AssembledFrame } from './frame-as
 import { ReceiveRecovery } from './protection/receive-chain.ts';
 import { realtimeReceiveOptions, type RealtimeRecoveryPlan } from './protection/realtime-options.ts';
 import { Fifo } from '../shared/fifo.ts';
+import { decodeTransportWideSeq } from '../shared/rtp/extensions/transport-wide-seq.ts';
+import { DEFAULT_TRANSPORT_FEEDBACK, TransportFeedbackBuilder } from './transport-feedback.ts';
 
 export interface ReceivePipelineOptions {
   /** minimum time between two keyframe requests, ms */
@@ -25,6 +27,8 @@ export interface ReceivePipelineOptions {
   maxWaitMs: number;
   /** loss recovery (RTX unwrap, FEC, NACK requester); undefined = none */
   recovery?: RealtimeRecoveryPlan;
+  /** transport-wide congestion control feedback: the negotiated id of the transport-wide sequence number extension; undefined = none */
+  transportFeedback?: { extensionId: number; intervalMs?: number };
 }
 
 /** What became of a frame handed out for decoding (times in ms on the pipeline's clock). */
@@ -63,6 +67,8 @@ export class ReceivePipeline {
   private readonly out = new Fifo<ReceiveOutput>();
   private lastPliMs = -Infinity;
   private mediaSsrc: number | undefined;
+  /** transport-wide feedback, built on the first packet carrying the extension */
+  private feedback: TransportFeedbackBuilder | undefined;
   /** the datagram being handled and its parse, while the recovery chain runs on it */
   private wireParsed: { raw: Uint8Array; packet: RtpPacket } | undefined;
 
@@ -80,6 +86,7 @@ export class ReceivePipeline {
       this.record({ type: 'event', side: 'receiver', timeMs: nowMs, name: 'bad-rtp', detail: { code: packet.code, size: raw.length } });
       return;
     }
+    this.noteTransportSeq(packet, nowMs);
     const plan = this.options.recovery;
     if (!plan) {
       this.mediaSsrc ??= packet.ssrc;
@@ -117,11 +124,17 @@ export class ReceivePipeline {
 
   /** When the pipeline next has work (assembler waits, NACK retries, reports), ms; undefined = none. */
   pollTimeout(): number | undefined {
-    const dues = [this.assembler.pollTimeout(), this.recovery?.pollTimeout()].filter((t): t is number => t !== undefined);
+    const dues = [this.assembler.pollTimeout(), this.recovery?.pollTimeout(), this.feedback?.pollTimeout()].filter((t): t is number => t !== undefined);
     return dues.length === 0 ? undefined : Math.min(...dues);
   }
 
   handleTimeout(nowMs: number): void {
+    if (this.feedback) {
+      for (const packet of this.feedback.handleTimeout(nowMs)) {
+        this.record({ type: 'feedback', side: 'receiver', dir: 'out', kind: 'twcc', timeMs: nowMs, by: 'lab' });
+        this.out.push({ type: 'rtcp', packet });
+      }
+    }
     if (this.recovery) {
       this.recovery.handleTimeout(nowMs);
       this.drainRecovery(nowMs);
@@ -255,6 +268,20 @@ export class ReceivePipeline {
       packets: frame.packets,
       ...rest,
     });
+  }
+
+  /** Every packet's transport-wide sequence number goes to the feedback builder (all SSRCs share the one sequence). */
+  private noteTransportSeq(packet: RtpPacket, nowMs: number): void {
+    const o = this.options.transportFeedback;
+    if (!o) return;
+    const value = packet.extensions.get(o.extensionId);
+    const seq = value ? decodeTransportWideSeq(value) : undefined;
+    if (seq === undefined) return;
+    this.feedback ??= new TransportFeedbackBuilder({
+      senderSsrc: this.options.localSsrc, mediaSsrc: this.mediaSsrc ?? packet.ssrc,
+      intervalMs: o.intervalMs ?? DEFAULT_TRANSPORT_FEEDBACK.intervalMs, maxPacketsPerReport: DEFAULT_TRANSPORT_FEEDBACK.maxPacketsPerReport,
+    });
+    this.feedback.onPacket(seq, nowMs);
   }
 
   /** The one keyframe-request policy: a PLI for the media stream, at most one per pliIntervalMs. */

@@ -4,9 +4,14 @@
  */
 import type { RealtimeRecoveryPlan } from './protection/realtime-options.ts';
 
+/** The SSRC the lab's receiver sends its RTCP (RR, NACK, PLI, transport feedback) from. */
+export const RECEIVER_RTCP_SSRC = 1;
+
 export interface ReceiverRunOptions {
   /** least interval between two PLIs, ms */
   pliIntervalMs: number;
   /** undefined: no loss recovery */
   recovery: RealtimeRecoveryPlan | undefined;
+  /** send transport-wide congestion control feedback (the sender runs congestion control); absent = no */
+  transportFeedback?: boolean;
 }

@@ -20,6 +20,8 @@ export interface VideoReceiverOptions {
   maxWaitMs: number;
   /** loss recovery (RTX unwrap, FEC, NACK requester); undefined = none */
   recovery?: RealtimeRecoveryPlan;
+  /** transport-wide congestion control feedback (the negotiated extension id); undefined = none */
+  transportFeedback?: { extensionId: number };
   onError: (error: Error) => void;
 }
 
@@ -61,6 +63,7 @@ export class VideoReceiver {
       localSsrc: options.localSsrc,
       maxWaitMs: options.maxWaitMs,
       ...(options.recovery ? { recovery: options.recovery } : {}),
+      ...(options.transportFeedback ? { transportFeedback: options.transportFeedback } : {}),
     });
   }
 
@@ -74,12 +77,14 @@ export class VideoReceiver {
 
   /** Takes one RTP packet as it came off the transport, with its arrival time. */
   handleRtp(raw: Buffer, arrivalNs: bigint): void {
+    if (this.finished) return; // after finish the records may be closed
     this.pipeline.handleRtp(raw, nsToMs(arrivalNs));
     this.drain();
   }
 
   /** Takes one RTCP datagram from the sender. */
   handleRtcp(raw: Buffer, arrivalNs: bigint): void {
+    if (this.finished) return;
     this.pipeline.handleRtcp(raw, nsToMs(arrivalNs));
     this.drain();
   }

@@ -55,6 +55,7 @@ try {
     sendRtcp: (packet) => peer.sendRtcp(packet),
     ...(run.protection ? { protection: sendProtectionOptions(run.protection, media) } : {}),
     pacing: run.pacing,
+    ...(run.congestion ? { congestion: run.congestion } : {}),
     onError: (error) => control.fail(error),
   });
   peer.onRtcp((packet, arrivalNs) => sender.handleRtcp(packet, arrivalNs));

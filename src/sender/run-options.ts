@@ -6,6 +6,7 @@
 import type { EncoderOptions, FrameSourceOptions } from '../native/types.ts';
 import type { PacingOptions } from './pacer/create.ts';
 import type { SendProtectionPlan } from './protection/realtime-options.ts';
+import type { CongestionOptions } from './congestion/googcc.ts';
 
 export interface SenderRunOptions {
   frameSource: Pick<FrameSourceOptions, 'width' | 'height' | 'fps' | 'capturePath' | 'pixelFormat' | 'device'>;
@@ -19,4 +20,6 @@ export interface SenderRunOptions {
   protection: SendProtectionPlan | undefined;
   /** how long the sender keeps answering NACKs after its last frame, ms (0 without NACK) */
   nackTailMs: number;
+  /** congestion control on transport-wide feedback; absent = the encoder's fixed bitrate */
+  congestion?: CongestionOptions;
 }

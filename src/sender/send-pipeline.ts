@@ -24,6 +24,9 @@ import { createPacer, type PacingOptions } from './pacer/create.ts';
 import type { PacedRelease, Pacer } from './pacer/pacer.ts';
 import { SendTimeStamper, type SendTimeOffsets } from './send-time.ts';
 import { Fifo } from '../shared/fifo.ts';
+import { SendSideBandwidthEstimator, type CongestionOptions } from './congestion/googcc.ts';
+import { SentPacketHistory } from './congestion/sent-history.ts';
+import type { TwccFeedback } from '../shared/rtcp/twcc.ts';
 
 export interface SendPipelineOptions {
   /** the negotiated media stream: payload type, SSRC, header extension ids */
@@ -36,6 +39,8 @@ export interface SendPipelineOptions {
   protection?: SendProtectionOptions;
   /** send pacing; undefined = none (every packet leaves at once) */
   pacing?: PacingOptions;
+  /** send-side congestion control on transport-wide feedback; undefined = a fixed target (the encoder's) */
+  congestion?: CongestionOptions;
 }
 
 /** When a frame was made, ms on the pipeline's clock (the sender frame record's fields). */
@@ -68,6 +73,8 @@ export type SendPipelineOutput =
   | { type: 'rtcp'; packet: Uint8Array }
   /** the receiver asked for a keyframe: the next frame should be an IDR */
   | { type: 'keyframe-request'; source: KeyframeRequestSource }
+  /** congestion control set a new target: the encoder should follow (the pacer and FEC controller already do) */
+  | { type: 'target-bitrate'; bps: number }
   /** the protection chain refused a packet it had planned (a bug, not an input error): stop */
   | { type: 'error'; error: Error };
 
@@ -110,6 +117,16 @@ interface OutgoingPacket {
   nackMs?: number;
 }
 
+/**
+ * Bytes each RTP packet takes on the wire beyond itself: IPv4 (20) and UDP (8) headers and the
+ * SRTP tag (10, AES_CM_128_HMAC_SHA1_80). Congestion control counts a packet's size as the link
+ * does, so its estimate is a link rate.
+ */
+export const TRANSPORT_OVERHEAD_BYTES = 38;
+
+/** Window over which the encoder's share of the bytes sent is measured, ms. */
+const ENCODER_SHARE_WINDOW_MS = 1000;
+
 const NO_PACING: PacingOptions = { mode: 'none', factor: 1, burstMs: 0, queueLimitMs: null, targetBitrateBps: 1 };
 
 /** Most missed pacer due times one late wake-up steps through (a bound, not a tuning knob). */
@@ -128,6 +145,10 @@ export class SendPipeline {
   private lastFecRates: { key: number; delta: number } | undefined;
   /** ULPFEC in RED adds a one-byte RED header to each media packet at release */
   private readonly redHeaderBytes: number;
+  private readonly estimator: SendSideBandwidthEstimator | undefined;
+  private readonly sentHistory: SentPacketHistory | undefined;
+  /** encoder bytes (access units) and wire bytes (every packet with its transport overhead) sent, over the last second */
+  private readonly sentShare: { atMs: number; encoderBytes: number; wireBytes: number }[] = [];
 
   constructor(private readonly options: SendPipelineOptions) {
     this.clock = new RtpTimestampClock({ clockRateHz: 90_000, seed: options.seed });
@@ -144,6 +165,14 @@ export class SendPipeline {
     this.protection = p ? new SendProtection(p) : undefined;
     this.redHeaderBytes = p && p.fecScheme === 'ulpfec' && p.mode !== 'nack' && p.mode !== 'none' ? 1 : 0;
     this.pacer = createPacer<OutgoingPacket>(options.pacing ?? NO_PACING);
+    if (options.congestion) {
+      this.estimator = new SendSideBandwidthEstimator(options.congestion);
+      this.sentHistory = new SentPacketHistory();
+      // the start rate applies from the first packet: to the pacer and the FEC controller here, to the encoder through the output
+      this.pacer.setRate(options.congestion.startBps, 0);
+      this.protection?.setTargetBitrate(options.congestion.startBps, 0);
+      this.out.push({ type: 'target-bitrate', bps: options.congestion.startBps });
+    }
   }
 
   /** Packets waiting in the pacer. */
@@ -229,10 +258,13 @@ export class SendPipeline {
     if (!this.protection) {
       // without the chain, the pipeline's own filter decides (the chain holds the same one)
       for (const source of this.keyframeFilter.requestsIn(parsed.value)) this.onKeyframeRequest(source, nowMs);
+      for (const p of parsed.value) if (p.type === 'twcc') this.onTransportFeedback(p, nowMs);
+      this.pump(nowMs);
       return;
     }
     for (const p of parsed.value) {
       if (p.type === 'nack') this.record({ type: 'feedback', side: 'sender', dir: 'in', kind: 'nack', timeMs: nowMs, seqs: [...p.seqs] });
+      else if (p.type === 'twcc') this.onTransportFeedback(p, nowMs);
     }
     this.protection.handleRtcpPackets(parsed.value, nowMs);
     this.pump(nowMs);
@@ -267,6 +299,31 @@ export class SendPipeline {
 
   private record(record: LabRecord): void {
     this.out.push({ type: 'record', record });
+  }
+
+  /** A transport-wide feedback: the estimator's new target goes to the pacer, the FEC controller and (as an output) the encoder. */
+  private onTransportFeedback(fb: TwccFeedback, nowMs: number): void {
+    const from = this.options.congestion?.feedbackSenderSsrc;
+    if (from !== undefined && fb.senderSsrc >>> 0 !== from >>> 0) return;
+    this.record({ type: 'feedback', side: 'sender', dir: 'in', kind: 'twcc', timeMs: nowMs });
+    if (!this.estimator || !this.sentHistory) return;
+    const before = this.estimator.targetBps;
+    const update = this.estimator.onFeedback(this.sentHistory.onFeedback(fb), this.protection?.currentRttMs ?? 100, nowMs);
+    this.record({ type: 'event', side: 'sender', timeMs: nowMs, name: 'bwe', detail: { ...update } });
+    if (update.targetBps === before) return;
+    this.pacer.setRate(update.targetBps, nowMs);
+    this.protection?.setTargetBitrate(update.targetBps, nowMs);
+    // the estimate is a link rate: the encoder gets its share of it (without headers, FEC and RTX)
+    this.out.push({ type: 'target-bitrate', bps: update.targetBps * this.encoderShare(nowMs) });
+  }
+
+  /** Encoder bytes ÷ wire bytes over the last second (0.5..1; 1 before anything was sent). */
+  private encoderShare(nowMs: number): number {
+    while (this.sentShare.length > 0 && this.sentShare[0]!.atMs < nowMs - ENCODER_SHARE_WINDOW_MS) this.sentShare.shift();
+    let encoder = 0;
+    let wire = 0;
+    for (const s of this.sentShare) { encoder += s.encoderBytes; wire += s.wireBytes; }
+    return wire === 0 ? 1 : Math.min(1, Math.max(0.5, encoder / wire));
   }
 
   private onKeyframeRequest(source: KeyframeRequestSource, timeMs: number): void {
@@ -339,7 +396,7 @@ export class SendPipeline {
   private onRelease(release: PacedRelease<OutgoingPacket>): void {
     const item = release.packet.data;
     const sentMs = release.sentMs;
-    if (item.offsets) this.sendTime.stamp(item.data, item.offsets, sentMs);
+    const transportSeq = item.offsets ? this.sendTime.stamp(item.data, item.offsets, sentMs) : undefined;
     let wire = item.data;
     const frame = item.frame;
     if (item.kind === 'media' && frame) {
@@ -353,6 +410,8 @@ export class SendPipeline {
       }
       if (item.offsets) this.sendTime.remember(item.seq, item.offsets);
     }
+    if (transportSeq !== undefined) this.sentHistory?.onSent(transportSeq, sentMs, wire.length + TRANSPORT_OVERHEAD_BYTES);
+    if (this.estimator) this.sentShare.push({ atMs: sentMs, encoderBytes: 0, wireBytes: wire.length + TRANSPORT_OVERHEAD_BYTES });
     if (item.kind === 'rtx') this.counters.rtxSent++;
     else if (item.kind === 'fec') this.counters.fecSent++;
     else if (item.kind === 'media') this.counters.packetsSent++;
@@ -375,6 +434,7 @@ export class SendPipeline {
     }
     this.counters.framesSent++;
     const input = frame.input;
+    if (this.estimator) this.sentShare.push({ atMs: sentMs, encoderBytes: accessUnitBytes(input.accessUnit), wireBytes: 0 });
     this.record(frameRecord(input.frame, {
       encodeStartMs: input.encodeStartMs,
       encodeDoneMs: input.encodeDoneMs,

@@ -22,13 +22,16 @@ export class SendTimeStamper {
   private nextTransportSeq = 0;
   private readonly offsetsBySeq = new Map<number, SendTimeOffsets>();
 
-  /** Writes the extensions `offsets` locates into `packet` (in place), for release at `sentMs` (ms). */
-  stamp(packet: Uint8Array, offsets: SendTimeOffsets, sentMs: number): void {
+  /** Writes the extensions `offsets` locates into `packet` (in place), for release at `sentMs` (ms); returns the transport-wide seq written, if any. */
+  stamp(packet: Uint8Array, offsets: SendTimeOffsets, sentMs: number): number | undefined {
+    let transportSeq: number | undefined;
     if (offsets.transportSeq !== undefined) {
-      writeTransportWideSeq(packet, offsets.transportSeq, this.nextTransportSeq);
+      transportSeq = this.nextTransportSeq;
+      writeTransportWideSeq(packet, offsets.transportSeq, transportSeq);
       this.nextTransportSeq = (this.nextTransportSeq + 1) & 0xffff;
     }
     if (offsets.absSendTime !== undefined) writeAbsSendTime(packet, offsets.absSendTime, absSendTimeFromUs(sentMs * 1000));
+    return transportSeq;
   }
 
   /** Remembers the offsets of media packet `seq` (uint16) for its retransmissions. */

@@ -4,6 +4,7 @@ import type { NegotiatedMedia } from '../transport/webrtc-peer.ts';
 import type { SendProtectionOptions } from './protection/options.ts';
 import type { PacingOptions } from './pacer/create.ts';
 import { SendPipeline, type FrameTimes } from './send-pipeline.ts';
+import type { CongestionOptions } from './congestion/googcc.ts';
 
 export interface VideoSenderOptions {
   encoder: NativeEncoder;
@@ -24,6 +25,8 @@ export interface VideoSenderOptions {
   sendRtcp?: (packet: Buffer) => Promise<void>;
   /** send pacing; undefined = none (every packet leaves at once) */
   pacing?: PacingOptions;
+  /** congestion control on transport-wide feedback; undefined = the encoder's fixed target */
+  congestion?: CongestionOptions;
 }
 
 const nsToMs = (ns: bigint): number => Number(ns) / 1e6;
@@ -60,6 +63,8 @@ export class VideoSender {
   /** sends handed to the transport and not completed yet */
   private readonly sending = new Set<Promise<unknown>>();
   private idleWaiters: (() => void)[] = [];
+  /** what the encoder was last told to aim for */
+  private encoderTarget: { bps: number; atMs: number } | undefined;
 
   constructor(private readonly options: VideoSenderOptions) {
     this.pipeline = new SendPipeline({
@@ -68,6 +73,7 @@ export class VideoSender {
       seed: options.seed,
       ...(options.protection ? { protection: options.protection } : {}),
       ...(options.pacing ? { pacing: options.pacing } : {}),
+      ...(options.congestion ? { congestion: options.congestion } : {}),
     });
   }
 
@@ -97,8 +103,9 @@ export class VideoSender {
     if (!this.busy) this.busy = this.pump();
   }
 
-  /** Handles one RTCP compound packet from the receiver. */
+  /** Handles one RTCP compound packet from the receiver (none once stopped: the records may be closed). */
   handleRtcp(packet: Buffer, arrivalNs: bigint): void {
+    if (this.stopped) return;
     this.pipeline.handleRtcp(packet, nsToMs(arrivalNs));
     this.drainPipeline();
   }
@@ -157,6 +164,9 @@ export class VideoSender {
         case 'keyframe-request':
           o.encoder.requestKeyframe();
           break;
+        case 'target-bitrate':
+          this.followTarget(e.bps);
+          break;
         case 'error':
           o.onError(e.error);
           break;
@@ -164,6 +174,19 @@ export class VideoSender {
     }
     this.schedule();
     if (this.pipeline.queuedPackets === 0) this.wakeIdleWaiters();
+  }
+
+  /**
+   * The encoder follows the congestion controller's target when it moved by at least 5 % or a
+   * second has passed since the last change (each reconfiguration costs the encoder a little; a
+   * target that creeps up 1 % per feedback would otherwise reconfigure it 20 times a second).
+   */
+  private followTarget(bps: number): void {
+    const now = nowMs();
+    const last = this.encoderTarget;
+    if (last !== undefined && Math.abs(bps - last.bps) < 0.05 * last.bps && now - last.atMs < 1000) return;
+    this.encoderTarget = { bps, atMs: now };
+    this.options.encoder.setBitrate(Math.round(bps));
   }
 
   private track(sending: Promise<unknown>): void {

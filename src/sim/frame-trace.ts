@@ -24,6 +24,8 @@ export interface FrameTraceSource {
   captureOffsetMs(index: number, frameIntervalMs: number): number | undefined;
   /** one line saying what the frames are (the report's "simulated from") */
   readonly description: string;
+  /** the encoder's new target (congestion control); a source that cannot follow ignores it */
+  setBitrate?(bps: number): void;
 }
 
 /**
@@ -65,11 +67,10 @@ export class RecordedFrames implements FrameTraceSource {
 export class ModelFrames implements FrameTraceSource {
   private readonly random: () => number;
   readonly description: string;
-  private readonly deltaBytes: number;
+  private deltaBytes: number;
 
   constructor(private readonly o: { bitrateBps: number; fps: number; gop: number; keyframeRatio: number; spread: number; encodeLatencyMs: number; frames: number; seed: number }) {
-    const bytesPerFrame = o.bitrateBps / 8 / o.fps;
-    this.deltaBytes = o.gop > 1 ? (bytesPerFrame * o.gop) / (o.gop - 1 + o.keyframeRatio) : bytesPerFrame;
+    this.deltaBytes = this.deltaBytesAt(o.bitrateBps);
     this.random = makeRng(o.seed);
     const every = o.gop > 0 ? `every ${o.gop} frames and on request` : 'first and on request';
     this.description = `rate model: ${Math.round(o.bitrateBps / 1000)} kbit/s at ${o.fps} fps, a keyframe ${o.keyframeRatio}× a delta frame ${every}, sizes ±${Math.round(o.spread * 100)} %, encode ${o.encodeLatencyMs} ms`;
@@ -77,6 +78,16 @@ export class ModelFrames implements FrameTraceSource {
 
   captureOffsetMs(index: number, frameIntervalMs: number): number | undefined {
     return index < this.o.frames ? index * frameIntervalMs : undefined;
+  }
+
+  /** The next frames are sized for `bps` (an encoder with a one-frame VBV follows within a frame or two). */
+  setBitrate(bps: number): void {
+    this.deltaBytes = this.deltaBytesAt(bps);
+  }
+
+  private deltaBytesAt(bps: number): number {
+    const bytesPerFrame = bps / 8 / this.o.fps;
+    return this.o.gop > 1 ? (bytesPerFrame * this.o.gop) / (this.o.gop - 1 + this.o.keyframeRatio) : bytesPerFrame;
   }
 
   next(index: number, forceKeyframe: boolean): TraceFrame | undefined {

@@ -102,6 +102,7 @@ export function runVirtualSession(o: VirtualSessionOptions): VirtualSessionResul
         case 'rtp': o.up.offer(e.packet, now); break;
         case 'rtcp': o.up.offer(e.packet, now); break;
         case 'keyframe-request': keyframeRequested = true; break;
+        case 'target-bitrate': o.frames.setBitrate?.(e.bps); break;
         case 'error': throw e.error;
       }
     }

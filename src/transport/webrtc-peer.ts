@@ -316,6 +316,12 @@ export class ReceiverPeer extends LabPeer {
     }
   }
 
+  /** The header extensions the answer negotiated: URI → id. */
+  negotiatedExtensions(): NegotiatedExtensions {
+    const transceiver = this.pc.getTransceivers()[0];
+    return transceiver ? negotiatedExtensionsFrom(transceiver.headerExtensions) : {};
+  }
+
   /** Calls `handler` with every received RTP packet (serialized, after SRTP) and its arrival time (ns). */
   onRtp(handler: (packet: Buffer, arrivalNs: bigint) => void): void {
     if (!this.dtls) throw new PeerError('PEER_CLOSED', 'onRtp before the connection is up');

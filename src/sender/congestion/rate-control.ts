@@ -1,0 +1,107 @@
+/**
+ * The delay-based rate: additive-increase / multiplicative-decrease on the detector's signal
+ * (draft-ietf-rmcat-gcc-02 §5.5): overusing → decrease to β × the acknowledged rate and remember
+ * it as the link capacity; normal → increase (multiplicatively, 8 % per second, far from the
+ * capacity estimate; additively, about one packet per response time, near it); underusing → hold
+ * (queues are draining). The increase is capped at 1.5 × the acknowledged rate, so the estimate
+ * never runs far ahead of what the path has carried. And the acknowledged rate itself: bytes the
+ * feedback reports received over a sliding window. Sans-I/O; rates bit/s, times ms.
+ */
+import type { BandwidthUsage } from './delay-based.ts';
+
+export interface RateControlOptions {
+  startBps: number;
+  minBps: number;
+  maxBps: number;
+  /** decrease factor on overuse */
+  beta: number;
+}
+
+/** Received bytes over the last `windowMs` of arrival time, as a rate. */
+export class AcknowledgedBitrate {
+  private readonly samples: { atMs: number; bytes: number }[] = [];
+  private bytes = 0;
+
+  constructor(private readonly windowMs = 500) {}
+
+  onReceived(arrivalMs: number, bytes: number): void {
+    this.samples.push({ atMs: arrivalMs, bytes });
+    this.bytes += bytes;
+    const newest = this.samples.reduce((max, s) => Math.max(max, s.atMs), arrivalMs);
+    while (this.samples.length > 0 && this.samples[0]!.atMs < newest - this.windowMs) this.bytes -= this.samples.shift()!.bytes;
+  }
+
+  /** bit/s; undefined until the window has been half filled */
+  get bps(): number | undefined {
+    if (this.samples.length < 2) return undefined;
+    const span = this.samples[this.samples.length - 1]!.atMs - this.samples[0]!.atMs;
+    if (span < this.windowMs / 2) return undefined;
+    return (this.bytes * 8 * 1000) / Math.max(span, 1);
+  }
+}
+
+export class AimdRateControl {
+  private rate: number;
+  private lastUpdateMs: number | undefined;
+  /** link capacity estimate (EWMA of the acknowledged rate at decreases) and its variance, kbit/s */
+  private capacityKbps: number | undefined;
+  private capacityVar = 0.4;
+  private state: 'hold' | 'increase' | 'decrease' = 'increase';
+
+  constructor(private readonly o: RateControlOptions) {
+    this.rate = o.startBps;
+  }
+
+  get bps(): number {
+    return this.rate;
+  }
+
+  get capacityBps(): number | undefined {
+    return this.capacityKbps === undefined ? undefined : this.capacityKbps * 1000;
+  }
+
+  /** One update at `nowMs` with the detector's state, the acknowledged rate and the RTT. */
+  update(usage: BandwidthUsage, ackedBps: number | undefined, rttMs: number, nowMs: number): number {
+    const dtMs = Math.min(this.lastUpdateMs === undefined ? 0 : nowMs - this.lastUpdateMs, 1000);
+    this.lastUpdateMs = nowMs;
+    if (usage === 'overusing') this.state = 'decrease';
+    else if (usage === 'underusing') this.state = 'hold';
+    else if (this.state !== 'increase') this.state = 'increase';
+
+    if (this.state === 'decrease') {
+      const base = ackedBps ?? this.rate;
+      this.rate = Math.min(this.rate, this.o.beta * base);
+      this.updateCapacity(base / 1000);
+      // one decrease per signal: the next normal update increases again
+      this.state = 'hold';
+    } else if (this.state === 'increase') {
+      const near = this.capacityKbps !== undefined && ackedBps !== undefined && Math.abs(ackedBps / 1000 - this.capacityKbps) < 3 * Math.sqrt(this.capacityVar * this.capacityKbps);
+      if (this.capacityKbps !== undefined && ackedBps !== undefined && ackedBps / 1000 > this.capacityKbps + 3 * Math.sqrt(this.capacityVar * this.capacityKbps)) {
+        // the path carries more than the old capacity: forget it
+        this.capacityKbps = undefined;
+      }
+      if (near) {
+        // about one 1200-byte packet per response time (RTT + 100 ms)
+        const responseMs = rttMs + 100;
+        this.rate += Math.max(1000, (1200 * 8 * dtMs) / responseMs);
+      } else {
+        this.rate *= 1.08 ** (dtMs / 1000);
+      }
+      if (ackedBps !== undefined) this.rate = Math.min(this.rate, 1.5 * ackedBps + 10_000);
+    }
+    this.rate = Math.min(this.o.maxBps, Math.max(this.o.minBps, this.rate));
+    return this.rate;
+  }
+
+  private updateCapacity(ackedKbps: number): void {
+    const alpha = 0.05;
+    if (this.capacityKbps === undefined) {
+      this.capacityKbps = ackedKbps;
+      return;
+    }
+    const error = this.capacityKbps - ackedKbps;
+    this.capacityKbps = (1 - alpha) * this.capacityKbps + alpha * ackedKbps;
+    const norm = Math.max(this.capacityKbps, 1);
+    this.capacityVar = Math.min(2.5, Math.max(0.4, (1 - alpha) * this.capacityVar + (alpha * error * error) / norm));
+  }
+}
