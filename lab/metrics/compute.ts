@@ -19,6 +19,8 @@ export interface RunSeries {
   /** mean stage durations per bin of capture time (null where no frame had the stage) */
   stagesOverTime: { binMs: number; binStartS: number[]; meanMs: Record<StageName, (number | null)[]> };
   bitrate: BitrateSeries & { binMs: number };
+  /** the sender's congestion-control estimate per transport feedback (`bwe` events), bit/s; empty with a fixed target */
+  congestion: { timeS: number; targetBps: number; delayBasedBps: number | null; lossBasedBps: number | null; ackedBps: number | null }[];
   freezes: { startS: number; durationMs: number }[];
 }
 
@@ -121,6 +123,7 @@ export function computeRunMetrics(records: RunRecords, options: ComputeOptions =
       stagesOverTime: stageBins(frames, originMs, options.maxStageBins ?? 120),
       bitrate: { ...bitrate, binMs: bitrateBinMs },
       freezes: freezes.map((freeze) => ({ startS: (freeze.startMs - originMs) / 1000, durationMs: freeze.durationMs })),
+      congestion: congestionSeries(records.events, originMs),
     },
   };
 }
@@ -146,4 +149,19 @@ function stageBins(frames: ReturnType<typeof analyzeFrames>['frames'], originMs:
     meanMs[name] = sums[index]!.map((sum, bin) => (counts[index]![bin]! === 0 ? null : sum / counts[index]![bin]!));
   });
   return { binMs, binStartS: Array.from({ length: binCount }, (_, bin) => (bin * binMs) / 1000), meanMs };
+}
+
+/** The `bwe` events of the sender, in time order, as the congestion chart draws them. */
+function congestionSeries(events: RunRecords['events'], originMs: number): RunSeries['congestion'] {
+  const num = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
+  return events
+    .filter((e) => e.side === 'sender' && e.name === 'bwe' && num(e.detail?.targetBps) !== null)
+    .sort((a, b) => a.timeMs - b.timeMs)
+    .map((e) => ({
+      timeS: (e.timeMs - originMs) / 1000,
+      targetBps: num(e.detail?.targetBps)!,
+      delayBasedBps: num(e.detail?.delayBasedBps),
+      lossBasedBps: num(e.detail?.lossBasedBps),
+      ackedBps: num(e.detail?.ackedBps),
+    }));
 }

@@ -155,6 +155,7 @@ ${chart('chart-g2g-cdf', 'Glass-to-glass CDF')}
 ${chart('chart-stages', 'Stage breakdown over time (mean per frame)', stageTable(results))}
 <div class="grid">
 ${chart('chart-bitrate', 'Bitrate over time (sent)')}
+${series.congestion.length > 0 ? chart('chart-congestion', 'Congestion control: estimate vs link capacity vs sent', '<p class="note">Target: the estimator\'s output (min of the delay- and loss-based rates) after each transport feedback; acknowledged: what the feedback says arrived (500 ms window, on-the-wire bytes); capacity: the link\'s configured up rate per timeline segment; sent: all packets the sender sent per bin (RTP bytes).</p>') : ''}
 ${chart('chart-packets', 'Packets per kind', packetTable(results))}
 </div>
 ${recoverySection(results, recoverySeries)}

@@ -86,6 +86,32 @@
     plugins: [markers]
   });
 
+  var congestion = series.congestion || [];
+  if (congestion.length > 0) {
+    var kbps = function (v) { return v === null ? null : v / 1000; };
+    var line = function (label, color, points, extra) {
+      var set = { label: label, data: points, borderColor: color, backgroundColor: color, showLine: true, pointRadius: 0, borderWidth: 2 };
+      Object.keys(extra || {}).forEach(function (k) { set[k] = extra[k]; });
+      return set;
+    };
+    var sets = [
+      line('target (kbit/s)', palette[0], congestion.map(function (c) { return { x: c.timeS, y: kbps(c.targetBps) }; }), { stepped: 'before' }),
+      line('delay-based', palette[3], congestion.map(function (c) { return { x: c.timeS, y: kbps(c.delayBasedBps) }; }), { borderWidth: 1, borderDash: [2, 2], stepped: 'before' }),
+      line('loss-based', palette[4], congestion.map(function (c) { return { x: c.timeS, y: kbps(c.lossBasedBps) }; }), { borderWidth: 1, borderDash: [6, 3], stepped: 'before' }),
+      line('acknowledged', palette[2], congestion.map(function (c) { return { x: c.timeS, y: kbps(c.ackedBps) }; }), { borderWidth: 1 }),
+      line('sent', '#9ca3af', series.bitrate.binStartS.map(function (t, i) { return { x: t, y: series.bitrate.totalBps[i] / 1000 }; }), { borderWidth: 1, stepped: 'after' })
+    ];
+    if (data.link && data.link.up && data.link.up.configured.rateBps.some(function (r) { return r !== null; })) {
+      sets.push(line('capacity (configured, up)', '#c0262d', data.link.binStartS.map(function (t, i) { return { x: t, y: kbps(data.link.up.configured.rateBps[i]) }; }), { borderDash: [6, 3], stepped: 'after' }));
+    }
+    draw('chart-congestion', true, {
+      type: 'scatter',
+      data: { datasets: sets },
+      options: { scales: { x: axis('time (s)', { type: 'linear' }), y: axis('kbit/s', { beginAtZero: true }) } },
+      plugins: [markers]
+    });
+  }
+
   var packets = data.results.summary.packets;
   var kindNames = ['media', 'rtx', 'fec', 'padding'];
   var anyPackets = kindNames.some(function (k) { return packets.sent[k].count + packets.received[k].count > 0; });
