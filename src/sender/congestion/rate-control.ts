@@ -100,6 +100,11 @@ export class AimdRateControl {
       return;
     }
     const error = this.capacityKbps - ackedKbps;
+    // a sample far outside the estimate's spread means the capacity itself moved (a drop): start over from it
+    if (Math.abs(error) > 3 * Math.sqrt(this.capacityVar * Math.max(this.capacityKbps, 1))) {
+      this.capacityKbps = ackedKbps;
+      return;
+    }
     this.capacityKbps = (1 - alpha) * this.capacityKbps + alpha * ackedKbps;
     const norm = Math.max(this.capacityKbps, 1);
     this.capacityVar = Math.min(2.5, Math.max(0.4, (1 - alpha) * this.capacityVar + (alpha * error * error) / norm));
