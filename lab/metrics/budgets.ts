@@ -12,7 +12,7 @@
  *   bitrate (base bit/s): bps, kbps, Mbps, Gbps — a unit is required;
  *   rate (base frames/s): fps or bare;   count: bare.
  */
-import type { BudgetResult, RecoverySummary, RunSummary } from '../results/schema.ts';
+import type { BudgetResult, CongestionSummary, RecoverySummary, RunSummary } from '../results/schema.ts';
 
 /** Comparison operators. */
 export type BudgetOp = '<' | '<=' | '>' | '>=' | '==';
@@ -79,11 +79,13 @@ const METRIC_RULES: readonly [RegExp, MetricDimension][] = [
   [/^recovery\.(mediaPacketsSent|fecRecoverable|fecPacketsSent|fecPacketsDropped|nacksSent|nackedSeqsSent|nacksReceived|rtxSent|rtxDropped|spuriousRtx|nackGivenUp|keyframeRequests|freezes)$/, 'count'],
   [new RegExp(`^recovery\\.(lossToRtxMs|nackToRtxMs|g2gByPath\\.(clean|fec|rtx))\\.${DISTRIBUTION_FIELDS}$`), 'time'],
   [/^recovery\.(lossToRtxMs|nackToRtxMs|g2gByPath\.(clean|fec|rtx))\.count$/, 'count'],
+  [/^congestion\.(worstAdaptMs|worstQueueDelayP95Ms)$/, 'time'],
+  [/^congestion\.(minUtilisation|maxOvershootLoss)$/, 'ratio'],
 ];
 
 /** Examples of valid metric paths, for error messages. */
 export const METRIC_EXAMPLES =
-  'g2g.p95, g2g.max, stages.encode.p99, fps, residualLoss, frames.neverDisplayed, frames.unreadableRatio, freezes.count, freezes.totalDurationMs, bitrate.meanBps, feedback.keyframeRequests, recovery.neverRatio, recovery.fecRecoveryRatio, recovery.nackToRtxMs.p95';
+  'g2g.p95, g2g.max, stages.encode.p99, fps, residualLoss, frames.neverDisplayed, frames.unreadableRatio, freezes.count, freezes.totalDurationMs, bitrate.meanBps, feedback.keyframeRequests, recovery.neverRatio, recovery.fecRecoveryRatio, recovery.nackToRtxMs.p95, congestion.worstAdaptMs, congestion.minUtilisation';
 
 const EXPRESSION = /^\s*([A-Za-z][A-Za-z0-9_.]*)\s*(<=|>=|==|<|>)\s*(-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-zµ%/]*)\s*$/;
 
@@ -131,10 +133,10 @@ export function parseBudgets(expressions: readonly string[]): Budget[] {
  * Reads a metric by dotted path from the summary, or from `recovery` for `recovery.` paths; null
  * when absent or not a number.
  */
-export function readMetric(summary: RunSummary, metric: string, recovery: RecoverySummary | null = null): number | null {
-  const inRecovery = metric.startsWith('recovery.');
-  let value: unknown = inRecovery ? recovery : summary;
-  for (const key of (inRecovery ? metric.slice('recovery.'.length) : metric).split('.')) {
+export function readMetric(summary: RunSummary, metric: string, recovery: RecoverySummary | null = null, congestion: CongestionSummary | null = null): number | null {
+  const section = metric.startsWith('recovery.') ? 'recovery' : metric.startsWith('congestion.') ? 'congestion' : undefined;
+  let value: unknown = section === 'recovery' ? recovery : section === 'congestion' ? congestion : summary;
+  for (const key of (section ? metric.slice(section.length + 1) : metric).split('.')) {
     if (value === null || typeof value !== 'object') return null;
     value = (value as Record<string, unknown>)[key];
   }
@@ -164,8 +166,8 @@ function formatBase(value: number, dimension: MetricDimension): string {
 }
 
 /** Evaluates one budget against a summary (and the recovery section, null when none). A metric with no data fails. */
-export function evaluateBudget(budget: Budget, summary: RunSummary, recovery: RecoverySummary | null = null): BudgetResult {
-  const measured = readMetric(summary, budget.metric, recovery);
+export function evaluateBudget(budget: Budget, summary: RunSummary, recovery: RecoverySummary | null = null, congestion: CongestionSummary | null = null): BudgetResult {
+  const measured = readMetric(summary, budget.metric, recovery, congestion);
   const pass = measured !== null && compare(measured, budget.op, budget.limitBase);
   const limitText = formatBase(budget.limitBase, budget.dimension);
   const message =

@@ -8,6 +8,7 @@ import { evaluateBudget, parseBudgets } from '../metrics/budgets.ts';
 import { computeRunMetrics, type RunSeries } from '../metrics/compute.ts';
 import { computeLinkMetrics, type LinkSeries } from '../metrics/link.ts';
 import { computeRecovery, type RecoverySeries } from '../metrics/recovery.ts';
+import { computeCongestion } from '../metrics/congestion.ts';
 import { runWarnings } from '../metrics/warnings.ts';
 import { writeFileAtomic } from '../results/atomic.ts';
 import { environmentSummary } from '../results/environment.ts';
@@ -109,7 +110,8 @@ export async function buildReport(runDir: string, options: BuildReportOptions = 
     freezes: metrics.summary.freezes.count,
     ...(loaded.scenario.protection ? { protection: loaded.scenario.protection } : {}),
   });
-  const budgetResults = budgets.map((budget) => evaluateBudget(budget, metrics.summary, recovery?.summary ?? null));
+  const congestion = computeCongestion({ link: loaded.scenario.link, fates: loaded.linkFates, events: loaded.records.events });
+  const budgetResults = budgets.map((budget) => evaluateBudget(budget, metrics.summary, recovery?.summary ?? null, congestion));
   const linkUp = lastEvent(loaded.records.events, 'link-up');
   const link = loaded.scenario.link
     ? computeLinkMetrics({
@@ -134,6 +136,7 @@ export async function buildReport(runDir: string, options: BuildReportOptions = 
     summary: metrics.summary,
     link: link?.summary ?? null,
     recovery: recovery?.summary ?? null,
+    congestion,
     budgets: budgetResults,
     budgetsPassed: budgetResults.every((result) => result.pass),
     warnings: runWarnings(metrics.summary, link?.summary ?? null),

@@ -126,6 +126,22 @@ Frames: ${h(sim.frames)}. Link: ${h(sim.link)}. Decode: ${sim.decodeMs} ms fixed
 ${(sim.virtualMs / 1000).toFixed(1)} s simulated in ${(sim.wallMs / 1000).toFixed(2)} s (${sim.speedup.toFixed(0)}× real time).</p>`;
 }
 
+/** Capacity tracking per segment of the up direction and each capacity drop's adaptation (only where the link has a rate). */
+function congestionTable(results: Results): string {
+  const c = results.congestion;
+  if (!c || !c.segments.some((seg) => seg.capacityBps !== null)) return '';
+  const seconds = (v: number | null): string => (v === null ? 'start' : `${v.toFixed(1)} s`);
+  const segmentRows = c.segments
+    .map((seg) => `<tr><td>${seconds(seg.fromS)}</td><td class="num">${seg.capacityBps === null ? 'unlimited' : formatBitrate(seg.capacityBps)}</td><td class="num">${formatBitrate(seg.carriedBps)}</td><td class="num">${formatPercent(seg.utilisation)}</td><td class="num">${formatMs(seg.queueDelayMs.p50)} / ${formatMs(seg.queueDelayMs.p95)}</td><td class="num">${formatCount(seg.queueDrops)}</td></tr>`)
+    .join('');
+  const adaptRows = c.adaptations
+    .map((a) => `<tr><td>${a.atS.toFixed(1)} s</td><td class="num">${a.fromBps === null ? 'unlimited' : formatBitrate(a.fromBps)} → ${formatBitrate(a.toBps)}</td><td class="num">${a.adaptMs === null ? 'never' : formatMs(a.adaptMs)}</td><td class="num">${formatPercent(a.overshootLoss)}</td></tr>`)
+    .join('');
+  return `<p class="note">Capacity tracking (${c.mode === 'googcc' ? `congestion control on, ${formatCount(c.estimates)} estimates` : 'fixed target'}): per segment of the up direction, what the link carried against its configured rate and how long packets queued (release − entry − configured delay); per capacity drop, the time until a 500 ms window entered ≤ 1.1 × the new rate with queueing p95 under ${formatMs(c.settledQueueMs)}, and the queue drops until then.</p>
+<table id="congestion-segments"><thead><tr><th>from</th><th class="num">capacity</th><th class="num">carried</th><th class="num">utilisation</th><th class="num">queueing p50 / p95</th><th class="num">queue drops</th></tr></thead><tbody>${segmentRows}</tbody></table>
+${adaptRows ? `<table id="congestion-adaptations"><thead><tr><th>drop at</th><th class="num">capacity</th><th class="num">time to adapt</th><th class="num">overshoot loss</th></tr></thead><tbody>${adaptRows}</tbody></table>` : ''}`;
+}
+
 function chart(id: string, title: string, extra = ''): string {
   return `<section><h2>${h(title)}</h2><div class="chart"><canvas id="${id}" role="img" aria-label="${h(title)}"></canvas></div>${extra}</section>`;
 }
@@ -155,7 +171,7 @@ ${chart('chart-g2g-cdf', 'Glass-to-glass CDF')}
 ${chart('chart-stages', 'Stage breakdown over time (mean per frame)', stageTable(results))}
 <div class="grid">
 ${chart('chart-bitrate', 'Bitrate over time (sent)')}
-${series.congestion.length > 0 ? chart('chart-congestion', 'Congestion control: estimate vs link capacity vs sent', '<p class="note">Target: the estimator\'s output (min of the delay- and loss-based rates) after each transport feedback; acknowledged: what the feedback says arrived (500 ms window, on-the-wire bytes); capacity: the link\'s configured up rate per timeline segment; sent: all packets the sender sent per bin (RTP bytes).</p>') : ''}
+${series.congestion.length > 0 ? chart('chart-congestion', 'Congestion control: estimate vs link capacity vs sent', '<p class="note">Target: the estimator\'s output (min of the delay- and loss-based rates) after each transport feedback; acknowledged: what the feedback says arrived (500 ms window, on-the-wire bytes); capacity: the link\'s configured up rate per timeline segment; sent: all packets the sender sent per bin (RTP bytes).</p>' + congestionTable(results)) : congestionTable(results) === '' ? '' : `<section><h2>Capacity tracking (fixed target)</h2>${congestionTable(results)}</section>`}
 ${chart('chart-packets', 'Packets per kind', packetTable(results))}
 </div>
 ${recoverySection(results, recoverySeries)}

@@ -313,6 +313,42 @@ export const recoverySummarySchema = z
   })
   .strict();
 
+/** How well the sender tracked the link's capacity (lab/metrics/congestion.ts); null without a link fate log. */
+export const congestionSummarySchema = z
+  .object({
+    mode: z.enum(['googcc', 'fixed']).describe("'googcc' when the sender wrote estimates (bwe events), else 'fixed'"),
+    estimates: count,
+    segments: z.array(
+      z
+        .object({
+          fromS: nullableNumber,
+          capacityBps: nullableNumber.describe('the up direction\'s configured rate; null = unlimited'),
+          carriedBps: nullableNumber,
+          utilisation: nullableNumber.describe('carried ÷ configured rate'),
+          queueDelayMs: z.object({ p50: nullableNumber, p95: nullableNumber }).strict().describe('release − entry − configured delay (queueing and serialization), ms'),
+          queueDrops: count,
+        })
+        .strict(),
+    ),
+    adaptations: z.array(
+      z
+        .object({
+          atS: z.number(),
+          fromBps: nullableNumber,
+          toBps: z.number(),
+          adaptMs: nullableNumber.describe('change → first 500 ms window with entries ≤ 1.1 × the new rate and queueing delay p95 under settledQueueMs; null = never'),
+          overshootLoss: nullableNumber.describe('queue drops ÷ packets entered until settled'),
+        })
+        .strict(),
+    ),
+    settledQueueMs: z.number(),
+    worstAdaptMs: nullableNumber,
+    minUtilisation: nullableNumber,
+    worstQueueDelayP95Ms: nullableNumber,
+    maxOvershootLoss: nullableNumber,
+  })
+  .strict();
+
 /** How a simulated run was made (`glasslab sim`): virtual time, no processes, no encoder or decoder. */
 export const simulationSchema = z
   .object({
@@ -341,6 +377,7 @@ export const resultsSchema = z
     budgetsPassed: z.boolean(),
     warnings: z.array(runWarningSchema).optional().describe('what makes a figure of this run less trustworthy; absent in files written before it existed'),
     environment: environmentSchema,
+    congestion: congestionSummarySchema.nullable().optional().describe('capacity tracking of the up direction; null without a link fate log; absent in files written before it existed'),
     simulation: simulationSchema.optional().describe('present when the run was simulated in virtual time (glasslab sim)'),
     generatedBy: z.string(),
   })
@@ -348,6 +385,8 @@ export const resultsSchema = z
 
 /** results.json content. */
 export type Results = z.infer<typeof resultsSchema>;
+/** The congestion section. */
+export type CongestionSummary = z.infer<typeof congestionSummarySchema>;
 /** The simulation section. */
 export type Simulation = z.infer<typeof simulationSchema>;
 /** Summary metrics. */

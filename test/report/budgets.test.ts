@@ -96,3 +96,24 @@ describe('budget evaluation', () => {
     expect(result.message).toContain('no data');
   });
 });
+
+describe('congestion budgets', () => {
+  const run = syntheticRun();
+  const summary = computeRunMetrics(sortRecords([...run.sender, ...run.receiver, ...run.run])).summary;
+  const congestion = {
+    mode: 'googcc' as const, estimates: 10, segments: [], adaptations: [], settledQueueMs: 50,
+    worstAdaptMs: 2400, minUtilisation: 0.82, worstQueueDelayP95Ms: 140, maxOvershootLoss: 0.01,
+  };
+
+  it('read from the congestion section with their units; no section or a drop that never settled is no data (fails)', () => {
+    const adapt = parseBudget('congestion.worstAdaptMs <= 3s');
+    const util = parseBudget('congestion.minUtilisation >= 80%');
+    if (!adapt.ok || !util.ok) throw new Error('expected valid budgets');
+    expect(evaluateBudget(adapt.budget, summary, null, congestion).pass).toBe(true);
+    expect(evaluateBudget(util.budget, summary, null, congestion).pass).toBe(true);
+    expect(evaluateBudget(adapt.budget, summary, null, { ...congestion, worstAdaptMs: 4000 }).pass).toBe(false);
+    expect(evaluateBudget(adapt.budget, summary, null, { ...congestion, worstAdaptMs: null }).message).toContain('no data');
+    expect(evaluateBudget(adapt.budget, summary, null, null).pass).toBe(false);
+    expect(parseBudget('congestion.worstAdaptMs <= 3%').ok).toBe(false);
+  });
+});

@@ -32,6 +32,23 @@ describe('congestion chart', () => {
     expect((await buildReport(fixed.runDir)).series.congestion).toEqual([]);
   });
 
+  it('results.json says how each sender tracked the drop: googcc adapts, fixed never does and drops packets', async () => {
+    const scenario = await loadScenario(path.join(import.meta.dirname, '../../scenarios/congestion/step-down.yaml'));
+    const adaptive = (await runSimulation({ ...scenario, name: 'adaptive' }, { runsRoot })).results.congestion!;
+    const fixed = (await runSimulation({ ...scenario, name: 'fixed20', congestion: { mode: 'fixed' } }, { runsRoot })).results.congestion!;
+    expect(adaptive.mode).toBe('googcc');
+    expect(fixed.mode).toBe('fixed');
+    expect(adaptive.segments.map((seg) => seg.capacityBps)).toEqual([2_000_000, 600_000]);
+    expect(adaptive.adaptations).toHaveLength(1);
+    expect(adaptive.worstAdaptMs).not.toBeNull();
+    expect(adaptive.worstAdaptMs!).toBeLessThan(10_000);
+    expect(adaptive.segments[1]!.utilisation!).toBeGreaterThan(0.7);
+    expect(fixed.worstAdaptMs).toBeNull(); // never settled: a budget on it fails
+    expect(fixed.segments[1]!.queueDrops).toBeGreaterThan(100);
+    expect(fixed.maxOvershootLoss!).toBeGreaterThan(adaptive.maxOvershootLoss ?? 0);
+    expect(fixed.worstQueueDelayP95Ms!).toBeGreaterThan(adaptive.worstQueueDelayP95Ms!);
+  });
+
   it.skipIf(!hasChromium())('is drawn in headless Chromium with every line, offline and without errors', async () => {
     const scenario = await loadScenario(path.join(import.meta.dirname, '../../scenarios/congestion/step-down.yaml'));
     const run = await runSimulation({ ...scenario, name: 'drawn', durationMs: 6000 }, { runsRoot });
