@@ -68,7 +68,7 @@ export function computeCongestion(input: { link: ScenarioLinkRecord | undefined;
   const sets = [input.link.params, ...input.link.timeline.map((t) => t.params)];
   const starts = [mediaStartMs, ...changes.map((c) => c.appliedMs ?? c.scheduledMs ?? Infinity)];
   const endMs = Math.max(...up.map((f) => f.releaseMs ?? f.enqueueMs));
-  const rateOf = (i: number): number | null => (sets[i]!.up.rateBps && sets[i]!.up.rateBps! > 0 ? sets[i]!.up.rateBps! : null);
+  const rateOf = (i: number): number | null => (sets[i]!.up.rateBps && sets[i]!.up.rateBps > 0 ? sets[i]!.up.rateBps : null);
   const delayOf = (i: number): number => (sets[i]!.up.delayUs ?? 0) / 1000;
   const queueDelays = (fromMs: number, toMs: number, i: number): number[] =>
     up.filter((f) => f.releaseMs !== undefined && f.enqueueMs >= fromMs && f.enqueueMs < toMs).map((f) => f.releaseMs! - f.enqueueMs - delayOf(i));
