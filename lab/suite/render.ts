@@ -43,7 +43,7 @@ const num = (value: string): string => `<td class="num">${value}</td>`;
 /** A recovery ratio 0..1 as a percentage with at most one decimal ("83.3%"); "—" for null. */
 const ratio1 = (value: number | null | undefined): string => (value === null || value === undefined ? '—' : `${Number((value * 100).toFixed(1))}%`);
 
-function runRow(run: SuiteRunEntry, axes: SuiteJson['axes']): string {
+function runRow(run: SuiteRunEntry, axes: SuiteJson['axes'], withCongestion: boolean): string {
   const r = run.results;
   const rec = r?.recovery ?? null;
   const dash = '—';
@@ -68,6 +68,11 @@ function runRow(run: SuiteRunEntry, axes: SuiteJson['axes']): string {
     num(formatMs(rec?.nackToRtxP50Ms)),
     num(rec === null ? dash : formatCount(rec.keyframeRequests)),
   ];
+  if (withCongestion) {
+    const c = r?.congestion ?? null;
+    // a drop that never settled: "never" (its time to adapt is null, the budget on it fails)
+    cells.push(num(formatPercent(c?.minUtilisation)), num(formatMs(c?.worstQueueDelayP95Ms)), num(c === null ? dash : c.worstAdaptMs === null ? 'never / no drop' : formatMs(c.worstAdaptMs)), num(formatPercent(c?.maxOvershootLoss)));
+  }
   return `<tr data-run="${h(run.name)}">${cells.join('')}</tr>`;
 }
 
@@ -90,6 +95,8 @@ function runTable(suite: SuiteJson): string {
     'NACK→RTX p50',
     'keyframe requests',
   ];
+  const withCongestion = suite.runs.some((run) => run.results?.congestion);
+  if (withCongestion) headers.push('utilisation (min)', 'queueing p95 (worst)', 'time to adapt', 'overshoot loss');
   const head = `<tr>${headers.map((text, i) => `<th${i > suite.axes.length + 1 ? ' class="num"' : ''}>${text}</th>`).join('')}</tr>`;
   const first = suite.axes[0]?.name;
   const rows: string[] = [];
@@ -100,10 +107,10 @@ function runTable(suite: SuiteJson): string {
       group = value;
       rows.push(`<tr class="group"><th colspan="${headers.length}">${h(first)}: ${h(value ?? '—')}</th></tr>`);
     }
-    rows.push(runRow(run, suite.axes));
+    rows.push(runRow(run, suite.axes, withCongestion));
   }
   return `<section id="runs"><h2>Runs</h2><div class="wide"><table id="suite-table"><thead>${head}</thead><tbody>${rows.join('')}</tbody></table></div>
-<p class="note">Recovery columns come from each run's wire-truth recovery section (the link's fate log joined with the records): FEC / RTX recovered are of the media packets the link dropped; too late and never are packets; residual loss = never usable / media packets sent; FEC overhead = FEC bytes / media bytes. "—": not measured (no fate log, or nothing dropped). Each run name links to its report.</p></section>`;
+<p class="note">Recovery columns come from each run's wire-truth recovery section (the link's fate log joined with the records): FEC / RTX recovered are of the media packets the link dropped; too late and never are packets; residual loss = never usable / media packets sent; FEC overhead = FEC bytes / media bytes. "—": not measured (no fate log, or nothing dropped).${withCongestion ? ' Capacity columns (results.congestion, up direction): the lowest utilisation of a segment (carried ÷ configured rate), the worst queueing delay p95, the slowest time to adapt after a capacity drop ("never / no drop": it never settled, or there was none), the worst overshoot loss.' : ''} Each run name links to its report.</p></section>`;
 }
 
 function counts(suite: SuiteJson): string {

@@ -45,6 +45,18 @@ export const keyResultsSchema = z
     budgetsPassed: z.boolean(),
     budgetsBroken: z.array(z.string()).describe('expressions of the broken budgets'),
     recovery: keyRecoverySchema.nullable(),
+    congestion: z
+      .object({
+        mode: z.enum(['googcc', 'fixed']),
+        minUtilisation: z.number().nullable(),
+        worstQueueDelayP95Ms: z.number().nullable(),
+        worstAdaptMs: z.number().nullable(),
+        maxOvershootLoss: z.number().nullable(),
+      })
+      .strict()
+      .nullable()
+      .optional()
+      .describe('capacity tracking (results.congestion) where the link has a configured rate; absent otherwise and in files written before it existed'),
   })
   .strict();
 
@@ -100,6 +112,17 @@ export function keyResults(results: Results): KeyResults {
     residualLoss: s.residualLoss,
     budgetsPassed: results.budgetsPassed,
     budgetsBroken: results.budgets.filter((b) => !b.pass).map((b) => b.expression),
+    ...(results.congestion && results.congestion.segments.some((seg) => seg.capacityBps !== null)
+      ? {
+          congestion: {
+            mode: results.congestion.mode,
+            minUtilisation: results.congestion.minUtilisation,
+            worstQueueDelayP95Ms: results.congestion.worstQueueDelayP95Ms,
+            worstAdaptMs: results.congestion.worstAdaptMs,
+            maxOvershootLoss: results.congestion.maxOvershootLoss,
+          },
+        }
+      : {}),
     recovery:
       r === null
         ? null
