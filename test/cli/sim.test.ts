@@ -58,6 +58,10 @@ describe('glasslab sim', () => {
     const summary = JSON.parse(r.stdout) as { runs: number; completed: number; suiteJson: string };
     expect(summary).toMatchObject({ runs: 4, completed: 4 });
     expect(existsSync(summary.suiteJson)).toBe(true);
+    // the quick suite's link has a rate: each run's capacity tracking is in suite.json and the page
+    const suite = JSON.parse(readFileSync(summary.suiteJson, 'utf8')) as { runs: { results: { congestion?: { mode: string; minUtilisation: number | null } } }[] };
+    expect(suite.runs.every((run) => run.results.congestion?.mode === 'fixed')).toBe(true);
+    expect(readFileSync(path.join(path.dirname(summary.suiteJson), 'suite.html'), 'utf8')).toContain('time to adapt');
   });
 
   it('a real run folder: replayed and cross-checked, the comparison printed', async () => {
