@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseNdjson } from '../../src/shared/ndjson.ts';
-import { validateResults, type Results } from '../../lab/results/schema.ts';
+import { validateResults } from '../../lab/results/schema.ts';
 import type { EventRecord, FeedbackRecord, SenderFrameRecord } from '../../src/shared/records.ts';
 import { describePrivileged, rootLink } from '../helpers/privileges.ts';
 
@@ -63,7 +63,7 @@ describePrivileged(rootLink())('a real run with congestion control over the user
     expect(meanBytes(6000, 9000)).toBeLessThan(0.7 * meanBytes(2500, 4000));
     const results = validateResults(JSON.parse(await readFile(path.join(runDir, 'results.json'), 'utf8')) as unknown);
     if (!results.ok) throw results.error;
-    const congestion = (results.results as Results).congestion!;
+    const congestion = (results.results).congestion!;
     expect(congestion.mode).toBe('googcc');
     expect(congestion.adaptations).toHaveLength(1);
     expect(congestion.segments[1]!.queueDrops).toBeLessThan(20);
