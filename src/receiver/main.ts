@@ -59,6 +59,7 @@ try {
   await channel.next('stop', 24 * 3600_000);
   clearInterval(progress);
   await receiver.finish();
+  receiver.close();
   records.close();
   channel.send({
     type: 'stopped',

@@ -56,6 +56,8 @@ export class VideoReceiver {
   private readonly recentG2g: { atMs: number; g2gMs: number }[] = [];
   /** set by finish(): no timer is armed again */
   private finished = false;
+  /** set by close(): packets are ignored (the records are about to close) */
+  private closed = false;
 
   constructor(private readonly options: VideoReceiverOptions) {
     this.pipeline = new ReceivePipeline({
@@ -77,14 +79,14 @@ export class VideoReceiver {
 
   /** Takes one RTP packet as it came off the transport, with its arrival time. */
   handleRtp(raw: Buffer, arrivalNs: bigint): void {
-    if (this.finished) return; // after finish the records may be closed
+    if (this.closed) return;
     this.pipeline.handleRtp(raw, nsToMs(arrivalNs));
     this.drain();
   }
 
   /** Takes one RTCP datagram from the sender. */
   handleRtcp(raw: Buffer, arrivalNs: bigint): void {
-    if (this.finished) return;
+    if (this.closed) return;
     this.pipeline.handleRtcp(raw, nsToMs(arrivalNs));
     this.drain();
   }
@@ -97,6 +99,11 @@ export class VideoReceiver {
     this.pipeline.finish(nowMs());
     this.drain();
     while (this.decoding) await this.decoding;
+  }
+
+  /** Ignores every packet from now on: call after `finish`, before the record sink closes (a late RTX would write to it). */
+  close(): void {
+    this.closed = true;
   }
 
   /** Glass-to-glass p50 over the last second, ms (progress display). */
