@@ -38,3 +38,11 @@ export interface GlobalOptions {
   /** machine-readable output on stdout */
   json?: boolean;
 }
+
+/** `--seed <n>`: an integer 0..2^32 − 1; undefined when the flag is absent; a message naming it when it is not one. */
+export function parseSeedFlag(text: string | undefined): { seed: number | undefined } | { error: string } {
+  if (text === undefined) return { seed: undefined };
+  const seed = Number(text);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 32 - 1) return { error: `--seed: expected an integer 0..4294967295 (got "${text}")` };
+  return { seed };
+}

@@ -43,17 +43,8 @@ export interface SendPipelineOptions {
   congestion?: CongestionOptions;
 }
 
-/** When a frame was made, ms on the pipeline's clock (the sender frame record's fields). */
-export interface FrameTimes {
-  frameId: number;
-  captureMs: number;
-  renderSubmitMs: number;
-  renderDoneMs: number;
-  copyDoneMs: number;
-  convertDoneMs: number;
-  /** the frame reached the sender (before encoding) */
-  deliveredMs: number;
-}
+/** When a frame was made, ms on the pipeline's clock: the sender frame record's own fields, and when it reached the sender (before encoding). */
+export type FrameTimes = Pick<SenderFrameRecord, 'frameId' | 'captureMs' | 'renderSubmitMs' | 'renderDoneMs' | 'copyDoneMs' | 'convertDoneMs'> & { deliveredMs: number };
 
 /** One encoded access unit with the times of its frame. */
 export interface EncodedInput {

@@ -4,7 +4,7 @@ import { loadScenario, ScenarioError } from '../../scenario/load.ts';
 import { runAndReport } from '../../run/run-and-report.ts';
 import type { LinkBackendChoice } from '../../run/run-link.ts';
 import { isSuiteFile } from '../../suite/load.ts';
-import { type CliContext, ExitCode, type GlobalOptions } from '../context.ts';
+import { type CliContext, ExitCode, type GlobalOptions, parseSeedFlag } from '../context.ts';
 import { ensureWritableFolder, OutputPathError } from '../output-path.ts';
 import { progressPrinter, withInterrupt } from '../run-session.ts';
 import { runSuiteFile } from '../suite-run.ts';
@@ -58,11 +58,9 @@ export function registerRunCommand(program: Command, context: CliContext): void 
         io.stderr(`glasslab: ${message}\n`);
         context.exitCode = ExitCode.badInput;
       };
-      let seed: number | undefined;
-      if (options.seed !== undefined) {
-        seed = Number(options.seed);
-        if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 32 - 1) return badInput(`--seed: expected an integer 0..4294967295 (got "${options.seed}")`);
-      }
+      const seedFlag = parseSeedFlag(options.seed);
+      if ('error' in seedFlag) return badInput(seedFlag.error);
+      const { seed } = seedFlag;
       const linkBackend = LINK_BACKENDS.find((name) => name === options.linkBackend);
       if (options.linkBackend !== undefined && linkBackend === undefined) {
         return badInput(`--link-backend: expected one of ${LINK_BACKENDS.join(', ')} (got "${options.linkBackend}")`);

@@ -16,7 +16,7 @@ import { loadScenario, ScenarioError } from '../../scenario/load.ts';
 import { isSuiteFile } from '../../suite/load.ts';
 import { runSimulation, type SimOptions } from '../../sim/run-sim.ts';
 import { loadFrameTrace, TraceError } from '../../sim/trace.ts';
-import { type CliContext, ExitCode, type GlobalOptions } from '../context.ts';
+import { type CliContext, ExitCode, type GlobalOptions, parseSeedFlag } from '../context.ts';
 import { ensureWritableFolder, OutputPathError } from '../output-path.ts';
 import { runSuiteFile } from '../suite-run.ts';
 import type { RunSettings } from './run.ts';
@@ -52,11 +52,9 @@ export function registerSimCommand(program: Command, context: CliContext): void 
         io.stderr(`glasslab: ${message}\n`);
         context.exitCode = ExitCode.badInput;
       };
-      let seed: number | undefined;
-      if (options.seed !== undefined) {
-        seed = Number(options.seed);
-        if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 32 - 1) return badInput(`--seed: expected an integer 0..4294967295 (got "${options.seed}")`);
-      }
+      const seedFlag = parseSeedFlag(options.seed);
+      if ('error' in seedFlag) return badInput(seedFlag.error);
+      const { seed } = seedFlag;
       const keyframes = KEYFRAME_MODES.find((mode) => mode === options.keyframes);
       if (keyframes === undefined) return badInput(`--keyframes: expected one of ${KEYFRAME_MODES.join(', ')} (got "${options.keyframes}")`);
       const decodeMs = Number(options.decodeMs);
