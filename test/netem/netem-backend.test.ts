@@ -34,8 +34,12 @@ const title = netem.available
 const binomialTolerance = (p: number, n: number) => 4.5 * Math.sqrt((p * (1 - p)) / n) + 0.01;
 const delayFloorSlackMs = 0.05;
 const delayMedianSlackMs = 8;
-/** share of packets an "every packet" bound must hold for under emulation */
-const mostPackets = 0.95;
+/**
+ * share of packets an "every packet" bound must hold for under emulation: the guest's timers stall
+ * while the host runs other test files beside qemu (measured 0.938–0.948 of packets inside
+ * [15, 33] ms for 20 ± 5 ms then); a delay or jitter that is wrong moves far more than a tenth
+ */
+const mostPackets = 0.9;
 /**
  * relative error allowed on an interquartile range: sampling error is ≈ 5 % at 600 probes, the rest
  * is the emulated guest's timer noise (TCG; a loaded host measured 0.357 once). No jitter (IQR 0) or
