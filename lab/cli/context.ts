@@ -46,3 +46,11 @@ export function parseSeedFlag(text: string | undefined): { seed: number | undefi
   if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 32 - 1) return { error: `--seed: expected an integer 0..4294967295 (got "${text}")` };
   return { seed };
 }
+
+/** Says `message` on stderr as the CLI's one line of bad input and sets exit code 2 (a command's `return badInput(...)`). */
+export function badInputReporter(context: CliContext): (message: string) => void {
+  return (message) => {
+    context.io.stderr(`glasslab: ${message}\n`);
+    context.exitCode = ExitCode.badInput;
+  };
+}

@@ -61,17 +61,30 @@ export interface CongestionSummary {
 /** The congestion section; null without a fate log or a link. */
 export function computeCongestion(input: { link: ScenarioLinkRecord | undefined; fates: readonly LinkFateRecord[] | null; events: readonly EventRecord[] }): CongestionSummary | null {
   if (!input.link || !input.fates) return null;
-  const up = input.fates.filter((f) => f.dir === 'up' && !f.duplicate);
+  // in entry order, so the packets that entered in a time range are one slice (found by bisection)
+  const up = input.fates.filter((f) => f.dir === 'up' && !f.duplicate).sort((a, b) => a.enqueueMs - b.enqueueMs);
   if (up.length === 0) return null;
-  const mediaStartMs = input.events.find((e) => e.name === 'media-start')?.timeMs ?? Math.min(...up.map((f) => f.enqueueMs));
+  const mediaStartMs = input.events.find((e) => e.name === 'media-start')?.timeMs ?? up[0]!.enqueueMs;
   const changes = linkChanges(input.link, input.events);
   const sets = [input.link.params, ...input.link.timeline.map((t) => t.params)];
   const starts = [mediaStartMs, ...changes.map((c) => c.appliedMs ?? c.scheduledMs ?? Infinity)];
-  const endMs = Math.max(...up.map((f) => f.releaseMs ?? f.enqueueMs));
+  const endMs = up.reduce((max, f) => Math.max(max, f.releaseMs ?? f.enqueueMs), -Infinity);
   const rateOf = (i: number): number | null => (sets[i]!.up.rateBps && sets[i]!.up.rateBps > 0 ? sets[i]!.up.rateBps : null);
   const delayOf = (i: number): number => (sets[i]!.up.delayUs ?? 0) / 1000;
-  const queueDelays = (fromMs: number, toMs: number, i: number): number[] =>
-    up.filter((f) => f.releaseMs !== undefined && f.enqueueMs >= fromMs && f.enqueueMs < toMs).map((f) => f.releaseMs! - f.enqueueMs - delayOf(i));
+  /** index of the first packet that entered at or after `ms` */
+  const firstAt = (ms: number): number => {
+    let lo = 0;
+    let hi = up.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (up[mid]!.enqueueMs < ms) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const entered = (fromMs: number, toMs: number): readonly LinkFateRecord[] => up.slice(firstAt(fromMs), firstAt(toMs));
+  const queueDelays = (packets: readonly LinkFateRecord[], i: number): number[] =>
+    packets.filter((f) => f.releaseMs !== undefined).map((f) => f.releaseMs! - f.enqueueMs - delayOf(i));
 
   const segments: CongestionSegment[] = sets.map((_, i) => {
     const fromMs = starts[i]!;
@@ -80,14 +93,15 @@ export function computeCongestion(input: { link: ScenarioLinkRecord | undefined;
     const carried = up.filter((f) => f.releaseMs !== undefined && f.releaseMs >= fromMs && f.releaseMs < toMs).reduce((sum, f) => sum + f.size * 8, 0);
     const carriedBps = seconds > 0 ? carried / seconds : null;
     const capacityBps = rateOf(i);
-    const sorted = sortedAscending(queueDelays(fromMs, toMs, i));
+    const inside = entered(fromMs, toMs);
+    const sorted = sortedAscending(queueDelays(inside, i));
     return {
       fromS: i === 0 ? null : (fromMs - mediaStartMs) / 1000,
       capacityBps,
       carriedBps,
       utilisation: carriedBps !== null && capacityBps !== null ? carriedBps / capacityBps : null,
       queueDelayMs: { p50: percentileSorted(sorted, 50), p95: percentileSorted(sorted, 95) },
-      queueDrops: up.filter((f) => f.drop === 'queue' && f.enqueueMs >= fromMs && f.enqueueMs < toMs).length,
+      queueDrops: inside.filter((f) => f.drop === 'queue').length,
     };
   });
 
@@ -100,19 +114,19 @@ export function computeCongestion(input: { link: ScenarioLinkRecord | undefined;
     const untilMs = Math.min(starts[i + 1] ?? Infinity, endMs);
     let adaptMs: number | null = null;
     for (let w = atMs; w + WINDOW_MS <= untilMs; w += WINDOW_MS / 5) {
-      const entered = up.filter((f) => f.enqueueMs >= w && f.enqueueMs < w + WINDOW_MS).reduce((sum, f) => sum + f.size * 8, 0);
-      const delays = sortedAscending(queueDelays(w, w + WINDOW_MS, i));
-      const p95 = percentileSorted(delays, 95);
-      if ((entered * 1000) / WINDOW_MS <= 1.1 * toBps && p95 !== null && p95 < SETTLED_QUEUE_MS) {
+      const window = entered(w, w + WINDOW_MS);
+      const bits = window.reduce((sum, f) => sum + f.size * 8, 0);
+      const p95 = percentileSorted(sortedAscending(queueDelays(window, i)), 95);
+      if ((bits * 1000) / WINDOW_MS <= 1.1 * toBps && p95 !== null && p95 < SETTLED_QUEUE_MS) {
         adaptMs = w - atMs;
         break;
       }
     }
     const lossUntil = adaptMs === null ? untilMs : atMs + adaptMs;
-    const entered = up.filter((f) => f.enqueueMs >= atMs && f.enqueueMs < lossUntil);
+    const overshoot = entered(atMs, lossUntil);
     adaptations.push({
       atS: (atMs - mediaStartMs) / 1000, fromBps, toBps, adaptMs,
-      overshootLoss: entered.length === 0 ? null : entered.filter((f) => f.drop === 'queue').length / entered.length,
+      overshootLoss: overshoot.length === 0 ? null : overshoot.filter((f) => f.drop === 'queue').length / overshoot.length,
     });
   }
   const estimates = input.events.filter((e) => e.side === 'sender' && e.name === 'bwe').length;

@@ -126,6 +126,15 @@ Frames: ${h(sim.frames)}. Link: ${h(sim.link)}. Decode: ${sim.decodeMs} ms fixed
 ${(sim.virtualMs / 1000).toFixed(1)} s simulated in ${(sim.wallMs / 1000).toFixed(2)} s (${sim.speedup.toFixed(0)}× real time).</p>`;
 }
 
+/** The congestion chart with its table when the sender estimated; the table alone (fixed target) when the link has a rate. */
+function congestionSection(results: Results, series: RunSeries): string {
+  const table = congestionTable(results);
+  if (series.congestion.length > 0) {
+    return chart('chart-congestion', 'Congestion control: estimate vs link capacity vs sent', `<p class="note">Target: the estimator's output (min of the delay- and loss-based rates) after each transport feedback; acknowledged: what the feedback says arrived (500 ms window, on-the-wire bytes); capacity: the link's configured up rate per timeline segment; sent: all packets the sender sent per bin (RTP bytes).</p>${table}`);
+  }
+  return table === '' ? '' : `<section><h2>Capacity tracking (fixed target)</h2>${table}</section>`;
+}
+
 /** Capacity tracking per segment of the up direction and each capacity drop's adaptation (only where the link has a rate). */
 function congestionTable(results: Results): string {
   const c = results.congestion;
@@ -171,7 +180,7 @@ ${chart('chart-g2g-cdf', 'Glass-to-glass CDF')}
 ${chart('chart-stages', 'Stage breakdown over time (mean per frame)', stageTable(results))}
 <div class="grid">
 ${chart('chart-bitrate', 'Bitrate over time (sent)')}
-${series.congestion.length > 0 ? chart('chart-congestion', 'Congestion control: estimate vs link capacity vs sent', '<p class="note">Target: the estimator\'s output (min of the delay- and loss-based rates) after each transport feedback; acknowledged: what the feedback says arrived (500 ms window, on-the-wire bytes); capacity: the link\'s configured up rate per timeline segment; sent: all packets the sender sent per bin (RTP bytes).</p>' + congestionTable(results)) : congestionTable(results) === '' ? '' : `<section><h2>Capacity tracking (fixed target)</h2>${congestionTable(results)}</section>`}
+${congestionSection(results, series)}
 ${chart('chart-packets', 'Packets per kind', packetTable(results))}
 </div>
 ${recoverySection(results, recoverySeries)}

@@ -7,7 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { loadRun, RunFolderError } from '../report/load-run.ts';
+import { loadRun, RunFolderError, type LoadedRun } from '../report/load-run.ts';
 import { computeRecovery, type RecoveryOutcome } from '../metrics/recovery.ts';
 import type { ResolvedScenario } from '../scenario/schema.ts';
 import { ReplayLink, type ReplayCounts } from '../../src/sim/replay-link.ts';
@@ -39,9 +39,8 @@ export interface ReplayComparison {
 
 const zeroCounts = (): Record<RecoveryOutcome, number> => ({ fec: 0, rtx: 0, tooLate: 0, never: 0 });
 
-/** Outcome of each dropped media packet of a run folder, by seq. */
-async function outcomesOf(runDir: string): Promise<{ bySeq: Map<number, RecoveryOutcome>; packetsByFrame: Map<number, number> }> {
-  const loaded = await loadRun(runDir);
+/** Outcome of each dropped media packet of a loaded run folder, by seq. */
+function outcomesOf(runDir: string, loaded: LoadedRun): { bySeq: Map<number, RecoveryOutcome>; packetsByFrame: Map<number, number> } {
   const recovery = computeRecovery({ records: loaded.records, fates: loaded.linkFates, originMs: 0, freezes: 0, ...(loaded.scenario.protection ? { protection: loaded.scenario.protection } : {}) });
   if (!recovery) throw new RunFolderError('RUN_DIR_EMPTY', `${runDir}: no link fate log (link.ndjson): nothing to cross-check`);
   const bySeq = new Map<number, RecoveryOutcome>();
@@ -88,7 +87,8 @@ export async function replayRun(runDir: string, runsRoot: string): Promise<Repla
     linkDescription: `the fate log of ${path.resolve(runDir)} replayed packet by packet`,
     media: simulatedMedia(scenario.seed, media ? { ssrc: media.ssrc, payloadType: media.pt } : undefined),
   });
-  const [real, replayed] = await Promise.all([outcomesOf(runDir), outcomesOf(replay.runDir)]);
+  const real = outcomesOf(runDir, loaded);
+  const replayed = outcomesOf(replay.runDir, await loadRun(replay.runDir));
   const result: ReplayComparison = {
     replay, real: zeroCounts(), replayed: zeroCounts(), agree: 0, differences: [], packetCountMismatches: 0,
     link: { up: up.counts, down: down.counts },

@@ -81,6 +81,8 @@ export interface SendCounters {
 /** A frame whose media packets are in the pacer: its record is written once the last has left. */
 interface FrameInFlight {
   input: EncodedInput;
+  /** the access unit's size, bytes */
+  bytes: number;
   rtpTimestamp: number;
   firstSeq: number;
   lastSeq: number;
@@ -138,8 +140,10 @@ export class SendPipeline {
   private readonly redHeaderBytes: number;
   private readonly estimator: SendSideBandwidthEstimator | undefined;
   private readonly sentHistory: SentPacketHistory | undefined;
-  /** encoder bytes (access units) and wire bytes (every packet with its transport overhead) sent, over the last second */
-  private readonly sentShare: { atMs: number; encoderBytes: number; wireBytes: number }[] = [];
+  /** encoder bytes (access units) and wire bytes (every packet with its transport overhead) sent over the last second, with their sums */
+  private readonly sentShare = new Fifo<{ atMs: number; encoderBytes: number; wireBytes: number }>();
+  private sentEncoderBytes = 0;
+  private sentWireBytes = 0;
 
   constructor(private readonly options: SendPipelineOptions) {
     this.clock = new RtpTimestampClock({ clockRateHz: 90_000, seed: options.seed });
@@ -223,7 +227,7 @@ export class SendPipeline {
       this.nextSequenceNumber = plan.nextSequenceNumber;
     }
     const inFlight: FrameInFlight = {
-      input, rtpTimestamp, firstSeq: packets[0]!.sequenceNumber, lastSeq: packets[packets.length - 1]!.sequenceNumber,
+      input, bytes, rtpTimestamp, firstSeq: packets[0]!.sequenceNumber, lastSeq: packets[packets.length - 1]!.sequenceNumber,
       packets: packets.length, left: packets.length, plan, firstSentMs: undefined, lastSentMs: 0,
     };
     packets.forEach((packet, index) => {
@@ -310,11 +314,24 @@ export class SendPipeline {
 
   /** Encoder bytes ÷ wire bytes over the last second (0.5..1; 1 before anything was sent). */
   private encoderShare(nowMs: number): number {
-    while (this.sentShare.length > 0 && this.sentShare[0]!.atMs < nowMs - ENCODER_SHARE_WINDOW_MS) this.sentShare.shift();
-    let encoder = 0;
-    let wire = 0;
-    for (const s of this.sentShare) { encoder += s.encoderBytes; wire += s.wireBytes; }
-    return wire === 0 ? 1 : Math.min(1, Math.max(0.5, encoder / wire));
+    this.pruneSentShare(nowMs);
+    return this.sentWireBytes === 0 ? 1 : Math.min(1, Math.max(0.5, this.sentEncoderBytes / this.sentWireBytes));
+  }
+
+  /** Counts bytes sent at `atMs` into the encoder-share window (pruned here, so it never outgrows one second). */
+  private noteSent(atMs: number, encoderBytes: number, wireBytes: number): void {
+    this.sentShare.push({ atMs, encoderBytes, wireBytes });
+    this.sentEncoderBytes += encoderBytes;
+    this.sentWireBytes += wireBytes;
+    this.pruneSentShare(atMs);
+  }
+
+  private pruneSentShare(nowMs: number): void {
+    for (let oldest = this.sentShare.peek(); oldest !== undefined && oldest.atMs < nowMs - ENCODER_SHARE_WINDOW_MS; oldest = this.sentShare.peek()) {
+      this.sentShare.shift();
+      this.sentEncoderBytes -= oldest.encoderBytes;
+      this.sentWireBytes -= oldest.wireBytes;
+    }
   }
 
   private onKeyframeRequest(source: KeyframeRequestSource, timeMs: number): void {
@@ -402,7 +419,7 @@ export class SendPipeline {
       if (item.offsets) this.sendTime.remember(item.seq, item.offsets);
     }
     if (transportSeq !== undefined) this.sentHistory?.onSent(transportSeq, sentMs, wire.length + TRANSPORT_OVERHEAD_BYTES);
-    if (this.estimator) this.sentShare.push({ atMs: sentMs, encoderBytes: 0, wireBytes: wire.length + TRANSPORT_OVERHEAD_BYTES });
+    if (this.estimator) this.noteSent(sentMs, 0, wire.length + TRANSPORT_OVERHEAD_BYTES);
     if (item.kind === 'rtx') this.counters.rtxSent++;
     else if (item.kind === 'fec') this.counters.fecSent++;
     else if (item.kind === 'media') this.counters.packetsSent++;
@@ -425,12 +442,12 @@ export class SendPipeline {
     }
     this.counters.framesSent++;
     const input = frame.input;
-    if (this.estimator) this.sentShare.push({ atMs: sentMs, encoderBytes: accessUnitBytes(input.accessUnit), wireBytes: 0 });
+    if (this.estimator) this.noteSent(sentMs, frame.bytes, 0);
     this.record(frameRecord(input.frame, {
       encodeStartMs: input.encodeStartMs,
       encodeDoneMs: input.encodeDoneMs,
       keyframe: input.keyframe,
-      bytes: accessUnitBytes(input.accessUnit),
+      bytes: frame.bytes,
       rtpTimestamp: frame.rtpTimestamp,
       packets: frame.packets,
       firstSeq: frame.firstSeq,

@@ -10,7 +10,7 @@
 import type { LinkFateRecord } from '../link/fate.ts';
 import type { LabRecord } from '../shared/records.ts';
 import { PacketIdentities } from './packet-identity.ts';
-import { frameDatagram } from './sim-link.ts';
+import { framedSize } from './sim-link.ts';
 import type { SimLink } from './sim-link.ts';
 
 interface Held {
@@ -71,7 +71,7 @@ export class ReplayLink implements SimLink {
   }
 
   offer(datagram: Uint8Array, nowMs: number): void {
-    const size = frameDatagram(datagram, this.dir).length;
+    const size = framedSize(datagram);
     const rtp = !isRtcp(datagram) && datagram.length >= 12;
     const ssrc = rtp ? (((datagram[8]! << 24) | (datagram[9]! << 16) | (datagram[10]! << 8) | datagram[11]!) >>> 0) : undefined;
     const seq = rtp ? (datagram[2]! << 8) | datagram[3]! : undefined;

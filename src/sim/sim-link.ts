@@ -41,13 +41,18 @@ function tagOf(bytes: Uint8Array, end: number): number {
   return h >>> 0;
 }
 
+/** Bytes a datagram takes on the link once framed (what `frameDatagram` builds). */
+export function framedSize(datagram: Uint8Array): number {
+  return IP_UDP_HEADER_BYTES + datagram.length + (isRtcp(datagram) ? SRTCP_TRAILER_BYTES : SRTP_TRAILER_BYTES);
+}
+
 /**
  * Frames a datagram for the link: IPv4/UDP header (addresses and ports of a two-host run), the
  * datagram, then the SRTP/SRTCP trailer whose first 4 bytes carry the integrity tag.
  */
 export function frameDatagram(datagram: Uint8Array, dir: 'up' | 'down'): Buffer {
-  const trailer = isRtcp(datagram) ? SRTCP_TRAILER_BYTES : SRTP_TRAILER_BYTES;
-  const total = IP_UDP_HEADER_BYTES + datagram.length + trailer;
+  const total = framedSize(datagram);
+  const trailer = total - IP_UDP_HEADER_BYTES - datagram.length;
   const packet = Buffer.alloc(total);
   packet[0] = 0x45; // IPv4, 20-byte header
   packet.writeUInt16BE(total, 2);

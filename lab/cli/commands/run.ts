@@ -4,7 +4,7 @@ import { loadScenario, ScenarioError } from '../../scenario/load.ts';
 import { runAndReport } from '../../run/run-and-report.ts';
 import type { LinkBackendChoice } from '../../run/run-link.ts';
 import { isSuiteFile } from '../../suite/load.ts';
-import { type CliContext, ExitCode, type GlobalOptions, parseSeedFlag } from '../context.ts';
+import { type CliContext, ExitCode, type GlobalOptions, badInputReporter, parseSeedFlag } from '../context.ts';
 import { ensureWritableFolder, OutputPathError } from '../output-path.ts';
 import { progressPrinter, withInterrupt } from '../run-session.ts';
 import { runSuiteFile } from '../suite-run.ts';
@@ -54,10 +54,7 @@ export function registerRunCommand(program: Command, context: CliContext): void 
     .action(async (file: string, options: RunCommandOptions, command: Command) => {
       const { json } = command.optsWithGlobals<GlobalOptions>();
       const { io } = context;
-      const badInput = (message: string): void => {
-        io.stderr(`glasslab: ${message}\n`);
-        context.exitCode = ExitCode.badInput;
-      };
+      const badInput = badInputReporter(context);
       const seedFlag = parseSeedFlag(options.seed);
       if ('error' in seedFlag) return badInput(seedFlag.error);
       const { seed } = seedFlag;

@@ -16,7 +16,7 @@ import { loadScenario, ScenarioError } from '../../scenario/load.ts';
 import { isSuiteFile } from '../../suite/load.ts';
 import { runSimulation, type SimOptions } from '../../sim/run-sim.ts';
 import { loadFrameTrace, TraceError } from '../../sim/trace.ts';
-import { type CliContext, ExitCode, type GlobalOptions, parseSeedFlag } from '../context.ts';
+import { type CliContext, ExitCode, type GlobalOptions, badInputReporter, parseSeedFlag } from '../context.ts';
 import { ensureWritableFolder, OutputPathError } from '../output-path.ts';
 import { runSuiteFile } from '../suite-run.ts';
 import type { RunSettings } from './run.ts';
@@ -48,10 +48,7 @@ export function registerSimCommand(program: Command, context: CliContext): void 
     .action(async (file: string, options: SimCommandOptions, command: Command) => {
       const { json } = command.optsWithGlobals<GlobalOptions>();
       const { io } = context;
-      const badInput = (message: string): void => {
-        io.stderr(`glasslab: ${message}\n`);
-        context.exitCode = ExitCode.badInput;
-      };
+      const badInput = badInputReporter(context);
       const seedFlag = parseSeedFlag(options.seed);
       if ('error' in seedFlag) return badInput(seedFlag.error);
       const { seed } = seedFlag;

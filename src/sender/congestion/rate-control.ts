@@ -8,6 +8,7 @@
  * feedback reports received over a sliding window. Sans-I/O; rates bit/s, times ms.
  */
 import type { BandwidthUsage } from './delay-based.ts';
+import { Fifo } from '../../shared/fifo.ts';
 
 export interface RateControlOptions {
   startBps: number;
@@ -19,22 +20,27 @@ export interface RateControlOptions {
 
 /** Received bytes over the last `windowMs` of arrival time, as a rate. */
 export class AcknowledgedBitrate {
-  private readonly samples: { atMs: number; bytes: number }[] = [];
+  private readonly samples = new Fifo<{ atMs: number; bytes: number }>();
   private bytes = 0;
+  private newestMs = -Infinity;
 
   constructor(private readonly windowMs = 500) {}
 
   onReceived(arrivalMs: number, bytes: number): void {
     this.samples.push({ atMs: arrivalMs, bytes });
     this.bytes += bytes;
-    const newest = this.samples.reduce((max, s) => Math.max(max, s.atMs), arrivalMs);
-    while (this.samples.length > 0 && this.samples[0]!.atMs < newest - this.windowMs) this.bytes -= this.samples.shift()!.bytes;
+    this.newestMs = Math.max(this.newestMs, arrivalMs);
+    for (let oldest = this.samples.peek(); oldest !== undefined && oldest.atMs < this.newestMs - this.windowMs; oldest = this.samples.peek()) {
+      this.samples.shift();
+      this.bytes -= oldest.bytes;
+    }
   }
 
   /** bit/s; undefined until the window has been half filled */
   get bps(): number | undefined {
-    if (this.samples.length < 2) return undefined;
-    const span = this.samples[this.samples.length - 1]!.atMs - this.samples[0]!.atMs;
+    const oldest = this.samples.peek();
+    if (this.samples.length < 2 || oldest === undefined) return undefined;
+    const span = this.newestMs - oldest.atMs;
     if (span < this.windowMs / 2) return undefined;
     return (this.bytes * 8 * 1000) / Math.max(span, 1);
   }
