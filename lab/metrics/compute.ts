@@ -47,7 +47,12 @@ export interface RunMetrics {
 function recordTimes(records: RunRecords): number[] {
   const times: number[] = [];
   for (const frame of records.senderFrames) times.push(frame.renderSubmitMs, frame.lastPacketSentMs ?? frame.captureMs);
-  for (const frame of records.receiverFrames) times.push(frame.firstPacketMs, frame.markerReadMs ?? frame.decodeDoneMs ?? frame.lastPacketMs);
+  for (const frame of records.receiverFrames) {
+    const first = frame.firstPacketMs ?? frame.lastPacketMs ?? frame.decodeDoneMs;
+    const last = frame.markerReadMs ?? frame.decodeDoneMs ?? frame.lastPacketMs;
+    if (first !== undefined) times.push(first);
+    if (last !== undefined) times.push(last);
+  }
   for (const packet of records.packets) times.push(packet.timeMs);
   for (const feedback of records.feedback) times.push(feedback.timeMs);
   for (const event of records.events) times.push(event.timeMs);

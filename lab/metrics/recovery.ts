@@ -158,7 +158,7 @@ export function computeRecovery(input: RecoveryInput): RecoveryAnalysis | null {
   }
   const givenUpFrames = new Map<number, number[]>();
   for (const frame of records.receiverFrames) {
-    if (typeof frame.notDisplayed !== 'string' || !frame.notDisplayed.startsWith('incomplete')) continue;
+    if (typeof frame.notDisplayed !== 'string' || !frame.notDisplayed.startsWith('incomplete') || frame.lastPacketMs === undefined) continue;
     givenUpFrames.set(frame.rtpTimestamp, [...(givenUpFrames.get(frame.rtpTimestamp) ?? []), frame.lastPacketMs]);
   }
 

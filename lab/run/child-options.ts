@@ -112,6 +112,8 @@ export function realtimeRecoveryPlan(scenario: ResolvedScenario): RealtimeRecove
 
 /** The sender's configure options. Throws FecRateTableError when the scenario's rate table cannot be read. */
 export function senderRunOptions(scenario: ResolvedScenario): SenderRunOptions {
+  // libwebrtc picks its own RTCP SSRC: the sender takes feedback from whoever the receiver is
+  const chromium = scenario.receiver?.kind === 'chromium';
   return {
     frameSource: {
       width: scenario.width,
@@ -129,8 +131,9 @@ export function senderRunOptions(scenario: ResolvedScenario): SenderRunOptions {
     protection: sendProtectionPlan(scenario),
     nackTailMs: nackTailMs(scenario),
     ...(scenario.congestion?.mode === 'googcc'
-      ? { congestion: { startBps: scenario.congestion.startBps, minBps: scenario.congestion.minBps, maxBps: scenario.congestion.maxBps, feedbackSenderSsrc: RECEIVER_RTCP_SSRC } }
+      ? { congestion: { startBps: scenario.congestion.startBps, minBps: scenario.congestion.minBps, maxBps: scenario.congestion.maxBps, ...(chromium ? {} : { feedbackSenderSsrc: RECEIVER_RTCP_SSRC }) } }
       : {}),
+    ...(chromium ? { receiverKind: 'chromium' as const } : {}),
   };
 }
 

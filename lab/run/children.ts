@@ -8,6 +8,9 @@ const ENTRIES = {
   receiver: 'src/receiver/main.ts',
 } as const;
 
+/** The receiver's entry when Chromium receives (scenario receiver.kind: chromium). */
+export const CHROMIUM_RECEIVER_ENTRY = 'src/receiver/chromium-main.ts';
+
 export type ChildRole = keyof typeof ENTRIES;
 
 /** A running child process of the run. */
@@ -25,8 +28,8 @@ export interface ChildProcess {
  * argv). Its stdout and stderr go to `logFile`. `wrapper` prefixes the command (e.g.
  * ["ip", "netns", "exec", ns]; it keeps the environment).
  */
-export function spawnChild(role: ChildRole, control: { socketPath: string; token: string }, logFile: string, wrapper: string[] = []): ChildProcess {
-  const { execArgv, entry } = childEntry(ENTRIES[role]);
+export function spawnChild(role: ChildRole, control: { socketPath: string; token: string }, logFile: string, wrapper: string[] = [], sourceEntry: string = ENTRIES[role]): ChildProcess {
+  const { execArgv, entry } = childEntry(sourceEntry);
   const args = [...execArgv, entry, '--control', control.socketPath];
   const [command, ...commandArgs] = wrapper.length > 0 ? [...wrapper, process.execPath, ...args] : [process.execPath, ...args];
   const log = { file: logFile, append: true } as const;

@@ -132,6 +132,14 @@ const congestionSchema = z
   })
   .strict();
 
+/** Who receives the stream: the lab's own receiver, or Chromium (libwebrtc) in the receiver's namespace. */
+export const receiverKinds = ['glasslab', 'chromium'] as const;
+const receiverSchema = z
+  .object({
+    kind: z.enum(receiverKinds).default('glasslab').describe('glasslab: the lab\'s receiver (native decoder); chromium: /usr/bin/chromium headless, libwebrtc\'s jitter buffer, NACK, FEC and decoder'),
+  })
+  .strict();
+
 /** A budget: "metric op value", e.g. "g2g.p95 <= 120ms", or a map entry metric: "120ms" (meaning <=). */
 const budgetsSchema = z
   .union([z.array(z.string().min(1)), z.record(z.string(), z.union([z.string(), z.number()]))])
@@ -157,6 +165,7 @@ export const scenarioSchema = z
     protection: protectionSchema.default(DEFAULT_PROTECTION).describe('loss recovery: NACK/RTX and/or FEC'),
     pacer: pacerSchema.default(DEFAULT_PACER).describe('send pacing'),
     congestion: congestionSchema.default({ mode: 'fixed', minRate: '50kbps' }).describe('congestion control: fixed target or googcc'),
+    receiver: receiverSchema.default({ kind: 'glasslab' }).describe('who receives: the lab\'s receiver or Chromium'),
     link: z
       .union([z.literal('none'), linkSchema.extend({ profile: z.string().min(1).optional().describe('a profile of scenarios/links (name) or a profile file path') })])
       .default('none')
@@ -196,6 +205,8 @@ export interface ResolvedScenario {
   pacer?: ResolvedPacer;
   /** congestion control (absent in runs recorded before it existed: fixed) */
   congestion?: ResolvedCongestion;
+  /** who receives (absent in runs recorded before it existed: the lab's receiver) */
+  receiver?: { kind: (typeof receiverKinds)[number] };
   /** "none": loopback, no emulator; otherwise the link's parameters per direction and its timeline */
   link: 'none' | ResolvedScenarioLink;
   /** normalized expressions "metric op value" */
@@ -273,6 +284,7 @@ export function resolveScenario(parsed: ScenarioParsed, seed: number, link: Reso
     },
     pacer: { ...parsed.pacer, queueLimitMs: parsed.pacer.queueLimitMs === 'off' ? null : parsed.pacer.queueLimitMs },
     congestion: resolveCongestion(parsed.congestion, parseBitrateBps(parsed.encoder.bitrate)!),
+    receiver: { kind: parsed.receiver.kind },
     link,
     budgets,
   };

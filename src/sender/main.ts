@@ -13,6 +13,8 @@ import { describeEncoderOptions } from './encoder-options.ts';
 import { rateTableFromData, sendProtectionOptions } from './protection/realtime-options.ts';
 import { defaultFecRateTable, diffRateTables } from './fec-controller/index.ts';
 import { startCpuAccount } from '../control/process-cpu.ts';
+import { chromiumOffer } from '../transport/chromium-offer.ts';
+import { chromiumOfferStreams } from './chromium-streams.ts';
 
 const control = await startChild('sender', process.argv);
 const { channel, config } = control;
@@ -39,7 +41,8 @@ try {
     },
   });
 
-  channel.send({ type: 'offer', sdp: await peer.offer() });
+  const offer = await peer.offer();
+  channel.send({ type: 'offer', sdp: run.receiverKind === 'chromium' ? chromiumOffer(offer, chromiumOfferStreams(run)) : offer });
   const { sdp: answer } = await channel.next('answer', 60_000);
   const media = await peer.accept(answer);
   peer.observeWeriftRtcp((kind) => records.write({ type: 'feedback', side: 'sender', dir: 'out', kind: kind.toLowerCase().includes('sr') ? 'sr' : 'rr', timeMs: Number(process.hrtime.bigint()) / 1e6, by: 'werift' }));

@@ -22,4 +22,6 @@ export interface SenderRunOptions {
   nackTailMs: number;
   /** congestion control on transport-wide feedback; absent = the encoder's fixed bitrate */
   congestion?: CongestionOptions;
+  /** the receiver is Chromium: the offer carries the lines libwebrtc needs (src/transport/chromium-offer.ts); absent = the lab's receiver */
+  receiverKind?: 'chromium';
 }

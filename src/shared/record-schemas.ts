@@ -6,7 +6,7 @@
  * The fate record's schema lives with its reader in src/link/fate.ts.
  */
 import { z } from 'zod';
-import type { EventRecord, FecBlockRecord, FeedbackRecord, PacketRecord, ReceiverFrameRecord, SenderFrameRecord } from './records.ts';
+import type { EventRecord, FecBlockRecord, FeedbackRecord, PacketRecord, PeerStatsRecord, ReceiverFrameRecord, SenderFrameRecord } from './records.ts';
 
 const time = z.number().finite();
 const count = z.number().int().nonnegative();
@@ -43,18 +43,39 @@ export const receiverFrameRecordSchema = z.looseObject({
   rtpTimestamp: uint32,
   frameId: count.optional(),
   captureMs: time.optional(),
-  firstPacketMs: time,
-  lastPacketMs: time,
+  firstPacketMs: time.optional(),
+  lastPacketMs: time.optional(),
   completeMs: time.optional(),
   decodeStartMs: time.optional(),
   decodeDoneMs: time.optional(),
   markerReadMs: time.optional(),
   marker: z.enum(['ok', 'check-failed', 'too-small']).optional(),
   keyframe: z.boolean().optional(),
-  packets: count,
+  packets: count.optional(),
   recoveredFec: count.optional(),
   recoveredRtx: count.optional(),
   notDisplayed: z.string().optional(),
+  peer: z.literal('chromium').optional(),
+  rvfc: z
+    .object({
+      callbackMs: time,
+      presentationMs: time,
+      expectedDisplayMs: time,
+      remoteCaptureMs: time.optional(),
+      processingDurationMs: time.optional(),
+      presentedFrames: count,
+      width: count,
+      height: count,
+    })
+    .optional(),
+});
+
+export const peerStatsRecordSchema = z.looseObject({
+  type: z.literal('peer-stats'),
+  side,
+  peer: z.literal('chromium'),
+  timeMs: time,
+  reports: z.array(z.object({ type: z.string(), id: z.string(), values: z.record(z.string(), z.union([z.number(), z.string()])) })),
 });
 
 export const packetRecordSchema = z.looseObject({
@@ -124,5 +145,6 @@ const checks: [
   Same<Known<z.infer<typeof fecBlockRecordSchema>>, FecBlockRecord>,
   Same<Known<z.infer<typeof feedbackRecordSchema>>, FeedbackRecord>,
   Same<Known<z.infer<typeof eventRecordSchema>>, EventRecord>,
-] = [true, true, true, true, true, true];
+  Same<Known<z.infer<typeof peerStatsRecordSchema>>, PeerStatsRecord>,
+] = [true, true, true, true, true, true, true];
 void checks;

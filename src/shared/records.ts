@@ -55,8 +55,10 @@ export interface ReceiverFrameRecord {
   frameId?: number;
   /** capture time read from the marker */
   captureMs?: number;
-  firstPacketMs: number;
-  lastPacketMs: number;
+  /** absent when the receiver does not expose packet times (Chromium: its rvfc gives only the last) */
+  firstPacketMs?: number;
+  /** Chromium: rvfc `receiveTime` (its last packet's arrival), when libwebrtc gives one */
+  lastPacketMs?: number;
   /** all packets of the frame present (after recovery) */
   completeMs?: number;
   decodeStartMs?: number;
@@ -64,12 +66,49 @@ export interface ReceiverFrameRecord {
   markerReadMs?: number;
   marker?: MarkerOutcome;
   keyframe?: boolean;
-  packets: number;
+  /** absent for Chromium, which does not tell */
+  packets?: number;
   /** packets of this frame that were recovered by FEC / RTX */
   recoveredFec?: number;
   recoveredRtx?: number;
   /** why the frame was not displayed, when it was not (e.g. "incomplete", "not-decodable", "decode-error") */
   notDisplayed?: string;
+  /** which receiver wrote it; absent: the lab's own */
+  peer?: 'chromium';
+  /** Chromium only: the requestVideoFrameCallback metadata, on CLOCK_MONOTONIC */
+  rvfc?: RvfcTimes;
+}
+
+/**
+ * requestVideoFrameCallback's metadata for one frame, mapped onto CLOCK_MONOTONIC ms
+ * (src/receiver/chromium/clock-mapping.ts). `decodeDoneMs` of a Chromium frame is its
+ * presentationMs (handed to the compositor after decode); `markerReadMs` when the page had read it.
+ */
+export interface RvfcTimes {
+  /** the callback's own `now` */
+  callbackMs: number;
+  presentationMs: number;
+  expectedDisplayMs: number;
+  /** libwebrtc's capture time (abs-capture-time), when it gives one */
+  remoteCaptureMs?: number;
+  /** receive → decoded, ms */
+  processingDurationMs?: number;
+  presentedFrames: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * One getStats() sample of a Chromium peer: the reports the lab keeps (inbound-rtp,
+ * candidate-pair (nominated), transport, codec, remote-outbound-rtp), their numeric and string
+ * fields as Chromium named them.
+ */
+export interface PeerStatsRecord {
+  type: 'peer-stats';
+  side: RecordSide;
+  peer: 'chromium';
+  timeMs: number;
+  reports: { type: string; id: string; values: Record<string, number | string> }[];
 }
 
 /** One RTP packet sent or received. */
@@ -156,7 +195,7 @@ export type EventDetailValue = string | number | boolean | null | number[];
 export type { LinkFateRecord } from '../link/fate.ts';
 import type { LinkFateRecord } from '../link/fate.ts';
 
-export type LabRecord = SenderFrameRecord | ReceiverFrameRecord | PacketRecord | FeedbackRecord | EventRecord | LinkFateRecord | FecBlockRecord;
+export type LabRecord = SenderFrameRecord | ReceiverFrameRecord | PacketRecord | FeedbackRecord | EventRecord | LinkFateRecord | FecBlockRecord | PeerStatsRecord;
 
 /** Where a process's records go (NdjsonWriter in a run; an array in tests): typed by the record kinds their schemas check on reading (record-schemas.ts). */
 export interface RecordSink {

@@ -251,7 +251,7 @@ export function withRecoveries(run: SyntheticRun, options: { fecFrames?: number[
     run.receiver.push({ ...arrival, timeMs: rtx.timeMs + 20, recoveredBy: 'rtx' });
     const shown = run.receiver.find((r): r is ReceiverFrameRecord => r.type === 'frame' && r.side === 'receiver' && r.rtpTimestamp === frame.rtpTimestamp);
     if (shown?.markerReadMs !== undefined) {
-      const later = rtx.timeMs + 20 - shown.lastPacketMs;
+      const later = rtx.timeMs + 20 - shown.lastPacketMs!;
       for (const key of ['lastPacketMs', 'completeMs', 'decodeStartMs', 'decodeDoneMs', 'markerReadMs'] as const) if (shown[key] !== undefined) shown[key] = shown[key] + later;
     }
   }
