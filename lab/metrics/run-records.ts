@@ -8,6 +8,7 @@ import type {
   FecBlockRecord,
   FeedbackRecord,
   PacketRecord,
+  PeerStatsRecord,
   ReceiverFrameRecord,
   SenderFrameRecord,
 } from '../../src/shared/records.ts';
@@ -17,6 +18,7 @@ import {
   fecBlockRecordSchema,
   feedbackRecordSchema,
   packetRecordSchema,
+  peerStatsRecordSchema,
   receiverFrameRecordSchema,
   senderFrameRecordSchema,
 } from '../../src/shared/record-schemas.ts';
@@ -30,6 +32,8 @@ export interface RunRecords {
   events: EventRecord[];
   /** the sender's FEC blocks (what each FEC packet protects) */
   fecBlocks: FecBlockRecord[];
+  /** getStats samples of a Chromium peer */
+  peerStats: PeerStatsRecord[];
   /** objects that matched no record kind */
   invalid: number;
 }
@@ -43,7 +47,7 @@ function take<T>(schema: z.ZodType<T>, list: T[], value: unknown): boolean {
 
 /** Sorts parsed NDJSON objects (from any of the run's files) into {@link RunRecords}. */
 export function sortRecords(objects: readonly unknown[]): RunRecords {
-  const run: RunRecords = { senderFrames: [], receiverFrames: [], packets: [], feedback: [], events: [], fecBlocks: [], invalid: 0 };
+  const run: RunRecords = { senderFrames: [], receiverFrames: [], packets: [], feedback: [], events: [], fecBlocks: [], peerStats: [], invalid: 0 };
   for (const value of objects) {
     const { type, side } = (value !== null && typeof value === 'object' ? value : {}) as { type?: unknown; side?: unknown };
     let taken = false;
@@ -52,6 +56,7 @@ export function sortRecords(objects: readonly unknown[]): RunRecords {
     else if (type === 'feedback') taken = take(feedbackRecordSchema, run.feedback, value);
     else if (type === 'fec-block') taken = take(fecBlockRecordSchema, run.fecBlocks, value);
     else if (type === 'event') taken = take(eventRecordSchema, run.events, value);
+    else if (type === 'peer-stats') taken = take(peerStatsRecordSchema, run.peerStats, value);
     if (!taken) run.invalid += 1;
   }
   return run;

@@ -14,7 +14,24 @@ import { LINK_LATE_TOLERANCE_MS } from './link-timing.ts';
 export const UNREADABLE_MARKERS_WARNING_RATIO = 0.01;
 
 /** Stable warning codes. */
-export const WARNING_CODES = { markersUnreadable: 'MARKERS_UNREADABLE', linkLate: 'LINK_LATE' } as const;
+export const WARNING_CODES = { markersUnreadable: 'MARKERS_UNREADABLE', linkLate: 'LINK_LATE', peerRecovery: 'RECOVERY_BY_PEER', peerDisagrees: 'PEER_COUNTERS_DISAGREE' } as const;
+
+/**
+ * With Chromium receiving, the lab sees no packet arrive at the receiver: the recovery section's
+ * per-packet split (fec / rtx / never) cannot be made, and libwebrtc's own counts stand beside
+ * the wire truth in the chromium section. Disagreeing counters are named.
+ */
+export function peerWarnings(chromium: { disagreements: string[] } | null, hasRecovery: boolean): RunWarning[] {
+  if (!chromium) return [];
+  const warnings: RunWarning[] = [];
+  if (hasRecovery) {
+    warnings.push({ code: WARNING_CODES.peerRecovery, message: "Chromium received: the lab does not see which dropped packets libwebrtc repaired, so recovery's fec/rtx/never split counts every drop as never; libwebrtc's counters are in the chromium section" });
+  }
+  if (chromium.disagreements.length > 0) {
+    warnings.push({ code: WARNING_CODES.peerDisagrees, message: `libwebrtc and the lab's wire truth disagree beyond the stated tolerance on: ${chromium.disagreements.join(', ')}` });
+  }
+  return warnings;
+}
 
 function percent(ratio: number): string {
   return `${Number((ratio * 100).toPrecision(3))}%`;

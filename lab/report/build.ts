@@ -9,7 +9,8 @@ import { computeRunMetrics, type RunSeries } from '../metrics/compute.ts';
 import { computeLinkMetrics, type LinkSeries } from '../metrics/link.ts';
 import { computeRecovery, type RecoverySeries } from '../metrics/recovery.ts';
 import { computeCongestion } from '../metrics/congestion.ts';
-import { runWarnings } from '../metrics/warnings.ts';
+import { computeChromium } from '../metrics/chromium.ts';
+import { peerWarnings, runWarnings } from '../metrics/warnings.ts';
 import { writeFileAtomic } from '../results/atomic.ts';
 import { environmentSummary } from '../results/environment.ts';
 import { renderJunit } from '../results/junit.ts';
@@ -110,6 +111,7 @@ export async function buildReport(runDir: string, options: BuildReportOptions = 
     freezes: metrics.summary.freezes.count,
     ...(loaded.scenario.protection ? { protection: loaded.scenario.protection } : {}),
   });
+  const chromium = computeChromium({ records: loaded.records, fates: loaded.linkFates, recovery: recovery?.summary ?? null });
   const congestion = computeCongestion({ link: loaded.scenario.link, fates: loaded.linkFates, events: loaded.records.events });
   const budgetResults = budgets.map((budget) => evaluateBudget(budget, metrics.summary, recovery?.summary ?? null, congestion));
   const linkUp = lastEvent(loaded.records.events, 'link-up');
@@ -139,9 +141,10 @@ export async function buildReport(runDir: string, options: BuildReportOptions = 
     congestion,
     budgets: budgetResults,
     budgetsPassed: budgetResults.every((result) => result.pass),
-    warnings: runWarnings(metrics.summary, link?.summary ?? null),
+    warnings: [...runWarnings(metrics.summary, link?.summary ?? null), ...peerWarnings(chromium, recovery !== null)],
     environment: environmentSummary(loaded.environment),
     ...(loaded.simulation ? { simulation: loaded.simulation } : {}),
+    ...(chromium ? { chromium } : {}),
     generatedBy: loaded.simulation ? 'glasslab sim' : 'glasslab report',
   };
   const validated = validateResults(candidate);

@@ -12,6 +12,7 @@ import { STAGE_DEFINITIONS, STAGE_NAMES } from '../metrics/stages.ts';
 import type { Results } from '../results/schema.ts';
 import { linkSection } from './link-section.ts';
 import { recoverySection } from './recovery-section.ts';
+import { chromiumSection } from './chromium-section.ts';
 import { escapeHtml as h, formatBitrate, formatBytes, formatCount, formatMs, formatPercent, jsonForScript, scriptForInline } from './format.ts';
 import { fromRepositoryRoot } from '../../src/shared/repository-root.ts';
 
@@ -183,6 +184,7 @@ ${chart('chart-bitrate', 'Bitrate over time (sent)')}
 ${congestionSection(results, series)}
 ${chart('chart-packets', 'Packets per kind', packetTable(results))}
 </div>
+${chromiumSection(results)}
 ${recoverySection(results, recoverySeries)}
 ${linkSection(results)}
 ${environmentSection(results)}

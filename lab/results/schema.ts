@@ -349,6 +349,41 @@ export const congestionSummarySchema = z
   })
   .strict();
 
+/** The Chromium receiver's counters and the lab's, side by side (lab/metrics/chromium.ts). */
+export const chromiumSummarySchema = z
+  .object({
+    browser: z.string().nullable(),
+    clockMappingErrorMs: nullableNumber.describe('bound of the page clock → CLOCK_MONOTONIC mapping error, ms'),
+    rvfc: z
+      .object({
+        calledBack: count.describe('frames requestVideoFrameCallback called the page for'),
+        markersRead: count,
+        markerReadRatio: nullableNumber,
+        presentedNotCalledBack: count.describe('frames presented between two callbacks (rvfc fires at most once per vsync)'),
+        decodedNotPresented: count.nullable().describe('framesDecoded − the last callback\'s presentedFrames: decoded frames the renderer never presented (late, superseded)'),
+        g2gToExpectedDisplayMs: distributionSchema.describe('capture → rvfc expectedDisplayTime, ms'),
+      })
+      .strict(),
+    inbound: z.record(z.string(), z.number()).nullable().describe("the last getStats inbound-rtp sample's counters, as libwebrtc names them"),
+    jitterBufferMsMean: nullableNumber,
+    decodeMsMean: nullableNumber,
+    statsSamples: count,
+    crossChecks: z.array(
+      z
+        .object({
+          counter: z.string(),
+          chromium: nullableNumber,
+          lab: nullableNumber,
+          labSource: z.string(),
+          tolerance: z.object({ below: z.number(), above: z.number(), why: z.string() }).strict(),
+          agree: z.boolean().nullable().describe('null: one side has no number'),
+        })
+        .strict(),
+    ),
+    disagreements: z.array(z.string()),
+  })
+  .strict();
+
 /** How a simulated run was made (`glasslab sim`): virtual time, no processes, no encoder or decoder. */
 export const simulationSchema = z
   .object({
@@ -379,6 +414,7 @@ export const resultsSchema = z
     environment: environmentSchema,
     congestion: congestionSummarySchema.nullable().optional().describe('capacity tracking of the up direction; null without a link fate log; absent in files written before it existed'),
     simulation: simulationSchema.optional().describe('present when the run was simulated in virtual time (glasslab sim)'),
+    chromium: chromiumSummarySchema.optional().describe('present when Chromium received: libwebrtc\'s counters beside the lab\'s'),
     generatedBy: z.string(),
   })
   .strict();
@@ -387,6 +423,8 @@ export const resultsSchema = z
 export type Results = z.infer<typeof resultsSchema>;
 /** The congestion section. */
 export type CongestionSummary = z.infer<typeof congestionSummarySchema>;
+/** The Chromium receiver section. */
+export type ChromiumSummary = z.infer<typeof chromiumSummarySchema>;
 /** The simulation section. */
 export type Simulation = z.infer<typeof simulationSchema>;
 /** Summary metrics. */

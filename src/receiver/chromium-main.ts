@@ -34,7 +34,7 @@ try {
   const { page } = chromium;
   const call = async <T>(expression: string, schema: z.ZodType<T>): Promise<T> => schema.parse(await page.evaluate(expression));
   const mapping = await measureClockMapping(() => call('window.glasslab.now()', z.number()), monotonicMs);
-  records.write({ type: 'event', side: 'receiver', timeMs: monotonicMs(), name: 'chromium-clock-mapping', detail: { offsetMs: mapping.offsetMs, errorBoundMs: mapping.errorBoundMs, samples: mapping.samples } });
+  records.write({ type: 'event', side: 'receiver', timeMs: monotonicMs(), name: 'chromium-clock-mapping', detail: { browser: chromium.version, offsetMs: mapping.offsetMs, errorBoundMs: mapping.errorBoundMs, samples: mapping.samples } });
   channel.send({ type: 'ready', detail: { receiver: 'chromium', browser: chromium.version, decoder: 'libwebrtc (Chromium)', markerReader: 'TypeScript in the page (rvfc + canvas)', clockMappingErrorMs: Number(mapping.errorBoundMs.toFixed(3)) } });
 
   const { sdp: offer } = await channel.next('offer', 60_000);
