@@ -9,6 +9,7 @@ import type { LinkFateRecord } from '../../src/link/fate.ts';
 import type { RunRecords } from './run-records.ts';
 import type { RecoverySummary } from '../results/schema.ts';
 import { summarize } from './stats.ts';
+import { decodableFrames } from './decodable-frames.ts';
 
 /** The inbound-rtp counters the section keeps, as libwebrtc names them. */
 export const INBOUND_COUNTERS = [
@@ -66,12 +67,14 @@ export function computeChromium({ records, fates, recovery }: ChromiumInput): Ch
   const senderIn = (kind: 'nack' | 'pli' | 'fir'): number => records.feedback.filter((f) => f.side === 'sender' && f.dir === 'in' && f.kind === kind).length;
   // RTCP the link dropped on its way back: a counter Chromium sent may not reach the sender
   const downDrops = fates === null ? null : fates.filter((f) => f.dir === 'down' && f.drop !== undefined).length;
-  const mediaDrops = fates === null || recovery === null ? null : recovery.totals.dropped;
   const crossChecks: Check[] = [];
   if (inbound) {
+    const frames = fates === null ? null : decodableFrames(records, fates);
     crossChecks.push(
-      check('frames decoded', inbound.framesDecoded, senderFramesSent, 'sender frame records with packets', 2 + (mediaDrops ?? 0), 0,
-        'at most the frames sent; fewer by up to the frames still in flight at stop (2) plus one per media packet the link dropped (a frame whose loss was never repaired is not decoded)'),
+      frames === null
+        ? check('frames decoded', inbound.framesDecoded, senderFramesSent, 'sender frame records with packets (loopback: nothing lost)', 2, 0, 'every frame sent, less up to 2 still in flight at stop')
+        : check('frames decoded', inbound.framesDecoded, frames.decodable, 'frames whose packets all arrived or could be repaired (FEC masks, delivered RTX), chain unbroken since a whole keyframe', 2, 0,
+          'at most what the wire allowed; up to 2 fewer for frames in flight at stop'),
       check('NACK packets', inbound.nackCount, senderIn('nack'), 'NACKs the sender received', 0, downDrops ?? 0,
         'Chromium sent ≥ what arrived; more by at most the packets the link dropped on the way back'),
       check('PLI packets', inbound.pliCount, senderIn('pli'), 'PLIs the sender received', 0, downDrops ?? 0, 'as for NACKs'),

@@ -267,6 +267,13 @@ export function computeRecovery(input: RecoveryInput): RecoveryAnalysis | null {
  */
 function fecRecoverableCount(records: RunRecords, index: SentPacketIndex, mediaSsrcs: readonly number[]): number | null {
   if (records.fecBlocks.length === 0) return null;
+  let count = 0;
+  for (const packet of fecRebuilt(records, index, mediaSsrcs)) if (packet.fate?.dropped === true) count += 1;
+  return count;
+}
+
+/** Dropped media packets the FEC masks rebuild from what the link delivered (wire truth). */
+export function fecRebuilt(records: RunRecords, index: SentPacketIndex, mediaSsrcs: readonly number[]): Set<SentPacket> {
   const blocks: PeelBlock<SentPacket>[] = records.fecBlocks.map((block) => ({
     media: block.mediaSeqs.map((seq) => {
       const packet = index.nearest(block.ssrc, seq, block.timeMs);
@@ -277,10 +284,7 @@ function fecRecoverableCount(records: RunRecords, index: SentPacketIndex, mediaS
       return { arrived: packet?.kind === 'fec' && packet.fate?.dropped !== true, covers: block.covers[i] ?? [] };
     }),
   }));
-  const rebuilt = peelRecoverable(blocks, (packet) => packet.fate?.dropped !== true);
-  let count = 0;
-  for (const packet of rebuilt) if (packet.fate?.dropped === true) count += 1;
-  return count;
+  return peelRecoverable(blocks, (packet) => packet.fate?.dropped !== true);
 }
 
 function recoverySeries(records: RunRecords, originMs: number, lossToRtx: number[], nackToRtx: number[]): RecoverySeries {

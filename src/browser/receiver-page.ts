@@ -83,7 +83,13 @@ function watchFrames(video: HTMLVideoElement): void {
         marker = 'ok';
         frameId = read.frameId;
         captureTimeNs = read.captureTimeNs.toString();
-      } else marker = read.reason;
+      } else {
+        marker = read.reason;
+        // what the region held, for the record: a blank frame reads ≈ 16, a half-drawn one in between
+        let sum = 0;
+        for (let y = 0; y < regionHeight; y++) for (let x = 0; x < regionWidth; x++) sum += luma[y * width + x]!;
+        problems.push(`marker ${read.reason} at rtp ${meta.rtpTimestamp ?? '-'} (presented ${meta.presentedFrames}): region mean luma ${(sum / (regionWidth * regionHeight)).toFixed(1)}`);
+      }
     }
     frames.push({
       callbackMs: now,
