@@ -7,7 +7,7 @@
  * of the same namespace.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -97,6 +97,15 @@ export async function launchChromiumPeer(source: PageSource, options: { executab
   const missing = chromiumUnavailableReason(executable);
   if (missing) throw new ChromiumError(missing);
   const profileDir = await mkdtemp(path.join(os.tmpdir(), 'glasslab-chromium-'));
+  // puppeteer keeps a piped browser's stderr to itself: a wrapper writes it where a failed start can quote it
+  const stderrLog = path.join(profileDir, 'stderr.log');
+  const wrapper = path.join(profileDir, 'chromium.sh');
+  const quote = (text: string): string => `'${text.replaceAll("'", "'\\''")}'`;
+  await writeFile(wrapper, `#!/bin/sh\nexec ${quote(executable)} "$@" 2>>${quote(stderrLog)}\n`, { mode: 0o700 });
+  const said = async (): Promise<string> => {
+    const lines = (await readFile(stderrLog, 'utf8').catch(() => '')).split('\n').filter((l) => l.trim() !== '');
+    return lines.length > 0 ? `; Chromium said: ${lines.slice(-5).join(' | ')}` : '';
+  };
   const { server, url } = await servePage(source);
   let browser: Browser | undefined;
   const cleanup = async (): Promise<void> => {
@@ -105,7 +114,7 @@ export async function launchChromiumPeer(source: PageSource, options: { executab
     await rm(profileDir, { recursive: true, force: true });
   };
   try {
-    browser = await puppeteer.launch({ executablePath: executable, headless: true, pipe: true, args: chromiumArgs(profileDir, options.extraArgs), timeout: options.timeoutMs ?? 30_000 });
+    browser = await puppeteer.launch({ executablePath: wrapper, headless: true, pipe: true, args: chromiumArgs(profileDir, options.extraArgs), timeout: options.timeoutMs ?? 30_000 });
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on('console', (message) => {
@@ -119,7 +128,8 @@ export async function launchChromiumPeer(source: PageSource, options: { executab
     const version = await browser.version();
     return { browser, page, version, errors, close: cleanup };
   } catch (error) {
+    const words = await said();
     await cleanup();
-    throw error instanceof ChromiumError ? error : new ChromiumError(`Chromium did not start: ${(error as Error).message}`);
+    throw error instanceof ChromiumError ? error : new ChromiumError(`Chromium did not start: ${(error as Error).message}${words}`);
   }
 }
