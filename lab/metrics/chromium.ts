@@ -75,6 +75,10 @@ export function computeChromium({ records, fates, recovery }: ChromiumInput): Ch
         ? check('frames decoded', inbound.framesDecoded, senderFramesSent, 'sender frame records with packets (loopback: nothing lost)', 2, 0, 'every frame sent, less up to 2 still in flight at stop')
         : check('frames decoded', inbound.framesDecoded, frames.decodable, 'frames whose packets all arrived or could be repaired (FEC masks, delivered RTX), chain unbroken since a whole keyframe', 2, 0,
           'at most what the wire allowed; up to 2 fewer for frames in flight at stop'),
+      ...(frames !== null && frames.bySequence !== frames.decodable
+        ? [check('frames decoded (sequence rule)', inbound.framesDecoded, frames.bySequence, 'as above, and no unrepaired gap in the media SSRC\'s sequence numbers since the previous frame (lost ULPFEC packets in RED count)', 2, 0,
+            'libwebrtc cannot tell an H.264 frame continuous across a sequence gap (no picture ID): it waits for a keyframe')]
+        : []),
       check('NACK packets', inbound.nackCount, senderIn('nack'), 'NACKs the sender received', 0, downDrops ?? 0,
         'Chromium sent ≥ what arrived; more by at most the packets the link dropped on the way back'),
       check('PLI packets', inbound.pliCount, senderIn('pli'), 'PLIs the sender received', 0, downDrops ?? 0, 'as for NACKs'),

@@ -21,14 +21,18 @@ export const WARNING_CODES = { markersUnreadable: 'MARKERS_UNREADABLE', linkLate
  * per-packet split (fec / rtx / never) cannot be made, and libwebrtc's own counts stand beside
  * the wire truth in the chromium section. Disagreeing counters are named.
  */
-export function peerWarnings(chromium: { disagreements: string[] } | null, hasRecovery: boolean): RunWarning[] {
+export function peerWarnings(chromium: { disagreements: string[]; crossChecks: { counter: string; agree: boolean | null }[] } | null, hasRecovery: boolean): RunWarning[] {
   if (!chromium) return [];
   const warnings: RunWarning[] = [];
   if (hasRecovery) {
     warnings.push({ code: WARNING_CODES.peerRecovery, message: "Chromium received: the lab does not see which dropped packets libwebrtc repaired, so recovery's fec/rtx/never split counts every drop as never; libwebrtc's counters are in the chromium section" });
   }
   if (chromium.disagreements.length > 0) {
-    warnings.push({ code: WARNING_CODES.peerDisagrees, message: `libwebrtc and the lab's wire truth disagree beyond the stated tolerance on: ${chromium.disagreements.join(', ')}` });
+    const bySequence = chromium.crossChecks.find((c) => c.counter === 'frames decoded (sequence rule)');
+    const explained = chromium.disagreements.includes('frames decoded') && bySequence?.agree === true
+      ? "; frames decoded matches libwebrtc's sequence rule: lost ULPFEC packets (in RED, on the media SSRC's sequence numbers) leave gaps an H.264 stream without picture IDs cannot be continued across, so libwebrtc waits for a keyframe (FlexFEC has its own SSRC and does not)"
+      : '';
+    warnings.push({ code: WARNING_CODES.peerDisagrees, message: `libwebrtc and the lab's wire truth disagree beyond the stated tolerance on: ${chromium.disagreements.join(', ')}${explained}` });
   }
   return warnings;
 }

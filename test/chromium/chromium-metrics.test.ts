@@ -71,4 +71,18 @@ describe('computeChromium', () => {
     const repaired = computeChromium({ records: sortRecords([chromeFrame(1), ...ids.map(senderFrame), ...packets, rtx, inbound({ framesDecoded: 6 })]), fates: [...fates, rtxFate], recovery: null })!;
     expect(repaired.crossChecks.find((x) => x.counter === 'frames decoded')).toMatchObject({ chromium: 6, lab: 6, agree: true });
   });
+
+  it("applies libwebrtc's sequence rule: a lost ULPFEC packet in RED is a gap the following delta frames wait on", () => {
+    // frames on even seqs, each followed by its ULPFEC packet (in RED on the media SSRC) on the odd seq
+    const ids = [2, 4, 6, 8, 10];
+    const frames = ids.map((seq) => ({ ...senderFrame(seq), keyframe: seq === 2 }));
+    const { packets, fates } = wire([...ids, 3, 5, 7, 9, 11], [5]);
+    const withFec = packets.map((p) => (p.seq % 2 === 1 ? { ...p, kind: 'fec' } : p));
+    const records = sortRecords([chromeFrame(1), ...frames, ...withFec, inbound({ framesDecoded: 2 })]);
+    const c = computeChromium({ records, fates, recovery: null })!;
+    const rows = Object.fromEntries(c.crossChecks.map((x) => [x.counter, [x.chromium, x.lab, x.agree]]));
+    // every media packet arrived: the wire allowed all five; across the gap at 5, libwebrtc decodes 2 and 4
+    expect(rows['frames decoded']).toEqual([2, 5, false]);
+    expect(rows['frames decoded (sequence rule)']).toEqual([2, 2, true]);
+  });
 });
