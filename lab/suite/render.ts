@@ -4,6 +4,7 @@
  * charts are drawn in the page by the inlined Chart.js from suite.json embedded as JSON. Same
  * stylesheet and CSP as the run report: no network access, readable offline.
  */
+import { interopSection } from './interop-section.ts';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { escapeHtml as h, formatCount, formatMs, formatPercent, jsonForScript, scriptForInline } from '../report/format.ts';
@@ -141,6 +142,7 @@ export function renderSuiteReport(suite: SuiteJson): string {
 ${suite.description ? `<p class="note">${h(suite.description)}</p>` : ''}
 <section id="overview"><h2>Overview</h2><dl class="kv"><dt>matrix</dt><dd>${axes}</dd><dt>runs</dt><dd>${suite.runs.length} (${h(counts(suite))})${suite.excluded > 0 ? `; ${suite.excluded} combinations excluded` : ''}</dd><dt>file</dt><dd><code>${h(suite.file)}</code></dd>${suite.message ? `<dt>note</dt><dd>${h(suite.message)}</dd>` : ''}</dl></section>
 ${runTable(suite)}
+${interopSection(suite)}
 ${chart('chart-suite-recovery', 'What became of the media packets the link dropped', `Per run, % of dropped media packets recovered by FEC, by RTX, too late, or never. Colour groups and order follow the first axis (${first}).`, true)}
 ${chart('chart-suite-overhead', 'FEC overhead vs residual loss', `One point per run, one colour per ${first} variant: what the FEC bytes bought.`)}
 ${chart('chart-suite-g2g', 'Glass-to-glass p95 per run', `Bars coloured by ${first} variant, in the order of the table.`, true)}

@@ -30,6 +30,7 @@ export const keyRecoverySchema = z
     fecOverhead: z.number().nonnegative().nullable().describe('FEC bytes / media bytes'),
     nackToRtxP50Ms: z.number().nullable(),
     keyframeRequests: count,
+    nacksSent: count.optional().describe("NACK packets the lab's receiver sent; absent in files written before it existed"),
   })
   .strict();
 
@@ -57,6 +58,15 @@ export const keyResultsSchema = z
       .nullable()
       .optional()
       .describe('capacity tracking (results.congestion) where the link has a configured rate; absent otherwise and in files written before it existed'),
+    chromium: z
+      .object({
+        counters: z.record(z.string(), z.number()).describe("libwebrtc's last inbound-rtp counters"),
+        checks: z.array(z.object({ counter: z.string(), chromium: z.number().nullable(), lab: z.number().nullable(), agree: z.boolean().nullable() }).strict()),
+        disagreements: z.array(z.string()),
+      })
+      .strict()
+      .optional()
+      .describe('present when Chromium received: its counters and the cross-checks against wire truth (results.chromium)'),
   })
   .strict();
 
@@ -112,6 +122,15 @@ export function keyResults(results: Results): KeyResults {
     residualLoss: s.residualLoss,
     budgetsPassed: results.budgetsPassed,
     budgetsBroken: results.budgets.filter((b) => !b.pass).map((b) => b.expression),
+    ...(results.chromium
+      ? {
+          chromium: {
+            counters: { ...(results.chromium.inbound ?? {}) },
+            checks: results.chromium.crossChecks.map((c) => ({ counter: c.counter, chromium: c.chromium, lab: c.lab, agree: c.agree })),
+            disagreements: [...results.chromium.disagreements],
+          },
+        }
+      : {}),
     ...(results.congestion && results.congestion.segments.some((seg) => seg.capacityBps !== null)
       ? {
           congestion: {
@@ -140,6 +159,7 @@ export function keyResults(results: Results): KeyResults {
             neverRatio: r.neverRatio,
             residualLoss: r.residualLoss,
             fecOverhead: r.fecOverhead,
+            nacksSent: r.nacksSent,
             nackToRtxP50Ms: r.nackToRtxMs.p50,
             keyframeRequests: r.keyframeRequests,
           },
