@@ -20,8 +20,10 @@ type InboundCounter = (typeof INBOUND_COUNTERS)[number];
 
 type Check = ChromiumSummary['crossChecks'][number];
 
-function lastInbound(records: RunRecords): Partial<Record<InboundCounter, number>> | null {
+/** The last inbound-rtp sample's counters (at or before `beforeMs` when given). */
+function lastInbound(records: RunRecords, beforeMs = Infinity): Partial<Record<InboundCounter, number>> | null {
   for (let i = records.peerStats.length - 1; i >= 0; i--) {
+    if (records.peerStats[i]!.timeMs > beforeMs) continue;
     const inbound = records.peerStats[i]!.reports.find((r) => r.type === 'inbound-rtp' && r.values.kind === 'video');
     if (!inbound) continue;
     const out: Partial<Record<InboundCounter, number>> = {};
@@ -67,6 +69,11 @@ export function computeChromium({ records, fates, recovery }: ChromiumInput): Ch
   const senderIn = (kind: 'nack' | 'pli' | 'fir'): number => records.feedback.filter((f) => f.side === 'sender' && f.dir === 'in' && f.kind === kind).length;
   // RTCP the link dropped on its way back: a counter Chromium sent may not reach the sender
   const downDrops = fates === null ? null : fates.filter((f) => f.dir === 'down' && f.drop !== undefined).length;
+  // RTCP Chromium sent once the sender had stopped listening never reaches it: the counters one
+  // stats interval (and a bit) before the sender's stop bound what it could have received
+  const senderStopped = records.events.find((e) => e.name === 'child-stopped' && e.detail?.role === 'sender')?.timeMs;
+  const atStop = senderStopped === undefined ? null : lastInbound(records, senderStopped - 250);
+  const afterStop = (name: 'nackCount' | 'pliCount'): number => Math.max(0, (inbound?.[name] ?? 0) - (atStop?.[name] ?? inbound?.[name] ?? 0));
   const crossChecks: Check[] = [];
   if (inbound) {
     const frames = fates === null ? null : decodableFrames(records, fates);
@@ -79,9 +86,9 @@ export function computeChromium({ records, fates, recovery }: ChromiumInput): Ch
         ? [check('frames decoded (sequence rule)', inbound.framesDecoded, frames.bySequence, 'as above, and no unrepaired gap in the media SSRC\'s sequence numbers since the previous frame (lost ULPFEC packets in RED count)', 2, 0,
             'libwebrtc cannot tell an H.264 frame continuous across a sequence gap (no picture ID): it waits for a keyframe')]
         : []),
-      check('NACK packets', inbound.nackCount, senderIn('nack'), 'NACKs the sender received', 0, downDrops ?? 0,
-        'Chromium sent ≥ what arrived; more by at most the packets the link dropped on the way back'),
-      check('PLI packets', inbound.pliCount, senderIn('pli'), 'PLIs the sender received', 0, downDrops ?? 0, 'as for NACKs'),
+      check('NACK packets', inbound.nackCount, senderIn('nack'), 'NACKs the sender received', 0, (downDrops ?? 0) + afterStop('nackCount'),
+        'Chromium sent ≥ what arrived; more by at most the packets the link dropped on the way back and those it sent after the sender stopped (its counter 250 ms before the stop → the end)'),
+      check('PLI packets', inbound.pliCount, senderIn('pli'), 'PLIs the sender received', 0, (downDrops ?? 0) + afterStop('pliCount'), 'as for NACKs'),
     );
     if (recovery) {
       const rtxDelivered = recovery.rtxSent - recovery.rtxDropped;

@@ -58,6 +58,15 @@ describe('computeChromium', () => {
     expect(strict.disagreements).toEqual(['NACK packets', 'FEC packets received']);
   });
 
+  it('allows the NACKs Chromium sent after the sender stopped listening', () => {
+    const at = (timeMs: number, nackCount: number) => ({ ...inbound({ nackCount }), timeMs });
+    const stopped = { type: 'event', side: 'orchestrator', timeMs: 2000, name: 'child-stopped', detail: { role: 'sender' } };
+    const base = [chromeFrame(1), at(1000, 2), at(5000, 4), feedbackIn('nack'), feedbackIn('nack')];
+    const nackRow = (objects: unknown[]) => computeChromium({ records: sortRecords(objects), fates: [], recovery: null })!.crossChecks.find((x) => x.counter === 'NACK packets');
+    expect(nackRow([...base, stopped])).toMatchObject({ chromium: 4, lab: 2, agree: true, tolerance: { below: 0, above: 2 } });
+    expect(nackRow(base)).toMatchObject({ chromium: 4, lab: 2, agree: false });
+  });
+
   it('expects no frame decoded from an unrepaired loss to the next keyframe', () => {
     const ids = [1, 2, 3, 4, 5, 6];
     // frame 3 loses its only packet, nothing repairs it: 3 and the delta frames after it cannot decode
