@@ -124,6 +124,10 @@ export function computeChromium({ records, fates, recovery }: ChromiumInput): Ch
     jitterBufferMsMean: jitterBufferMs,
     decodeMsMean: decodeMs,
     statsSamples: records.peerStats.length,
+    browserCpuRunningMs: (() => {
+      const value = records.events.find((e) => e.name === 'child-stopped' && e.detail?.role === 'receiver')?.detail?.browserCpuRunningMs;
+      return typeof value === 'number' ? value : null;
+    })(),
     crossChecks,
     disagreements: crossChecks.filter((c) => c.agree === false).map((c) => c.counter),
   };

@@ -368,6 +368,7 @@ export const chromiumSummarySchema = z
     jitterBufferMsMean: nullableNumber,
     decodeMsMean: nullableNumber,
     statsSamples: count,
+    browserCpuRunningMs: nullableNumber.optional().describe("CPU time of Chromium's whole process tree from the run's start to its stop, ms"),
     crossChecks: z.array(
       z
         .object({

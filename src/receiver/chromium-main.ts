@@ -14,6 +14,7 @@ import { startCpuAccount } from '../control/process-cpu.ts';
 import { launchChromiumPeer } from './chromium/browser.ts';
 import { receiverPageSource } from './chromium/page-bundle.ts';
 import { measureClockMapping } from './chromium/clock-mapping.ts';
+import { processTreeCpuMs } from './chromium/process-tree-cpu.ts';
 import { frameRecordOf, pageDrainSchema, statsRecordOf, type PageDrain } from './chromium/page-records.ts';
 import { z } from 'zod';
 
@@ -77,6 +78,9 @@ try {
 
   await channel.next('start', 600_000);
   const cpuAtStop = startCpuAccount();
+  // the browser's whole process tree: libwebrtc's receive, decode and render work happens there
+  const browserCpu = (): number => (chromium.pid === undefined ? 0 : processTreeCpuMs(chromium.pid));
+  const browserCpuAtStart = browserCpu();
   await page.evaluate(`window.glasslab.startStats(${STATS_INTERVAL_MS})`);
   let draining = Promise.resolve();
   const drainer = setInterval(() => {
@@ -89,11 +93,12 @@ try {
   await new Promise((resolve) => setTimeout(resolve, LAST_FRAMES_MS));
   clearInterval(drainer);
   await draining;
+  const browserCpuRunningMs = browserCpu() - browserCpuAtStart;
   await page.evaluate('window.glasslab.stop()');
   await drain();
   if (withoutRtpTimestamp > 0) records.write({ type: 'event', side: 'receiver', timeMs: monotonicMs(), name: 'chromium-frames-without-rtp-timestamp', detail: { frames: withoutRtpTimestamp } });
   records.close();
-  channel.send({ type: 'stopped', summary: { ...cpuAtStop(), framesReceived, framesDisplayed } });
+  channel.send({ type: 'stopped', summary: { ...cpuAtStop(), browserCpuRunningMs, framesReceived, framesDisplayed } });
   await chromium.close();
   channel.close();
   process.exit(0);

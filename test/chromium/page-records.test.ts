@@ -66,3 +66,15 @@ describe('page clock mapping', () => {
     );
   });
 });
+
+describe('process tree CPU', () => {
+  it('parses /proc/<pid>/stat, command names with spaces and parentheses included', async () => {
+    const { parseProcStat, processTreeCpuMs } = await import('../../src/receiver/chromium/process-tree-cpu.ts');
+    const line = '4242 (chrome (renderer) x) S 4200 4200 4200 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 12 0 123 456 789';
+    expect(parseProcStat(line)).toEqual({ ppid: 4200, cpuMs: 3000 });
+    expect(parseProcStat('garbage')).toBeUndefined();
+    // this process is its own tree's root: some CPU, and a gone pid has none
+    expect(processTreeCpuMs(process.pid)).toBeGreaterThan(0);
+    expect(processTreeCpuMs(2 ** 22 + 12345)).toBe(0);
+  });
+});

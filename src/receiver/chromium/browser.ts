@@ -67,6 +67,8 @@ export interface ChromiumPeer {
   browser: Browser;
   page: Page;
   version: string;
+  /** the browser process (its renderers and helpers are its descendants) */
+  pid: number | undefined;
   /** console errors and page errors, as Chromium said them */
   errors: string[];
   close(): Promise<void>;
@@ -126,7 +128,7 @@ export async function launchChromiumPeer(source: PageSource, options: { executab
       throw new ChromiumError(`the page did not get ready: ${(error as Error).message}${errors.length > 0 ? `; ${errors.join('; ')}` : ''}`);
     });
     const version = await browser.version();
-    return { browser, page, version, errors, close: cleanup };
+    return { browser, page, version, pid: browser.process()?.pid, errors, close: cleanup };
   } catch (error) {
     const words = await said();
     await cleanup();
