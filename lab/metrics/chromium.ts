@@ -23,7 +23,7 @@ type Check = ChromiumSummary['crossChecks'][number];
 /** The last inbound-rtp sample's counters (at or before `beforeMs` when given). */
 function lastInbound(records: RunRecords, beforeMs = Infinity): Partial<Record<InboundCounter, number>> | null {
   for (let i = records.peerStats.length - 1; i >= 0; i--) {
-    if (records.peerStats[i]!.timeMs > beforeMs) continue;
+    if (records.peerStats[i]!.timeMs > beforeMs || records.peerStats[i]!.side !== 'receiver') continue;
     const inbound = records.peerStats[i]!.reports.find((r) => r.type === 'inbound-rtp' && r.values.kind === 'video');
     if (!inbound) continue;
     const out: Partial<Record<InboundCounter, number>> = {};
@@ -51,7 +51,7 @@ export interface ChromiumInput {
 /** The section; null when no frame or stats record says Chromium received. */
 export function computeChromium({ records, fates, recovery }: ChromiumInput): ChromiumSummary | null {
   const frames = records.receiverFrames.filter((f) => f.peer === 'chromium');
-  if (frames.length === 0 && records.peerStats.length === 0) return null;
+  if (frames.length === 0 && !records.peerStats.some((s) => s.side === 'receiver')) return null;
   const started = records.events.find((e) => e.side === 'receiver' && e.name === 'chromium-clock-mapping');
   const mappingError = started?.detail?.errorBoundMs;
   const version = started?.detail?.browser;
@@ -123,7 +123,7 @@ export function computeChromium({ records, fates, recovery }: ChromiumInput): Ch
     inbound,
     jitterBufferMsMean: jitterBufferMs,
     decodeMsMean: decodeMs,
-    statsSamples: records.peerStats.length,
+    statsSamples: records.peerStats.filter((s) => s.side === 'receiver').length,
     browserCpuRunningMs: (() => {
       const value = records.events.find((e) => e.name === 'child-stopped' && e.detail?.role === 'receiver')?.detail?.browserCpuRunningMs;
       return typeof value === 'number' ? value : null;

@@ -10,6 +10,7 @@ import { computeLinkMetrics, type LinkSeries } from '../metrics/link.ts';
 import { computeRecovery, type RecoverySeries } from '../metrics/recovery.ts';
 import { computeCongestion } from '../metrics/congestion.ts';
 import { computeChromium } from '../metrics/chromium.ts';
+import { peerSenderPackets } from '../metrics/peer-sender-packets.ts';
 import { peerWarnings, runWarnings } from '../metrics/warnings.ts';
 import { writeFileAtomic } from '../results/atomic.ts';
 import { environmentSummary } from '../results/environment.ts';
@@ -104,6 +105,9 @@ export async function buildReport(runDir: string, options: BuildReportOptions = 
   const outcome = options.outcome ?? outcomeFrom(endEvent, loaded.truncatedFiles, loaded.status);
   const unusable = options.refuseUnusable ? unusableReasons(runDir, loaded, metrics.summary.frames, outcome) : [];
   if (unusable.length > 0) throw new RunFolderError(unusable[0]!.code, unusable.map((reason) => reason.message).join('; '));
+  // a Chromium sender writes no packet records: its packets as the link saw them stand in
+  const peerSent = loaded.linkFates !== null && !loaded.records.packets.some((p) => p.side === 'sender' && p.dir === 'out') ? peerSenderPackets(loaded.records, loaded.linkFates) : [];
+  if (peerSent.length > 0) loaded.records.packets.push(...peerSent);
   const recovery = computeRecovery({
     records: loaded.records,
     fates: loaded.linkFates,
@@ -141,7 +145,11 @@ export async function buildReport(runDir: string, options: BuildReportOptions = 
     congestion,
     budgets: budgetResults,
     budgetsPassed: budgetResults.every((result) => result.pass),
-    warnings: [...runWarnings(metrics.summary, link?.summary ?? null), ...peerWarnings(chromium, recovery !== null)],
+    warnings: [
+      ...runWarnings(metrics.summary, link?.summary ?? null),
+      ...peerWarnings(chromium, recovery !== null),
+      ...(peerSent.length > 0 ? [{ code: 'SENDER_BY_PEER', message: "Chromium sent: its packets are taken from the link's fate log (kinds by the SSRCs its offer named; a dropped RED packet counts as media, since ULPFEC inside it is encrypted on the wire); its frames are the page's draws" }] : []),
+    ],
     environment: environmentSummary(loaded.environment),
     ...(loaded.simulation ? { simulation: loaded.simulation } : {}),
     ...(chromium ? { chromium } : {}),

@@ -139,5 +139,12 @@ export function senderRunOptions(scenario: ResolvedScenario): SenderRunOptions {
 
 /** The receiver's configure options. */
 export function receiverRunOptions(scenario: ResolvedScenario): ReceiverRunOptions {
-  return { pliIntervalMs: scenario.transport.pliIntervalMs, recovery: realtimeRecoveryPlan(scenario), ...(scenario.congestion?.mode === 'googcc' ? { transportFeedback: true } : {}) };
+  // libwebrtc's sender always estimates bandwidth: it gets transport-wide feedback whatever congestion says
+  const chromiumSender = scenario.sender?.kind === 'chromium';
+  return {
+    pliIntervalMs: scenario.transport.pliIntervalMs,
+    recovery: realtimeRecoveryPlan(scenario),
+    ...(scenario.congestion?.mode === 'googcc' || chromiumSender ? { transportFeedback: true } : {}),
+    ...(chromiumSender ? { senderKind: 'chromium' as const } : {}),
+  };
 }

@@ -10,6 +10,8 @@ const ENTRIES = {
 
 /** The receiver's entry when Chromium receives (scenario receiver.kind: chromium). */
 export const CHROMIUM_RECEIVER_ENTRY = 'src/receiver/chromium-main.ts';
+/** The sender's entry when Chromium sends (scenario sender.kind: chromium). */
+export const CHROMIUM_SENDER_ENTRY = 'src/sender/chromium-main.ts';
 
 export type ChildRole = keyof typeof ENTRIES;
 

@@ -12,7 +12,7 @@ import { receiverRunOptions, senderRunOptions } from './child-options.ts';
 import { ControlError, expectFromChild, startControlServer, type ChildChannel, type ControlServer } from './control-server.ts';
 import { createRunFolder, RUN_FILES, type RunStatus } from './run-folder.ts';
 import { runningStatus, writeRunStatus } from './run-status.ts';
-import { CHROMIUM_RECEIVER_ENTRY, spawnChild, type ChildProcess, type ChildRole } from './children.ts';
+import { CHROMIUM_RECEIVER_ENTRY, CHROMIUM_SENDER_ENTRY, spawnChild, type ChildProcess, type ChildRole } from './children.ts';
 import { startRunLink, type LinkBackendChoice, type RunLink } from './run-link.ts';
 
 /** What the caller sees while a run goes on. */
@@ -135,7 +135,8 @@ export async function runScenario(scenario: ResolvedScenario, options: RunOption
     const accepted = control.acceptChildren(SETUP_TIMEOUT_MS);
     for (const role of ['receiver', 'sender'] as const) {
       const log = path.join(runDir, role === 'sender' ? RUN_FILES.senderLog : RUN_FILES.receiverLog);
-      const entry = role === 'receiver' && scenario.receiver?.kind === 'chromium' ? CHROMIUM_RECEIVER_ENTRY : undefined;
+      const chromium = role === 'receiver' ? scenario.receiver?.kind === 'chromium' : scenario.sender?.kind === 'chromium';
+      const entry = chromium ? (role === 'receiver' ? CHROMIUM_RECEIVER_ENTRY : CHROMIUM_SENDER_ENTRY) : undefined;
       children.push(spawnChild(role, control, log, network?.wrapper(role) ?? [], entry));
     }
     const channels = await Promise.race([accepted, ownWriteFailed]);

@@ -140,6 +140,14 @@ const receiverSchema = z
   })
   .strict();
 
+/** Who sends: the lab's own sender (Vulkan, its encoder, packetizer, protection), or Chromium (libwebrtc) in the sender's namespace. */
+export const senderKinds = ['glasslab', 'chromium'] as const;
+const senderSchema = z
+  .object({
+    kind: z.enum(senderKinds).default('glasslab').describe('glasslab: the lab\'s sender; chromium: /usr/bin/chromium headless sends a marked canvas with libwebrtc (its encoder, pacer, BWE, RTX, FEC)'),
+  })
+  .strict();
+
 /** A budget: "metric op value", e.g. "g2g.p95 <= 120ms", or a map entry metric: "120ms" (meaning <=). */
 const budgetsSchema = z
   .union([z.array(z.string().min(1)), z.record(z.string(), z.union([z.string(), z.number()]))])
@@ -166,6 +174,7 @@ export const scenarioSchema = z
     pacer: pacerSchema.default(DEFAULT_PACER).describe('send pacing'),
     congestion: congestionSchema.default({ mode: 'fixed', minRate: '50kbps' }).describe('congestion control: fixed target or googcc'),
     receiver: receiverSchema.default({ kind: 'glasslab' }).describe('who receives: the lab\'s receiver or Chromium'),
+    sender: senderSchema.default({ kind: 'glasslab' }).describe('who sends: the lab\'s sender or Chromium'),
     link: z
       .union([z.literal('none'), linkSchema.extend({ profile: z.string().min(1).optional().describe('a profile of scenarios/links (name) or a profile file path') })])
       .default('none')
@@ -207,6 +216,8 @@ export interface ResolvedScenario {
   congestion?: ResolvedCongestion;
   /** who receives (absent in runs recorded before it existed: the lab's receiver) */
   receiver?: { kind: (typeof receiverKinds)[number] };
+  /** who sends (absent in runs recorded before it existed: the lab's sender) */
+  sender?: { kind: (typeof senderKinds)[number] };
   /** "none": loopback, no emulator; otherwise the link's parameters per direction and its timeline */
   link: 'none' | ResolvedScenarioLink;
   /** normalized expressions "metric op value" */
@@ -285,6 +296,7 @@ export function resolveScenario(parsed: ScenarioParsed, seed: number, link: Reso
     pacer: { ...parsed.pacer, queueLimitMs: parsed.pacer.queueLimitMs === 'off' ? null : parsed.pacer.queueLimitMs },
     congestion: resolveCongestion(parsed.congestion, parseBitrateBps(parsed.encoder.bitrate)!),
     receiver: { kind: parsed.receiver.kind },
+    sender: { kind: parsed.sender.kind },
     link,
     budgets,
   };

@@ -12,6 +12,17 @@ import { VideoReceiver } from './video-receiver.ts';
 import { RECEIVER_RTCP_SSRC } from './run-options.ts';
 import { TRANSPORT_WIDE_SEQ_URI } from '../shared/rtp/extensions/transport-wide-seq.ts';
 import { startCpuAccount } from '../control/process-cpu.ts';
+import { chromiumAnswer, offerForWerift, parseChromiumOffer, type ChromiumOfferedStreams } from '../transport/chromium-answer.ts';
+import type { ProtectionStreams } from '../shared/protection-streams.ts';
+
+/** The recovery streams as Chromium's offer names them (the plan's seeded ones where it names none). */
+function streamsFromOffer(seeded: ProtectionStreams, offered: ChromiumOfferedStreams): ProtectionStreams {
+  return {
+    rtx: offered.rtx?.ssrc !== undefined ? { ssrc: offered.rtx.ssrc, payloadType: offered.rtx.payloadType } : seeded.rtx,
+    flexfec: offered.flexfec?.ssrc !== undefined ? { ssrc: offered.flexfec.ssrc, payloadType: offered.flexfec.payloadType } : seeded.flexfec,
+    red: offered.red?.ulpfecPayloadType !== undefined ? { payloadType: offered.red.payloadType, ulpfecPayloadType: offered.red.ulpfecPayloadType } : seeded.red,
+  };
+}
 
 const control = await startChild('receiver', process.argv);
 const { channel, config } = control;
@@ -24,10 +35,37 @@ try {
   channel.send({ type: 'ready', detail: { decoder: 'libavcodec h264 (low delay, no frame threads)', markerReader: 'native' } });
 
   const { sdp: offer } = await channel.next('offer', 60_000);
-  channel.send({ type: 'answer', sdp: await peer.answer(offer) });
+  const fromChromium = config.receiver.senderKind === 'chromium';
+  // Chromium names its own payload types and repair SSRCs: the recovery plan takes them from its offer
+  const offered = fromChromium ? parseChromiumOffer(offer) : undefined;
+  const plan = config.receiver.recovery;
+  const recovery = plan && offered ? { ...plan, streams: streamsFromOffer(plan.streams, offered) } : plan;
+  if (offered) {
+    // the analysis tells Chromium's packets apart on the fate log by these (lab/metrics/peer-sender-packets.ts)
+    const streams = recovery?.streams;
+    records.write({
+      type: 'event', side: 'receiver', timeMs: Number(process.hrtime.bigint()) / 1e6, name: 'chromium-streams',
+      detail: {
+        mediaPayloadType: offered.mediaPayloadType, mediaSsrc: offered.mediaSsrc ?? null,
+        rtxSsrc: offered.rtx?.ssrc ?? null, rtxPayloadType: offered.rtx?.payloadType ?? null,
+        flexfecSsrc: offered.flexfec?.ssrc ?? null, flexfecPayloadType: offered.flexfec?.payloadType ?? null,
+        redPayloadType: offered.red?.payloadType ?? null, ulpfecPayloadType: offered.red?.ulpfecPayloadType ?? null,
+        ...(streams ? { recoveryRtxSsrc: streams.rtx.ssrc } : {}),
+      },
+    });
+    const fec = recovery?.mode === 'fec' || recovery?.mode === 'hybrid';
+    const wants = {
+      nack: recovery?.mode === 'nack' || recovery?.mode === 'hybrid',
+      ulpfec: fec && recovery?.fecScheme === 'ulpfec',
+      flexfec: fec && recovery?.fecScheme === 'flexfec',
+      transportCc: config.receiver.transportFeedback === true,
+    };
+    channel.send({ type: 'answer', sdp: chromiumAnswer(await peer.answer(offerForWerift(offer)), offered, wants) });
+  } else {
+    channel.send({ type: 'answer', sdp: await peer.answer(offer) });
+  }
   await peer.waitConnected();
 
-  const { recovery } = config.receiver;
   // transport-wide feedback needs the id the answer gave the transport-wide sequence number
   const transportFeedbackId = config.receiver.transportFeedback ? peer.negotiatedExtensions()[TRANSPORT_WIDE_SEQ_URI] : undefined;
   const receiver = new VideoReceiver({

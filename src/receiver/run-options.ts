@@ -14,4 +14,6 @@ export interface ReceiverRunOptions {
   recovery: RealtimeRecoveryPlan | undefined;
   /** send transport-wide congestion control feedback (the sender runs congestion control); absent = no */
   transportFeedback?: boolean;
+  /** the sender is Chromium: recovery streams come from its offer, the answer carries what libwebrtc needs (src/transport/chromium-answer.ts) */
+  senderKind?: 'chromium';
 }

@@ -35,6 +35,7 @@ export const senderFrameRecordSchema = z.looseObject({
   firstPacketSentMs: time.optional(),
   lastPacketSentMs: time.optional(),
   dropped: z.string().optional(),
+  peer: z.literal('chromium').optional(),
 });
 
 export const receiverFrameRecordSchema = z.looseObject({

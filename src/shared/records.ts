@@ -41,6 +41,8 @@ export interface SenderFrameRecord {
   lastPacketSentMs?: number;
   /** why the frame did not go out, when it did not (e.g. "encoder-dropped", "source-queue-full") */
   dropped?: string;
+  /** which sender wrote it; absent: the lab's own. Chromium: render = the page's draw, copy/convert = requestFrame() */
+  peer?: 'chromium';
 }
 
 /** Marker outcome on the receiver (see native/README.md). */
