@@ -15,7 +15,7 @@ import type { RunRecords } from './run-records.ts';
 export function peerSenderPackets(records: RunRecords, fates: readonly LinkFateRecord[]): PacketRecord[] {
   const streams = records.events.find((e) => e.side === 'receiver' && e.name === 'chromium-streams')?.detail;
   if (!streams) return [];
-  const num = (key: string): number | undefined => (typeof streams[key] === 'number' ? (streams[key] as number) : undefined);
+  const num = (key: string): number | undefined => (typeof streams[key] === 'number' ? (streams[key]) : undefined);
   const rtxSsrc = num('rtxSsrc');
   const flexfecSsrc = num('flexfecSsrc');
   const received = new Map<string, PacketRecord>();
