@@ -6,6 +6,7 @@
  * records and getStats samples queue here until the receiver process drains them. Every time is
  * the page's performance.now() timeline; the process maps it onto CLOCK_MONOTONIC.
  */
+import { iceGatheringComplete, sampleStats, type PageStats } from './peer-common.ts';
 import { markerBlockSize, markerFits, readMarker, type LumaPlane } from '../shared/marker.ts';
 
 /** What the page records per frame it was called back for (see PageFrame in page-records.ts). */
@@ -25,12 +26,6 @@ interface PageFrame {
   frameId: number | null;
   /** CLOCK_MONOTONIC ns as a decimal string (BigInt does not cross the protocol) */
   captureTimeNs: string | null;
-}
-
-/** One getStats sample: per report type, the numeric fields of the reports the lab keeps. */
-interface PageStats {
-  timeMs: number;
-  reports: { type: string; id: string; values: Record<string, number | string> }[];
 }
 
 const KEPT_STATS = new Set(['inbound-rtp', 'candidate-pair', 'transport', 'codec', 'remote-outbound-rtp']);
@@ -112,20 +107,8 @@ function watchFrames(video: HTMLVideoElement): void {
   video.requestVideoFrameCallback(onFrame);
 }
 
-async function sampleStats(): Promise<void> {
-  if (!pc) return;
-  const report = await pc.getStats();
-  const reports: PageStats['reports'] = [];
-  report.forEach((entry: { type: string; id: string } & Record<string, unknown>) => {
-    if (!KEPT_STATS.has(entry.type)) return;
-    if (entry.type === 'candidate-pair' && entry.nominated !== true) return;
-    const values: Record<string, number | string> = {};
-    for (const [key, value] of Object.entries(entry)) {
-      if (typeof value === 'number' || (typeof value === 'string' && key !== 'id' && key !== 'type')) values[key] = value;
-    }
-    reports.push({ type: entry.type, id: entry.id, values });
-  });
-  stats.push({ timeMs: performance.now(), reports });
+async function takeStats(): Promise<void> {
+  if (pc) stats.push(await sampleStats(pc, KEPT_STATS));
 }
 
 /** Sets up the peer connection and answers; resolves with the answer once ICE gathering is complete. */
@@ -139,11 +122,7 @@ async function answer(offerSdp: string, iceServers: RTCIceServer[]): Promise<str
   watchFrames(video);
   await pc.setRemoteDescription({ type: 'offer', sdp: offerSdp });
   await pc.setLocalDescription(await pc.createAnswer());
-  if (pc.iceGatheringState !== 'complete') {
-    await new Promise<void>((resolve) => {
-      pc!.addEventListener('icegatheringstatechange', () => pc!.iceGatheringState === 'complete' && resolve());
-    });
-  }
+  await iceGatheringComplete(pc);
   return pc.localDescription!.sdp;
 }
 
@@ -153,7 +132,7 @@ function connectionState(): string {
 
 function startStats(intervalMs: number): void {
   if (statsTimer !== undefined) return;
-  statsTimer = window.setInterval(() => void sampleStats().catch((error: unknown) => problems.push(`getStats: ${String(error)}`)), intervalMs);
+  statsTimer = window.setInterval(() => void takeStats().catch((error: unknown) => problems.push(`getStats: ${String(error)}`)), intervalMs);
 }
 
 /** Hands over what queued since the last drain. */
@@ -167,7 +146,7 @@ function drain(): { frames: PageFrame[]; stats: PageStats[]; problems: string[] 
 async function stop(): Promise<void> {
   if (statsTimer !== undefined) window.clearInterval(statsTimer);
   statsTimer = undefined;
-  await sampleStats();
+  await takeStats();
   pc?.close();
 }
 

@@ -6,6 +6,7 @@
  * H.264 encoder, pacer, bandwidth estimation, RTX and FEC). The marker's capture time is the
  * draw time mapped onto CLOCK_MONOTONIC by the offset the process measured and handed in.
  */
+import { iceGatheringComplete, sampleStats, type PageStats } from './peer-common.ts';
 import { markerBlockSize, markerFits, writeMarker, type LumaPlane } from '../shared/marker.ts';
 
 /** One drawn frame (see PageSenderFrame in src/sender/chromium/page-records.ts). */
@@ -18,10 +19,6 @@ interface PageSenderFrame {
   captureTimeNs: string;
 }
 
-interface PageStats {
-  timeMs: number;
-  reports: { type: string; id: string; values: Record<string, number | string> }[];
-}
 
 const KEPT_STATS = new Set(['outbound-rtp', 'remote-inbound-rtp', 'candidate-pair', 'transport', 'codec', 'media-source']);
 
@@ -101,20 +98,8 @@ function drawFrame(): void {
   frames.push({ frameId, drawStartMs, drawDoneMs, requestedMs: performance.now(), captureTimeNs: captureTimeNs.toString() });
 }
 
-async function sampleStats(): Promise<void> {
-  if (!pc) return;
-  const report = await pc.getStats();
-  const reports: PageStats['reports'] = [];
-  report.forEach((entry: { type: string; id: string } & Record<string, unknown>) => {
-    if (!KEPT_STATS.has(entry.type)) return;
-    if (entry.type === 'candidate-pair' && entry.nominated !== true) return;
-    const values: Record<string, number | string> = {};
-    for (const [key, value] of Object.entries(entry)) {
-      if (typeof value === 'number' || (typeof value === 'string' && key !== 'id' && key !== 'type')) values[key] = value;
-    }
-    reports.push({ type: entry.type, id: entry.id, values });
-  });
-  stats.push({ timeMs: performance.now(), reports });
+async function takeStats(): Promise<void> {
+  if (pc) stats.push(await sampleStats(pc, KEPT_STATS));
 }
 
 /** Offers one sendonly H.264 track (packetization-mode 1) with RTX, RED/ULPFEC and FlexFEC where Chromium has them. */
@@ -128,11 +113,7 @@ async function offer(options: { width: number; height: number; maxBitrateBps: nu
   const repair = codecs.filter((c) => ['video/rtx', 'video/red', 'video/ulpfec', 'video/flexfec-03'].includes(c.mimeType));
   transceiver.setCodecPreferences([...h264.slice(0, 1), ...repair]);
   await pc.setLocalDescription(await pc.createOffer());
-  if (pc.iceGatheringState !== 'complete') {
-    await new Promise<void>((resolve) => {
-      pc!.addEventListener('icegatheringstatechange', () => pc!.iceGatheringState === 'complete' && resolve());
-    });
-  }
+  await iceGatheringComplete(pc);
   return pc.localDescription!.sdp;
 }
 
@@ -149,7 +130,7 @@ function connectionState(): string {
 function start(fps: number, monotonicOffsetMs: number, statsIntervalMs: number): void {
   offsetMs = monotonicOffsetMs;
   drawTimer = window.setInterval(drawFrame, 1000 / fps);
-  statsTimer = window.setInterval(() => void sampleStats().catch((error: unknown) => problems.push(`getStats: ${String(error)}`)), statsIntervalMs);
+  statsTimer = window.setInterval(() => void takeStats().catch((error: unknown) => problems.push(`getStats: ${String(error)}`)), statsIntervalMs);
 }
 
 function drain(): { frames: PageSenderFrame[]; stats: PageStats[]; problems: string[] } {
@@ -164,7 +145,7 @@ async function stop(): Promise<void> {
   if (statsTimer !== undefined) window.clearInterval(statsTimer);
   drawTimer = undefined;
   statsTimer = undefined;
-  await sampleStats();
+  await takeStats();
 }
 
 function close(): void {

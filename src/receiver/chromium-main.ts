@@ -11,30 +11,24 @@ import { NdjsonWriter } from '../shared/ndjson.ts';
 import type { LabRecord } from '../shared/records.ts';
 import { confineSdpToAddress } from '../transport/lab-address.ts';
 import { startCpuAccount } from '../control/process-cpu.ts';
-import { launchChromiumPeer } from './chromium/browser.ts';
-import { receiverPageSource } from './chromium/page-bundle.ts';
-import { measureClockMapping } from './chromium/clock-mapping.ts';
-import { processTreeCpuMs } from './chromium/process-tree-cpu.ts';
+import { receiverPageSource } from '../chromium/page-bundle.ts';
+import { monotonicMs, startPageSession } from '../chromium/page-session.ts';
 import { frameRecordOf, pageDrainSchema, statsRecordOf, type PageDrain } from './chromium/page-records.ts';
 import { z } from 'zod';
 
 const STATS_INTERVAL_MS = 200;
 const DRAIN_INTERVAL_MS = 250;
-const CONNECT_TIMEOUT_MS = 30_000;
 /** after stop: time for the last frames in Chromium's jitter buffer to be displayed */
 const LAST_FRAMES_MS = 300;
-
-const monotonicMs = (): number => Number(process.hrtime.bigint()) / 1e6;
 
 const control = await startChild('receiver', process.argv);
 const { channel, config } = control;
 
 try {
   const records = new NdjsonWriter<LabRecord>(path.join(config.runDir, 'receiver.ndjson'), { onError: (error) => control.reportFailure(error) });
-  const chromium = await launchChromiumPeer(await receiverPageSource());
+  const session = await startPageSession(await receiverPageSource());
+  const { chromium, mapping, call } = session;
   const { page } = chromium;
-  const call = async <T>(expression: string, schema: z.ZodType<T>): Promise<T> => schema.parse(await page.evaluate(expression));
-  const mapping = await measureClockMapping(() => call('window.glasslab.now()', z.number()), monotonicMs);
   records.write({ type: 'event', side: 'receiver', timeMs: monotonicMs(), name: 'chromium-clock-mapping', detail: { browser: chromium.version, offsetMs: mapping.offsetMs, errorBoundMs: mapping.errorBoundMs, samples: mapping.samples } });
   channel.send({ type: 'ready', detail: { receiver: 'chromium', browser: chromium.version, decoder: 'libwebrtc (Chromium)', markerReader: 'TypeScript in the page (rvfc + canvas)', clockMappingErrorMs: Number(mapping.errorBoundMs.toFixed(3)) } });
 
@@ -42,14 +36,7 @@ try {
   const answer = await call(`window.glasslab.answer(${JSON.stringify(offer)}, ${JSON.stringify([{ urls: config.stunUrl }])})`, z.string());
   // Chromium offers candidates on every interface of the namespace: hand on the run's address only
   channel.send({ type: 'answer', sdp: confineSdpToAddress(answer, config.hostAddress) });
-  const connectDeadline = monotonicMs() + CONNECT_TIMEOUT_MS;
-  for (;;) {
-    const state = await call('window.glasslab.connectionState()', z.string());
-    if (state === 'connected') break;
-    if (state === 'failed' || state === 'closed') throw new Error(`Chromium's peer connection is ${state}`);
-    if (monotonicMs() > connectDeadline) throw new Error(`Chromium's peer connection is still ${state} after ${CONNECT_TIMEOUT_MS} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await session.waitConnected();
   channel.send({ type: 'connected' });
 
   let framesReceived = 0;
@@ -79,8 +66,7 @@ try {
   await channel.next('start', 600_000);
   const cpuAtStop = startCpuAccount();
   // the browser's whole process tree: libwebrtc's receive, decode and render work happens there
-  const browserCpu = (): number => (chromium.pid === undefined ? 0 : processTreeCpuMs(chromium.pid));
-  const browserCpuAtStart = browserCpu();
+  const browserCpuAtStart = session.browserCpuMs();
   await page.evaluate(`window.glasslab.startStats(${STATS_INTERVAL_MS})`);
   let draining = Promise.resolve();
   const drainer = setInterval(() => {
@@ -93,7 +79,7 @@ try {
   await new Promise((resolve) => setTimeout(resolve, LAST_FRAMES_MS));
   clearInterval(drainer);
   await draining;
-  const browserCpuRunningMs = browserCpu() - browserCpuAtStart;
+  const browserCpuRunningMs = session.browserCpuMs() - browserCpuAtStart;
   await page.evaluate('window.glasslab.stop()');
   await drain();
   if (withoutRtpTimestamp > 0) records.write({ type: 'event', side: 'receiver', timeMs: monotonicMs(), name: 'chromium-frames-without-rtp-timestamp', detail: { frames: withoutRtpTimestamp } });

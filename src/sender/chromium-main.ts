@@ -13,17 +13,12 @@ import { NdjsonWriter } from '../shared/ndjson.ts';
 import type { LabRecord } from '../shared/records.ts';
 import { confineSdpToAddress } from '../transport/lab-address.ts';
 import { startCpuAccount } from '../control/process-cpu.ts';
-import { launchChromiumPeer } from '../receiver/chromium/browser.ts';
-import { senderPageSource } from '../receiver/chromium/page-bundle.ts';
-import { measureClockMapping } from '../receiver/chromium/clock-mapping.ts';
-import { processTreeCpuMs } from '../receiver/chromium/process-tree-cpu.ts';
+import { senderPageSource } from '../chromium/page-bundle.ts';
+import { monotonicMs, startPageSession } from '../chromium/page-session.ts';
 import { pageSenderDrainSchema, senderFrameRecordOf, senderStatsRecordOf, type PageSenderDrain } from './chromium/page-records.ts';
 
 const STATS_INTERVAL_MS = 200;
 const DRAIN_INTERVAL_MS = 250;
-const CONNECT_TIMEOUT_MS = 30_000;
-
-const monotonicMs = (): number => Number(process.hrtime.bigint()) / 1e6;
 
 const control = await startChild('sender', process.argv);
 const { channel, config } = control;
@@ -33,10 +28,9 @@ try {
   const records = new NdjsonWriter<LabRecord>(path.join(config.runDir, 'sender.ndjson'), { onError: (error) => control.reportFailure(error) });
   // libwebrtc sends FlexFEC-03 only behind its field trials (it advertises it for receiving)
   const flexfec = run.protection !== undefined && run.protection.mode !== 'nack' && run.protection.fecScheme === 'flexfec';
-  const chromium = await launchChromiumPeer(await senderPageSource(), flexfec ? { extraArgs: ['--force-fieldtrials=WebRTC-FlexFEC-03-Advertised/Enabled/WebRTC-FlexFEC-03/Enabled/'] } : {});
+  const session = await startPageSession(await senderPageSource(), flexfec ? ['--force-fieldtrials=WebRTC-FlexFEC-03-Advertised/Enabled/WebRTC-FlexFEC-03/Enabled/'] : []);
+  const { chromium, mapping, call } = session;
   const { page } = chromium;
-  const call = async <T>(expression: string, schema: z.ZodType<T>): Promise<T> => schema.parse(await page.evaluate(expression));
-  const mapping = await measureClockMapping(() => call('window.glasslab.now()', z.number()), monotonicMs);
   records.write({ type: 'event', side: 'sender', timeMs: monotonicMs(), name: 'chromium-clock-mapping', detail: { browser: chromium.version, offsetMs: mapping.offsetMs, errorBoundMs: mapping.errorBoundMs, samples: mapping.samples } });
   const { width, height, fps } = run.frameSource;
   channel.send({ type: 'ready', detail: { sender: 'chromium', browser: chromium.version, encoder: 'libwebrtc (Chromium) H.264', capturePath: 'canvas captureStream + requestFrame', clockMappingErrorMs: Number(mapping.errorBoundMs.toFixed(3)) } });
@@ -46,14 +40,7 @@ try {
   channel.send({ type: 'offer', sdp: confineSdpToAddress(offer, config.hostAddress) });
   const { sdp: answer } = await channel.next('answer', 60_000);
   await page.evaluate(`window.glasslab.accept(${JSON.stringify(answer)})`);
-  const connectDeadline = monotonicMs() + CONNECT_TIMEOUT_MS;
-  for (;;) {
-    const state = await call('window.glasslab.connectionState()', z.string());
-    if (state === 'connected') break;
-    if (state === 'failed' || state === 'closed') throw new Error(`Chromium's peer connection is ${state}`);
-    if (monotonicMs() > connectDeadline) throw new Error(`Chromium's peer connection is still ${state} after ${CONNECT_TIMEOUT_MS} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await session.waitConnected();
   channel.send({ type: 'connected' });
 
   let framesSent = 0;
@@ -70,8 +57,7 @@ try {
 
   await channel.next('start', 600_000);
   const cpuAtStop = startCpuAccount();
-  const browserCpu = (): number => (chromium.pid === undefined ? 0 : processTreeCpuMs(chromium.pid));
-  const browserCpuAtStart = browserCpu();
+  const browserCpuAtStart = session.browserCpuMs();
   await page.evaluate(`window.glasslab.start(${fps}, ${mapping.offsetMs}, ${STATS_INTERVAL_MS})`);
   let draining = Promise.resolve();
   const drainer = setInterval(() => {
@@ -84,7 +70,7 @@ try {
   await draining;
   await page.evaluate('window.glasslab.stop()');
   await drain();
-  const browserCpuRunningMs = browserCpu() - browserCpuAtStart;
+  const browserCpuRunningMs = session.browserCpuMs() - browserCpuAtStart;
   // libwebrtc keeps answering NACKs for a while after the last frame, as the lab's sender does
   await new Promise((resolve) => setTimeout(resolve, run.nackTailMs));
   await page.evaluate('window.glasslab.close()');

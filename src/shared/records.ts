@@ -83,7 +83,7 @@ export interface ReceiverFrameRecord {
 
 /**
  * requestVideoFrameCallback's metadata for one frame, mapped onto CLOCK_MONOTONIC ms
- * (src/receiver/chromium/clock-mapping.ts). `decodeDoneMs` of a Chromium frame is its
+ * (src/chromium/clock-mapping.ts). `decodeDoneMs` of a Chromium frame is its
  * presentationMs (handed to the compositor after decode); `markerReadMs` when the page had read it.
  */
 export interface RvfcTimes {

@@ -6,7 +6,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChromiumError, chromiumUnavailableReason, launchChromiumPeer } from '../../src/receiver/chromium/browser.ts';
+import { ChromiumError, chromiumUnavailableReason, launchChromiumPeer } from '../../src/chromium/browser.ts';
 
 describe('launchChromiumPeer when the browser cannot start', () => {
   let dir: string;

@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { frameRecordOf, pageDrainSchema, statsRecordOf, type PageFrame } from '../../src/receiver/chromium/page-records.ts';
-import { measureClockMapping, PAGE_CLOCK_RESOLUTION_MS } from '../../src/receiver/chromium/clock-mapping.ts';
+import { measureClockMapping, PAGE_CLOCK_RESOLUTION_MS } from '../../src/chromium/clock-mapping.ts';
 import { receiverFrameRecordSchema, peerStatsRecordSchema } from '../../src/shared/record-schemas.ts';
 
 const frame: PageFrame = {
@@ -69,7 +69,7 @@ describe('page clock mapping', () => {
 
 describe('process tree CPU', () => {
   it('parses /proc/<pid>/stat, command names with spaces and parentheses included', async () => {
-    const { parseProcStat, processTreeCpuMs } = await import('../../src/receiver/chromium/process-tree-cpu.ts');
+    const { parseProcStat, processTreeCpuMs } = await import('../../src/chromium/process-tree-cpu.ts');
     const line = '4242 (chrome (renderer) x) S 4200 4200 4200 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 12 0 123 456 789';
     expect(parseProcStat(line)).toEqual({ ppid: 4200, cpuMs: 3000 });
     expect(parseProcStat('garbage')).toBeUndefined();

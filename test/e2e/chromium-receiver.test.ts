@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateResults, type Results } from '../../lab/results/schema.ts';
-import { chromiumUnavailableReason } from '../../src/receiver/chromium/browser.ts';
+import { chromiumUnavailableReason } from '../../src/chromium/browser.ts';
 import { describePrivileged, rootLink } from '../helpers/privileges.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));

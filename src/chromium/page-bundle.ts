@@ -4,7 +4,7 @@
  * so a page runs the same TypeScript the lab tests.
  */
 import { build } from 'esbuild';
-import { fromRepositoryRoot } from '../../shared/repository-root.ts';
+import { fromRepositoryRoot } from '../shared/repository-root.ts';
 import type { PageSource } from './browser.ts';
 
 const html = (title: string, body: string): string => `<!doctype html>
