@@ -146,5 +146,6 @@ export function receiverRunOptions(scenario: ResolvedScenario): ReceiverRunOptio
     recovery: realtimeRecoveryPlan(scenario),
     ...(scenario.congestion?.mode === 'googcc' || chromiumSender ? { transportFeedback: true } : {}),
     ...(chromiumSender ? { senderKind: 'chromium' as const } : {}),
+    ...(scenario.receiver?.captureRtp ? { captureRtp: true } : {}),
   };
 }

@@ -137,6 +137,7 @@ export const receiverKinds = ['glasslab', 'chromium'] as const;
 const receiverSchema = z
   .object({
     kind: z.enum(receiverKinds).default('glasslab').describe('glasslab: the lab\'s receiver (native decoder); chromium: /usr/bin/chromium headless, libwebrtc\'s jitter buffer, NACK, FEC and decoder'),
+    captureRtp: z.boolean().default(false).describe('the lab\'s receiver writes the RTP it got, decrypted, to receiver-rtp.pcap (IPv4/UDP, for Wireshark and golden tests)'),
   })
   .strict();
 
@@ -173,7 +174,7 @@ export const scenarioSchema = z
     protection: protectionSchema.default(DEFAULT_PROTECTION).describe('loss recovery: NACK/RTX and/or FEC'),
     pacer: pacerSchema.default(DEFAULT_PACER).describe('send pacing'),
     congestion: congestionSchema.default({ mode: 'fixed', minRate: '50kbps' }).describe('congestion control: fixed target or googcc'),
-    receiver: receiverSchema.default({ kind: 'glasslab' }).describe('who receives: the lab\'s receiver or Chromium'),
+    receiver: receiverSchema.default({ kind: 'glasslab', captureRtp: false }).describe('who receives: the lab\'s receiver or Chromium'),
     sender: senderSchema.default({ kind: 'glasslab' }).describe('who sends: the lab\'s sender or Chromium'),
     link: z
       .union([z.literal('none'), linkSchema.extend({ profile: z.string().min(1).optional().describe('a profile of scenarios/links (name) or a profile file path') })])
@@ -215,7 +216,7 @@ export interface ResolvedScenario {
   /** congestion control (absent in runs recorded before it existed: fixed) */
   congestion?: ResolvedCongestion;
   /** who receives (absent in runs recorded before it existed: the lab's receiver) */
-  receiver?: { kind: (typeof receiverKinds)[number] };
+  receiver?: { kind: (typeof receiverKinds)[number]; captureRtp?: boolean };
   /** who sends (absent in runs recorded before it existed: the lab's sender) */
   sender?: { kind: (typeof senderKinds)[number] };
   /** "none": loopback, no emulator; otherwise the link's parameters per direction and its timeline */
@@ -295,7 +296,7 @@ export function resolveScenario(parsed: ScenarioParsed, seed: number, link: Reso
     },
     pacer: { ...parsed.pacer, queueLimitMs: parsed.pacer.queueLimitMs === 'off' ? null : parsed.pacer.queueLimitMs },
     congestion: resolveCongestion(parsed.congestion, parseBitrateBps(parsed.encoder.bitrate)!),
-    receiver: { kind: parsed.receiver.kind },
+    receiver: { kind: parsed.receiver.kind, ...(parsed.receiver.captureRtp ? { captureRtp: true } : {}) },
     sender: { kind: parsed.sender.kind },
     link,
     budgets,

@@ -14,6 +14,7 @@ import { TRANSPORT_WIDE_SEQ_URI } from '../shared/rtp/extensions/transport-wide-
 import { startCpuAccount } from '../control/process-cpu.ts';
 import { chromiumAnswer, offerForWerift, parseChromiumOffer, type ChromiumOfferedStreams } from '../transport/chromium-answer.ts';
 import type { ProtectionStreams } from '../shared/protection-streams.ts';
+import { RtpCapture } from '../shared/rtp-capture.ts';
 
 /** The recovery streams as Chromium's offer names them (the plan's seeded ones where it names none). */
 function streamsFromOffer(seeded: ProtectionStreams, offered: ChromiumOfferedStreams): ProtectionStreams {
@@ -79,7 +80,11 @@ try {
     ...(transportFeedbackId !== undefined ? { transportFeedback: { extensionId: transportFeedbackId } } : {}),
     onError: (error) => control.fail(error),
   });
-  peer.onRtp((packet, arrivalNs) => receiver.handleRtp(packet, arrivalNs));
+  const capture = config.receiver.captureRtp ? new RtpCapture() : undefined;
+  peer.onRtp((packet, arrivalNs) => {
+    capture?.add(packet, arrivalNs);
+    receiver.handleRtp(packet, arrivalNs);
+  });
   if (recovery || transportFeedbackId !== undefined) peer.onRtcp((packet, arrivalNs) => receiver.handleRtcp(packet, arrivalNs));
   peer.observeWeriftRtcp((kind) => records.write({ type: 'feedback', side: 'receiver', dir: 'out', kind: 'rr', timeMs: Number(process.hrtime.bigint()) / 1e6, by: 'werift', weriftKind: kind }));
   channel.send({ type: 'connected' });
@@ -98,6 +103,10 @@ try {
   clearInterval(progress);
   await receiver.finish();
   receiver.close();
+  if (capture) {
+    await capture.write(path.join(config.runDir, 'receiver-rtp.pcap'));
+    records.write({ type: 'event', side: 'receiver', timeMs: Number(process.hrtime.bigint()) / 1e6, name: 'rtp-capture', detail: { file: 'receiver-rtp.pcap', packets: capture.captured, notCaptured: capture.notCaptured } });
+  }
   records.close();
   channel.send({
     type: 'stopped',

@@ -16,4 +16,6 @@ export interface ReceiverRunOptions {
   transportFeedback?: boolean;
   /** the sender is Chromium: recovery streams come from its offer, the answer carries what libwebrtc needs (src/transport/chromium-answer.ts) */
   senderKind?: 'chromium';
+  /** write the decrypted RTP received to receiver-rtp.pcap */
+  captureRtp?: boolean;
 }
