@@ -59,7 +59,8 @@ describe.skipIf(missing !== undefined)(`the lab receives Chromium's stream over 
     expect(frames.sent).toBeGreaterThan(120);
     expect(frames.displayed).toBeGreaterThanOrEqual(0.95 * frames.sent);
     expect(frames.unreadableMarkers).toBe(0);
-    expect(Number(clean.outbound.framesEncoded)).toBeGreaterThanOrEqual(frames.displayed);
+    // the last getStats sample is taken as the page stops: the last frame or two may be encoded after it
+    expect(Number(clean.outbound.framesEncoded)).toBeGreaterThanOrEqual(frames.displayed - 2);
     // loopback, libwebrtc's encoder and the lab's decoder: tens of milliseconds at most
     expect(clean.results.summary.g2g.p50).toBeLessThan(100);
   });
