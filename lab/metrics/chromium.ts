@@ -95,8 +95,8 @@ export function computeChromium({ records, fates, recovery }: ChromiumInput): Ch
       crossChecks.push(
         check('retransmitted packets received', inbound.retransmittedPacketsReceived ?? (rtxDelivered === 0 ? 0 : undefined), rtxDelivered, 'RTX packets the fate log delivered', 0, 0,
           'every RTX packet the link delivered arrives (absent in getStats before the first one)'),
-        check('media packets lost', inbound.packetsLost, recovery.totals.dropped + (recovery.fecScheme === 'ulpfec' ? recovery.fecPacketsDropped : 0), 'first transmissions the fate log dropped on the media SSRC', 0, 2,
-          'libwebrtc counts expected − received on the media SSRC (ULPFEC in RED shares its sequence numbers); up to 2 more for packets in flight at the last sample'),
+        check('media packets lost', inbound.packetsLost, recovery.totals.dropped + (recovery.fecScheme === 'ulpfec' ? recovery.fecPacketsDropped : 0), 'first transmissions the fate log dropped on the media SSRC', 2, 2,
+          'libwebrtc counts expected − received on the media SSRC (ULPFEC in RED shares its sequence numbers); ±2 for packets in flight around its last sample, which the fate log counts to the end'),
       );
       if (recovery.fecScheme === 'flexfec' || inbound.fecPacketsReceived !== undefined) {
         crossChecks.push(
