@@ -17,6 +17,9 @@ export const defaultAddonLoader: AddonLoader = loadNative;
  */
 const moduleOfExport: Partial<Record<keyof NativeAddon, string>> = {
   listVulkanDevices: 'vulkan',
+  probeCapturePaths: 'zero-copy',
+  decideZeroCopy: 'zero-copy',
+  zeroCopyVulkanCheck: 'zero-copy',
   FrameSource: 'frame-source',
   probeEncoders: 'encoder',
   Encoder: 'encoder',

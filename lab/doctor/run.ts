@@ -1,4 +1,5 @@
 import { type AddonLoader, accessAddon, defaultAddonLoader } from './addon.ts';
+import { probeCapturePathChecks } from './capture-paths.ts';
 import { probeAddonCheck, probeDecoderCheck, probeEncoderChecks } from './codecs.ts';
 import { type CommandRunner, execaRunner } from './exec.ts';
 import { type KernelProbeEnv, defaultKernelProbeEnv, deriveLinkBackend, probeNftables, probeQdisc, probeTun } from './kernel.ts';
@@ -37,9 +38,10 @@ export async function runDoctor(overrides: Partial<DoctorDeps> = {}): Promise<Do
   const deps: DoctorDeps = { ...defaultDoctorDeps(), ...overrides };
   const addon = accessAddon(deps.loadAddon);
   const env = deps.kernel;
-  const [vulkan, encoders, netns, userns, tun, netem, tbf, htb, nftables, ffmpeg, chromium, tools, nvidia] =
+  const [vulkan, capturePaths, encoders, netns, userns, tun, netem, tbf, htb, nftables, ffmpeg, chromium, tools, nvidia] =
     await Promise.all([
       probeVulkan(addon, deps.vulkanOverride),
+      probeCapturePathChecks(addon),
       probeEncoderChecks(addon),
       probeNetns(env),
       probeUserns(env),
@@ -56,6 +58,7 @@ export async function runDoctor(overrides: Partial<DoctorDeps> = {}): Promise<Do
   const checks: CheckResult[] = [
     probeAddonCheck(addon),
     vulkan,
+    ...capturePaths,
     ...encoders,
     probeDecoderCheck(addon),
     netns,

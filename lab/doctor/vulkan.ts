@@ -98,6 +98,8 @@ export function describeVulkanDevice(device: VulkanDeviceInfo): string {
     `driver ${driver || '?'}`,
     `Vulkan ${device.apiVersion}`,
     `external memory fd: ${device.externalMemoryFd ? 'yes' : 'no'}`,
+    `external semaphore fd: ${device.externalSemaphoreFd ? 'yes' : 'no'}`,
+    `UUID ${device.deviceUuid}`,
   ].join(' · ');
 }
 

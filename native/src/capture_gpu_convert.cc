@@ -16,6 +16,99 @@ struct ConvertPush {
   uint32_t width, height;
 };
 
+}  // namespace
+
+Nv12Converter::Nv12Converter(vk::Device& device, VkImage image, int width, int height,
+                             const std::vector<VkBuffer>& destinations)
+    : device_(device), width_(width), height_(height) {
+  try {
+    VkDevice dev = device_.handle();
+    VkImageViewCreateInfo viewInfo{VK_STRUCTURE_TYPE_IMAGE_VIEW_CREATE_INFO};
+    viewInfo.image = image;
+    viewInfo.viewType = VK_IMAGE_VIEW_TYPE_2D;
+    viewInfo.format = VK_FORMAT_R8G8B8A8_UNORM;
+    viewInfo.subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
+    vk::Check(vkCreateImageView(dev, &viewInfo, nullptr, &view_), "vkCreateImageView");
+    VkDescriptorSetLayoutBinding bindings[2] = {
+        {0, VK_DESCRIPTOR_TYPE_STORAGE_IMAGE, 1, VK_SHADER_STAGE_COMPUTE_BIT, nullptr},
+        {1, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, nullptr}};
+    VkDescriptorSetLayoutCreateInfo setInfo{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO};
+    setInfo.bindingCount = 2;
+    setInfo.pBindings = bindings;
+    vk::Check(vkCreateDescriptorSetLayout(dev, &setInfo, nullptr, &setLayout_), "vkCreateDescriptorSetLayout");
+    const auto count = static_cast<uint32_t>(destinations.size());
+    VkDescriptorPoolSize sizes[2] = {{VK_DESCRIPTOR_TYPE_STORAGE_IMAGE, count}, {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, count}};
+    VkDescriptorPoolCreateInfo poolInfo{VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
+    poolInfo.maxSets = count;
+    poolInfo.poolSizeCount = 2;
+    poolInfo.pPoolSizes = sizes;
+    vk::Check(vkCreateDescriptorPool(dev, &poolInfo, nullptr, &descriptorPool_), "vkCreateDescriptorPool");
+    sets_.resize(count);
+    std::vector<VkDescriptorSetLayout> layouts(count, setLayout_);
+    VkDescriptorSetAllocateInfo alloc{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO};
+    alloc.descriptorPool = descriptorPool_;
+    alloc.descriptorSetCount = count;
+    alloc.pSetLayouts = layouts.data();
+    vk::Check(vkAllocateDescriptorSets(dev, &alloc, sets_.data()), "vkAllocateDescriptorSets");
+    for (uint32_t i = 0; i < count; ++i) {
+      VkDescriptorImageInfo imageDesc{VK_NULL_HANDLE, view_, VK_IMAGE_LAYOUT_GENERAL};
+      VkDescriptorBufferInfo bufferDesc{destinations[i], 0, VK_WHOLE_SIZE};
+      VkWriteDescriptorSet writes[2] = {{VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET}, {VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET}};
+      writes[0].dstSet = sets_[i];
+      writes[0].dstBinding = 0;
+      writes[0].descriptorCount = 1;
+      writes[0].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_IMAGE;
+      writes[0].pImageInfo = &imageDesc;
+      writes[1].dstSet = sets_[i];
+      writes[1].dstBinding = 1;
+      writes[1].descriptorCount = 1;
+      writes[1].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+      writes[1].pBufferInfo = &bufferDesc;
+      vkUpdateDescriptorSets(dev, 2, writes, 0, nullptr);
+    }
+    VkPushConstantRange push{VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof(ConvertPush)};
+    VkPipelineLayoutCreateInfo layoutInfo{VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO};
+    layoutInfo.setLayoutCount = 1;
+    layoutInfo.pSetLayouts = &setLayout_;
+    layoutInfo.pushConstantRangeCount = 1;
+    layoutInfo.pPushConstantRanges = &push;
+    vk::Check(vkCreatePipelineLayout(dev, &layoutInfo, nullptr, &pipelineLayout_), "vkCreatePipelineLayout");
+    pipeline_ = vk::CreateComputePipeline(dev, "rgba_to_nv12", pipelineLayout_);
+  } catch (...) {
+    Destroy();
+    throw;
+  }
+}
+
+Nv12Converter::~Nv12Converter() { Destroy(); }
+
+void Nv12Converter::Record(VkCommandBuffer commands, size_t index) const {
+  vkCmdBindPipeline(commands, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline_);
+  vkCmdBindDescriptorSets(commands, VK_PIPELINE_BIND_POINT_COMPUTE, pipelineLayout_, 0, 1, &sets_.at(index), 0, nullptr);
+  ConvertPush push{static_cast<uint32_t>(width_), static_cast<uint32_t>(height_)};
+  vkCmdPushConstants(commands, pipelineLayout_, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof(push), &push);
+  const uint32_t blocksX = static_cast<uint32_t>(width_) / 4;
+  vkCmdDispatch(commands, (blocksX + kGroupWidth - 1) / kGroupWidth, static_cast<uint32_t>(height_) / 2, 1);
+}
+
+void Nv12Converter::Destroy() {
+  VkDevice dev = device_.handle();
+  if (pipeline_) vkDestroyPipeline(dev, pipeline_, nullptr);
+  if (pipelineLayout_) vkDestroyPipelineLayout(dev, pipelineLayout_, nullptr);
+  if (descriptorPool_) vkDestroyDescriptorPool(dev, descriptorPool_, nullptr);
+  if (setLayout_) vkDestroyDescriptorSetLayout(dev, setLayout_, nullptr);
+  if (view_) vkDestroyImageView(dev, view_, nullptr);
+  pipeline_ = VK_NULL_HANDLE;
+  pipelineLayout_ = VK_NULL_HANDLE;
+  descriptorPool_ = VK_NULL_HANDLE;
+  setLayout_ = VK_NULL_HANDLE;
+  view_ = VK_NULL_HANDLE;
+  sets_.clear();
+}
+
+namespace {
+
+
 class GpuConvert final : public CapturePath {
  public:
   explicit GpuConvert(const CaptureTarget& target)
@@ -23,7 +116,8 @@ class GpuConvert final : public CapturePath {
     try {
       layout_ = LayoutFor(PixelFormat::kNV12, target.width, target.height);
       nv12_ = device_.CreateBuffer(layout_.totalBytes, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, true);
-      CreatePipeline();
+      converter_ = std::make_unique<Nv12Converter>(device_, target.image, target.width, target.height,
+                                                   std::vector<VkBuffer>{nv12_.buffer});
       slot_.Create(device_.handle(), device_.queueFamily(), false);
       Record();
     } catch (...) {
@@ -50,67 +144,12 @@ class GpuConvert final : public CapturePath {
   }
 
  private:
-  void CreatePipeline() {
-    VkDevice dev = device_.handle();
-    VkImageViewCreateInfo viewInfo{VK_STRUCTURE_TYPE_IMAGE_VIEW_CREATE_INFO};
-    viewInfo.image = target_.image;
-    viewInfo.viewType = VK_IMAGE_VIEW_TYPE_2D;
-    viewInfo.format = VK_FORMAT_R8G8B8A8_UNORM;
-    viewInfo.subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
-    vk::Check(vkCreateImageView(dev, &viewInfo, nullptr, &view_), "vkCreateImageView");
-    VkDescriptorSetLayoutBinding bindings[2] = {
-        {0, VK_DESCRIPTOR_TYPE_STORAGE_IMAGE, 1, VK_SHADER_STAGE_COMPUTE_BIT, nullptr},
-        {1, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, nullptr}};
-    VkDescriptorSetLayoutCreateInfo setInfo{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO};
-    setInfo.bindingCount = 2;
-    setInfo.pBindings = bindings;
-    vk::Check(vkCreateDescriptorSetLayout(dev, &setInfo, nullptr, &setLayout_), "vkCreateDescriptorSetLayout");
-    VkDescriptorPoolSize sizes[2] = {{VK_DESCRIPTOR_TYPE_STORAGE_IMAGE, 1}, {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1}};
-    VkDescriptorPoolCreateInfo poolInfo{VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
-    poolInfo.maxSets = 1;
-    poolInfo.poolSizeCount = 2;
-    poolInfo.pPoolSizes = sizes;
-    vk::Check(vkCreateDescriptorPool(dev, &poolInfo, nullptr, &descriptorPool_), "vkCreateDescriptorPool");
-    VkDescriptorSetAllocateInfo alloc{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO};
-    alloc.descriptorPool = descriptorPool_;
-    alloc.descriptorSetCount = 1;
-    alloc.pSetLayouts = &setLayout_;
-    vk::Check(vkAllocateDescriptorSets(dev, &alloc, &set_), "vkAllocateDescriptorSets");
-    VkDescriptorImageInfo imageDesc{VK_NULL_HANDLE, view_, VK_IMAGE_LAYOUT_GENERAL};
-    VkDescriptorBufferInfo bufferDesc{nv12_.buffer, 0, VK_WHOLE_SIZE};
-    VkWriteDescriptorSet writes[2] = {{VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET}, {VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET}};
-    writes[0].dstSet = set_;
-    writes[0].dstBinding = 0;
-    writes[0].descriptorCount = 1;
-    writes[0].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_IMAGE;
-    writes[0].pImageInfo = &imageDesc;
-    writes[1].dstSet = set_;
-    writes[1].dstBinding = 1;
-    writes[1].descriptorCount = 1;
-    writes[1].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
-    writes[1].pBufferInfo = &bufferDesc;
-    vkUpdateDescriptorSets(dev, 2, writes, 0, nullptr);
-    VkPushConstantRange push{VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof(ConvertPush)};
-    VkPipelineLayoutCreateInfo layoutInfo{VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO};
-    layoutInfo.setLayoutCount = 1;
-    layoutInfo.pSetLayouts = &setLayout_;
-    layoutInfo.pushConstantRangeCount = 1;
-    layoutInfo.pPushConstantRanges = &push;
-    vk::Check(vkCreatePipelineLayout(dev, &layoutInfo, nullptr, &pipelineLayout_), "vkCreatePipelineLayout");
-    pipeline_ = vk::CreateComputePipeline(dev, "rgba_to_nv12", pipelineLayout_);
-  }
-
   // Recorded once: stamp, convert, make the NV12 bytes visible to the host.
   void Record() {
     VkCommandBufferBeginInfo begin{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
     vk::Check(vkBeginCommandBuffer(slot_.commands, &begin), "vkBeginCommandBuffer");
     stamp_.Record(slot_.commands, target_.image, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_READ_BIT);
-    vkCmdBindPipeline(slot_.commands, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline_);
-    vkCmdBindDescriptorSets(slot_.commands, VK_PIPELINE_BIND_POINT_COMPUTE, pipelineLayout_, 0, 1, &set_, 0, nullptr);
-    ConvertPush push{static_cast<uint32_t>(target_.width), static_cast<uint32_t>(target_.height)};
-    vkCmdPushConstants(slot_.commands, pipelineLayout_, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof(push), &push);
-    const uint32_t blocksX = static_cast<uint32_t>(target_.width) / 4;
-    vkCmdDispatch(slot_.commands, (blocksX + kGroupWidth - 1) / kGroupWidth, static_cast<uint32_t>(target_.height) / 2, 1);
+    converter_->Record(slot_.commands, 0);
     VkBufferMemoryBarrier toHost{VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER};
     toHost.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT;
     toHost.dstAccessMask = VK_ACCESS_HOST_READ_BIT;
@@ -127,16 +166,7 @@ class GpuConvert final : public CapturePath {
     VkDevice dev = device_.handle();
     vkDeviceWaitIdle(dev);
     slot_.Destroy(dev);
-    if (pipeline_) vkDestroyPipeline(dev, pipeline_, nullptr);
-    if (pipelineLayout_) vkDestroyPipelineLayout(dev, pipelineLayout_, nullptr);
-    if (descriptorPool_) vkDestroyDescriptorPool(dev, descriptorPool_, nullptr);
-    if (setLayout_) vkDestroyDescriptorSetLayout(dev, setLayout_, nullptr);
-    if (view_) vkDestroyImageView(dev, view_, nullptr);
-    pipeline_ = VK_NULL_HANDLE;
-    pipelineLayout_ = VK_NULL_HANDLE;
-    descriptorPool_ = VK_NULL_HANDLE;
-    setLayout_ = VK_NULL_HANDLE;
-    view_ = VK_NULL_HANDLE;
+    converter_.reset();
     device_.DestroyBuffer(nv12_);
   }
 
@@ -145,12 +175,7 @@ class GpuConvert final : public CapturePath {
   MarkerStamp stamp_;
   PlaneLayout layout_{};
   vk::Buffer nv12_;
-  VkImageView view_ = VK_NULL_HANDLE;
-  VkDescriptorSetLayout setLayout_ = VK_NULL_HANDLE;
-  VkDescriptorPool descriptorPool_ = VK_NULL_HANDLE;
-  VkDescriptorSet set_ = VK_NULL_HANDLE;
-  VkPipelineLayout pipelineLayout_ = VK_NULL_HANDLE;
-  VkPipeline pipeline_ = VK_NULL_HANDLE;
+  std::unique_ptr<Nv12Converter> converter_;
   vk::CommandSlot slot_;
 };
 

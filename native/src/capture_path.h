@@ -1,7 +1,8 @@
 // The capture stage of the frame source: after the scene render's fence, a capture path stamps
 // the frame marker into the rendered image and brings the frame into host memory as I420/NV12.
 // Paths: readback (image -> host buffer -> libyuv), gpu-convert (compute shader RGBA -> NV12 on
-// the device, read back 1.5 B/px), zero-copy (not available yet).
+// the device, read back 1.5 B/px), zero-copy (NV12 surfaces exported to CUDA; detection and the
+// Vulkan/CUDA halves are built, the NVENC hand-off is not: zero_copy_*.h).
 #pragma once
 #include <vulkan/vulkan.h>
 
@@ -12,6 +13,10 @@
 #include <string>
 
 #include "vk_context.h"
+
+namespace glasslab::zerocopy {
+struct Facts;
+}
 
 namespace glasslab::capture {
 
@@ -65,6 +70,9 @@ bool IsKnownPath(const std::string& name);
 // Checked before any Vulkan object is created so that the caller's error names the option.
 std::optional<std::string> Unavailable(const std::string& name, const vk::DeviceInfo& device, int width,
                                        PixelFormat format);
+
+// Why zero-copy cannot run given the detection's facts (zero_copy_probe.h), or nothing.
+std::optional<std::string> ZeroCopyUnavailable(const zerocopy::Facts& facts, int width, PixelFormat format);
 
 // Creates the path `name` (which must be known and available).
 std::unique_ptr<CapturePath> Create(const std::string& name, const CaptureTarget& target);

@@ -100,6 +100,21 @@ std::vector<DeviceInfo> Instance::Devices() const {
     d.deviceId = props.deviceID;
     d.apiVersion = VersionString(props.apiVersion);
     d.externalMemoryFd = has(VK_KHR_EXTERNAL_MEMORY_FD_EXTENSION_NAME);
+    d.externalSemaphoreFd = has(VK_KHR_EXTERNAL_SEMAPHORE_FD_EXTENSION_NAME);
+    if (props.apiVersion >= VK_API_VERSION_1_1) {
+      VkPhysicalDeviceIDProperties id{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ID_PROPERTIES};
+      VkPhysicalDeviceProperties2 idProps{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2};
+      idProps.pNext = &id;
+      vkGetPhysicalDeviceProperties2(handles[i], &idProps);
+      std::memcpy(d.deviceUuid.data(), id.deviceUUID, VK_UUID_SIZE);
+    }
+    if (props.apiVersion >= VK_API_VERSION_1_2) {
+      VkPhysicalDeviceVulkan12Features v12{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES};
+      VkPhysicalDeviceFeatures2 features{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};
+      features.pNext = &v12;
+      vkGetPhysicalDeviceFeatures2(handles[i], &features);
+      d.timelineSemaphore = v12.timelineSemaphore == VK_TRUE;
+    }
     if (props.apiVersion >= VK_API_VERSION_1_2 || has(VK_KHR_DRIVER_PROPERTIES_EXTENSION_NAME)) {
       VkPhysicalDeviceDriverProperties driver{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES};
       VkPhysicalDeviceProperties2 props2{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2};
@@ -174,9 +189,25 @@ Device::Device(std::shared_ptr<Instance> instance, const DeviceInfo& info) : ins
   queue.queueFamilyIndex = queueFamily_;
   queue.queueCount = 1;
   queue.pQueuePriorities = &priority;
+  // The zero-copy path exports memory and a semaphore to CUDA: enable what the device offers.
+  std::vector<const char*> extensions;
+  if (info.externalMemoryFd) {
+    extensions.push_back(VK_KHR_EXTERNAL_MEMORY_FD_EXTENSION_NAME);
+    externalMemoryFd_ = true;
+  }
+  if (info.externalSemaphoreFd) {
+    extensions.push_back(VK_KHR_EXTERNAL_SEMAPHORE_FD_EXTENSION_NAME);
+    externalSemaphoreFd_ = true;
+  }
+  VkPhysicalDeviceVulkan12Features v12{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES};
+  v12.timelineSemaphore = info.timelineSemaphore ? VK_TRUE : VK_FALSE;
+  timelineSemaphore_ = info.timelineSemaphore;
   VkDeviceCreateInfo create{VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO};
+  if (info.timelineSemaphore) create.pNext = &v12;
   create.queueCreateInfoCount = 1;
   create.pQueueCreateInfos = &queue;
+  create.enabledExtensionCount = static_cast<uint32_t>(extensions.size());
+  create.ppEnabledExtensionNames = extensions.empty() ? nullptr : extensions.data();
   Check(vkCreateDevice(info.handle, &create, nullptr, &device_), "vkCreateDevice");
   vkGetDeviceQueue(device_, queueFamily_, 0, &queue_);
 }

@@ -3,6 +3,7 @@
 #pragma once
 #include <vulkan/vulkan.h>
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -22,7 +23,10 @@ struct DeviceInfo {
   std::string driverName;
   std::string driverInfo;
   std::string apiVersion;  // "major.minor.patch"
-  bool externalMemoryFd = false;
+  bool externalMemoryFd = false;     // VK_KHR_external_memory_fd
+  bool externalSemaphoreFd = false;  // VK_KHR_external_semaphore_fd
+  bool timelineSemaphore = false;    // Vulkan 1.2 timelineSemaphore feature
+  std::array<uint8_t, 16> deviceUuid{};  // VkPhysicalDeviceIDProperties::deviceUUID (CUDA's cuDeviceGetUuid)
   bool hasComputeQueue = false;
   VkPhysicalDevice handle = VK_NULL_HANDLE;
 };
@@ -78,6 +82,11 @@ class Device {
   VkQueue queue() const { return queue_; }
   uint32_t queueFamily() const { return queueFamily_; }
   const DeviceInfo& info() const { return info_; }
+  // Extensions enabled on this device (external memory/semaphore fd when offered).
+  bool externalMemoryFd() const { return externalMemoryFd_; }
+  bool externalSemaphoreFd() const { return externalSemaphoreFd_; }
+  bool timelineSemaphore() const { return timelineSemaphore_; }
+  VkPhysicalDevice physical() const { return info_.handle; }
 
   // Memory type index with all `required` flags (and `preferred` ones if any type has them).
   uint32_t FindMemoryType(uint32_t typeBits, VkMemoryPropertyFlags required, VkMemoryPropertyFlags preferred) const;
@@ -96,6 +105,9 @@ class Device {
   VkDevice device_ = VK_NULL_HANDLE;
   VkQueue queue_ = VK_NULL_HANDLE;
   uint32_t queueFamily_ = 0;
+  bool externalMemoryFd_ = false;
+  bool externalSemaphoreFd_ = false;
+  bool timelineSemaphore_ = false;
 };
 
 }  // namespace glasslab::vk

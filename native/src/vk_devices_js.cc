@@ -3,10 +3,12 @@
 #include <exception>
 #include <vector>
 
+#include "cuda_driver.h"
 #include "js_args.h"
 #include "registry.h"
 
 namespace glasslab::vk {
+
 
 Napi::Object DeviceInfoToJs(Napi::Env env, const DeviceInfo& d) {
   Napi::Object o = Napi::Object::New(env);
@@ -19,6 +21,9 @@ Napi::Object DeviceInfoToJs(Napi::Env env, const DeviceInfo& d) {
   o.Set("driverInfo", Napi::String::New(env, d.driverInfo));
   o.Set("apiVersion", Napi::String::New(env, d.apiVersion));
   o.Set("externalMemoryFd", Napi::Boolean::New(env, d.externalMemoryFd));
+  o.Set("externalSemaphoreFd", Napi::Boolean::New(env, d.externalSemaphoreFd));
+  o.Set("timelineSemaphore", Napi::Boolean::New(env, d.timelineSemaphore));
+  o.Set("deviceUuid", Napi::String::New(env, cuda::UuidString(d.deviceUuid)));
   return o;
 }
 

@@ -211,10 +211,12 @@ RenderTimes SceneRenderer::Render(uint32_t frameIndex) {
   VkCommandBufferBeginInfo begin{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
   begin.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
   Check(vkBeginCommandBuffer(slot_.commands, &begin), "vkBeginCommandBuffer");
-  // The previous frame's capture read (and stamped) the image with transfers: order the
-  // shader writes after them. The first frame only moves the image out of UNDEFINED.
+  // The previous frame's capture read (and stamped) the image with transfers, or read it in a
+  // compute shader (gpu-convert, zero-copy; zero-copy does not wait for it on the host): order
+  // the shader writes after them. The first frame only moves the image out of UNDEFINED.
   VkImageMemoryBarrier barrier{VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER};
-  barrier.srcAccessMask = initialized_ ? VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT : 0;
+  barrier.srcAccessMask =
+      initialized_ ? VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT | VK_ACCESS_SHADER_READ_BIT : 0;
   barrier.dstAccessMask = VK_ACCESS_SHADER_WRITE_BIT;
   barrier.oldLayout = initialized_ ? VK_IMAGE_LAYOUT_GENERAL : VK_IMAGE_LAYOUT_UNDEFINED;
   barrier.newLayout = VK_IMAGE_LAYOUT_GENERAL;
@@ -222,7 +224,9 @@ RenderTimes SceneRenderer::Render(uint32_t frameIndex) {
   barrier.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
   barrier.image = image_;
   barrier.subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
-  vkCmdPipelineBarrier(slot_.commands, initialized_ ? VK_PIPELINE_STAGE_TRANSFER_BIT : VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT,
+  vkCmdPipelineBarrier(slot_.commands,
+                       initialized_ ? VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT
+                                    : VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT,
                        VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 0, nullptr, 0, nullptr, 1, &barrier);
   vkCmdBindPipeline(slot_.commands, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline_);
   vkCmdBindDescriptorSets(slot_.commands, VK_PIPELINE_BIND_POINT_COMPUTE, pipelineLayout_, 0, 1, &set_, 0, nullptr);

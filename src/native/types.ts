@@ -51,6 +51,88 @@ export interface VulkanDeviceInfo {
   apiVersion: string;
   /** VK_KHR_external_memory_fd is offered (needed by the zero-copy path). */
   externalMemoryFd: boolean;
+  /** VK_KHR_external_semaphore_fd is offered (the zero-copy path's GPU-side sync with CUDA). */
+  externalSemaphoreFd: boolean;
+  /** Vulkan 1.2 timeline semaphores. */
+  timelineSemaphore: boolean;
+  /** VkPhysicalDeviceIDProperties.deviceUUID, 8-4-4-4-12 hex (CUDA's device UUID for the same GPU). */
+  deviceUuid: string;
+}
+
+/** One CUDA device as the driver reports it. */
+export interface CudaDeviceInfo {
+  ordinal: number;
+  name: string;
+  /** 8-4-4-4-12 hex, as nvidia-smi -L prints it (without the GPU- prefix) */
+  uuid: string;
+  computeCapability: string;
+}
+
+/** What the zero-copy path's detection saw; `decideZeroCopy` turns it into a verdict. */
+export interface ZeroCopyFacts {
+  vulkanDevice: string;
+  vulkanUuid: string;
+  externalMemoryFd: boolean;
+  /** the device can export storage-buffer memory as an opaque fd (vkGetPhysicalDeviceExternalBufferProperties) */
+  memoryExportable: boolean;
+  externalSemaphoreFd: boolean;
+  timelineSemaphore: boolean;
+  /** the device can export a timeline semaphore as an opaque fd */
+  semaphoreExportable: boolean;
+  /** why libcuda.so.1 could not be loaded; '' when loaded */
+  cudaLoadError: string;
+  /** cuInit's failure; '' when it succeeded */
+  cudaInitError: string;
+  cudaDevices: CudaDeviceInfo[];
+  /** why NVENC cannot open a session on the matching CUDA device; '' when it can, absent when not probed */
+  nvencError?: string;
+}
+
+/** Whether one capture path can run, with the reason when it cannot. */
+export interface CapturePathProbe {
+  path: CapturePath;
+  available: boolean;
+  /** why not, naming the missing piece ("the Vulkan device llvmpipe … does not offer VK_KHR_external_semaphore_fd") */
+  reason?: string;
+  /** for zero-copy: the CUDA device matched to the Vulkan device by UUID */
+  cudaOrdinal?: number;
+}
+
+export interface CapturePathProbeOptions {
+  width: number;
+  height: number;
+  pixelFormat?: PixelFormat;
+  device?: number | string;
+}
+
+export interface CapturePathReport {
+  device: VulkanDeviceInfo;
+  paths: CapturePathProbe[];
+  zeroCopy: ZeroCopyFacts;
+}
+
+/** The lavapipe check of zero-copy's Vulkan half: frames converted into exported surfaces,
+ * imported from their fds into a second Vulkan device and read back, next to gpu-convert's
+ * output of the same frames (same injected capture times). */
+export interface ZeroCopyVulkanCheckOptions {
+  width: number;
+  height: number;
+  frames: number;
+  /** ring size, 2..16; default 3 */
+  slots?: number;
+  device?: number | string;
+}
+
+export interface ZeroCopyVulkanCheck {
+  device: string;
+  /** NV12 bytes of each frame read through the imported fd */
+  imported: Buffer[];
+  /** NV12 bytes of the same frames from the gpu-convert path */
+  gpuConvert: Buffer[];
+  /** ring slot each frame was converted into, in order */
+  slots: number[];
+  /** bytes of each exported allocation (may exceed the NV12 size by alignment) */
+  allocationBytes: number;
 }
 
 export type CapturePath = 'readback' | 'gpu-convert' | 'zero-copy';
@@ -216,6 +298,12 @@ export interface NativeAddon {
   modules: string[];
   monotonicNowNs(): bigint;
   listVulkanDevices(): Promise<VulkanDeviceInfo[]>;
+  /** Which capture paths can run on the chosen Vulkan device, each with its reason when not. */
+  probeCapturePaths(options: CapturePathProbeOptions): Promise<CapturePathReport>;
+  /** The zero-copy verdict for given facts (the rule probeCapturePaths applies; tests inject facts). */
+  decideZeroCopy(facts: ZeroCopyFacts): { available: boolean; reason?: string; cudaOrdinal?: number };
+  /** Exports the zero-copy ring's surfaces and imports them into a second Vulkan device (no CUDA needed). */
+  zeroCopyVulkanCheck(options: ZeroCopyVulkanCheckOptions): Promise<ZeroCopyVulkanCheck>;
   FrameSource: new (options: FrameSourceOptions) => NativeFrameSource;
   probeEncoders(): Promise<EncoderProbe[]>;
   Encoder: new (options: EncoderOptions) => NativeEncoder;

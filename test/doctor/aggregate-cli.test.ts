@@ -117,7 +117,7 @@ describe('doctor command with a faked machine', () => {
       loadAddon: () => ({
         modules: ['vulkan', 'codec'],
         listVulkanDevices: async () => [
-          { index: 0, name: 'llvmpipe', type: 'cpu', vendorId: 0x10005, deviceId: 0, driverName: 'llvmpipe', driverInfo: '', apiVersion: '1.3.0', externalMemoryFd: false },
+          { index: 0, name: 'llvmpipe', type: 'cpu', vendorId: 0x10005, deviceId: 0, driverName: 'llvmpipe', driverInfo: '', apiVersion: '1.3.0', externalMemoryFd: false, externalSemaphoreFd: false, timelineSemaphore: true, deviceUuid: '6d657361-3232-2e33-2e36-000000000000' },
         ],
         probeEncoders: async () => [
           { codec: 'x264', available: x264Available, ...(x264Available ? {} : { reason: 'libx264 not linked' }) },

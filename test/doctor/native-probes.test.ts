@@ -19,6 +19,9 @@ const lavapipe: VulkanDeviceInfo = {
   driverInfo: 'Mesa 22.3.6',
   apiVersion: '1.3.230',
   externalMemoryFd: true,
+  externalSemaphoreFd: false,
+  timelineSemaphore: true,
+  deviceUuid: '6d657361-3232-2e33-2e36-000000000000',
 };
 
 describe('native probes when the addon is absent or partial', () => {

@@ -27,6 +27,9 @@ function device(index: number, name: string, type: VulkanDeviceInfo['type'], ven
     driverInfo: '1.0',
     apiVersion: '1.3.0',
     externalMemoryFd: false,
+    externalSemaphoreFd: false,
+    timelineSemaphore: false,
+    deviceUuid: '00000000-0000-0000-0000-000000000000',
   };
 }
 

@@ -57,6 +57,7 @@ function lastJson(result: ChildResult): Record<string, unknown> {
 const everywhere = [
   'LinkModel()', 'LinkModel.offer', 'LinkModel.pollRelease', 'LinkModel.pollTimeout', 'LinkModel.drainFates', 'LinkModel.setParams', 'LinkModel.held',
   'linkModelCost', 'readMarker', 'writeMarker', 'monotonicNowNs', 'listVulkanDevices', 'probeEncoders',
+  'probeCapturePaths', 'decideZeroCopy', 'zeroCopyVulkanCheck',
   'Encoder()', 'Encoder.encode', 'Encoder.setBitrate', 'Encoder.requestKeyframe', 'Encoder.close',
   'Decoder()', 'Decoder.decode', 'Decoder.close',
   'FrameSource()', 'FrameSource.start', 'FrameSource.stop', 'FrameSource.captureOne', 'FrameSource.stats', 'FrameSource.close',
