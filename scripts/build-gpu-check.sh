@@ -10,7 +10,7 @@ cd "$root/native"
 mkdir -p build
 sources=(tools/gpu_check.cc src/vk_context.cc src/vk_check.cc src/vk_scene.cc src/capture_marker.cc src/marker.cc
   src/capture_gpu_convert.cc src/capture_layout.cc src/cuda_driver.cc src/zero_copy_probe.cc src/zero_copy_ring.cc
-  src/zero_copy_cuda.cc generated/shaders.cc)
+  src/zero_copy_cuda.cc src/zero_copy_handoff.cc generated/shaders.cc)
 out=build/gpu-check
 if [ -f "$out" ] && [ -z "$(find "${sources[@]}" src/*.h "$0" -newer "$out" 2>/dev/null)" ]; then
   echo "[build-gpu-check] up to date: native/$out"; exit 0

@@ -124,6 +124,7 @@ export function senderRunOptions(scenario: ResolvedScenario): SenderRunOptions {
       ...(scenario.capture.device !== undefined ? { device: scenario.capture.device } : {}),
     },
     encoder: encoderOptionsOf(scenario),
+    ...(scenario.capture.fallback ? { captureFallback: true } : {}),
     mtu: scenario.transport.mtu,
     seed: scenario.seed,
     // runs recorded before the pacer section existed sent back to back

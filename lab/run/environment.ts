@@ -57,6 +57,29 @@ export async function collectEnvironment(parts: {
       code: childCode() === 'compiled' ? 'compiled JavaScript (dist/)' : 'TypeScript sources through tsx',
       ...Object.fromEntries(Object.entries(parts.link).map(([key, value]) => [`link.${key}`, String(value)])),
     },
-    skipped: parts.skipped ?? [],
+    skipped: [...captureRefusals(parts.sender), ...(parts.skipped ?? [])],
   };
+}
+
+/**
+ * The capture paths the sender passed over (capture.fallback), from its ready detail's
+ * `captureRefused` (JSON [{path, reason}]), as skipped entries naming the path it ran instead.
+ */
+export function captureRefusals(sender: Detail): Environment['skipped'] {
+  const text = sender.captureRefused;
+  if (typeof text !== 'string') return [];
+  let list: unknown;
+  try {
+    list = JSON.parse(text);
+  } catch {
+    return [{ what: 'capture path', why: `the sender's captureRefused is not JSON: ${text.slice(0, 200)}` }];
+  }
+  if (!Array.isArray(list)) return [];
+  const ran = typeof sender.capturePath === 'string' ? sender.capturePath : 'unknown';
+  return list.flatMap((item: unknown) => {
+    if (typeof item !== 'object' || item === null) return [];
+    const { path: refusedPath, reason } = item as { path?: unknown; reason?: unknown };
+    if (typeof refusedPath !== 'string' || typeof reason !== 'string') return [];
+    return [{ what: `capture path ${refusedPath}`, why: `${reason}; ran ${ran} instead (capture.fallback)` }];
+  });
 }

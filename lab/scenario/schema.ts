@@ -69,6 +69,10 @@ const captureSchema = z
     path: z.enum(capturePaths).default('readback'),
     format: z.enum(['i420', 'nv12']).default('i420'),
     device: z.union([z.number().int().min(0), z.string().min(1)]).optional().describe('Vulkan device index or name substring'),
+    fallback: z
+      .boolean()
+      .default(false)
+      .describe('when the path cannot run here, run the next that can (zero-copy → gpu-convert → readback) and say so in env.json and the report; false: the run fails with the reason'),
   })
   .strict();
 
@@ -169,7 +173,7 @@ export const scenarioSchema = z
     fps: z.number().positive().max(240).default(30),
     seed: z.number().int().min(0).max(2 ** 32 - 1).optional().describe('seed for everything random; chosen and recorded when absent'),
     encoder: encoderSchema.default({ codec: 'x264', bitrate: '2Mbps', gop: 0, vbvFrames: 1, threads: 1 }),
-    capture: captureSchema.default({ path: 'readback', format: 'i420' }),
+    capture: captureSchema.default({ path: 'readback', format: 'i420', fallback: false }),
     transport: transportSchema.default({ mtu: 1200, pliIntervalMs: 500 }),
     protection: protectionSchema.default(DEFAULT_PROTECTION).describe('loss recovery: NACK/RTX and/or FEC'),
     pacer: pacerSchema.default(DEFAULT_PACER).describe('send pacing'),
@@ -207,7 +211,8 @@ export interface ResolvedScenario {
     /** highest QP, 0..51; absent = the library's default */
     qpMax?: number;
   };
-  capture: { path: (typeof capturePaths)[number]; format: 'i420' | 'nv12'; device?: number | string };
+  /** fallback: absent = false (runs recorded before it existed) */
+  capture: { path: (typeof capturePaths)[number]; format: 'i420' | 'nv12'; device?: number | string; fallback?: boolean };
   transport: { mtu: number; pliIntervalMs: number };
   /** loss recovery; mode "none" = none (absent in runs recorded before it existed) */
   protection?: ResolvedProtection;
@@ -286,7 +291,12 @@ export function resolveScenario(parsed: ScenarioParsed, seed: number, link: Reso
       threads: parsed.encoder.threads,
       ...(parsed.encoder.qpMax !== undefined ? { qpMax: parsed.encoder.qpMax } : {}),
     },
-    capture: { path: parsed.capture.path, format: parsed.capture.format, ...(parsed.capture.device !== undefined ? { device: parsed.capture.device } : {}) },
+    capture: {
+      path: parsed.capture.path,
+      format: parsed.capture.format,
+      ...(parsed.capture.device !== undefined ? { device: parsed.capture.device } : {}),
+      ...(parsed.capture.fallback ? { fallback: true } : {}),
+    },
     transport: { ...parsed.transport },
     protection: {
       ...parsed.protection,

@@ -4,6 +4,7 @@
 
 #include "capture_gpu_convert.h"
 #include "capture_readback.h"
+#include "capture_zero_copy.h"
 #include "zero_copy_probe.h"
 
 namespace glasslab::capture {
@@ -23,15 +24,18 @@ std::optional<std::string> ZeroCopyUnavailable(const zerocopy::Facts& facts, int
   if (auto why = GpuConvertUnsupported(width, format)) return "it converts on the GPU as gpu-convert does, and " + *why;
   const zerocopy::Verdict verdict = zerocopy::Decide(facts);
   if (!verdict.available) return verdict.reason;
-  // Everything the path needs is here; what is missing is ours: the CUDA import works (see
-  // scripts/gpu-check.sh) but the imported surfaces are not yet fed to h264_nvenc.
-  return "the hand-off of imported surfaces to h264_nvenc (AV_PIX_FMT_CUDA frames on CUDA device " +
-         std::to_string(verdict.cudaOrdinal) + ") is not built yet; use 'gpu-convert'";
+  return std::nullopt;
 }
 
 std::unique_ptr<CapturePath> Create(const std::string& name, const CaptureTarget& target) {
   if (name == "readback") return CreateReadback(target);
   if (name == "gpu-convert") return CreateGpuConvert(target);
+  if (name == "zero-copy") {
+    // Unavailable() already held the NVENC check; here only the CUDA device is needed.
+    const zerocopy::Verdict verdict = zerocopy::Decide(zerocopy::Gather(target.device->info(), false));
+    if (!verdict.available) throw std::invalid_argument("capture path 'zero-copy' is not available: " + verdict.reason);
+    return CreateZeroCopy(target, verdict.cudaOrdinal);
+  }
   throw std::invalid_argument("capture path '" + name + "' is not available");
 }
 

@@ -1,8 +1,8 @@
 // The capture stage of the frame source: after the scene render's fence, a capture path stamps
 // the frame marker into the rendered image and brings the frame into host memory as I420/NV12.
 // Paths: readback (image -> host buffer -> libyuv), gpu-convert (compute shader RGBA -> NV12 on
-// the device, read back 1.5 B/px), zero-copy (NV12 surfaces exported to CUDA; detection and the
-// Vulkan/CUDA halves are built, the NVENC hand-off is not: zero_copy_*.h).
+// the device, read back 1.5 B/px), zero-copy (NV12 surfaces exported to CUDA and handed to an
+// NVENC encoder on the GPU: capture_zero_copy.h).
 #pragma once
 #include <vulkan/vulkan.h>
 
@@ -16,6 +16,7 @@
 
 namespace glasslab::zerocopy {
 struct Facts;
+class SurfaceLease;
 }
 
 namespace glasslab::capture {
@@ -42,6 +43,9 @@ struct HostFrame {
   PlaneLayout layout;
   uint64_t copyDoneNs = 0;     // marker stamped and pixels in host-visible memory, fence observed
   uint64_t convertDoneNs = 0;  // YUV planes ready in `data`
+  // zero-copy: the frame stays on the GPU (data is null); the lease names its surface and
+  // returns it when the frame is dropped before an encoder copied it.
+  std::shared_ptr<zerocopy::SurfaceLease> gpu;
 };
 
 // What a capture path works on: the scene's RGBA8 storage image, GENERAL layout, last written
@@ -58,6 +62,8 @@ class CapturePath {
  public:
   virtual ~CapturePath() = default;
   virtual const char* name() const = 0;
+  // The CUDA device its frames live on (zero-copy), or -1 for frames in host memory.
+  virtual int cudaOrdinal() const { return -1; }
   // Called on the render thread right after the render fence: stamps the marker carrying
   // `frameId` and `captureTimeNs` and returns the frame's planes. Throws VulkanError.
   virtual HostFrame Capture(uint32_t frameId, uint64_t captureTimeNs) = 0;

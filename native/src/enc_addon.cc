@@ -53,6 +53,11 @@ class EncodeJob final : public QueuedJob {
         s.encoder->SetBitrate(bitrate_);
         s.appliedBitrate = bitrate_;
       }
+      if (frame_.gpu) {
+        s.encoder->EncodeGpu(frame_.surface, frameIndex_, forceIdr_, &out_);
+        doneNs_ = marker::MonotonicNowNs();
+        return;
+      }
       uint8_t* base = frame_.base;
       Planes p;
       if (!frame_.nv12) {
@@ -83,6 +88,7 @@ class EncodeJob final : public QueuedJob {
     o.Set("captureTimeNs", Napi::BigInt::New(env, frame_.captureTimeNs));
     o.Set("encodeStartNs", Napi::BigInt::New(env, startNs_));
     o.Set("encodeDoneNs", Napi::BigInt::New(env, doneNs_));
+    if (out_.importDoneNs) o.Set("importDoneNs", Napi::BigInt::New(env, out_.importDoneNs));
     return o;
   }
 
@@ -120,6 +126,10 @@ class EncoderWrap final : public Napi::ObjectWrap<EncoderWrap> {
                                           " (allowed: " + kAllowedCodecs + ")"), "ERR_CODEC_OPTIONS");
     }
     config_ = ParseConfig(env, o);
+    if (config_.cudaDevice >= 0 && name != "h264_nvenc" && name != "hevc_nvenc") {
+      throw Coded(Napi::RangeError::New(env, "Encoder: cudaDevice (zero-copy input) is for h264_nvenc and hevc_nvenc only (codec " + name + ")"),
+                  "ERR_CODEC_OPTIONS");
+    }
     session_ = std::make_shared<Session>();
     try {
       session_->encoder = OpenByName(name, config_);

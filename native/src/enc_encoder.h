@@ -20,6 +20,14 @@ struct Config {
   double vbvFrames = 1;    // VBV buffer in frames' worth of bits at the target rate
   int threads = 1;
   int qpMax = -1;           // highest QP the rate control may use; -1 = the library's default
+  int cudaDevice = -1;      // NVENC only: take zero-copy GPU surfaces on this CUDA device; -1 = host frames
+};
+
+// A zero-copy frame: a surface of a SharedSurfaces ring (zero_copy_handoff.h), by id.
+struct GpuInput {
+  uint64_t ring = 0;
+  uint32_t slot = 0;
+  uint64_t value = 0;  // the conversion's timeline semaphore value
 };
 
 // One I420 picture in memory owned by the caller for the duration of Encode().
@@ -35,6 +43,7 @@ struct Output {
   std::vector<uint8_t> data;
   bool keyframe = false;
   bool produced = false;  // false when the encoder held the frame back / skipped it
+  uint64_t importDoneNs = 0;  // zero-copy: the surface copied into the encoder's own (CUDA waited for the conversion)
 };
 
 // Failure of a library call; the message names the call and the library's error text.
@@ -50,6 +59,10 @@ class VideoEncoder {
   virtual std::string Implementation() const = 0;
   // Encodes one picture; `forceIdr` makes it an IDR with SPS/PPS in-band. Throws EncoderError.
   virtual void Encode(const Planes& planes, int64_t frameIndex, bool forceIdr, Output* out) = 0;
+  // Encodes one zero-copy surface (encoders opened with Config::cudaDevice). Throws EncoderError.
+  virtual void EncodeGpu(const GpuInput& input, int64_t frameIndex, bool forceIdr, Output* out) {
+    throw EncoderError(Implementation() + " takes host frames only");
+  }
   // New target bitrate (bits/s), effective from the next Encode(). Throws EncoderError.
   virtual void SetBitrate(int64_t bitrateBps) = 0;
 };

@@ -59,6 +59,12 @@ Config ParseConfig(Napi::Env env, Napi::Object o) {
   c.vbvFrames = vbv;
   c.threads = static_cast<int>(threads);
   c.qpMax = static_cast<int>(qpMax);
+  Napi::Value cuda = o.Get("cudaDevice");
+  if (!cuda.IsUndefined()) {
+    double d = NumberOption(o, "cudaDevice", -1, false);
+    Check(env, d >= 0 && d <= 64 && std::floor(d) == d, "cudaDevice must be a CUDA device ordinal 0..64 (got " + FormatNumber(d) + ")");
+    c.cudaDevice = static_cast<int>(d);
+  }
   return c;
 }
 
@@ -74,6 +80,33 @@ FrameView ParseFrame(Napi::Env env, Napi::Value value, const Config& c) {
     throw Coded(Napi::RangeError::New(env, "Encoder.encode: frame is " + std::to_string(fw) + "x" + std::to_string(fh) +
                                          ", the encoder was opened for " + std::to_string(c.width) + "x" +
                                          std::to_string(c.height)), "ERR_INPUT_INVALID");
+  }
+  Napi::Value surface = f.Get("gpuSurface");
+  if (!surface.IsUndefined() || c.cudaDevice >= 0) {
+    if (surface.IsUndefined()) throw fail("this encoder was opened with cudaDevice and takes zero-copy frames (frame.gpuSurface) only");
+    if (c.cudaDevice < 0) throw fail("frame is a zero-copy GPU surface: open an NVENC encoder with cudaDevice (FrameSource.cudaDevice)");
+    if (!surface.IsObject()) throw fail("frame.gpuSurface must be an object {ring, slot, value}");
+    Napi::Object g = surface.As<Napi::Object>();
+    Napi::Value ring = g.Get("ring"), slot = g.Get("slot"), value = g.Get("value");
+    if (!ring.IsNumber() || !slot.IsNumber() || !value.IsBigInt()) {
+      throw fail("frame.gpuSurface must hold ring and slot numbers and a bigint value");
+    }
+    const double r = ring.As<Napi::Number>().DoubleValue(), sl = slot.As<Napi::Number>().DoubleValue();
+    if (!(r >= 1 && r < 9e15 && std::floor(r) == r && sl >= 0 && sl < 64 && std::floor(sl) == sl)) throw fail("frame.gpuSurface ring/slot out of range");
+    bool exact = false;
+    v.gpu = true;
+    v.surface.ring = static_cast<uint64_t>(r);
+    v.surface.slot = static_cast<uint32_t>(sl);
+    v.surface.value = value.As<Napi::BigInt>().Uint64Value(&exact);
+    if (!exact) throw fail("frame.gpuSurface.value must be a bigint in 0..2^64-1");
+    if (!f.Get("data").IsBuffer()) throw fail("frame.data must be a Buffer");
+    v.data = f.Get("data").As<Napi::Buffer<uint8_t>>();
+    v.nv12 = true;
+    Napi::Value id = f.Get("id"), time = f.Get("captureTimeNs");
+    if (!id.IsNumber() || !time.IsBigInt()) throw fail("frame.id must be a number and frame.captureTimeNs a bigint");
+    v.id = id.As<Napi::Number>().Uint32Value();
+    v.captureTimeNs = time.As<Napi::BigInt>().Uint64Value(&exact);
+    return v;
   }
   std::string format = f.Get("format").IsString() ? f.Get("format").As<Napi::String>().Utf8Value() : "";
   if (format != "i420" && format != "nv12") throw fail("frame.format must be 'i420' or 'nv12' (got '" + format + "')");

@@ -24,6 +24,8 @@ struct FrameView {
   size_t offsets[3] = {0, 0, 0};
   uint32_t id = 0;
   uint64_t captureTimeNs = 0;
+  bool gpu = false;  // a zero-copy surface (frame.gpuSurface); `data` is then empty
+  GpuInput surface;
 };
 
 // Validates EncoderOptions (sizes, fps, bitrate, gop, vbvFrames, threads); throws ERR_CODEC_OPTIONS.

@@ -9,9 +9,13 @@
 
 #include "enc_avlog.h"
 #include "enc_encoder.h"
+#include "marker.h"
+#include "zero_copy_handoff.h"  // before hwcontext_cuda.h: ffnvcodec's CUDA types, no <cuda.h>
 
 extern "C" {
 #include <libavcodec/avcodec.h>
+#include <libavutil/hwcontext.h>
+#include <libavutil/hwcontext_cuda.h>
 #include <libavutil/opt.h>
 }
 
@@ -66,6 +70,7 @@ class LavcEncoder final : public VideoEncoder {
     ctx_->width = config.width;
     ctx_->height = config.height;
     ctx_->pix_fmt = AV_PIX_FMT_YUV420P;
+    if (config.cudaDevice >= 0) OpenCudaFrames(name, config);
     ctx_->time_base = av_inv_q(rate);
     ctx_->framerate = rate;
     ctx_->max_b_frames = 0;
@@ -118,7 +123,7 @@ class LavcEncoder final : public VideoEncoder {
       std::string core = LoadedSoVersion("libx264.so.");
       implementation_ += core.empty() ? "" : " (x264 core " + core + ")";
     } else {
-      implementation_ += " (NVENC)";
+      implementation_ += config.cudaDevice >= 0 ? " (NVENC, CUDA input on device " + std::to_string(config.cudaDevice) + ")" : " (NVENC)";
     }
   }
 
@@ -131,7 +136,45 @@ class LavcEncoder final : public VideoEncoder {
     ApplyRate(bitrateBps);
   }
 
+  // The zero-copy input: a CUDA surface from libavcodec's pool (on the primary context the
+  // import shares) filled on the GPU from the frame source's exported surface, then encoded.
+  void EncodeGpu(const GpuInput& in, int64_t frameIndex, bool forceIdr, Output* out) override {
+    if (!framesRef_) throw EncoderError(implementation_ + " was not opened with cudaDevice");
+    auto surfaces = zerocopy::SharedSurfaces::Find(in.ring);
+    if (!surfaces) throw EncoderError("zero-copy: the frame source that produced this frame was closed");
+    if (surfaces->cudaOrdinal() != config_.cudaDevice) {
+      throw EncoderError("zero-copy: the frame is on CUDA device " + std::to_string(surfaces->cudaOrdinal()) +
+                         ", the encoder on " + std::to_string(config_.cudaDevice));
+    }
+    avlog::LogCapture capture;
+    AVFrame* frame = av_frame_alloc();
+    if (!frame) throw EncoderError("av_frame_alloc: out of memory");
+    int ret = av_hwframe_get_buffer(framesRef_, frame, 0);
+    if (ret < 0) {
+      av_frame_free(&frame);
+      throw EncoderError(avlog::Describe("av_hwframe_get_buffer", ret, capture));
+    }
+    try {
+      surfaces->CopyInto(in.slot, in.value, reinterpret_cast<CUdeviceptr>(frame->data[0]), static_cast<size_t>(frame->linesize[0]),
+                         reinterpret_cast<CUdeviceptr>(frame->data[1]), static_cast<size_t>(frame->linesize[1]));
+    } catch (const std::exception& e) {
+      av_frame_free(&frame);
+      throw EncoderError(e.what());
+    }
+    out->importDoneNs = marker::MonotonicNowNs();
+    frame->pts = frameIndex;
+    frame->pict_type = forceIdr ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
+    frame->key_frame = forceIdr ? 1 : 0;
+    ret = avcodec_send_frame(ctx_, frame);
+    av_frame_free(&frame);  // NVENC keeps its own reference to the pool surface until encoded
+    std::string error;
+    if (ret < 0) error = avlog::Describe("avcodec_send_frame", ret, capture);
+    if (error.empty()) error = Drain(out, capture);
+    if (!error.empty()) throw EncoderError(error);
+  }
+
   void Encode(const Planes& p, int64_t frameIndex, bool forceIdr, Output* out) override {
+    if (framesRef_) throw EncoderError(implementation_ + " takes zero-copy GPU surfaces only");
     avlog::LogCapture capture;
     AVBufferRef* holder = av_buffer_create(const_cast<uint8_t*>(p.y), 1, NoFree, nullptr, AV_BUFFER_FLAG_READONLY);
     if (!holder) throw EncoderError("av_buffer_create: out of memory");
@@ -152,18 +195,7 @@ class LavcEncoder final : public VideoEncoder {
     av_frame_unref(frame_);
     std::string error;
     if (ret < 0) error = avlog::Describe("avcodec_send_frame", ret, capture);
-    while (error.empty()) {
-      ret = avcodec_receive_packet(ctx_, packet_);
-      if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF) break;
-      if (ret < 0) {
-        error = avlog::Describe("avcodec_receive_packet", ret, capture);
-        break;
-      }
-      out->data.insert(out->data.end(), packet_->data, packet_->data + packet_->size);
-      out->keyframe = out->keyframe || (packet_->flags & AV_PKT_FLAG_KEY);
-      out->produced = true;
-      av_packet_unref(packet_);
-    }
+    if (error.empty()) error = Drain(out, capture);
     int refs = av_buffer_get_ref_count(holder);
     av_buffer_unref(&holder);
     if (refs != 1) {
@@ -175,6 +207,51 @@ class LavcEncoder final : public VideoEncoder {
   }
 
  private:
+  // Takes every packet the encoder has ready; returns an error text or "".
+  std::string Drain(Output* out, avlog::LogCapture& capture) {
+    while (true) {
+      const int ret = avcodec_receive_packet(ctx_, packet_);
+      if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF) return "";
+      if (ret < 0) return avlog::Describe("avcodec_receive_packet", ret, capture);
+      out->data.insert(out->data.end(), packet_->data, packet_->data + packet_->size);
+      out->keyframe = out->keyframe || (packet_->flags & AV_PKT_FLAG_KEY);
+      out->produced = true;
+      av_packet_unref(packet_);
+    }
+  }
+
+  // NVENC on CUDA frames: a CUDA device context on the primary context of `cudaDevice` (the one
+  // the zero-copy import uses) and a pool of NV12 CUDA surfaces as the encoder's input.
+  void OpenCudaFrames(const char* name, const Config& config) {
+    avlog::LogCapture capture;
+    AVBufferRef* device = nullptr;
+    int ret = av_hwdevice_ctx_create(&device, AV_HWDEVICE_TYPE_CUDA, std::to_string(config.cudaDevice).c_str(), nullptr,
+                                     AV_CUDA_USE_PRIMARY_CONTEXT);
+    if (ret < 0) {
+      Release();
+      throw EncoderError(avlog::Describe((std::string("av_hwdevice_ctx_create(cuda:") + std::to_string(config.cudaDevice) + ")").c_str(), ret, capture));
+    }
+    framesRef_ = av_hwframe_ctx_alloc(device);
+    av_buffer_unref(&device);
+    if (!framesRef_) {
+      Release();
+      throw EncoderError("av_hwframe_ctx_alloc: out of memory");
+    }
+    auto* frames = reinterpret_cast<AVHWFramesContext*>(framesRef_->data);
+    frames->format = AV_PIX_FMT_CUDA;
+    frames->sw_format = AV_PIX_FMT_NV12;
+    frames->width = config.width;
+    frames->height = config.height;
+    frames->initial_pool_size = 0;  // grows as NVENC holds surfaces
+    ret = av_hwframe_ctx_init(framesRef_);
+    if (ret < 0) {
+      Release();
+      throw EncoderError(avlog::Describe((std::string(name) + ": av_hwframe_ctx_init (CUDA NV12)").c_str(), ret, capture));
+    }
+    ctx_->pix_fmt = AV_PIX_FMT_CUDA;
+    ctx_->hw_frames_ctx = av_buffer_ref(framesRef_);
+  }
+
   void ApplyRate(int64_t bps) {
     ctx_->bit_rate = bps;
     ctx_->rc_max_rate = bps;
@@ -184,6 +261,7 @@ class LavcEncoder final : public VideoEncoder {
 
   void Release() {
     if (ctx_) avcodec_free_context(&ctx_);
+    if (framesRef_) av_buffer_unref(&framesRef_);
     if (frame_) av_frame_free(&frame_);
     if (packet_) av_packet_free(&packet_);
   }
@@ -193,6 +271,7 @@ class LavcEncoder final : public VideoEncoder {
   AVCodecContext* ctx_ = nullptr;
   AVFrame* frame_ = nullptr;
   AVPacket* packet_ = nullptr;
+  AVBufferRef* framesRef_ = nullptr;  // zero-copy input (cudaDevice): the CUDA surface pool
   std::string implementation_;
 };
 

@@ -58,6 +58,7 @@ class FrameSource : public Napi::ObjectWrap<FrameSource> {
                        {InstanceAccessor<&FrameSource::GetDevice>("device"),
                         InstanceAccessor<&FrameSource::GetDeviceChoice>("deviceChoice"),
                         InstanceAccessor<&FrameSource::GetCapturePath>("capturePath"),
+                        InstanceAccessor<&FrameSource::GetCudaDevice>("cudaDevice"),
                         InstanceMethod<&FrameSource::Start>("start"), InstanceMethod<&FrameSource::Stop>("stop"),
                         InstanceMethod<&FrameSource::CaptureOne>("captureOne"),
                         InstanceMethod<&FrameSource::Stats>("stats"), InstanceMethod<&FrameSource::Close>("close")});
@@ -147,6 +148,11 @@ class FrameSource : public Napi::ObjectWrap<FrameSource> {
   Napi::Value GetDeviceChoice(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), deviceChoice_); }
   Napi::Value GetCapturePath(const Napi::CallbackInfo& info) {
     return Napi::String::New(info.Env(), options_.capturePath);
+  }
+  Napi::Value GetCudaDevice(const Napi::CallbackInfo& info) {
+    std::lock_guard<std::mutex> lock(pipelineMutex_);
+    const int ordinal = pipeline_ ? pipeline_->CudaOrdinal() : -1;
+    return ordinal < 0 ? info.Env().Null() : Napi::Number::New(info.Env(), ordinal);
   }
 
   void Start(const Napi::CallbackInfo& info) {

@@ -1,6 +1,9 @@
 #include "vk_frame_js.h"
 
 #include <cstdlib>
+#include <memory>
+
+#include "zero_copy_handoff.h"
 
 namespace glasslab::vk {
 namespace {
@@ -12,13 +15,28 @@ Napi::Value BigIntNs(Napi::Env env, uint64_t ns) { return Napi::BigInt::New(env,
 Napi::Object FrameToJs(Napi::Env env, ProducedFrame& f, int width, int height, capture::PixelFormat format) {
   Napi::Object o = Napi::Object::New(env);
   const capture::PlaneLayout& l = f.host.layout;
-  const size_t bytes = l.totalBytes;
-  uint8_t* data = f.host.data.release();
-  Napi::Buffer<uint8_t> buffer = Napi::Buffer<uint8_t>::New(env, data, bytes, [bytes](Napi::Env env, uint8_t* p) {
-    std::free(p);
-    Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(bytes));
-  });
-  Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(bytes));
+  Napi::Buffer<uint8_t> buffer;
+  if (f.host.gpu) {
+    // A zero-copy frame: no pixels on the host. The empty Buffer carries the frame's lease on its
+    // surface, so a frame JS drops without encoding returns the surface when it is collected.
+    auto* lease = new std::shared_ptr<zerocopy::SurfaceLease>(std::move(f.host.gpu));
+    const auto& slot = (*lease)->frame();
+    Napi::Object surface = Napi::Object::New(env);
+    surface.Set("ring", Napi::Number::New(env, static_cast<double>((*lease)->ring())));
+    surface.Set("slot", Napi::Number::New(env, static_cast<double>(slot.slot)));
+    surface.Set("value", BigIntNs(env, slot.semaphoreValue));
+    o.Set("gpuSurface", surface);
+    static uint8_t kNoPixels = 0;
+    buffer = Napi::Buffer<uint8_t>::New(env, &kNoPixels, 0, [lease](Napi::Env, uint8_t*) { delete lease; });
+  } else {
+    const size_t bytes = l.totalBytes;
+    uint8_t* data = f.host.data.release();
+    buffer = Napi::Buffer<uint8_t>::New(env, data, bytes, [bytes](Napi::Env env, uint8_t* p) {
+      std::free(p);
+      Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(bytes));
+    });
+    Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(bytes));
+  }
   Napi::Array strides = Napi::Array::New(env, l.planes);
   Napi::Array offsets = Napi::Array::New(env, l.planes);
   for (int i = 0; i < l.planes; ++i) {

@@ -38,6 +38,8 @@ class FramePipeline {
   FramePipeline(std::shared_ptr<Instance> instance, const PipelineOptions& options);
   ~FramePipeline();
   ProducedFrame Produce(uint32_t frameId);
+  // The CUDA device of zero-copy frames, or -1.
+  int CudaOrdinal() const { return capture_->cudaOrdinal(); }
 
  private:
   std::unique_ptr<Device> device_;

@@ -185,6 +185,12 @@ export interface RawFrame {
   /** stamped in the marker: times.renderDoneNs, or the injected testCaptureTime */
   captureTimeNs: bigint;
   times: CaptureTimes;
+  /**
+   * zero-copy only: the frame is an NV12 surface on the GPU (`data` is empty) for an NVENC encoder
+   * opened with `cudaDevice`; the surface returns to the source once encoded (or when the frame
+   * is garbage-collected unencoded).
+   */
+  gpuSurface?: { ring: number; slot: number; value: bigint };
 }
 
 export interface FrameSourceStats {
@@ -201,6 +207,8 @@ export interface NativeFrameSource {
   /** Why this device was chosen (or that it was asked for). */
   readonly deviceChoice: string;
   readonly capturePath: CapturePath;
+  /** zero-copy: the CUDA device its frames live on (open the NVENC encoder with it); else null. */
+  readonly cudaDevice: number | null;
   /** Starts the paced render thread; `onFrame` is called on the JS thread for each frame. */
   start(onFrame: (frame: RawFrame) => void, onError?: (error: Error) => void): void;
   /** Stops the render thread; resolves when it has ended. */
@@ -242,6 +250,8 @@ export interface EncodedFrame {
   captureTimeNs: bigint;
   encodeStartNs: bigint;
   encodeDoneNs: bigint;
+  /** zero-copy: the GPU surface copied into NVENC's input (CUDA waited for the conversion) */
+  importDoneNs?: bigint;
 }
 
 export interface NativeEncoder {

@@ -15,6 +15,7 @@ import { defaultFecRateTable, diffRateTables } from './fec-controller/index.ts';
 import { startCpuAccount } from '../control/process-cpu.ts';
 import { chromiumOffer } from '../transport/chromium-offer.ts';
 import { chromiumOfferStreams } from './chromium-streams.ts';
+import { openFrameSource } from './capture-choice.ts';
 
 const control = await startChild('sender', process.argv);
 const { channel, config } = control;
@@ -22,8 +23,9 @@ const run = config.sender;
 
 try {
   const native = loadNative();
-  const source = new native.FrameSource({ ...run.frameSource });
-  const encoderOptions = run.encoder;
+  const { source, refused } = openFrameSource(native, { ...run.frameSource }, run.encoder.codec, run.captureFallback === true);
+  // zero-copy frames are CUDA surfaces: the NVENC encoder opens on the same CUDA device
+  const encoderOptions = source.cudaDevice !== null ? { ...run.encoder, cudaDevice: source.cudaDevice } : run.encoder;
   const encoder = new native.Encoder(encoderOptions);
   const records = new NdjsonWriter<LabRecord>(path.join(config.runDir, 'sender.ndjson'), { onError: (error) => control.reportFailure(error) });
   const peer = SenderPeer.create({ hostAddress: config.hostAddress, stunUrl: config.stunUrl });
@@ -35,6 +37,8 @@ try {
       vulkanDriver: `${source.device.driverName} ${source.device.driverInfo}`.trim(),
       deviceChoice: source.deviceChoice,
       capturePath: source.capturePath,
+      // the paths capture.fallback passed over, as JSON [{path, reason}] (lab/run/environment.ts)
+      ...(refused.length > 0 ? { captureRefused: JSON.stringify(refused) } : {}),
       encoder: encoder.codec,
       encoderImplementation: encoder.implementation,
       encoderOptions: describeEncoderOptions(encoderOptions),

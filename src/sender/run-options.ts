@@ -11,6 +11,8 @@ import type { CongestionOptions } from './congestion/googcc.ts';
 export interface SenderRunOptions {
   frameSource: Pick<FrameSourceOptions, 'width' | 'height' | 'fps' | 'capturePath' | 'pixelFormat' | 'device'>;
   encoder: EncoderOptions;
+  /** capture.fallback: run the next capture path that can (zero-copy → gpu-convert → readback) when the asked one cannot */
+  captureFallback?: boolean;
   /** largest RTP packet, bytes */
   mtu: number;
   /** the run's seed: RTP timestamp and sequence number origins */

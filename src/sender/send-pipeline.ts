@@ -54,6 +54,8 @@ export interface EncodedInput {
   keyframe: boolean;
   encodeStartMs: number;
   encodeDoneMs: number;
+  /** zero-copy: the surface copied into NVENC's input */
+  importDoneMs?: number;
 }
 
 export type SendPipelineOutput =
@@ -211,7 +213,7 @@ export class SendPipeline {
     const packets = packetized.packets;
     this.nextSequenceNumber = packetized.nextSequenceNumber;
     if (packets.length === 0) {
-      this.record(frameRecord(frame, { keyframe: input.keyframe, bytes, rtpTimestamp, packets: 0, encodeStartMs: input.encodeStartMs, encodeDoneMs: input.encodeDoneMs }));
+      this.record(frameRecord(frame, { keyframe: input.keyframe, bytes, rtpTimestamp, packets: 0, encodeStartMs: input.encodeStartMs, encodeDoneMs: input.encodeDoneMs, ...(input.importDoneMs !== undefined ? { importDoneMs: input.importDoneMs } : {}) }));
       return;
     }
     let plan: FramePlan | undefined;
@@ -446,6 +448,7 @@ export class SendPipeline {
     this.record(frameRecord(input.frame, {
       encodeStartMs: input.encodeStartMs,
       encodeDoneMs: input.encodeDoneMs,
+      ...(input.importDoneMs !== undefined ? { importDoneMs: input.importDoneMs } : {}),
       keyframe: input.keyframe,
       bytes: frame.bytes,
       rtpTimestamp: frame.rtpTimestamp,

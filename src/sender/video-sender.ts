@@ -136,6 +136,7 @@ export class VideoSender {
           this.pipeline.handleFrame({
             frame: frameTimes(frame, deliveredMs), accessUnit: encoded.data, keyframe: encoded.keyframe,
             encodeStartMs: nsToMs(encoded.encodeStartNs), encodeDoneMs: nsToMs(encoded.encodeDoneNs),
+            ...(encoded.importDoneNs !== undefined ? { importDoneMs: nsToMs(encoded.importDoneNs) } : {}),
           }, nowMs());
         }
         this.drainPipeline();

@@ -25,6 +25,7 @@ export const senderFrameRecordSchema = z.looseObject({
   convertDoneMs: time,
   deliveredMs: time.optional(),
   encodeStartMs: time.optional(),
+  importDoneMs: time.optional(),
   encodeDoneMs: time.optional(),
   keyframe: z.boolean().optional(),
   bytes: count.optional(),

@@ -27,6 +27,8 @@ export interface SenderFrameRecord {
   /** the frame reached the sender's JS thread (VideoSender.handleFrame) */
   deliveredMs?: number;
   encodeStartMs?: number;
+  /** zero-copy: the GPU surface copied into NVENC's input once CUDA saw the conversion done (between encode start and done) */
+  importDoneMs?: number;
   encodeDoneMs?: number;
   keyframe?: boolean;
   /** encoded access unit size, bytes */
