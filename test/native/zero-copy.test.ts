@@ -216,3 +216,22 @@ describe('zero-copy Vulkan half: export, import into a second device, compare wi
     );
   });
 });
+
+describe('zero-copy frames and encoders', () => {
+  it('only NVENC takes cudaDevice; a host encoder refuses a GPU-surface frame, naming the fix', async () => {
+    const options = { codec: 'x264' as const, width: 320, height: 180, fps: 30, bitrateBps: 300_000, gop: 0 };
+    expect(() => new native.Encoder({ ...options, cudaDevice: 0 })).toThrow(
+      'Encoder: cudaDevice (zero-copy input) is for h264_nvenc and hevc_nvenc only (codec x264)',
+    );
+    expect(() => new native.Encoder({ ...options, codec: 'h264_nvenc', cudaDevice: -1 })).toThrow(/cudaDevice must be a CUDA device ordinal 0\.\.64 \(got -1\)/);
+    const encoder = new native.Encoder(options);
+    const frame = {
+      id: 0, width: 320, height: 180, format: 'nv12' as const, data: Buffer.alloc(0), strides: [320, 320], planeOffsets: [0, 57600],
+      captureTimeNs: 1n, times: { renderSubmitNs: 0n, renderDoneNs: 0n, copyDoneNs: 0n, convertDoneNs: 0n },
+      gpuSurface: { ring: 1, slot: 0, value: 1n },
+    };
+    expect(() => encoder.encode(frame)).toThrow('open an NVENC encoder with cudaDevice (FrameSource.cudaDevice)');
+    expect(() => encoder.encode({ ...frame, gpuSurface: { ring: 0, slot: 0, value: 1n } })).toThrow(/open an NVENC encoder/);
+    encoder.close();
+  });
+});
