@@ -9,6 +9,7 @@
  */
 import type { ResolvedScenario } from '../scenario/schema.ts';
 import { RunAnalysisError, runAndReport } from '../run/run-and-report.ts';
+import { senderAvailability } from '../suite/availability.ts';
 import { filterRuns, loadSuite, SuiteError } from '../suite/load.ts';
 import { runSuite, suitePassed, type SuiteRunResult } from '../suite/runner.ts';
 import type { SuiteRunEntry } from '../suite/suite-json.ts';
@@ -54,8 +55,20 @@ function realRunOne(settings: RunSettings): SuiteRunOne {
   };
 }
 
-/** Runs a suite file (each run through `runOne`, default the real run); returns the exit code. */
-export async function runSuiteFile(file: string, settings: RunSettings, filter: string | undefined, io: CliIo, runOne: SuiteRunOne = realRunOne(settings)): Promise<ExitCode> {
+/**
+ * Runs a suite file (each run through `runOne`, default the real run); returns the exit code.
+ * `unavailable` says which configurations this machine cannot run (listed as skipped with the
+ * reason); default for the real run: the native addon's capture-path and encoder probes.
+ */
+export async function runSuiteFile(
+  file: string,
+  settings: RunSettings,
+  filter: string | undefined,
+  io: CliIo,
+  runOne?: SuiteRunOne,
+  unavailable: ((scenario: ResolvedScenario) => Promise<string | undefined>) | undefined = runOne === undefined ? senderAvailability() : undefined,
+): Promise<ExitCode> {
+  const runEach = runOne ?? realRunOne(settings);
   const { json } = settings;
   let suite;
   try {
@@ -81,13 +94,14 @@ export async function runSuiteFile(file: string, settings: RunSettings, filter: 
       outRoot: settings.runsRoot,
       signal,
       ...(filter !== undefined ? { filter } : {}),
+      ...(unavailable ? { unavailable } : {}),
       onStart: (dir) =>
         say(`[suite] ${suite.name}: ${selected.length} of ${suite.runs.length} runs${suite.excluded > 0 ? ` (${suite.excluded} excluded)` : ''}, seed ${suite.seed}, into ${dir}`),
       onRunEnd: (index, total, entry) => say(formatRunLine(index, total, entry)),
       runOne: async (scenario: ResolvedScenario, runsRoot, runSignal): Promise<SuiteRunResult> => {
         const progress = progressPrinter(io, { json, label: scenario.name, tty, quiet: true });
         try {
-          return await runOne(scenario, runsRoot, runSignal, progress);
+          return await runEach(scenario, runsRoot, runSignal, progress);
         } finally {
           progress.finish();
         }
@@ -105,6 +119,7 @@ export async function runSuiteFile(file: string, settings: RunSettings, filter: 
     failed: count('failed'),
     interrupted: count('interrupted'),
     skipped: count('skipped'),
+    unavailable: outcome.suite.runs.filter((run) => run.unavailable === true).length,
     budgetsBroken,
     passed,
     suiteJson: outcome.jsonPath,
@@ -113,7 +128,7 @@ export async function runSuiteFile(file: string, settings: RunSettings, filter: 
   if (json) io.stdout(`${JSON.stringify(summary)}\n`);
   else {
     io.stdout(
-      `${suite.name}: ${summary.completed}/${summary.runs} runs completed${summary.failed ? `, ${summary.failed} failed` : ''}${summary.interrupted + summary.skipped ? `, ${summary.interrupted} interrupted, ${summary.skipped} skipped` : ''}${budgetsBroken ? `, ${budgetsBroken} broke a budget` : ''}\n`,
+      `${suite.name}: ${summary.completed}/${summary.runs} runs completed${summary.failed ? `, ${summary.failed} failed` : ''}${summary.unavailable ? `, ${summary.unavailable} not available here` : ''}${summary.interrupted + summary.skipped - summary.unavailable ? `, ${summary.interrupted} interrupted, ${summary.skipped - summary.unavailable} skipped` : ''}${budgetsBroken ? `, ${budgetsBroken} broke a budget` : ''}\n`,
     );
     io.stdout(`report: ${summary.report}\n`);
   }

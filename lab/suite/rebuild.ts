@@ -10,6 +10,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { buildReport } from '../report/build.ts';
 import { SUITE_FILES, writeSuiteFiles } from './runner.ts';
+import { readSenderProcess } from './sender-process.ts';
 import { keyResults, validateSuiteJson, type SuiteJson } from './suite-json.ts';
 
 /** A suite folder that cannot be read. */
@@ -69,8 +70,9 @@ export async function rebuildSuiteReport(suiteDir: string): Promise<RebuiltSuite
     if (run.runDir === null) continue;
     const unseenEnd = run.outcome === 'running';
     try {
-      const { results } = await buildReport(path.join(suiteDir, run.runDir));
-      run.results = keyResults(results);
+      const runDir = path.join(suiteDir, run.runDir);
+      const { results } = await buildReport(runDir);
+      run.results = keyResults(results, await readSenderProcess(runDir));
       if (unseenEnd) {
         run.outcome = results.outcome.status;
         run.message = results.outcome.message ?? 'the suite did not see this run end';

@@ -4,6 +4,7 @@
  * charts are drawn in the page by the inlined Chart.js from suite.json embedded as JSON. Same
  * stylesheet and CSP as the run report: no network access, readable offline.
  */
+import { captureSection } from './capture-section.ts';
 import { interopSection } from './interop-section.ts';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -22,10 +23,13 @@ const CHART_COMMON = path.join(HERE, '../report/assets/chart-common.js');
 export const SUITE_CHART_IDS = ['chart-suite-recovery', 'chart-suite-overhead', 'chart-suite-g2g'] as const;
 
 const SUITE_CSS = `
-#suite-table td { white-space: nowrap; }
+#suite-table td, #capture-table td { white-space: nowrap; }
 td.run a { font-family: ui-monospace, "SFMono-Regular", Menlo, monospace; font-size: 12.5px; }
 tr.group th { background: var(--bg); color: var(--fg); padding-top: 10px; }
 .badge.running, .badge.pending, .badge.skipped { background: #6b7280; }
+#suite-table td.reason { min-width: 24em; }
+#suite-table td.reason, #capture-table td.reason { white-space: normal; color: var(--muted); }
+tr.fastest td { font-weight: 600; }
 .wide { overflow-x: auto; }
 .wide table { font-size: 13px; }
 .chart.tall { height: 360px; }
@@ -44,17 +48,18 @@ const num = (value: string): string => `<td class="num">${value}</td>`;
 /** A recovery ratio 0..1 as a percentage with at most one decimal ("83.3%"); "—" for null. */
 const ratio1 = (value: number | null | undefined): string => (value === null || value === undefined ? '—' : `${Number((value * 100).toFixed(1))}%`);
 
-function runRow(run: SuiteRunEntry, axes: SuiteJson['axes'], withCongestion: boolean): string {
+function runRow(run: SuiteRunEntry, axes: SuiteJson['axes'], withCongestion: boolean, columns: number): string {
   const r = run.results;
   const rec = r?.recovery ?? null;
   const dash = '—';
   const name = run.runDir !== null && r !== null ? `<a href="${h(runReportHref(run.runDir))}">${h(run.name)}</a>` : h(run.name);
   const outcome = run.outcome === 'completed' && r !== null && !r.budgetsPassed ? badge('fail', 'budget') : badge(run.outcome, run.outcome);
   const title = [run.message, ...(r?.budgetsBroken ?? []).map((b) => `broken: ${b}`)].filter((t) => t !== undefined).join('\n');
+  const lead = [`<td class="run">${name}</td>`, ...axes.map((axis) => `<td>${h(run.variants[axis.name] ?? dash)}</td>`), `<td${title ? ` title="${h(title)}"` : ''}>${outcome}</td>`];
+  // a configuration this machine cannot run: its reason where its numbers would be
+  if (run.unavailable) return `<tr data-run="${h(run.name)}">${lead.join('')}<td colspan="${columns - lead.length}" class="reason">not run here: ${h(run.message ?? 'not available')}</td></tr>`;
   const cells = [
-    `<td class="run">${name}</td>`,
-    ...axes.map((axis) => `<td>${h(run.variants[axis.name] ?? dash)}</td>`),
-    `<td${title ? ` title="${h(title)}"` : ''}>${outcome}</td>`,
+    ...lead,
     num(r === null ? dash : `${formatCount(r.framesDisplayed)}/${formatCount(r.framesSent)}`),
     num(formatMs(r?.g2gP50Ms)),
     num(formatMs(r?.g2gP95Ms)),
@@ -108,7 +113,7 @@ function runTable(suite: SuiteJson): string {
       group = value;
       rows.push(`<tr class="group"><th colspan="${headers.length}">${h(first)}: ${h(value ?? '—')}</th></tr>`);
     }
-    rows.push(runRow(run, suite.axes, withCongestion));
+    rows.push(runRow(run, suite.axes, withCongestion, headers.length));
   }
   return `<section id="runs"><h2>Runs</h2><div class="wide"><table id="suite-table"><thead>${head}</thead><tbody>${rows.join('')}</tbody></table></div>
 <p class="note">Recovery columns come from each run's wire-truth recovery section (the link's fate log joined with the records): FEC / RTX recovered are of the media packets the link dropped; too late and never are packets; residual loss = never usable / media packets sent; FEC overhead = FEC bytes / media bytes. "—": not measured (no fate log, or nothing dropped).${withCongestion ? ' Capacity columns (results.congestion, up direction): the lowest utilisation of a segment (carried ÷ configured rate), the worst queueing delay p95, the slowest time to adapt after a capacity drop ("never / no drop": it never settled, or there was none), the worst overshoot loss.' : ''} Each run name links to its report.</p></section>`;
@@ -116,7 +121,10 @@ function runTable(suite: SuiteJson): string {
 
 function counts(suite: SuiteJson): string {
   const by = new Map<string, number>();
-  for (const run of suite.runs) by.set(run.outcome, (by.get(run.outcome) ?? 0) + 1);
+  for (const run of suite.runs) {
+    const kind = run.unavailable ? 'not available here' : run.outcome;
+    by.set(kind, (by.get(kind) ?? 0) + 1);
+  }
   const broken = suite.runs.filter((run) => run.results !== null && !run.results.budgetsPassed).length;
   const parts = [...by.entries()].map(([outcome, n]) => `${n} ${outcome}`);
   if (broken > 0) parts.push(`${broken} with broken budgets`);
@@ -142,6 +150,7 @@ export function renderSuiteReport(suite: SuiteJson): string {
 ${suite.description ? `<p class="note">${h(suite.description)}</p>` : ''}
 <section id="overview"><h2>Overview</h2><dl class="kv"><dt>matrix</dt><dd>${axes}</dd><dt>runs</dt><dd>${suite.runs.length} (${h(counts(suite))})${suite.excluded > 0 ? `; ${suite.excluded} combinations excluded` : ''}</dd><dt>file</dt><dd><code>${h(suite.file)}</code></dd>${suite.message ? `<dt>note</dt><dd>${h(suite.message)}</dd>` : ''}</dl></section>
 ${runTable(suite)}
+${captureSection(suite)}
 ${interopSection(suite)}
 ${chart('chart-suite-recovery', 'What became of the media packets the link dropped', `Per run, % of dropped media packets recovered by FEC, by RTX, too late, or never. Colour groups and order follow the first axis (${first}).`, true)}
 ${chart('chart-suite-overhead', 'FEC overhead vs residual loss', `One point per run, one colour per ${first} variant: what the FEC bytes bought.`)}

@@ -3,7 +3,8 @@
  * each run in its own run folder inside it. suite.json and suite.html are rewritten (atomically)
  * after every run, so an interrupted or crashed suite leaves the finished runs, their reports and
  * a partial suite.json. Aborting stops the current run (it ends "interrupted", the orchestrator
- * tears it down) and skips the rest.
+ * tears it down) and skips the rest. Before anything runs, `unavailable` (when given) is asked
+ * about each run: one this machine cannot run is `skipped` with the reason and `unavailable`.
  */
 import path from 'node:path';
 import { writeFileAtomic } from '../results/atomic.ts';
@@ -12,7 +13,8 @@ import { createRunFolder } from '../run/run-folder.ts';
 import type { ResolvedScenario } from '../scenario/schema.ts';
 import type { LoadedSuite, SuiteRunPlan } from './load.ts';
 import { renderSuiteReport } from './render.ts';
-import { keyResults, SUITE_JSON_VERSION, type SuiteJson, type SuiteRunEntry } from './suite-json.ts';
+import { readSenderProcess } from './sender-process.ts';
+import { keyResults, runConfig, SUITE_JSON_VERSION, type SuiteJson, type SuiteRunEntry } from './suite-json.ts';
 
 /** File names inside a suite folder. */
 export const SUITE_FILES = { json: 'suite.json', report: 'suite.html' } as const;
@@ -37,6 +39,8 @@ export interface SuiteRunnerOptions {
   signal?: AbortSignal;
   /** the --filter glob, recorded in suite.json */
   filter?: string;
+  /** why this machine cannot run a configuration, or undefined when it can (availability.ts); absent: every run is tried */
+  unavailable?: (scenario: ResolvedScenario) => Promise<string | undefined>;
   /** the suite folder was made */
   onStart?: (suiteDir: string) => void;
   onRunStart?: (index: number, total: number, plan: SuiteRunPlan) => void;
@@ -74,15 +78,26 @@ export async function runSuite(suite: LoadedSuite, runs: readonly SuiteRunPlan[]
     startedAt: now().toISOString(),
     axes: suite.axes,
     excluded: suite.excluded,
-    runs: runs.map((plan) => ({ name: plan.name, variants: plan.variants, runDir: null, outcome: 'pending', wallMs: null, results: null })),
+    runs: runs.map((plan) => ({ name: plan.name, variants: plan.variants, config: runConfig(plan.scenario), runDir: null, outcome: 'pending', wallMs: null, results: null })),
   };
+  // one after another: each probe may open a Vulkan device or an encoder. A check that throws
+  // leaves the run to be tried (it then fails naming its own cause).
+  for (const [index, plan] of runs.entries()) {
+    const reason = options.unavailable ? await options.unavailable(plan.scenario).catch(() => undefined) : undefined;
+    if (reason !== undefined) Object.assign(state.runs[index]!, { outcome: 'skipped', unavailable: true, message: reason });
+  }
   await writeSuiteFiles(suiteDir, state);
   options.onStart?.(suiteDir);
 
   for (const [index, plan] of runs.entries()) {
     const entry = state.runs[index]!;
+    if (entry.unavailable) {
+      options.onRunEnd?.(index, runs.length, entry);
+      continue;
+    }
     if (options.signal?.aborted) {
       entry.outcome = 'skipped';
+      entry.message = 'not started: the suite was interrupted';
       continue;
     }
     options.onRunStart?.(index, runs.length, plan);
@@ -99,7 +114,7 @@ export async function runSuite(suite: LoadedSuite, runs: readonly SuiteRunPlan[]
       entry.runDir = path.relative(suiteDir, result.runDir);
       entry.outcome = result.state;
       if (result.message !== undefined) entry.message = result.message;
-      entry.results = result.results === null ? null : keyResults(result.results);
+      entry.results = result.results === null ? null : keyResults(result.results, await readSenderProcess(result.runDir));
     } catch (error) {
       entry.outcome = 'failed';
       entry.message = error instanceof Error ? error.message : String(error);
@@ -117,7 +132,12 @@ export async function runSuite(suite: LoadedSuite, runs: readonly SuiteRunPlan[]
   return { suiteDir, suite: state, jsonPath: path.join(suiteDir, SUITE_FILES.json), reportPath: path.join(suiteDir, SUITE_FILES.report) };
 }
 
-/** Whether every run completed and passed its budgets (the suite's exit code 0). */
+/**
+ * Whether every run completed and passed its budgets (the suite's exit code 0); a run this
+ * machine cannot run (skipped, `unavailable`) does not count against it, but at least one run
+ * must have completed.
+ */
 export function suitePassed(suite: SuiteJson): boolean {
-  return suite.state === 'completed' && suite.runs.every((run) => run.outcome === 'completed' && run.results?.budgetsPassed === true);
+  const ran = suite.runs.filter((run) => run.unavailable !== true);
+  return suite.state === 'completed' && ran.length > 0 && ran.every((run) => run.outcome === 'completed' && run.results?.budgetsPassed === true);
 }

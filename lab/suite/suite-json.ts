@@ -5,6 +5,8 @@
  */
 import { z } from 'zod';
 import type { Results } from '../results/schema.ts';
+import type { ResolvedScenario } from '../scenario/schema.ts';
+import type { SenderProcess } from './sender-process.ts';
 
 /** suite.json schema version. */
 export const SUITE_JSON_VERSION = 1;
@@ -31,6 +33,33 @@ export const keyRecoverySchema = z
     nackToRtxP50Ms: z.number().nullable(),
     keyframeRequests: count,
     nacksSent: count.optional().describe("NACK packets the lab's receiver sent; absent in files written before it existed"),
+  })
+  .strict();
+
+/** p50 and p99 of one sender stage, ms; null when no frame had the stage. */
+const stagePercentilesSchema = z.object({ p50: z.number().nullable(), p99: z.number().nullable() }).strict();
+
+/**
+ * What the lab's sender spent per frame: its stage times (results.summary.stages, contiguous
+ * record times; lab/metrics/stages.ts) and its process CPU and frame-source counters (the
+ * `child-stopped` event of run.ndjson; null when the run has none, e.g. a Chromium sender).
+ */
+export const senderKeyResultsSchema = z
+  .object({
+    stages: z
+      .object({
+        render: stagePercentilesSchema.describe('renderDone − renderSubmit'),
+        capture: stagePercentilesSchema.describe('copyDone − renderDone: marker stamp + readback (readback), + GPU conversion (gpu-convert, zero-copy)'),
+        convert: stagePercentilesSchema.describe('convertDone − copyDone: libyuv (readback), copy into the frame buffer (gpu-convert), as native/frame-source.md defines it (zero-copy)'),
+        encode: stagePercentilesSchema.describe('encodeDone − convertDone, waiting for the encoder included'),
+      })
+      .strict(),
+    framesRendered: count.nullable().describe("frames the source rendered (source-stats); null without the sender's child-stopped event"),
+    droppedQueueFull: count.nullable().describe('frames the source dropped because JS did not take them in time'),
+    missedTicks: count.nullable().describe('render ticks missed because rendering took longer than a frame interval'),
+    senderDropped: count.describe('frames the sender took but did not send (encoder busy or holding them back)'),
+    cpuRunningMs: z.number().nonnegative().nullable().describe("the sender process's CPU time from media start to stop (all threads), ms"),
+    cpuMsPerFrame: z.number().nonnegative().nullable().describe('cpuRunningMs ÷ frames sent, ms'),
   })
   .strict();
 
@@ -67,10 +96,28 @@ export const keyResultsSchema = z
       .strict()
       .optional()
       .describe('present when Chromium received: its counters and the cross-checks against wire truth (results.chromium)'),
+    sender: senderKeyResultsSchema.optional().describe("the sender's stage times, CPU and frame-source counters; absent in files written before it existed"),
   })
   .strict();
 
-/** How one run of the suite ended; "pending" = not started yet, "skipped" = the suite stopped before it. */
+/** What a run's sender was set up with, from its resolved scenario (grouping and the capture-path section). */
+export const runConfigSchema = z
+  .object({
+    sender: z.string().describe('glasslab or chromium'),
+    capturePath: z.string(),
+    pixelFormat: z.string(),
+    codec: z.string(),
+    width: z.number().int().positive(),
+    height: z.number().int().positive(),
+    fps: z.number().positive(),
+    durationMs: z.number().nonnegative(),
+  })
+  .strict();
+
+/**
+ * How one run of the suite ended; "pending" = not started yet, "skipped" = not run: the suite
+ * stopped before it, or (with `unavailable`) the configuration cannot run on this machine.
+ */
 export const suiteRunOutcomes = ['pending', 'running', 'completed', 'failed', 'interrupted', 'skipped'] as const;
 
 /** One run of the suite. */
@@ -80,7 +127,9 @@ export const suiteRunSchema = z
     variants: z.record(z.string(), z.string()).describe('axis name → variant name'),
     runDir: z.string().nullable().describe('run folder relative to the suite folder; null before it starts'),
     outcome: z.enum(suiteRunOutcomes),
-    message: z.string().optional(),
+    message: z.string().optional().describe('why the run failed or was skipped'),
+    unavailable: z.literal(true).optional().describe('skipped before the suite started: this machine cannot run the configuration (message says why: the capture path, the encoder)'),
+    config: runConfigSchema.optional().describe("the run's sender configuration; absent in files written before it existed"),
     wallMs: z.number().nonnegative().nullable().describe('wall time of the run and its analysis, ms'),
     results: keyResultsSchema.nullable().describe('null until the run was analysed'),
   })
@@ -109,8 +158,43 @@ export type SuiteJson = z.infer<typeof suiteJsonSchema>;
 export type SuiteRunEntry = z.infer<typeof suiteRunSchema>;
 export type KeyResults = z.infer<typeof keyResultsSchema>;
 
-/** The key results of a run, copied from its results.json. */
-export function keyResults(results: Results): KeyResults {
+export type SenderKeyResults = z.infer<typeof senderKeyResultsSchema>;
+export type RunConfig = z.infer<typeof runConfigSchema>;
+
+/** The sender configuration of a run, for its suite.json entry. */
+export function runConfig(scenario: ResolvedScenario): RunConfig {
+  return {
+    sender: scenario.sender?.kind ?? 'glasslab',
+    capturePath: scenario.capture.path,
+    pixelFormat: scenario.capture.format,
+    codec: scenario.encoder.codec,
+    width: scenario.width,
+    height: scenario.height,
+    fps: scenario.fps,
+    durationMs: scenario.durationMs,
+  };
+}
+
+/** The sender's stage times from results.json and its CPU and source counters from run.ndjson (null: none recorded). */
+export function senderKeyResults(results: Results, process: SenderProcess | null): SenderKeyResults {
+  const stage = (name: 'render' | 'capture' | 'convert' | 'encode'): { p50: number | null; p99: number | null } => ({ p50: results.summary.stages[name].p50, p99: results.summary.stages[name].p99 });
+  const framesSent = results.summary.frames.sent;
+  return {
+    stages: { render: stage('render'), capture: stage('capture'), convert: stage('convert'), encode: stage('encode') },
+    framesRendered: process?.rendered ?? null,
+    droppedQueueFull: process?.droppedQueueFull ?? null,
+    missedTicks: process?.missedTicks ?? null,
+    senderDropped: results.summary.frames.senderDropped,
+    cpuRunningMs: process?.cpuRunningMs ?? null,
+    cpuMsPerFrame: process?.cpuRunningMs !== undefined && process.cpuRunningMs !== null && framesSent > 0 ? process.cpuRunningMs / framesSent : null,
+  };
+}
+
+/**
+ * The key results of a run, copied from its results.json; with `process` (the sender's
+ * child-stopped summary, or null when the run has none) also the sender's costs.
+ */
+export function keyResults(results: Results, process?: SenderProcess | null): KeyResults {
   const s = results.summary;
   const r = results.recovery;
   return {
@@ -163,6 +247,7 @@ export function keyResults(results: Results): KeyResults {
             nackToRtxP50Ms: r.nackToRtxMs.p50,
             keyframeRequests: r.keyframeRequests,
           },
+    ...(process !== undefined ? { sender: senderKeyResults(results, process) } : {}),
   };
 }
 

@@ -240,6 +240,8 @@ export interface EncoderOptions {
    * overshoot for picture (and frame marker) integrity at starved rates; see native/CODECS.md.
    */
   qpMax?: number;
+  /** h264_nvenc/hevc_nvenc only: take zero-copy frames (RawFrame.gpuSurface) on this CUDA device */
+  cudaDevice?: number;
 }
 
 /** One encoded access unit in Annex-B byte stream format. */

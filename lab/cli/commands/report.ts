@@ -62,7 +62,9 @@ async function suiteReport(suiteDir: string, options: ReportCliOptions, io: Repo
       io.err(`glasslab report: ${stale.runDir}: status.json said "running"; marked interrupted: ${stale.status.message ?? ''}`);
     }
     const { suite, problems, reportPath } = await rebuildSuiteReport(suiteDir);
-    const passed = suite.runs.every((run) => run.outcome === 'completed' && run.results?.budgetsPassed === true);
+    // a run this machine could not run (skipped, unavailable) does not count against the suite, as for `glasslab run`
+    const ran = suite.runs.filter((run) => run.unavailable !== true);
+    const passed = ran.length > 0 && ran.every((run) => run.outcome === 'completed' && run.results?.budgetsPassed === true);
     if (options.json) io.out(JSON.stringify({ suite: suite.suite, report: reportPath, runs: suite.runs.length, passed, problems }));
     else {
       for (const problem of problems) io.err(`glasslab report: ${problem.run}: ${problem.message} (kept its previous results)`);
