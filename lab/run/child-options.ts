@@ -132,7 +132,13 @@ export function senderRunOptions(scenario: ResolvedScenario): SenderRunOptions {
     protection: sendProtectionPlan(scenario),
     nackTailMs: nackTailMs(scenario),
     ...(scenario.congestion?.mode === 'googcc'
-      ? { congestion: { startBps: scenario.congestion.startBps, minBps: scenario.congestion.minBps, maxBps: scenario.congestion.maxBps, ...(chromium ? {} : { feedbackSenderSsrc: RECEIVER_RTCP_SSRC }) } }
+      ? {
+          congestion: {
+            startBps: scenario.congestion.startBps, minBps: scenario.congestion.minBps, maxBps: scenario.congestion.maxBps,
+            feedback: scenario.congestion.feedback ?? 'twcc',
+            ...(chromium ? {} : { feedbackSenderSsrc: RECEIVER_RTCP_SSRC }),
+          },
+        }
       : {}),
     ...(chromium ? { receiverKind: 'chromium' as const } : {}),
   };
@@ -142,10 +148,12 @@ export function senderRunOptions(scenario: ResolvedScenario): SenderRunOptions {
 export function receiverRunOptions(scenario: ResolvedScenario): ReceiverRunOptions {
   // libwebrtc's sender always estimates bandwidth: it gets transport-wide feedback whatever congestion says
   const chromiumSender = scenario.sender?.kind === 'chromium';
+  // the lab's sender reads the format the scenario names (the scenario refuses ccfb with a Chromium peer)
+  const ccfb = scenario.congestion?.mode === 'googcc' && scenario.congestion.feedback === 'ccfb' && !chromiumSender;
   return {
     pliIntervalMs: scenario.transport.pliIntervalMs,
     recovery: realtimeRecoveryPlan(scenario),
-    ...(scenario.congestion?.mode === 'googcc' || chromiumSender ? { transportFeedback: true } : {}),
+    ...(ccfb ? { ccfb: true } : scenario.congestion?.mode === 'googcc' || chromiumSender ? { transportFeedback: true } : {}),
     ...(chromiumSender ? { senderKind: 'chromium' as const } : {}),
     ...(scenario.receiver?.captureRtp ? { captureRtp: true } : {}),
   };

@@ -125,11 +125,17 @@ const pacerSchema = z
   })
   .strict();
 
-/** Congestion control: a fixed encoder target (today's behaviour), or the send-side estimator on transport-wide feedback. */
+/** Congestion control: a fixed encoder target (today's behaviour), or the send-side estimator on transport-wide or RFC 8888 feedback. */
 export const congestionModes = ['fixed', 'googcc'] as const;
+/** The feedback googcc reads: transport-wide (draft-holmer-rmcat-transport-wide-cc-extensions-01) or RFC 8888 congestion control feedback. */
+export const congestionFeedbackFormats = ['twcc', 'ccfb'] as const;
 const congestionSchema = z
   .object({
-    mode: z.enum(congestionModes).default('fixed').describe('fixed: the encoder bitrate throughout; googcc: transport-wide feedback drives the target (encoder, pacer, FEC controller)'),
+    mode: z.enum(congestionModes).default('fixed').describe('fixed: the encoder bitrate throughout; googcc: the receiver\'s feedback drives the target (encoder, pacer, FEC controller)'),
+    feedback: z
+      .enum(congestionFeedbackFormats)
+      .default('twcc')
+      .describe('googcc: the feedback the lab\'s receiver sends and the sender reads: twcc (transport-wide, one sequence over all streams) or ccfb (RFC 8888, per SSRC and RTP sequence number); a Chromium peer needs twcc'),
     startRate: bitrate.optional().describe('googcc: the target at the start; default the encoder bitrate'),
     minRate: bitrate.default('50kbps').describe('googcc: the target never goes below this'),
     maxRate: bitrate.optional().describe('googcc: the target never goes above this; default 2 × the start rate'),
@@ -177,7 +183,7 @@ export const scenarioSchema = z
     transport: transportSchema.default({ mtu: 1200, pliIntervalMs: 500 }),
     protection: protectionSchema.default(DEFAULT_PROTECTION).describe('loss recovery: NACK/RTX and/or FEC'),
     pacer: pacerSchema.default(DEFAULT_PACER).describe('send pacing'),
-    congestion: congestionSchema.default({ mode: 'fixed', minRate: '50kbps' }).describe('congestion control: fixed target or googcc'),
+    congestion: congestionSchema.default({ mode: 'fixed', feedback: 'twcc', minRate: '50kbps' }).describe('congestion control: fixed target or googcc'),
     receiver: receiverSchema.default({ kind: 'glasslab', captureRtp: false }).describe('who receives: the lab\'s receiver or Chromium'),
     sender: senderSchema.default({ kind: 'glasslab' }).describe('who sends: the lab\'s sender or Chromium'),
     link: z
@@ -187,7 +193,13 @@ export const scenarioSchema = z
     timeline: linkTimelineSchema.optional().describe('link changes at times from the start of the media'),
     budgets: budgetsSchema.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((s, ctx) => {
+    // libwebrtc sends and reads transport-wide feedback: with a Chromium peer RFC 8888 would never arrive or never be read
+    if (s.congestion.mode === 'googcc' && s.congestion.feedback === 'ccfb' && (s.receiver.kind === 'chromium' || s.sender.kind === 'chromium')) {
+      ctx.addIssue({ code: 'custom', path: ['congestion', 'feedback'], message: 'ccfb needs the lab\'s sender and receiver (Chromium here sends and reads transport-wide feedback): use twcc' });
+    }
+  });
 
 export type ScenarioInput = z.input<typeof scenarioSchema>;
 export type ScenarioParsed = z.output<typeof scenarioSchema>;
@@ -242,8 +254,13 @@ export interface ResolvedProtection {
   maxRetries: number;
 }
 
-/** Resolved congestion control, rates in bit/s (googcc only: start, min, max). */
-export type ResolvedCongestion = { mode: 'fixed' } | { mode: 'googcc'; startBps: number; minBps: number; maxBps: number };
+/**
+ * Resolved congestion control, rates in bit/s (googcc only: start, min, max, and the feedback
+ * format; absent in runs recorded before it existed: twcc).
+ */
+export type ResolvedCongestion =
+  | { mode: 'fixed' }
+  | { mode: 'googcc'; startBps: number; minBps: number; maxBps: number; feedback?: (typeof congestionFeedbackFormats)[number] };
 
 /** Resolved pacing; `queueLimitMs` null = no limit. */
 export interface ResolvedPacer {
@@ -318,5 +335,5 @@ function resolveCongestion(c: ScenarioParsed['congestion'], encoderBps: number):
   const startBps = c.startRate !== undefined ? parseBitrateBps(c.startRate)! : encoderBps;
   const minBps = Math.min(parseBitrateBps(c.minRate)!, startBps);
   const maxBps = Math.max(c.maxRate !== undefined ? parseBitrateBps(c.maxRate)! : 2 * startBps, startBps);
-  return { mode: 'googcc', startBps, minBps, maxBps };
+  return { mode: 'googcc', startBps, minBps, maxBps, feedback: c.feedback };
 }

@@ -89,6 +89,7 @@ export function virtualSessionOptions(scenario: ResolvedScenario, input: Simulat
       maxWaitMs: receiver.recovery?.assemblerMaxWaitMs ?? 0,
       ...(receiver.recovery ? { recovery: receiver.recovery } : {}),
       ...(receiver.transportFeedback && media.extensions[TRANSPORT_WIDE_SEQ_URI] !== undefined ? { transportFeedback: { extensionId: media.extensions[TRANSPORT_WIDE_SEQ_URI] } } : {}),
+      ...(receiver.ccfb ? { ccfb: {} } : {}),
     },
     up: links.up,
     down: links.down,

@@ -78,6 +78,8 @@ try {
     maxWaitMs: recovery?.assemblerMaxWaitMs ?? 0,
     ...(recovery ? { recovery } : {}),
     ...(transportFeedbackId !== undefined ? { transportFeedback: { extensionId: transportFeedbackId } } : {}),
+    // RFC 8888 feedback names packets by SSRC and RTP sequence number: no header extension needed
+    ...(config.receiver.ccfb ? { ccfb: {} } : {}),
     onError: (error) => control.fail(error),
   });
   const capture = config.receiver.captureRtp ? new RtpCapture() : undefined;

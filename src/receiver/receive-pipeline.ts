@@ -17,6 +17,7 @@ import { realtimeReceiveOptions, type RealtimeRecoveryPlan } from './protection/
 import { Fifo } from '../shared/fifo.ts';
 import { decodeTransportWideSeq } from '../shared/rtp/extensions/transport-wide-seq.ts';
 import { DEFAULT_TRANSPORT_FEEDBACK, TransportFeedbackBuilder } from './transport-feedback.ts';
+import { CcfbFeedbackBuilder, DEFAULT_CCFB_FEEDBACK } from './ccfb-feedback.ts';
 
 export interface ReceivePipelineOptions {
   /** minimum time between two keyframe requests, ms */
@@ -29,6 +30,11 @@ export interface ReceivePipelineOptions {
   recovery?: RealtimeRecoveryPlan;
   /** transport-wide congestion control feedback: the negotiated id of the transport-wide sequence number extension; undefined = none */
   transportFeedback?: { extensionId: number; intervalMs?: number };
+  /**
+   * RFC 8888 congestion control feedback on every SSRC received (interval ms, default 50), sent
+   * instead of transport-wide feedback when both are given; undefined = none
+   */
+  ccfb?: { intervalMs?: number };
 }
 
 /** What became of a frame handed out for decoding (times in ms on the pipeline's clock). */
@@ -69,6 +75,8 @@ export class ReceivePipeline {
   private mediaSsrc: number | undefined;
   /** transport-wide feedback, built on the first packet carrying the extension */
   private feedback: TransportFeedbackBuilder | undefined;
+  /** RFC 8888 feedback, when configured (it replaces transport-wide feedback) */
+  private readonly ccfb: CcfbFeedbackBuilder | undefined;
   /** the datagram being handled and its parse, while the recovery chain runs on it */
   private wireParsed: { raw: Uint8Array; packet: RtpPacket } | undefined;
 
@@ -76,6 +84,11 @@ export class ReceivePipeline {
     // ULPFEC packets take media sequence numbers: one lost on the link leaves a gap after a frame's last packet
     const ulpfec = options.recovery !== undefined && options.recovery.mode !== 'nack' && options.recovery.fecScheme === 'ulpfec';
     this.assembler = new FrameAssembler({ ...DEFAULT_FRAME_ASSEMBLER_OPTIONS, maxWaitMs: options.maxWaitMs, ...(ulpfec ? { gapAfterMarkerIsNonMedia: true } : {}) });
+    if (options.ccfb) {
+      this.ccfb = new CcfbFeedbackBuilder({
+        senderSsrc: options.localSsrc, intervalMs: options.ccfb.intervalMs ?? DEFAULT_CCFB_FEEDBACK.intervalMs, maxPacketsPerReport: DEFAULT_CCFB_FEEDBACK.maxPacketsPerReport,
+      });
+    }
   }
 
   /** One RTP datagram as it came off the transport. */
@@ -86,7 +99,9 @@ export class ReceivePipeline {
       this.record({ type: 'event', side: 'receiver', timeMs: nowMs, name: 'bad-rtp', detail: { code: packet.code, size: raw.length } });
       return;
     }
-    this.noteTransportSeq(packet, nowMs);
+    // every packet that parses, whatever its SSRC (media, RTX, FEC), as it came off the wire
+    if (this.ccfb) this.ccfb.onPacket(packet.ssrc, packet.sequenceNumber, nowMs);
+    else this.noteTransportSeq(packet, nowMs);
     const plan = this.options.recovery;
     if (!plan) {
       this.mediaSsrc ??= packet.ssrc;
@@ -124,7 +139,7 @@ export class ReceivePipeline {
 
   /** When the pipeline next has work (assembler waits, NACK retries, reports), ms; undefined = none. */
   pollTimeout(): number | undefined {
-    const dues = [this.assembler.pollTimeout(), this.recovery?.pollTimeout(), this.feedback?.pollTimeout()].filter((t): t is number => t !== undefined);
+    const dues = [this.assembler.pollTimeout(), this.recovery?.pollTimeout(), this.feedback?.pollTimeout(), this.ccfb?.pollTimeout()].filter((t): t is number => t !== undefined);
     return dues.length === 0 ? undefined : Math.min(...dues);
   }
 
@@ -132,6 +147,12 @@ export class ReceivePipeline {
     if (this.feedback) {
       for (const packet of this.feedback.handleTimeout(nowMs)) {
         this.record({ type: 'feedback', side: 'receiver', dir: 'out', kind: 'twcc', timeMs: nowMs, by: 'lab' });
+        this.out.push({ type: 'rtcp', packet });
+      }
+    }
+    if (this.ccfb) {
+      for (const packet of this.ccfb.handleTimeout(nowMs)) {
+        this.record({ type: 'feedback', side: 'receiver', dir: 'out', kind: 'ccfb', timeMs: nowMs, by: 'lab' });
         this.out.push({ type: 'rtcp', packet });
       }
     }

@@ -4,7 +4,7 @@
  */
 import type { RealtimeRecoveryPlan } from './protection/realtime-options.ts';
 
-/** The SSRC the lab's receiver sends its RTCP (RR, NACK, PLI, transport feedback) from. */
+/** The SSRC the lab's receiver sends its RTCP (RR, NACK, PLI, transport-wide or RFC 8888 feedback) from. */
 export const RECEIVER_RTCP_SSRC = 1;
 
 export interface ReceiverRunOptions {
@@ -14,6 +14,8 @@ export interface ReceiverRunOptions {
   recovery: RealtimeRecoveryPlan | undefined;
   /** send transport-wide congestion control feedback (the sender runs congestion control); absent = no */
   transportFeedback?: boolean;
+  /** send RFC 8888 congestion control feedback instead (the sender's congestion control reads it); absent = no */
+  ccfb?: boolean;
   /** the sender is Chromium: recovery streams come from its offer, the answer carries what libwebrtc needs (src/transport/chromium-answer.ts) */
   senderKind?: 'chromium';
   /** write the decrypted RTP received to receiver-rtp.pcap */

@@ -22,6 +22,8 @@ export interface VideoReceiverOptions {
   recovery?: RealtimeRecoveryPlan;
   /** transport-wide congestion control feedback (the negotiated extension id); undefined = none */
   transportFeedback?: { extensionId: number };
+  /** RFC 8888 congestion control feedback on every SSRC received, instead of transport-wide feedback; undefined = none */
+  ccfb?: { intervalMs?: number };
   onError: (error: Error) => void;
 }
 
@@ -66,6 +68,7 @@ export class VideoReceiver {
       maxWaitMs: options.maxWaitMs,
       ...(options.recovery ? { recovery: options.recovery } : {}),
       ...(options.transportFeedback ? { transportFeedback: options.transportFeedback } : {}),
+      ...(options.ccfb ? { ccfb: options.ccfb } : {}),
     });
   }
 

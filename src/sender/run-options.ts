@@ -6,7 +6,7 @@
 import type { EncoderOptions, FrameSourceOptions } from '../native/types.ts';
 import type { PacingOptions } from './pacer/create.ts';
 import type { SendProtectionPlan } from './protection/realtime-options.ts';
-import type { CongestionOptions } from './congestion/googcc.ts';
+import type { SendCongestionOptions } from './send-pipeline.ts';
 
 export interface SenderRunOptions {
   frameSource: Pick<FrameSourceOptions, 'width' | 'height' | 'fps' | 'capturePath' | 'pixelFormat' | 'device'>;
@@ -22,8 +22,8 @@ export interface SenderRunOptions {
   protection: SendProtectionPlan | undefined;
   /** how long the sender keeps answering NACKs after its last frame, ms (0 without NACK) */
   nackTailMs: number;
-  /** congestion control on transport-wide feedback; absent = the encoder's fixed bitrate */
-  congestion?: CongestionOptions;
+  /** congestion control on transport-wide or RFC 8888 feedback (and the peer's REMB); absent = the encoder's fixed bitrate */
+  congestion?: SendCongestionOptions;
   /** the receiver is Chromium: the offer carries the lines libwebrtc needs (src/transport/chromium-offer.ts); absent = the lab's receiver */
   receiverKind?: 'chromium';
 }

@@ -17,7 +17,7 @@ import { DEFAULT_H264_PACKETIZER_OPTIONS, H264PacketizeError, H264Packetizer } f
 import { initialSequenceNumber, RtpTimestampClock } from './rtp-clock.ts';
 import { KeyframeRequestFilter, type KeyframeRequestSource } from './keyframe-requests.ts';
 import { q32FromMs } from '../shared/rtp/extensions/abs-capture-time.ts';
-import { parseCompound } from '../shared/rtcp/compound.ts';
+import { parseCompound, type MalformedRtcpPacket, type RtcpPacket } from '../shared/rtcp/compound.ts';
 import { SendProtection, type FramePlan } from './protection/send-chain.ts';
 import { PACED_KIND_OF, SendProtectionError, type SendKind, type SendProtectionOptions } from './protection/options.ts';
 import { createPacer, type PacingOptions } from './pacer/create.ts';
@@ -27,6 +27,17 @@ import { Fifo } from '../shared/fifo.ts';
 import { SendSideBandwidthEstimator, type CongestionOptions } from './congestion/googcc.ts';
 import { SentPacketHistory } from './congestion/sent-history.ts';
 import type { TwccFeedback } from '../shared/rtcp/twcc.ts';
+import type { CcfbFeedback } from '../shared/rtcp/ccfb.ts';
+import type { ReceiverEstimatedMaxBitrate } from '../shared/rtcp/remb.ts';
+
+/** The congestion feedback the receiver sends and the estimator reads: transport-wide (draft-holmer-rmcat-transport-wide-cc-extensions-01) or RFC 8888. */
+export type CongestionFeedbackFormat = 'twcc' | 'ccfb';
+
+/** Congestion control as the send pipeline takes it: the estimator's options and the feedback format. */
+export interface SendCongestionOptions extends CongestionOptions {
+  /** the feedback the estimator reads (the other format is recorded, not used); default twcc */
+  feedback?: CongestionFeedbackFormat;
+}
 
 export interface SendPipelineOptions {
   /** the negotiated media stream: payload type, SSRC, header extension ids */
@@ -39,8 +50,11 @@ export interface SendPipelineOptions {
   protection?: SendProtectionOptions;
   /** send pacing; undefined = none (every packet leaves at once) */
   pacing?: PacingOptions;
-  /** send-side congestion control on transport-wide feedback; undefined = a fixed target (the encoder's) */
-  congestion?: CongestionOptions;
+  /**
+   * send-side congestion control on transport-wide or RFC 8888 feedback, the target capped by the
+   * peer's REMB when it sends one; undefined = a fixed target (the encoder's)
+   */
+  congestion?: SendCongestionOptions;
 }
 
 /** When a frame was made, ms on the pipeline's clock: the sender frame record's own fields, and when it reached the sender (before encoding). */
@@ -142,6 +156,11 @@ export class SendPipeline {
   private readonly redHeaderBytes: number;
   private readonly estimator: SendSideBandwidthEstimator | undefined;
   private readonly sentHistory: SentPacketHistory | undefined;
+  private readonly feedbackFormat: CongestionFeedbackFormat;
+  /** the target the pacer, FEC controller and encoder were given last: the estimate, capped by the REMB, bit/s */
+  private appliedTargetBps = 0;
+  /** the peer's latest REMB for our stream, bit/s; undefined until one arrives */
+  private rembBps: number | undefined;
   /** encoder bytes (access units) and wire bytes (every packet with its transport overhead) sent over the last second, with their sums */
   private readonly sentShare = new Fifo<{ atMs: number; encoderBytes: number; wireBytes: number }>();
   private sentEncoderBytes = 0;
@@ -162,7 +181,9 @@ export class SendPipeline {
     this.protection = p ? new SendProtection(p) : undefined;
     this.redHeaderBytes = p && p.fecScheme === 'ulpfec' && p.mode !== 'nack' && p.mode !== 'none' ? 1 : 0;
     this.pacer = createPacer<OutgoingPacket>(options.pacing ?? NO_PACING);
+    this.feedbackFormat = options.congestion?.feedback ?? 'twcc';
     if (options.congestion) {
+      this.appliedTargetBps = options.congestion.startBps;
       this.estimator = new SendSideBandwidthEstimator(options.congestion);
       this.sentHistory = new SentPacketHistory();
       // the start rate applies from the first packet: to the pacer and the FEC controller here, to the encoder through the output
@@ -255,13 +276,13 @@ export class SendPipeline {
     if (!this.protection) {
       // without the chain, the pipeline's own filter decides (the chain holds the same one)
       for (const source of this.keyframeFilter.requestsIn(parsed.value)) this.onKeyframeRequest(source, nowMs);
-      for (const p of parsed.value) if (p.type === 'twcc') this.onTransportFeedback(p, nowMs);
+      for (const p of parsed.value) this.onCongestionRtcp(p, nowMs);
       this.pump(nowMs);
       return;
     }
     for (const p of parsed.value) {
       if (p.type === 'nack') this.record({ type: 'feedback', side: 'sender', dir: 'in', kind: 'nack', timeMs: nowMs, seqs: [...p.seqs] });
-      else if (p.type === 'twcc') this.onTransportFeedback(p, nowMs);
+      else this.onCongestionRtcp(p, nowMs);
     }
     this.protection.handleRtcpPackets(parsed.value, nowMs);
     this.pump(nowMs);
@@ -298,20 +319,59 @@ export class SendPipeline {
     this.out.push({ type: 'record', record });
   }
 
-  /** A transport-wide feedback: the estimator's new target goes to the pacer, the FEC controller and (as an output) the encoder. */
-  private onTransportFeedback(fb: TwccFeedback, nowMs: number): void {
+  /** The congestion-control packets of a datagram (transport-wide and RFC 8888 feedback, REMB); others are left to their handlers. */
+  private onCongestionRtcp(p: RtcpPacket | MalformedRtcpPacket, nowMs: number): void {
+    if (p.type === 'twcc' || p.type === 'ccfb') this.onCongestionFeedback(p, nowMs);
+    else if (p.type === 'remb') this.onRemb(p, nowMs);
+  }
+
+  /**
+   * A transport-wide or RFC 8888 feedback: recorded; if it is the format configured, the
+   * estimator's new target (capped by the REMB) goes to the pacer, the FEC controller and (as an
+   * output) the encoder.
+   */
+  private onCongestionFeedback(fb: TwccFeedback | CcfbFeedback, nowMs: number): void {
     const from = this.options.congestion?.feedbackSenderSsrc;
     if (from !== undefined && fb.senderSsrc >>> 0 !== from >>> 0) return;
-    this.record({ type: 'feedback', side: 'sender', dir: 'in', kind: 'twcc', timeMs: nowMs });
-    if (!this.estimator || !this.sentHistory) return;
-    const before = this.estimator.targetBps;
-    const update = this.estimator.onFeedback(this.sentHistory.onFeedback(fb), this.protection?.currentRttMs ?? 100, nowMs);
-    this.record({ type: 'event', side: 'sender', timeMs: nowMs, name: 'bwe', detail: { ...update } });
-    if (update.targetBps === before) return;
-    this.pacer.setRate(update.targetBps, nowMs);
-    this.protection?.setTargetBitrate(update.targetBps, nowMs);
+    this.record({ type: 'feedback', side: 'sender', dir: 'in', kind: fb.type, timeMs: nowMs });
+    if (!this.estimator || !this.sentHistory || fb.type !== this.feedbackFormat) return;
+    const results = fb.type === 'twcc' ? this.sentHistory.onFeedback(fb) : this.sentHistory.onCcfb(fb);
+    const update = this.estimator.onFeedback(results, this.protection?.currentRttMs ?? 100, nowMs);
+    const targetBps = this.cappedTarget(update.targetBps);
+    this.record({
+      type: 'event', side: 'sender', timeMs: nowMs, name: 'bwe',
+      detail: { ...update, targetBps, ...(this.rembBps !== undefined ? { rembBps: this.rembBps } : {}) },
+    });
+    this.applyTarget(targetBps, nowMs);
+  }
+
+  /**
+   * A REMB from the peer (draft-alvestrand-rmcat-remb-03): when it names our media SSRC (or no
+   * SSRC at all), its bitrate caps the target from now on, until the next REMB.
+   */
+  private onRemb(remb: ReceiverEstimatedMaxBitrate, nowMs: number): void {
+    this.record({ type: 'feedback', side: 'sender', dir: 'in', kind: 'remb', timeMs: nowMs, bitrateBps: remb.bitrateBps });
+    if (!this.estimator) return;
+    const media = this.options.media.ssrc >>> 0;
+    if (remb.ssrcs.length > 0 && !remb.ssrcs.some((ssrc) => ssrc >>> 0 === media)) return;
+    this.rembBps = remb.bitrateBps;
+    this.applyTarget(this.cappedTarget(this.estimator.targetBps), nowMs);
+  }
+
+  /** The estimate under the peer's REMB, bit/s (never below the estimator's minimum). */
+  private cappedTarget(estimateBps: number): number {
+    if (this.rembBps === undefined) return estimateBps;
+    return Math.min(estimateBps, Math.max(this.rembBps, this.options.congestion?.minBps ?? 0));
+  }
+
+  /** A new target for the pacer, the FEC controller and (as an output) the encoder, when it moved. */
+  private applyTarget(targetBps: number, nowMs: number): void {
+    if (targetBps === this.appliedTargetBps) return;
+    this.appliedTargetBps = targetBps;
+    this.pacer.setRate(targetBps, nowMs);
+    this.protection?.setTargetBitrate(targetBps, nowMs);
     // the estimate is a link rate: the encoder gets its share of it (without headers, FEC and RTX)
-    this.out.push({ type: 'target-bitrate', bps: update.targetBps * this.encoderShare(nowMs) });
+    this.out.push({ type: 'target-bitrate', bps: targetBps * this.encoderShare(nowMs) });
   }
 
   /** Encoder bytes ÷ wire bytes over the last second (0.5..1; 1 before anything was sent). */
@@ -420,7 +480,12 @@ export class SendPipeline {
       }
       if (item.offsets) this.sendTime.remember(item.seq, item.offsets);
     }
-    if (transportSeq !== undefined) this.sentHistory?.onSent(transportSeq, sentMs, wire.length + TRANSPORT_OVERHEAD_BYTES);
+    if (this.feedbackFormat === 'ccfb') {
+      // RFC 8888 names each packet by its SSRC and RTP sequence number, as on the wire (RTX and FEC have their own)
+      this.sentHistory?.onSentRtp(readSsrc(wire), (wire[2]! << 8) | wire[3]!, sentMs, wire.length + TRANSPORT_OVERHEAD_BYTES);
+    } else if (transportSeq !== undefined) {
+      this.sentHistory?.onSent(transportSeq, sentMs, wire.length + TRANSPORT_OVERHEAD_BYTES);
+    }
     if (this.estimator) this.noteSent(sentMs, 0, wire.length + TRANSPORT_OVERHEAD_BYTES);
     if (item.kind === 'rtx') this.counters.rtxSent++;
     else if (item.kind === 'fec') this.counters.fecSent++;
@@ -458,6 +523,11 @@ export class SendPipeline {
       ...(frame.firstSentMs !== undefined ? { firstPacketSentMs: frame.firstSentMs, lastPacketSentMs: frame.lastSentMs } : {}),
     }));
   }
+}
+
+/** The SSRC of an RTP packet, uint32. */
+function readSsrc(rtp: Uint8Array): number {
+  return ((rtp[8]! << 24) | (rtp[9]! << 16) | (rtp[10]! << 8) | rtp[11]!) >>> 0;
 }
 
 function accessUnitBytes(accessUnit: Uint8Array | readonly Uint8Array[]): number {

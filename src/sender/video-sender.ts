@@ -3,8 +3,7 @@ import type { RecordSink } from '../shared/records.ts';
 import type { NegotiatedMedia } from '../transport/webrtc-peer.ts';
 import type { SendProtectionOptions } from './protection/options.ts';
 import type { PacingOptions } from './pacer/create.ts';
-import { SendPipeline, type FrameTimes } from './send-pipeline.ts';
-import type { CongestionOptions } from './congestion/googcc.ts';
+import { SendPipeline, type FrameTimes, type SendCongestionOptions } from './send-pipeline.ts';
 
 export interface VideoSenderOptions {
   encoder: NativeEncoder;
@@ -25,8 +24,8 @@ export interface VideoSenderOptions {
   sendRtcp?: (packet: Buffer) => Promise<void>;
   /** send pacing; undefined = none (every packet leaves at once) */
   pacing?: PacingOptions;
-  /** congestion control on transport-wide feedback; undefined = the encoder's fixed target */
-  congestion?: CongestionOptions;
+  /** congestion control on transport-wide or RFC 8888 feedback (and the peer's REMB); undefined = the encoder's fixed target */
+  congestion?: SendCongestionOptions;
 }
 
 const nsToMs = (ns: bigint): number => Number(ns) / 1e6;

@@ -165,7 +165,7 @@ export interface FeedbackRecord {
   type: 'feedback';
   side: RecordSide;
   dir: 'out' | 'in';
-  kind: 'nack' | 'pli' | 'fir' | 'rr' | 'sr' | 'twcc' | 'remb';
+  kind: 'nack' | 'pli' | 'fir' | 'rr' | 'sr' | 'twcc' | 'ccfb' | 'remb';
   timeMs: number;
   /** NACK: the media sequence numbers asked for */
   seqs?: number[];
@@ -174,6 +174,8 @@ export interface FeedbackRecord {
   cumulativeLost?: number;
   jitterMs?: number;
   rttMs?: number;
+  /** REMB: the receiver's estimate, bit/s */
+  bitrateBps?: number;
   /** who produced it: the lab's own units, or werift by itself (its RR/SR/TWCC loops) */
   by?: 'lab' | 'werift';
   /** why it was sent (e.g. a keyframe request: "incomplete", "not-decodable", "decode-error") */

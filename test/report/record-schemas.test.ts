@@ -36,8 +36,8 @@ const packet: fc.Arbitrary<PacketRecord> = fc.record(
 );
 const feedback: fc.Arbitrary<FeedbackRecord> = fc.record(
   {
-    type: fc.constant('feedback' as const), side, dir: fc.constantFrom('in', 'out' as const), kind: fc.constantFrom('nack', 'pli', 'fir', 'rr', 'sr', 'twcc', 'remb' as const), timeMs: time,
-    seqs: fc.array(uint16), fractionLost: fc.double({ min: 0, max: 1, noNaN: true }), by: fc.constantFrom('lab', 'werift' as const),
+    type: fc.constant('feedback' as const), side, dir: fc.constantFrom('in', 'out' as const), kind: fc.constantFrom('nack', 'pli', 'fir', 'rr', 'sr', 'twcc', 'ccfb', 'remb' as const), timeMs: time,
+    seqs: fc.array(uint16), fractionLost: fc.double({ min: 0, max: 1, noNaN: true }), bitrateBps: fc.nat(), by: fc.constantFrom('lab', 'werift' as const),
   },
   { requiredKeys: ['type', 'side', 'dir', 'kind', 'timeMs'] },
 );

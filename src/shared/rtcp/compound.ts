@@ -12,8 +12,10 @@ import { type GenericNack, parseNack, encodeNack } from './nack.ts';
 import { type PictureLossIndication, parsePli, encodePli } from './pli.ts';
 import { type FullIntraRequest, parseFir, encodeFir } from './fir.ts';
 import { type TwccFeedback, parseTwcc, encodeTwcc } from './twcc.ts';
+import { type CcfbFeedback, parseCcfb, encodeCcfb } from './ccfb.ts';
+import { type ReceiverEstimatedMaxBitrate, isRembPacket, parseRemb, encodeRemb } from './remb.ts';
 
-/** A packet of a type not parsed here (SDES, BYE, APP, REMB, ...), kept byte for byte. */
+/** A packet of a type not parsed here (SDES, BYE, APP, application layer feedback other than REMB, ...), kept byte for byte. */
 export interface RawRtcpPacket {
   type: 'raw';
   packetType: number;
@@ -35,7 +37,7 @@ export interface MalformedRtcpPacket {
 /** Any packet a compound datagram can yield. */
 export type RtcpPacket =
   | SenderReport | ReceiverReport | GenericNack | PictureLossIndication | FullIntraRequest | TwccFeedback
-  | RawRtcpPacket;
+  | CcfbFeedback | ReceiverEstimatedMaxBitrate | RawRtcpPacket;
 
 /** One packet's place in a datagram, before its body is parsed. */
 export interface RtcpPacketSlice {
@@ -67,8 +69,11 @@ export function parseRtcpPacket(slice: RtcpPacketSlice): RtcpPacket | MalformedR
   else if (packetType === RTCP_PT.RR) r = parseReceiverReport(bytes);
   else if (packetType === RTCP_PT.RTPFB && count === RTCP_FMT.NACK) r = parseNack(bytes);
   else if (packetType === RTCP_PT.RTPFB && count === RTCP_FMT.TWCC) r = parseTwcc(bytes);
+  else if (packetType === RTCP_PT.RTPFB && count === RTCP_FMT.CCFB) r = parseCcfb(bytes);
   else if (packetType === RTCP_PT.PSFB && count === RTCP_FMT.PLI) r = parsePli(bytes);
   else if (packetType === RTCP_PT.PSFB && count === RTCP_FMT.FIR) r = parseFir(bytes);
+  // application layer feedback is REMB only when its FCI says so; any other stays raw
+  else if (packetType === RTCP_PT.PSFB && count === RTCP_FMT.AFB && isRembPacket(bytes)) r = parseRemb(bytes);
   if (r === undefined) return { type: 'raw', packetType, count, bytes };
   return r.ok ? r.value : { type: 'malformed', packetType, count, bytes, error: r.error };
 }
@@ -89,6 +94,8 @@ export function encodeRtcpPacket(p: RtcpPacket): Uint8Array {
     case 'pli': return encodePli(p);
     case 'fir': return encodeFir(p);
     case 'twcc': return encodeTwcc(p);
+    case 'ccfb': return encodeCcfb(p);
+    case 'remb': return encodeRemb(p);
     case 'raw': return p.bytes;
   }
 }

@@ -11,14 +11,14 @@ export const RTCP_PT = {
   SDES: 202,
   BYE: 203,
   APP: 204,
-  /** transport-layer feedback (RFC 4585): generic NACK (fmt 1), TWCC (fmt 15) */
+  /** transport-layer feedback (RFC 4585): generic NACK (fmt 1), RFC 8888 CCFB (fmt 11), TWCC (fmt 15) */
   RTPFB: 205,
-  /** payload-specific feedback (RFC 4585): PLI (fmt 1), FIR (fmt 4, RFC 5104) */
+  /** payload-specific feedback (RFC 4585): PLI (fmt 1), FIR (fmt 4, RFC 5104), application layer feedback such as REMB (fmt 15) */
   PSFB: 206,
 } as const;
 
 /** Feedback message types (FMT) used here. */
-export const RTCP_FMT = { NACK: 1, TWCC: 15, PLI: 1, FIR: 4 } as const;
+export const RTCP_FMT = { NACK: 1, CCFB: 11, TWCC: 15, PLI: 1, FIR: 4, AFB: 15 } as const;
 
 /** Bytes of the common header. */
 export const RTCP_HEADER_BYTES = 4;
