@@ -79,7 +79,7 @@ const METRIC_RULES: readonly [RegExp, MetricDimension][] = [
   [/^recovery\.(mediaPacketsSent|fecRecoverable|fecPacketsSent|fecPacketsDropped|nacksSent|nackedSeqsSent|nacksReceived|rtxSent|rtxDropped|spuriousRtx|nackGivenUp|keyframeRequests|freezes)$/, 'count'],
   [new RegExp(`^recovery\\.(lossToRtxMs|nackToRtxMs|g2gByPath\\.(clean|fec|rtx))\\.${DISTRIBUTION_FIELDS}$`), 'time'],
   [/^recovery\.(lossToRtxMs|nackToRtxMs|g2gByPath\.(clean|fec|rtx))\.count$/, 'count'],
-  [/^congestion\.(worstAdaptMs|worstQueueDelayP95Ms)$/, 'time'],
+  [/^congestion\.(worstAdaptMs|worstQueueDelayP95Ms|worstReach90Ms)$/, 'time'],
   [/^congestion\.(minUtilisation|maxOvershootLoss)$/, 'ratio'],
 ];
 

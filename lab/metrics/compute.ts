@@ -20,7 +20,16 @@ export interface RunSeries {
   stagesOverTime: { binMs: number; binStartS: number[]; meanMs: Record<StageName, (number | null)[]> };
   bitrate: BitrateSeries & { binMs: number };
   /** the sender's congestion-control estimate per transport feedback (`bwe` events), bit/s; empty with a fixed target */
-  congestion: { timeS: number; targetBps: number; delayBasedBps: number | null; lossBasedBps: number | null; ackedBps: number | null }[];
+  congestion: {
+    timeS: number;
+    targetBps: number;
+    delayBasedBps: number | null;
+    lossBasedBps: number | null;
+    ackedBps: number | null;
+    /** set for the Chromium sender: targetBps is libwebrtc's encoder target (outbound-rtp targetBitrate), estimateBps its BWE (candidate-pair availableOutgoingBitrate) */
+    peer?: 'chromium';
+    estimateBps?: number | null;
+  }[];
   freezes: { startS: number; durationMs: number }[];
 }
 
@@ -128,7 +137,7 @@ export function computeRunMetrics(records: RunRecords, options: ComputeOptions =
       stagesOverTime: stageBins(frames, originMs, options.maxStageBins ?? 120),
       bitrate: { ...bitrate, binMs: bitrateBinMs },
       freezes: freezes.map((freeze) => ({ startS: (freeze.startMs - originMs) / 1000, durationMs: freeze.durationMs })),
-      congestion: congestionSeries(records.events, originMs),
+      congestion: [...congestionSeries(records.events, originMs), ...peerCongestionSeries(records.peerStats, originMs)],
     },
   };
 }
@@ -154,6 +163,39 @@ function stageBins(frames: ReturnType<typeof analyzeFrames>['frames'], originMs:
     meanMs[name] = sums[index]!.map((sum, bin) => (counts[index]![bin]! === 0 ? null : sum / counts[index]![bin]!));
   });
   return { binMs, binStartS: Array.from({ length: binCount }, (_, bin) => (bin * binMs) / 1000), meanMs };
+}
+
+/** A number from a getStats value (libwebrtc gives numbers; anything else is absent). */
+function statNumber(value: number | string | undefined): number | null {
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+/**
+ * The Chromium sender's own congestion control as its getStats samples show it: the encoder
+ * target (outbound-rtp targetBitrate of the video stream) and the estimate (the selected
+ * candidate pair's availableOutgoingBitrate), in time order.
+ */
+export function peerCongestionSeries(samples: RunRecords['peerStats'], originMs: number): RunSeries['congestion'] {
+  return samples
+    .filter((s) => s.side === 'sender')
+    .sort((a, b) => a.timeMs - b.timeMs)
+    .flatMap((s) => {
+      const outbound = s.reports.find((r) => r.type === 'outbound-rtp' && (r.values.kind === 'video' || r.values.kind === undefined));
+      // the page keeps the nominated pair only (src/browser/peer-common.ts)
+      const pair = s.reports.find((r) => r.type === 'candidate-pair' && statNumber(r.values.availableOutgoingBitrate) !== null);
+      const target = statNumber(outbound?.values.targetBitrate);
+      const estimate = statNumber(pair?.values.availableOutgoingBitrate);
+      if (target === null && estimate === null) return [];
+      return [{
+        timeS: (s.timeMs - originMs) / 1000,
+        targetBps: target ?? estimate!,
+        delayBasedBps: null,
+        lossBasedBps: null,
+        ackedBps: null,
+        peer: 'chromium' as const,
+        estimateBps: estimate,
+      }];
+    });
 }
 
 /** The `bwe` events of the sender, in time order, as the congestion chart draws them. */

@@ -41,12 +41,24 @@ export interface CongestionAdaptation {
   overshootLoss: number | null;
 }
 
+/** A capacity rise and how long the sender took to use it. */
+export interface CongestionRise {
+  /** s after media start */
+  atS: number;
+  fromBps: number | null;
+  toBps: number;
+  /** change → the first 500 ms window in which the link carried ≥ 90 % of the new rate; null = never before the next change or the end */
+  reach90Ms: number | null;
+}
+
 export interface CongestionSummary {
-  /** 'googcc' when the sender wrote estimates, else 'fixed' */
-  mode: 'googcc' | 'fixed';
+  /** 'googcc' when the lab's sender wrote estimates, 'libwebrtc' for the Chromium sender (its own GoogCC), else 'fixed' */
+  mode: 'googcc' | 'libwebrtc' | 'fixed';
   estimates: number;
   segments: CongestionSegment[];
   adaptations: CongestionAdaptation[];
+  /** capacity rises (absent in results written before it existed) */
+  rises?: CongestionRise[];
   settledQueueMs: number;
   /** the slowest adaptation, ms; null when there was no capacity drop or one never settled (a budget on it then fails) */
   worstAdaptMs: number | null;
@@ -56,10 +68,20 @@ export interface CongestionSummary {
   worstQueueDelayP95Ms: number | null;
   /** the highest overshoot loss of an adaptation */
   maxOvershootLoss: number | null;
+  /** the slowest rise to 90 % of the new capacity, ms; null when there was no rise or one was never reached */
+  worstReach90Ms?: number | null;
 }
 
 /** The congestion section; null without a fate log or a link. */
-export function computeCongestion(input: { link: ScenarioLinkRecord | undefined; fates: readonly LinkFateRecord[] | null; events: readonly EventRecord[] }): CongestionSummary | null {
+export function computeCongestion(input: {
+  link: ScenarioLinkRecord | undefined;
+  fates: readonly LinkFateRecord[] | null;
+  events: readonly EventRecord[];
+  /** the sender was Chromium: libwebrtc estimated (its getStats samples) */
+  senderPeer?: 'chromium';
+  /** libwebrtc's estimates seen (sender-side getStats samples with availableOutgoingBitrate) */
+  peerEstimates?: number;
+}): CongestionSummary | null {
   if (!input.link || !input.fates) return null;
   // in entry order, so the packets that entered in a time range are one slice (found by bisection)
   const up = input.fates.filter((f) => f.dir === 'up' && !f.duplicate).sort((a, b) => a.enqueueMs - b.enqueueMs);
@@ -129,14 +151,34 @@ export function computeCongestion(input: { link: ScenarioLinkRecord | undefined;
       overshootLoss: overshoot.length === 0 ? null : overshoot.filter((f) => f.drop === 'queue').length / overshoot.length,
     });
   }
+  const rises: CongestionRise[] = [];
+  for (let i = 1; i < sets.length; i++) {
+    const toBps = rateOf(i);
+    const fromBps = rateOf(i - 1);
+    if (toBps === null || fromBps === null || toBps <= fromBps) continue;
+    const atMs = starts[i]!;
+    const untilMs = Math.min(starts[i + 1] ?? Infinity, endMs);
+    let reach90Ms: number | null = null;
+    for (let w = atMs; w + WINDOW_MS <= untilMs; w += WINDOW_MS / 5) {
+      // what the link released in the window: a rise is used when the link carries it
+      const bits = up.filter((f) => f.releaseMs !== undefined && f.releaseMs >= w && f.releaseMs < w + WINDOW_MS).reduce((sum, f) => sum + f.size * 8, 0);
+      if ((bits * 1000) / WINDOW_MS >= 0.9 * toBps) {
+        reach90Ms = w + WINDOW_MS - atMs;
+        break;
+      }
+    }
+    rises.push({ atS: (atMs - mediaStartMs) / 1000, fromBps, toBps, reach90Ms });
+  }
   const estimates = input.events.filter((e) => e.side === 'sender' && e.name === 'bwe').length;
   const values = (list: (number | null)[]): number[] => list.filter((v): v is number => v !== null);
   const adaptTimes = adaptations.map((a) => a.adaptMs);
   return {
-    mode: estimates > 0 ? 'googcc' : 'fixed', estimates, segments, adaptations, settledQueueMs: SETTLED_QUEUE_MS,
+    mode: input.senderPeer === 'chromium' ? 'libwebrtc' : estimates > 0 ? 'googcc' : 'fixed',
+    estimates: input.senderPeer === 'chromium' ? (input.peerEstimates ?? 0) : estimates, segments, adaptations, rises, settledQueueMs: SETTLED_QUEUE_MS,
     worstAdaptMs: adaptTimes.length === 0 || adaptTimes.includes(null) ? null : Math.max(...values(adaptTimes)),
     minUtilisation: values(segments.map((seg) => seg.utilisation)).reduce<number | null>((m, v) => (m === null ? v : Math.min(m, v)), null),
     worstQueueDelayP95Ms: values(segments.map((seg) => seg.queueDelayMs.p95)).reduce<number | null>((m, v) => (m === null ? v : Math.max(m, v)), null),
     maxOvershootLoss: values(adaptations.map((a) => a.overshootLoss)).reduce<number | null>((m, v) => (m === null ? v : Math.max(m, v)), null),
+    worstReach90Ms: rises.length === 0 || rises.some((r) => r.reach90Ms === null) ? null : Math.max(...rises.map((r) => r.reach90Ms!)),
   };
 }

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { evaluateBudget, parseBudgets } from '../metrics/budgets.ts';
-import { computeRunMetrics, type RunSeries } from '../metrics/compute.ts';
+import { computeRunMetrics, peerCongestionSeries, type RunSeries } from '../metrics/compute.ts';
 import { computeLinkMetrics, type LinkSeries } from '../metrics/link.ts';
 import { computeRecovery, type RecoverySeries } from '../metrics/recovery.ts';
 import { computeCongestion } from '../metrics/congestion.ts';
@@ -116,7 +116,14 @@ export async function buildReport(runDir: string, options: BuildReportOptions = 
     ...(loaded.scenario.protection ? { protection: loaded.scenario.protection } : {}),
   });
   const chromium = computeChromium({ records: loaded.records, fates: loaded.linkFates, recovery: recovery?.summary ?? null });
-  const congestion = computeCongestion({ link: loaded.scenario.link, fates: loaded.linkFates, events: loaded.records.events });
+  // the Chromium sender's frame records say so (the scenario record here has no sender section)
+  const senderIsChromium = loaded.records.senderFrames.some((f) => f.peer === 'chromium');
+  const congestion = computeCongestion({
+    link: loaded.scenario.link,
+    fates: loaded.linkFates,
+    events: loaded.records.events,
+    ...(senderIsChromium ? { senderPeer: 'chromium' as const, peerEstimates: peerCongestionSeries(loaded.records.peerStats, 0).length } : {}),
+  });
   const budgetResults = budgets.map((budget) => evaluateBudget(budget, metrics.summary, recovery?.summary ?? null, congestion));
   const linkUp = lastEvent(loaded.records.events, 'link-up');
   const link = loaded.scenario.link

@@ -130,6 +130,9 @@ ${(sim.virtualMs / 1000).toFixed(1)} s simulated in ${(sim.wallMs / 1000).toFixe
 /** The congestion chart with its table when the sender estimated; the table alone (fixed target) when the link has a rate. */
 function congestionSection(results: Results, series: RunSeries): string {
   const table = congestionTable(results);
+  if (series.congestion.some((c) => c.peer === 'chromium')) {
+    return chart('chart-congestion', 'Congestion control (Chromium sender): libwebrtc\'s estimate vs link capacity vs sent', `<p class="note">libwebrtc's encoder target (outbound-rtp targetBitrate) and bandwidth estimate (the candidate pair's availableOutgoingBitrate) from the sender page's getStats samples, on the lab receiver's transport-wide feedback; capacity: the link's configured up rate per timeline segment; sent: what the link saw of the sender's packets per bin.</p>${table}`);
+  }
   if (series.congestion.length > 0) {
     return chart('chart-congestion', 'Congestion control: estimate vs link capacity vs sent', `<p class="note">Target: the estimator's output (min of the delay- and loss-based rates) after each transport feedback; acknowledged: what the feedback says arrived (500 ms window, on-the-wire bytes); capacity: the link's configured up rate per timeline segment; sent: all packets the sender sent per bin (RTP bytes).</p>${table}`);
   }
@@ -147,9 +150,13 @@ function congestionTable(results: Results): string {
   const adaptRows = c.adaptations
     .map((a) => `<tr><td>${a.atS.toFixed(1)} s</td><td class="num">${a.fromBps === null ? 'unlimited' : formatBitrate(a.fromBps)} → ${formatBitrate(a.toBps)}</td><td class="num">${a.adaptMs === null ? 'never' : formatMs(a.adaptMs)}</td><td class="num">${formatPercent(a.overshootLoss)}</td></tr>`)
     .join('');
-  return `<p class="note">Capacity tracking (${c.mode === 'googcc' ? `congestion control on, ${formatCount(c.estimates)} estimates` : 'fixed target'}): per segment of the up direction, what the link carried against its configured rate and how long packets queued (release − entry − configured delay); per capacity drop, the time until a 500 ms window entered ≤ 1.1 × the new rate with queueing p95 under ${formatMs(c.settledQueueMs)}, and the queue drops until then.</p>
+  const riseRows = (c.rises ?? [])
+    .map((r) => `<tr><td>${r.atS.toFixed(1)} s</td><td class="num">${r.fromBps === null ? 'unlimited' : formatBitrate(r.fromBps)} → ${formatBitrate(r.toBps)}</td><td class="num">${r.reach90Ms === null ? 'never' : formatMs(r.reach90Ms)}</td></tr>`)
+    .join('');
+  return `<p class="note">Capacity tracking (${c.mode === 'googcc' ? `congestion control on, ${formatCount(c.estimates)} estimates` : c.mode === 'libwebrtc' ? `libwebrtc's congestion control (Chromium sender), ${formatCount(c.estimates)} samples` : 'fixed target'}): per segment of the up direction, what the link carried against its configured rate and how long packets queued (release − entry − configured delay); per capacity drop, the time until a 500 ms window entered ≤ 1.1 × the new rate with queueing p95 under ${formatMs(c.settledQueueMs)}, and the queue drops until then; per capacity rise, the time until a 500 ms window in which the link carried ≥ 90 % of the new rate.</p>
 <table id="congestion-segments"><thead><tr><th>from</th><th class="num">capacity</th><th class="num">carried</th><th class="num">utilisation</th><th class="num">queueing p50 / p95</th><th class="num">queue drops</th></tr></thead><tbody>${segmentRows}</tbody></table>
-${adaptRows ? `<table id="congestion-adaptations"><thead><tr><th>drop at</th><th class="num">capacity</th><th class="num">time to adapt</th><th class="num">overshoot loss</th></tr></thead><tbody>${adaptRows}</tbody></table>` : ''}`;
+${adaptRows ? `<table id="congestion-adaptations"><thead><tr><th>drop at</th><th class="num">capacity</th><th class="num">time to adapt</th><th class="num">overshoot loss</th></tr></thead><tbody>${adaptRows}</tbody></table>` : ''}
+${riseRows ? `<table id="congestion-rises"><thead><tr><th>rise at</th><th class="num">capacity</th><th class="num">time to 90 % of it</th></tr></thead><tbody>${riseRows}</tbody></table>` : ''}`;
 }
 
 function chart(id: string, title: string, extra = ''): string {

@@ -316,7 +316,7 @@ export const recoverySummarySchema = z
 /** How well the sender tracked the link's capacity (lab/metrics/congestion.ts); null without a link fate log. */
 export const congestionSummarySchema = z
   .object({
-    mode: z.enum(['googcc', 'fixed']).describe("'googcc' when the sender wrote estimates (bwe events), else 'fixed'"),
+    mode: z.enum(['googcc', 'libwebrtc', 'fixed']).describe("'googcc' when the lab's sender wrote estimates (bwe events), 'libwebrtc' for the Chromium sender, else 'fixed'"),
     estimates: count,
     segments: z.array(
       z
@@ -341,11 +341,25 @@ export const congestionSummarySchema = z
         })
         .strict(),
     ),
+    rises: z
+      .array(
+        z
+          .object({
+            atS: z.number(),
+            fromBps: nullableNumber,
+            toBps: z.number(),
+            reach90Ms: nullableNumber.describe('change → end of the first 500 ms window in which the link carried ≥ 90 % of the new rate; null = never'),
+          })
+          .strict(),
+      )
+      .optional()
+      .describe('capacity rises; absent in results written before it existed'),
     settledQueueMs: z.number(),
     worstAdaptMs: nullableNumber,
     minUtilisation: nullableNumber,
     worstQueueDelayP95Ms: nullableNumber,
     maxOvershootLoss: nullableNumber,
+    worstReach90Ms: nullableNumber.optional().describe('the slowest rise to 90 % of the new capacity; null when none or never reached'),
   })
   .strict();
 

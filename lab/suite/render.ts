@@ -6,6 +6,7 @@
  */
 import { captureSection } from './capture-section.ts';
 import { interopSection } from './interop-section.ts';
+import { congestionSideBySideSection } from './congestion-section.ts';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { escapeHtml as h, formatCount, formatMs, formatPercent, jsonForScript, scriptForInline } from '../report/format.ts';
@@ -152,6 +153,7 @@ ${suite.description ? `<p class="note">${h(suite.description)}</p>` : ''}
 ${runTable(suite)}
 ${captureSection(suite)}
 ${interopSection(suite)}
+${congestionSideBySideSection(suite)}
 ${chart('chart-suite-recovery', 'What became of the media packets the link dropped', `Per run, % of dropped media packets recovered by FEC, by RTX, too late, or never. Colour groups and order follow the first axis (${first}).`, true)}
 ${chart('chart-suite-overhead', 'FEC overhead vs residual loss', `One point per run, one colour per ${first} variant: what the FEC bytes bought.`)}
 ${chart('chart-suite-g2g', 'Glass-to-glass p95 per run', `Bars coloured by ${first} variant, in the order of the table.`, true)}

@@ -77,11 +77,12 @@ export const keyResultsSchema = z
     recovery: keyRecoverySchema.nullable(),
     congestion: z
       .object({
-        mode: z.enum(['googcc', 'fixed']),
+        mode: z.enum(['googcc', 'libwebrtc', 'fixed']),
         minUtilisation: z.number().nullable(),
         worstQueueDelayP95Ms: z.number().nullable(),
         worstAdaptMs: z.number().nullable(),
         maxOvershootLoss: z.number().nullable(),
+        worstReach90Ms: z.number().nullable().optional(),
       })
       .strict()
       .nullable()
@@ -223,6 +224,7 @@ export function keyResults(results: Results, process?: SenderProcess | null): Ke
             worstQueueDelayP95Ms: results.congestion.worstQueueDelayP95Ms,
             worstAdaptMs: results.congestion.worstAdaptMs,
             maxOvershootLoss: results.congestion.maxOvershootLoss,
+            ...(results.congestion.worstReach90Ms !== undefined ? { worstReach90Ms: results.congestion.worstReach90Ms } : {}),
           },
         }
       : {}),

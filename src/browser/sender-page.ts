@@ -77,6 +77,25 @@ function markerImage(width: number, height: number, frameId: number, captureTime
   return image;
 }
 
+/**
+ * Detail the encoder must spend bits on (as the lab's own scene has): the lower third is a field
+ * of 16-pixel blocks whose grey levels change every frame (a seeded hash of block and frame), so
+ * libwebrtc's encoder is limited by its rate controller, not by the content.
+ */
+function drawTexture(ctx: CanvasRenderingContext2D, width: number, height: number, frameId: number): void {
+  const block = 16;
+  const top = Math.floor((height * 2) / 3 / block) * block;
+  for (let y = top; y < height; y += block) {
+    for (let x = 0; x < width; x += block) {
+      let h = (x * 73856093) ^ (y * 19349663) ^ (frameId * 83492791);
+      h = Math.imul(h ^ (h >>> 13), 0x5bd1e995);
+      const level = (h >>> 24) & 0xff;
+      ctx.fillStyle = `rgb(${level},${(level * 7) & 0xff},${255 - level})`;
+      ctx.fillRect(x, y, block, block);
+    }
+  }
+}
+
 function drawFrame(): void {
   if (!canvas || !context || !track) return;
   const { width, height } = canvas;
@@ -91,6 +110,7 @@ function drawFrame(): void {
   context.fillRect(0, 0, width, height);
   context.fillStyle = '#f0f0f0';
   context.fillRect(Math.round(phase * width), Math.round(height / 3), Math.round(width / 12), Math.round(height / 3));
+  drawTexture(context, width, height, frameId);
   const captureTimeNs = BigInt(Math.round((drawStartMs + offsetMs) * 1e6));
   context.putImageData(markerImage(width, height, frameId, captureTimeNs), 0, 0);
   const drawDoneMs = performance.now();

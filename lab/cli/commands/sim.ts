@@ -13,6 +13,7 @@ import type { Command } from 'commander';
 import { replayRun } from '../../sim/replay.ts';
 import { RunFolderError } from '../../report/load-run.ts';
 import { loadScenario, ScenarioError } from '../../scenario/load.ts';
+import type { ResolvedScenario } from '../../scenario/schema.ts';
 import { isSuiteFile } from '../../suite/load.ts';
 import { runSimulation, type SimOptions } from '../../sim/run-sim.ts';
 import { loadFrameTrace, TraceError } from '../../sim/trace.ts';
@@ -86,7 +87,7 @@ export function registerSimCommand(program: Command, context: CliContext): void 
           const run = await runSimulation(scenario, { ...sim, runsRoot: root });
           const state = run.status.state === 'running' ? 'failed' : run.status.state;
           return { runDir: run.runDir, state, ...(run.status.message ? { message: run.status.message } : {}), results: run.results };
-        });
+        }, (scenario) => Promise.resolve(simulationUnavailable(scenario)));
         return;
       }
       if (options.filter !== undefined) return badInput(`--filter applies to suites only; ${file} is a scenario (no top-level "suite:" key)`);
@@ -97,6 +98,8 @@ export function registerSimCommand(program: Command, context: CliContext): void 
         if (error instanceof ScenarioError) return badInput(`invalid scenario\n${error.message}`);
         throw error;
       }
+      const notSimulated = simulationUnavailable(scenario);
+      if (notSimulated !== undefined) return badInput(`${file}: ${notSimulated}`);
       const run = await runSimulation(scenario, { ...sim, runsRoot });
       const s = run.results.summary;
       const summary = {
@@ -154,4 +157,11 @@ async function replayCommand(runDir: string, runsRoot: string, json: boolean, co
     io.stdout(`report: ${r.replay.reportPath}\n`);
   }
   return r.differences.length === 0 ? ExitCode.ok : ExitCode.budgetBroken;
+}
+
+/** Why a scenario cannot be simulated, or undefined: the simulator models the lab's own peers only. */
+export function simulationUnavailable(scenario: ResolvedScenario): string | undefined {
+  const peers = [scenario.sender?.kind === 'chromium' ? 'sender' : undefined, scenario.receiver?.kind === 'chromium' ? 'receiver' : undefined].filter((p) => p !== undefined);
+  if (peers.length === 0) return undefined;
+  return `glasslab sim models the lab's own sender and receiver; a Chromium ${peers.join(' and ')} runs only in a real run (glasslab run)`;
 }

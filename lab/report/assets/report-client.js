@@ -94,7 +94,13 @@
       Object.keys(extra || {}).forEach(function (k) { set[k] = extra[k]; });
       return set;
     };
-    var sets = [
+    var byPeer = congestion.some(function (c) { return c.peer === 'chromium'; });
+    var sets = byPeer ? [
+      // the Chromium sender: libwebrtc's own GoogCC as its getStats samples show it
+      line('libwebrtc encoder target (targetBitrate)', palette[0], congestion.map(function (c) { return { x: c.timeS, y: kbps(c.targetBps) }; }), { stepped: 'before' }),
+      line('libwebrtc estimate (availableOutgoingBitrate)', palette[3], congestion.map(function (c) { return { x: c.timeS, y: kbps(c.estimateBps === undefined ? null : c.estimateBps) }; }), { borderWidth: 1, borderDash: [2, 2], stepped: 'before' }),
+      line('sent', '#9ca3af', series.bitrate.binStartS.map(function (t, i) { return { x: t, y: series.bitrate.totalBps[i] / 1000 }; }), { borderWidth: 1, stepped: 'after' })
+    ] : [
       line('target (kbit/s)', palette[0], congestion.map(function (c) { return { x: c.timeS, y: kbps(c.targetBps) }; }), { stepped: 'before' }),
       line('delay-based', palette[3], congestion.map(function (c) { return { x: c.timeS, y: kbps(c.delayBasedBps) }; }), { borderWidth: 1, borderDash: [2, 2], stepped: 'before' }),
       line('loss-based', palette[4], congestion.map(function (c) { return { x: c.timeS, y: kbps(c.lossBasedBps) }; }), { borderWidth: 1, borderDash: [6, 3], stepped: 'before' }),
