@@ -136,6 +136,7 @@ export function senderRunOptions(scenario: ResolvedScenario): SenderRunOptions {
           congestion: {
             startBps: scenario.congestion.startBps, minBps: scenario.congestion.minBps, maxBps: scenario.congestion.maxBps,
             feedback: scenario.congestion.feedback ?? 'twcc',
+            ...(scenario.congestion.probing === false ? { probing: false } : {}),
             ...(chromium ? {} : { feedbackSenderSsrc: RECEIVER_RTCP_SSRC }),
           },
         }

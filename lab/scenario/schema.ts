@@ -139,6 +139,10 @@ const congestionSchema = z
     startRate: bitrate.optional().describe('googcc: the target at the start; default the encoder bitrate'),
     minRate: bitrate.default('50kbps').describe('googcc: the target never goes below this'),
     maxRate: bitrate.optional().describe('googcc: the target never goes above this; default 2 × the start rate'),
+    probing: z
+      .boolean()
+      .default(true)
+      .describe('googcc: probe the path with paced padding (3× and 6× the start rate at start, exponentially while the path keeps up, on leaving an application-limited stretch, after a large drop); needs pacer.mode leaky'),
   })
   .strict();
 
@@ -183,7 +187,7 @@ export const scenarioSchema = z
     transport: transportSchema.default({ mtu: 1200, pliIntervalMs: 500 }),
     protection: protectionSchema.default(DEFAULT_PROTECTION).describe('loss recovery: NACK/RTX and/or FEC'),
     pacer: pacerSchema.default(DEFAULT_PACER).describe('send pacing'),
-    congestion: congestionSchema.default({ mode: 'fixed', feedback: 'twcc', minRate: '50kbps' }).describe('congestion control: fixed target or googcc'),
+    congestion: congestionSchema.default({ mode: 'fixed', feedback: 'twcc', minRate: '50kbps', probing: true }).describe('congestion control: fixed target or googcc'),
     receiver: receiverSchema.default({ kind: 'glasslab', captureRtp: false }).describe('who receives: the lab\'s receiver or Chromium'),
     sender: senderSchema.default({ kind: 'glasslab' }).describe('who sends: the lab\'s sender or Chromium'),
     link: z
@@ -260,7 +264,15 @@ export interface ResolvedProtection {
  */
 export type ResolvedCongestion =
   | { mode: 'fixed' }
-  | { mode: 'googcc'; startBps: number; minBps: number; maxBps: number; feedback?: (typeof congestionFeedbackFormats)[number] };
+  | {
+      mode: 'googcc';
+      startBps: number;
+      minBps: number;
+      maxBps: number;
+      feedback?: (typeof congestionFeedbackFormats)[number];
+      /** absent = on (runs recorded before probing existed had none) */
+      probing?: boolean;
+    };
 
 /** Resolved pacing; `queueLimitMs` null = no limit. */
 export interface ResolvedPacer {
@@ -335,5 +347,5 @@ function resolveCongestion(c: ScenarioParsed['congestion'], encoderBps: number):
   const startBps = c.startRate !== undefined ? parseBitrateBps(c.startRate)! : encoderBps;
   const minBps = Math.min(parseBitrateBps(c.minRate)!, startBps);
   const maxBps = Math.max(c.maxRate !== undefined ? parseBitrateBps(c.maxRate)! : 2 * startBps, startBps);
-  return { mode: 'googcc', startBps, minBps, maxBps, feedback: c.feedback };
+  return { mode: 'googcc', startBps, minBps, maxBps, feedback: c.feedback, ...(c.probing ? {} : { probing: false }) };
 }

@@ -29,6 +29,8 @@ import { SentPacketHistory } from './congestion/sent-history.ts';
 import type { TwccFeedback } from '../shared/rtcp/twcc.ts';
 import type { CcfbFeedback } from '../shared/rtcp/ccfb.ts';
 import type { ReceiverEstimatedMaxBitrate } from '../shared/rtcp/remb.ts';
+import { CongestionProbing } from './congestion/probing.ts';
+import { buildProbePacket, MAX_PADDING_BYTES } from './congestion/probe-packet.ts';
 
 /** The congestion feedback the receiver sends and the estimator reads: transport-wide (draft-holmer-rmcat-transport-wide-cc-extensions-01) or RFC 8888. */
 export type CongestionFeedbackFormat = 'twcc' | 'ccfb';
@@ -37,6 +39,8 @@ export type CongestionFeedbackFormat = 'twcc' | 'ccfb';
 export interface SendCongestionOptions extends CongestionOptions {
   /** the feedback the estimator reads (the other format is recorded, not used); default twcc */
   feedback?: CongestionFeedbackFormat;
+  /** probe the path (initial, exponential, on ALR exit, after a drop; congestion/probing.ts); default true. Needs a pacer (pacing 'leaky'). */
+  probing?: boolean;
 }
 
 export interface SendPipelineOptions {
@@ -92,6 +96,8 @@ export interface SendCounters {
   keyframeRequests: number;
   rtxSent: number;
   fecSent: number;
+  /** probe padding packets */
+  paddingSent: number;
 }
 
 /** A frame whose media packets are in the pacer: its record is written once the last has left. */
@@ -124,6 +130,8 @@ interface OutgoingPacket {
   /** RTX: the media sequence number carried and when the NACK asking for it arrived, ms */
   mediaSeq?: number;
   nackMs?: number;
+  /** padding: the probe cluster it belongs to */
+  probeCluster?: number;
 }
 
 /**
@@ -141,8 +149,11 @@ const NO_PACING: PacingOptions = { mode: 'none', factor: 1, burstMs: 0, queueLim
 /** Most missed pacer due times one late wake-up steps through (a bound, not a tuning knob). */
 const MAX_CATCH_UP_STEPS = 10_000;
 
+/** A probe packet as the pacer and the link count it: 12-byte header, the send-time extensions (≈ 12) and 255 bytes of padding. */
+const PROBE_PACKET_BYTES = 280;
+
 export class SendPipeline {
-  readonly counters: SendCounters = { framesSent: 0, packetsSent: 0, keyframeRequests: 0, rtxSent: 0, fecSent: 0 };
+  readonly counters: SendCounters = { framesSent: 0, packetsSent: 0, keyframeRequests: 0, rtxSent: 0, fecSent: 0, paddingSent: 0 };
   private readonly protection: SendProtection | undefined;
   private readonly pacer: Pacer<OutgoingPacket>;
   private readonly packetizer: H264Packetizer;
@@ -161,6 +172,12 @@ export class SendPipeline {
   private appliedTargetBps = 0;
   /** the peer's latest REMB for our stream, bit/s; undefined until one arrives */
   private rembBps: number | undefined;
+  /** ALR detection and probing (congestion control with a pacer) */
+  private readonly probing: CongestionProbing | undefined;
+  /** the pacer's target while a probe cluster is being sent (its rate ÷ the pacing factor) */
+  private probeBoostBps: number | undefined;
+  /** the RTP timestamp of the last frame packetized (probe padding carries it) */
+  private lastRtpTimestamp = 0;
   /** encoder bytes (access units) and wire bytes (every packet with its transport overhead) sent over the last second, with their sums */
   private readonly sentShare = new Fifo<{ atMs: number; encoderBytes: number; wireBytes: number }>();
   private sentEncoderBytes = 0;
@@ -190,6 +207,10 @@ export class SendPipeline {
       this.pacer.setRate(options.congestion.startBps, 0);
       this.protection?.setTargetBitrate(options.congestion.startBps, 0);
       this.out.push({ type: 'target-bitrate', bps: options.congestion.startBps });
+      // probes need a pacer to spread them at the cluster's rate: without one they leave as one burst, which measures nothing
+      if (options.congestion.probing !== false && options.pacing?.mode === 'leaky') {
+        this.probing = new CongestionProbing({ startBps: options.congestion.startBps, minBps: options.congestion.minBps, maxBps: options.congestion.maxBps });
+      }
     }
   }
 
@@ -233,6 +254,7 @@ export class SendPipeline {
     }
     const packets = packetized.packets;
     this.nextSequenceNumber = packetized.nextSequenceNumber;
+    this.lastRtpTimestamp = rtpTimestamp;
     if (packets.length === 0) {
       this.record(frameRecord(frame, { keyframe: input.keyframe, bytes, rtpTimestamp, packets: 0, encodeStartMs: input.encodeStartMs, encodeDoneMs: input.encodeDoneMs, ...(input.importDoneMs !== undefined ? { importDoneMs: input.importDoneMs } : {}) }));
       return;
@@ -263,6 +285,11 @@ export class SendPipeline {
         },
       }, nowMs);
     });
+    if (this.probing) {
+      // after the frame's packets: probe padding takes sequence numbers behind them and leaves after them
+      this.probing.onStart(nowMs);
+      this.startProbe(nowMs);
+    }
     this.pump(nowMs);
   }
 
@@ -308,6 +335,10 @@ export class SendPipeline {
       this.pacer.handleTimeout(at);
     }
     this.pacer.handleTimeout(nowMs);
+    if (this.probing) {
+      this.probing.onTime(nowMs);
+      this.startProbe(nowMs);
+    }
     this.pump(nowMs);
   }
 
@@ -336,6 +367,9 @@ export class SendPipeline {
     this.record({ type: 'feedback', side: 'sender', dir: 'in', kind: fb.type, timeMs: nowMs });
     if (!this.estimator || !this.sentHistory || fb.type !== this.feedbackFormat) return;
     const results = fb.type === 'twcc' ? this.sentHistory.onFeedback(fb) : this.sentHistory.onCcfb(fb);
+    // a probe this feedback completes lifts the estimate before the feedback's own update
+    const probedBps = this.probing?.onFeedback(results, nowMs);
+    if (probedBps !== undefined) this.estimator.onProbeResult(probedBps);
     const update = this.estimator.onFeedback(results, this.protection?.currentRttMs ?? 100, nowMs);
     const targetBps = this.cappedTarget(update.targetBps);
     this.record({
@@ -343,6 +377,37 @@ export class SendPipeline {
       detail: { ...update, targetBps, ...(this.rembBps !== undefined ? { rembBps: this.rembBps } : {}) },
     });
     this.applyTarget(targetBps, nowMs);
+    this.probing?.onEstimate(targetBps, nowMs);
+    this.startProbe(nowMs);
+  }
+
+  /**
+   * Sends the next probe cluster the controller asks for, if none is being sent: enough padding
+   * for the cluster goes into the pacer at once, and the pacer runs at the cluster's rate until
+   * the cluster's bytes have left (media queued meanwhile leaves first and counts towards it:
+   * padding has the lowest priority; padding left over after it goes out as plain padding).
+   */
+  private startProbe(nowMs: number): void {
+    const probing = this.probing;
+    if (!probing) return;
+    const next = probing.nextCluster(PROBE_PACKET_BYTES);
+    if (next) {
+      this.probeBoostBps = Math.max(this.appliedTargetBps, next.cluster.bps / (this.options.pacing?.factor ?? 1));
+      this.pacer.setRate(this.probeBoostBps, nowMs);
+      // the sequence number is written when the packet leaves (onRelease): padding has the lowest
+      // priority, so everything numbered before it has left by then and the stream stays in order
+      const stream = this.protection?.rtxStream ?? { ssrc: this.options.media.ssrc, payloadType: this.options.media.payloadType };
+      for (let i = 0; i < next.packets; i++) {
+        const header = { ...stream, seq: 0 };
+        const packet = buildProbePacket({ ...header, timestamp: this.lastRtpTimestamp, extensions: this.options.media.extensions, paddingBytes: MAX_PADDING_BYTES });
+        this.pacer.enqueue({
+          kind: 'padding',
+          sizeBytes: packet.data.length,
+          data: { kind: 'padding', data: packet.data, ssrc: header.ssrc, seq: header.seq, offsets: packet.offsets, probeCluster: next.cluster.id },
+        }, nowMs);
+      }
+    }
+    for (const e of probing.takeEvents()) this.record({ type: 'event', side: 'sender', timeMs: nowMs, name: e.name, detail: { ...e.detail } });
   }
 
   /**
@@ -368,7 +433,7 @@ export class SendPipeline {
   private applyTarget(targetBps: number, nowMs: number): void {
     if (targetBps === this.appliedTargetBps) return;
     this.appliedTargetBps = targetBps;
-    this.pacer.setRate(targetBps, nowMs);
+    this.pacer.setRate(Math.max(targetBps, this.probeBoostBps ?? 0), nowMs);
     this.protection?.setTargetBitrate(targetBps, nowMs);
     // the estimate is a link rate: the encoder gets its share of it (without headers, FEC and RTX)
     this.out.push({ type: 'target-bitrate', bps: targetBps * this.encoderShare(nowMs) });
@@ -462,10 +527,25 @@ export class SendPipeline {
     }
   }
 
+  /** Gives a probe padding packet leaving now the next sequence number of its stream (RTX, or media without protection). */
+  private numberProbe(item: OutgoingPacket): void {
+    let seq: number | undefined;
+    if (this.protection) seq = this.protection.takeRtxPaddingSeq();
+    else {
+      seq = this.nextSequenceNumber;
+      this.nextSequenceNumber = (this.nextSequenceNumber + 1) & 0xffff;
+    }
+    if (seq === undefined) return;
+    item.seq = seq;
+    item.data[2] = seq >> 8;
+    item.data[3] = seq & 0xff;
+  }
+
   /** A packet leaves the pacer: send-time extensions written, out, recorded; a frame's last media packet completes it. */
   private onRelease(release: PacedRelease<OutgoingPacket>): void {
     const item = release.packet.data;
     const sentMs = release.sentMs;
+    if (item.probeCluster !== undefined) this.numberProbe(item);
     const transportSeq = item.offsets ? this.sendTime.stamp(item.data, item.offsets, sentMs) : undefined;
     let wire = item.data;
     const frame = item.frame;
@@ -480,15 +560,27 @@ export class SendPipeline {
       }
       if (item.offsets) this.sendTime.remember(item.seq, item.offsets);
     }
+    const wireBytes = wire.length + TRANSPORT_OVERHEAD_BYTES;
+    let historyKey: number | undefined;
     if (this.feedbackFormat === 'ccfb') {
       // RFC 8888 names each packet by its SSRC and RTP sequence number, as on the wire (RTX and FEC have their own)
-      this.sentHistory?.onSentRtp(readSsrc(wire), (wire[2]! << 8) | wire[3]!, sentMs, wire.length + TRANSPORT_OVERHEAD_BYTES);
+      historyKey = this.sentHistory?.onSentRtp(readSsrc(wire), (wire[2]! << 8) | wire[3]!, sentMs, wireBytes);
     } else if (transportSeq !== undefined) {
-      this.sentHistory?.onSent(transportSeq, sentMs, wire.length + TRANSPORT_OVERHEAD_BYTES);
+      historyKey = this.sentHistory?.onSent(transportSeq, sentMs, wireBytes);
     }
-    if (this.estimator) this.noteSent(sentMs, 0, wire.length + TRANSPORT_OVERHEAD_BYTES);
+    if (this.estimator) this.noteSent(sentMs, 0, wireBytes);
+    if (this.probing) {
+      if (item.probeCluster === undefined) this.probing.onMediaSent(wireBytes, sentMs);
+      if (historyKey !== undefined && this.probing.probingNow && this.probing.onClusterPacketSent(historyKey, sentMs, wireBytes)) {
+        // the cluster has sent its bytes: back to the target's pace, and the next cluster if one waits
+        this.probeBoostBps = undefined;
+        this.pacer.setRate(this.appliedTargetBps, sentMs);
+        this.startProbe(sentMs);
+      }
+    }
     if (item.kind === 'rtx') this.counters.rtxSent++;
     else if (item.kind === 'fec') this.counters.fecSent++;
+    else if (item.kind === 'padding') this.counters.paddingSent++;
     else if (item.kind === 'media') this.counters.packetsSent++;
     const rtpTimestamp = ((wire[4]! << 24) | (wire[5]! << 16) | (wire[6]! << 8) | wire[7]!) >>> 0;
     this.record({

@@ -278,6 +278,17 @@ export class SenderPeer extends LabPeer {
     } catch {
       return false;
     }
+    if (parsed.header.padding) {
+      // werift's SRTP encrypts `payload` and writes the header as given: with paddingSize set it
+      // leaves the padding out of the encrypted part (or out of the packet), and the far end
+      // drops the packet as malformed. RFC 3711 encrypts the padding with the payload: hand it
+      // over as payload and let the header carry only the P bit.
+      const header = parsed.header;
+      const body = packet.subarray(header.payloadOffset);
+      header.paddingSize = 0;
+      await this.dtls.sendRtp(body, header);
+      return true;
+    }
     await this.dtls.sendRtp(parsed.payload, parsed.header);
     return true;
   }

@@ -36,15 +36,32 @@ describe('delay-based detector', () => {
 });
 
 describe('AIMD rate control', () => {
-  it('overuse: down to 0.85 × the acknowledged rate; normal: about 8 % per second, capped at 1.5 × acked', () => {
+  it('overuse: down to 0.85 × the acknowledged rate; normal: about 8 % per second; no increase past 1.5 × acked', () => {
     const c = new AimdRateControl({ startBps: 1_000_000, minBps: 50_000, maxBps: 10_000_000, beta: 0.85 });
     expect(c.update('overusing', 800_000, 50, 0)).toBeCloseTo(680_000, -2);
     let rate = 0;
     for (let t = 100; t <= 1100; t += 100) rate = c.update('normal', 5_000_000, 50, t);
     expect(rate / 680_000).toBeGreaterThan(1.06);
     expect(rate / 680_000).toBeLessThan(1.12);
-    expect(c.update('normal', 100_000, 50, 1200)).toBeLessThanOrEqual(1.5 * 100_000 + 10_000);
-    expect(c.update('underusing', 100_000, 50, 1300)).toBeLessThanOrEqual(1.5 * 100_000 + 10_000);
+    // the path carried far less than the estimate (application-limited): the estimate does not
+    // grow, and is not taken back either (libwebrtc's clamp); an overuse takes it down
+    expect(c.update('normal', 100_000, 50, 1200)).toBe(rate);
+    expect(c.update('underusing', 100_000, 50, 1300)).toBe(rate);
+    expect(c.update('overusing', 100_000, 50, 1400)).toBeCloseTo(85_000, -2);
+    const low = new AimdRateControl({ startBps: 100_000, minBps: 50_000, maxBps: 10_000_000, beta: 0.85 });
+    let grown = 0;
+    for (let t = 100; t <= 5000; t += 100) grown = low.update('normal', 100_000, 50, t);
+    expect(grown).toBeLessThanOrEqual(1.5 * 100_000 + 10_000);
+  });
+
+  it('a probe result lifts the estimate (never lowers it) and forgets a capacity estimate below it', () => {
+    const c = new AimdRateControl({ startBps: 800_000, minBps: 50_000, maxBps: 3_000_000, beta: 0.85 });
+    c.update('overusing', 700_000, 50, 0);
+    expect(c.capacityBps).toBeCloseTo(700_000, -3);
+    expect(c.onProbe(500_000)).toBeCloseTo(595_000, -3);
+    expect(c.onProbe(2_000_000)).toBe(2_000_000);
+    expect(c.capacityBps).toBeUndefined();
+    expect(c.onProbe(9_000_000)).toBe(3_000_000);
   });
 });
 

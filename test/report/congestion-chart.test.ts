@@ -41,7 +41,10 @@ describe('congestion chart', () => {
     expect(adaptive.segments.map((seg) => seg.capacityBps)).toEqual([2_000_000, 600_000]);
     expect(adaptive.adaptations).toHaveLength(1);
     expect(adaptive.worstAdaptMs).not.toBeNull();
-    expect(adaptive.worstAdaptMs!).toBeLessThan(10_000);
+    // with probing the estimate meets the drop at the capacity, so the queue it leaves is the
+    // fullest and AIMD's drain (0.85 × the new rate) takes longest: 11.3 s on this seed, 5–9 s
+    // without probing (test/sim/congestion.test.ts)
+    expect(adaptive.worstAdaptMs!).toBeLessThan(15_000);
     expect(adaptive.segments[1]!.utilisation!).toBeGreaterThan(0.7);
     expect(fixed.worstAdaptMs).toBeNull(); // never settled: a budget on it fails
     expect(fixed.segments[1]!.queueDrops).toBeGreaterThan(100);

@@ -55,7 +55,8 @@ export function simulate(congestion: string, link: string, timeline = '', o: Sim
   const parsed = parseFateLog(fateText);
   if (!('records' in parsed)) throw parsed.error;
   const up = parsed.records.filter((f) => f.dir === 'up');
-  const bwe = records.filter((r): r is EventRecord => r.type === 'event' && r.name === 'bwe');
+  const events = records.filter((r): r is EventRecord => r.type === 'event' && r.side === 'sender');
+  const bwe = events.filter((e) => e.name === 'bwe');
   const feedback = records.filter((r): r is FeedbackRecord => r.type === 'feedback');
   const targetAt = (ms: number): number => Number([...bwe].reverse().find((e) => e.timeMs <= START_MS + ms)?.detail?.targetBps ?? NaN);
   const queueDelayMs = (fromMs: number, toMs: number): number[] =>
@@ -63,7 +64,7 @@ export function simulate(congestion: string, link: string, timeline = '', o: Sim
   const drops = (fromMs: number, toMs: number): number => up.filter((f) => f.drop === 'queue' && f.enqueueMs >= START_MS + fromMs && f.enqueueMs < START_MS + toMs).length;
   const sentKbps = (fromMs: number, toMs: number): number =>
     up.filter((f) => f.enqueueMs >= START_MS + fromMs && f.enqueueMs < START_MS + toMs).reduce((s, f) => s + f.size * 8, 0) / (toMs - fromMs);
-  return { result, bwe, feedback, targetAt, queueDelayMs, drops, sentKbps, mediaSsrc };
+  return { result, bwe, events, feedback, targetAt, queueDelayMs, drops, sentKbps, mediaSsrc };
 }
 
 /** The 95th percentile (nearest rank below), NaN for none. */

@@ -42,7 +42,9 @@ const STEP_TIMELINE = 'timeline:\n  - at: 8s\n    set: { rate: 600kbit }\n';
 
 describe('congestion control (googcc) in virtual time', () => {
   it('a capacity drop from 2 Mbit/s to 600 kbit/s: the target follows it down within 3 s and the queue drains within 9 s', () => {
-    const s = simulate('{ mode: googcc, startRate: 800kbps, maxRate: 3mbps }', STEP_LINK, STEP_TIMELINE);
+    // probing off: this is the AIMD drain (with probing the estimate starts the drop nearer the
+    // capacity and the queue it leaves takes longer to drain; the probing test below)
+    const s = simulate('{ mode: googcc, startRate: 800kbps, maxRate: 3mbps, probing: false }', STEP_LINK, STEP_TIMELINE);
     expect(s.bwe.length).toBeGreaterThan(100);
     // before the drop the estimate has grown past its start
     expect(s.targetAt(7900)).toBeGreaterThan(900_000);

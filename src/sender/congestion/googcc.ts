@@ -4,8 +4,9 @@
  * (in send order); the AIMD controller turns the detector's state into the delay-based rate, the
  * loss-based rate follows the reported loss, and the target is min(delay-based, loss-based)
  * clamped to [min, max]. The shape of libwebrtc's GoogCC as its design documents and
- * draft-ietf-rmcat-gcc-02 describe it, written for the lab (no ALR detection or probing yet: the
- * estimate grows by the AIMD rules alone). Sans-I/O; rates bit/s, times ms.
+ * draft-ietf-rmcat-gcc-02 describe it, written for the lab. A probe's result (probe-result.ts,
+ * sent as the probe controller asks: probe-controller.ts) lifts both rates to what the path was
+ * measured to carry. Sans-I/O; rates bit/s, times ms.
  */
 import { DEFAULT_DELAY_BASED, DelayBasedDetector, type BandwidthUsage } from './delay-based.ts';
 import { AcknowledgedBitrate, AimdRateControl } from './rate-control.ts';
@@ -53,6 +54,14 @@ export class SendSideBandwidthEstimator {
   }
 
   get targetBps(): number {
+    return this.target;
+  }
+
+  /** A probe measured the path at `bps` (the feedback that completed it is given to onFeedback next). */
+  onProbeResult(bps: number): number {
+    const delayBased = this.aimd.onProbe(bps);
+    const lossBased = this.loss.onProbe(bps);
+    this.target = Math.min(this.o.maxBps, Math.max(this.o.minBps, Math.min(delayBased, lossBased)));
     return this.target;
   }
 

@@ -31,6 +31,12 @@ export class LossBasedRate {
     return this.rate;
   }
 
+  /** A probe measured the path at `bps`: without loss in the last window the rate may start from there. */
+  onProbe(bps: number): number {
+    if (this.lossFraction < 0.02 && bps > this.rate) this.rate = Math.min(this.o.maxBps, bps);
+    return this.rate;
+  }
+
   /** The packets of one feedback: `received` of `reported` arrived. */
   update(reported: number, received: number, rttMs: number, nowMs: number): number {
     this.reported += reported;

@@ -86,6 +86,7 @@ export class AimdRateControl {
         // the path carries more than the old capacity: forget it
         this.capacityKbps = undefined;
       }
+      const before = this.rate;
       if (near) {
         // about one 1200-byte packet per response time (RTT + 100 ms)
         const responseMs = rttMs + 100;
@@ -93,9 +94,24 @@ export class AimdRateControl {
       } else {
         this.rate *= 1.08 ** (dtMs / 1000);
       }
-      if (ackedBps !== undefined) this.rate = Math.min(this.rate, 1.5 * ackedBps + 10_000);
+      // the increase may not run past 1.5 × what the path carried; it never takes back an
+      // estimate already reached (a probe's result, above a still low acknowledged rate)
+      if (ackedBps !== undefined) this.rate = Math.min(this.rate, Math.max(before, 1.5 * ackedBps + 10_000));
     }
     this.rate = Math.min(this.o.maxBps, Math.max(this.o.minBps, this.rate));
+    return this.rate;
+  }
+
+  /**
+   * A probe measured the path at `bps`: the estimate jumps there when that is higher (the probe
+   * showed the path carries it) and increases on from it; an old capacity estimate below it is
+   * forgotten.
+   */
+  onProbe(bps: number): number {
+    if (bps > this.rate) {
+      this.rate = Math.min(this.o.maxBps, bps);
+      if (this.capacityKbps !== undefined && bps / 1000 > this.capacityKbps) this.capacityKbps = undefined;
+    }
     return this.rate;
   }
 

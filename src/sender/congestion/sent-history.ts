@@ -43,11 +43,12 @@ export class SentPacketHistory {
   private nextOrder = 0;
   private readonly reportTimestamps = new TimestampUnwrapper();
 
-  /** A packet with transport-wide seq `seq` (uint16) left at `sendMs`, `bytes` long. */
-  onSent(seq: number, sendMs: number, bytes: number): void {
+  /** A packet with transport-wide seq `seq` (uint16) left at `sendMs`, `bytes` long; returns the extended seq its PacketResult will carry. */
+  onSent(seq: number, sendMs: number, bytes: number): number {
     const ext = this.sendUnwrapper.unwrap(seq);
     this.sent.set(ext, { sendMs, bytes });
     if (this.sent.size > KEPT) this.sent.delete(this.sent.keys().next().value!);
+    return ext;
   }
 
   /** The packets one feedback reports on, in sequence order (those we have no send record of are left out). */
@@ -67,15 +68,17 @@ export class SentPacketHistory {
     return results;
   }
 
-  /** A packet of RTP stream `ssrc` with sequence number `rtpSeq` (uint16) left at `sendMs`, `bytes` long (for RFC 8888 feedback). */
-  onSentRtp(ssrc: number, rtpSeq: number, sendMs: number, bytes: number): void {
+  /** A packet of RTP stream `ssrc` with sequence number `rtpSeq` (uint16) left at `sendMs`, `bytes` long (for RFC 8888 feedback); returns its place in send order, which its PacketResult will carry as `seq`. */
+  onSentRtp(ssrc: number, rtpSeq: number, sendMs: number, bytes: number): number {
     let stream = this.streams.get(ssrc);
     if (!stream) {
       stream = { unwrapper: new NewestSeqUnwrapper(), sent: new Map() };
       this.streams.set(ssrc, stream);
     }
-    stream.sent.set(stream.unwrapper.unwrap(rtpSeq), { sendMs, bytes, order: this.nextOrder++ });
+    const order = this.nextOrder++;
+    stream.sent.set(stream.unwrapper.unwrap(rtpSeq), { sendMs, bytes, order });
     if (stream.sent.size > KEPT) stream.sent.delete(stream.sent.keys().next().value!);
+    return order;
   }
 
   /**

@@ -103,6 +103,16 @@ export class SendProtection {
     return this.o.mode === 'nack' || this.o.mode === 'hybrid';
   }
 
+  /** The RTX stream padding-only packets (probes) go on. */
+  get rtxStream(): { ssrc: number; payloadType: number } {
+    return { ssrc: this.o.rtx.ssrc, payloadType: this.o.rtx.payloadType };
+  }
+
+  /** The next RTX sequence number, for a padding-only packet leaving now. */
+  takeRtxPaddingSeq(): number | undefined {
+    return this.rtx.takePaddingSeq(this.o.mediaSsrc)?.seq;
+  }
+
   /** Current key/delta protection factors, 1/255. */
   get fecRates255(): { key: number; delta: number } {
     return { key: this.keyRate255, delta: this.deltaRate255 };

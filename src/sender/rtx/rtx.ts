@@ -73,6 +73,18 @@ export class RtxSender {
     this.rttMs = options.initialRttMs;
   }
 
+  /**
+   * The next RTX sequence number of `mediaSsrc`'s RTX stream, for a padding-only packet (a
+   * probe): RTX and padding share the stream's numbering, so the receiver never sees a gap.
+   */
+  takePaddingSeq(mediaSsrc: number): { rtxSsrc: number; seq: number } | undefined {
+    const s = this.streams.get(mediaSsrc >>> 0);
+    if (!s) return undefined;
+    const seq = s.nextRtxSeq;
+    s.nextRtxSeq = (seq + 1) & 0xffff;
+    return { rtxSsrc: s.config.rtxSsrc, seq };
+  }
+
   /** Updates the RTT used to hold back repeated retransmissions, ms. */
   setRtt(rttMs: number): void {
     this.rttMs = rttMs;
