@@ -99,10 +99,10 @@ async function probeReason(native: Partial<NativeAddon>, path: CapturePath, size
 
 /** The encoder's options; a zero-copy source's frames need NVENC opened on its CUDA device. */
 function encoderOptions(source: NativeFrameSource, codec: EncoderCodec, size: SizeConfig): EncoderOptions {
-  const options: EncoderOptions & { cudaDevice?: number } = { codec, width: size.width, height: size.height, fps: size.fps, bitrateBps: size.bitrateBps, gop: 0, threads: 1 };
-  // feature-detected: an addon without zero-copy has no cudaDevice
-  const cudaDevice = (source as { cudaDevice?: number | null }).cudaDevice;
-  if (typeof cudaDevice === 'number') options.cudaDevice = cudaDevice;
+  const options: EncoderOptions = { codec, width: size.width, height: size.height, fps: size.fps, bitrateBps: size.bitrateBps, gop: 0, threads: 1 };
+  // NV12 paths feed the encoder NV12 as it is (as a run does: lab/run/child-options.ts)
+  if (source.capturePath !== 'readback') options.inputFormat = 'nv12';
+  if (source.cudaDevice !== null) options.cudaDevice = source.cudaDevice;
   return options;
 }
 

@@ -65,6 +65,8 @@ export function encoderOptionsOf(scenario: ResolvedScenario): EncoderOptions {
     vbvFrames: encoder.vbvFrames,
     threads: encoder.threads,
     ...(encoder.qpMax !== undefined ? { qpMax: encoder.qpMax } : {}),
+    // the capture path's frames go in as they come: NV12 (gpu-convert) needs no conversion for x264 or NVENC
+    ...(scenario.capture.format === 'nv12' ? { inputFormat: 'nv12' as const } : {}),
   };
 }
 

@@ -60,7 +60,17 @@ class EncodeJob final : public QueuedJob {
       }
       uint8_t* base = frame_.base;
       Planes p;
-      if (!frame_.nv12) {
+      const bool takesNv12 = s.encoder->TakesNv12();
+      if (frame_.nv12 && takesNv12) {
+        p = {base + frame_.offsets[0], base + frame_.offsets[1], nullptr, frame_.strides[0], frame_.strides[1], 0, true};
+      } else if (!frame_.nv12 && takesNv12) {
+        // I420 into an encoder opened for NV12: one libyuv pass interleaving U and V.
+        int w = config_.width, h = config_.height, cw = w / 2, ch = h / 2;
+        s.scratch.resize(static_cast<size_t>(w) * ch);
+        libyuv::MergeUVPlane(base + frame_.offsets[1], frame_.strides[1], base + frame_.offsets[2], frame_.strides[2],
+                             s.scratch.data(), w, cw, ch);
+        p = {base + frame_.offsets[0], s.scratch.data(), nullptr, frame_.strides[0], w, 0, true};
+      } else if (!frame_.nv12) {
         p = {base + frame_.offsets[0], base + frame_.offsets[1], base + frame_.offsets[2],
              frame_.strides[0], frame_.strides[1], frame_.strides[2]};
       } else {

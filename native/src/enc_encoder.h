@@ -21,6 +21,7 @@ struct Config {
   int threads = 1;
   int qpMax = -1;           // highest QP the rate control may use; -1 = the library's default
   int cudaDevice = -1;      // NVENC only: take zero-copy GPU surfaces on this CUDA device; -1 = host frames
+  bool nv12Input = false;   // frames arrive as NV12 (inputFormat 'nv12'): x264 and NVENC open for NV12, no conversion
 };
 
 // A zero-copy frame: a surface of a SharedSurfaces ring (zero_copy_handoff.h), by id.
@@ -30,12 +31,14 @@ struct GpuInput {
   uint64_t value = 0;  // the conversion's timeline semaphore value
 };
 
-// One I420 picture in memory owned by the caller for the duration of Encode().
+// One I420 picture (or NV12: `u` is the interleaved UV plane, `v` unused) in memory owned by the
+// caller for the duration of Encode().
 struct Planes {
   const uint8_t* y = nullptr;
   const uint8_t* u = nullptr;
   const uint8_t* v = nullptr;
   int strideY = 0, strideU = 0, strideV = 0;  // bytes per row
+  bool nv12 = false;
 };
 
 // One access unit, Annex-B (start code + NAL, SPS/PPS in-band before every IDR).
@@ -57,6 +60,8 @@ class VideoEncoder {
   virtual ~VideoEncoder() = default;
   // Library and version doing the work, e.g. "libavcodec 59.37.100 libx264 (x264 core 164)".
   virtual std::string Implementation() const = 0;
+  // Whether Encode() takes NV12 planes as they are (the encoder was opened for NV12).
+  virtual bool TakesNv12() const { return false; }
   // Encodes one picture; `forceIdr` makes it an IDR with SPS/PPS in-band. Throws EncoderError.
   virtual void Encode(const Planes& planes, int64_t frameIndex, bool forceIdr, Output* out) = 0;
   // Encodes one zero-copy surface (encoders opened with Config::cudaDevice). Throws EncoderError.

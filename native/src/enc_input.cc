@@ -59,6 +59,14 @@ Config ParseConfig(Napi::Env env, Napi::Object o) {
   c.vbvFrames = vbv;
   c.threads = static_cast<int>(threads);
   c.qpMax = static_cast<int>(qpMax);
+  Napi::Value input = o.Get("inputFormat");
+  if (!input.IsUndefined()) {
+    const std::string f = input.IsString() ? input.As<Napi::String>().Utf8Value() : "";
+    if (f != "i420" && f != "nv12") {
+      throw Coded(Napi::TypeError::New(env, "Encoder: option 'inputFormat' must be 'i420' or 'nv12'"), "ERR_CODEC_OPTIONS");
+    }
+    c.nv12Input = f == "nv12";
+  }
   Napi::Value cuda = o.Get("cudaDevice");
   if (!cuda.IsUndefined()) {
     double d = NumberOption(o, "cudaDevice", -1, false);

@@ -69,7 +69,8 @@ class LavcEncoder final : public VideoEncoder {
     AVRational rate = av_d2q(config.fps, 1000000);
     ctx_->width = config.width;
     ctx_->height = config.height;
-    ctx_->pix_fmt = AV_PIX_FMT_YUV420P;
+    // NV12 frames (gpu-convert) go in as they are: libx264 and NVENC both take NV12
+    ctx_->pix_fmt = config.nv12Input ? AV_PIX_FMT_NV12 : AV_PIX_FMT_YUV420P;
     if (config.cudaDevice >= 0) OpenCudaFrames(name, config);
     ctx_->time_base = av_inv_q(rate);
     ctx_->framerate = rate;
@@ -131,6 +132,8 @@ class LavcEncoder final : public VideoEncoder {
 
   std::string Implementation() const override { return implementation_; }
 
+  bool TakesNv12() const override { return config_.nv12Input && !framesRef_; }
+
   void SetBitrate(int64_t bitrateBps) override {
     // libx264 (reconfig_encoder) and NVENC (dynamic bitrate) pick these up on the next frame.
     ApplyRate(bitrateBps);
@@ -178,16 +181,20 @@ class LavcEncoder final : public VideoEncoder {
     avlog::LogCapture capture;
     AVBufferRef* holder = av_buffer_create(const_cast<uint8_t*>(p.y), 1, NoFree, nullptr, AV_BUFFER_FLAG_READONLY);
     if (!holder) throw EncoderError("av_buffer_create: out of memory");
+    if (p.nv12 != config_.nv12Input) {
+      av_buffer_unref(&holder);
+      throw EncoderError(std::string("the encoder was opened for ") + (config_.nv12Input ? "NV12" : "I420") + " input, the frame is " + (p.nv12 ? "NV12" : "I420"));
+    }
     frame_->buf[0] = av_buffer_ref(holder);
-    frame_->format = AV_PIX_FMT_YUV420P;
+    frame_->format = p.nv12 ? AV_PIX_FMT_NV12 : AV_PIX_FMT_YUV420P;
     frame_->width = config_.width;
     frame_->height = config_.height;
     frame_->data[0] = const_cast<uint8_t*>(p.y);
     frame_->data[1] = const_cast<uint8_t*>(p.u);
-    frame_->data[2] = const_cast<uint8_t*>(p.v);
+    frame_->data[2] = p.nv12 ? nullptr : const_cast<uint8_t*>(p.v);
     frame_->linesize[0] = p.strideY;
     frame_->linesize[1] = p.strideU;
-    frame_->linesize[2] = p.strideV;
+    frame_->linesize[2] = p.nv12 ? 0 : p.strideV;
     frame_->pts = frameIndex;
     frame_->pict_type = forceIdr ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
     frame_->key_frame = forceIdr ? 1 : 0;

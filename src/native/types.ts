@@ -242,6 +242,12 @@ export interface EncoderOptions {
   qpMax?: number;
   /** h264_nvenc/hevc_nvenc only: take zero-copy frames (RawFrame.gpuSurface) on this CUDA device */
   cudaDevice?: number;
+  /**
+   * the pixel format frames will arrive in (default i420): with 'nv12' x264 and NVENC open for
+   * NV12 and take the planes as they are (openh264 converts); a frame of the other format is
+   * converted with libyuv
+   */
+  inputFormat?: PixelFormat;
 }
 
 /** One encoded access unit in Annex-B byte stream format. */

@@ -65,7 +65,7 @@ describe('glasslab run (360p x264 over loopback WebRTC)', () => {
 
   it('env.json records the options the sender opened the encoder with (src/sender/encoder-options.ts)', async () => {
     const env = JSON.parse(await readFile(path.join(runDir, 'env.json'), 'utf8')) as { encoders: string[] };
-    expect(env.encoders[0]).toMatch(/^x264: .+; x264 640x360@30 bitrateBps=800000 gop=0 vbvFrames=1 threads=1 qpMax=default$/);
+    expect(env.encoders[0]).toMatch(/^x264: .+; x264 640x360@30 bitrateBps=800000 gop=0 vbvFrames=1 threads=1 qpMax=default input=i420$/);
   });
 
   it('every frame arrives, in order, with the capture time the sender stamped', () => {

@@ -235,3 +235,31 @@ describe('zero-copy frames and encoders', () => {
     encoder.close();
   });
 });
+
+describe('NV12 frames into encoders opened for NV12', () => {
+  it('x264 takes gpu-convert\'s NV12 as it is and an I420 frame after interleaving; both decode to the same marker', async () => {
+    const width = 640;
+    const height = 360;
+    const source = new native.FrameSource({ width, height, fps: 30, capturePath: 'gpu-convert', pixelFormat: 'nv12', testCaptureTime: { firstNs: 5_000_000_000n, stepNs: 33_333_333n } });
+    const i420Source = new native.FrameSource({ width, height, fps: 30, capturePath: 'readback', pixelFormat: 'i420', testCaptureTime: { firstNs: 5_000_000_000n, stepNs: 33_333_333n } });
+    const options = { codec: 'x264' as const, width, height, fps: 30, bitrateBps: 1_000_000, gop: 0, inputFormat: 'nv12' as const };
+    const encoder = new native.Encoder(options);
+    expect(() => new native.Encoder({ ...options, inputFormat: 'yuv' as never })).toThrow("option 'inputFormat' must be 'i420' or 'nv12'");
+    const decoder = new native.Decoder({ codec: 'h264' });
+    try {
+      const nv12 = await source.captureOne();
+      const i420 = await i420Source.captureOne();
+      for (const frame of [nv12, i420]) {
+        const encoded = await encoder.encode(frame);
+        expect(encoded).not.toBeNull();
+        const pictures = await decoder.decode(encoded!.data);
+        expect(pictures[0]?.marker).toMatchObject({ ok: true });
+      }
+    } finally {
+      source.close();
+      i420Source.close();
+      encoder.close();
+      decoder.close();
+    }
+  });
+});

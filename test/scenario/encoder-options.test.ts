@@ -24,10 +24,10 @@ describe('encoder options in a scenario', () => {
   it('passes every option through to the encoder options, qpMax only when given', () => {
     const options = encoderOptionsOf(scenario('{ codec: x264, bitrate: 300kbps, gop: 60, vbvFrames: 2.5, threads: 2, qpMax: 40 }'));
     expect(options).toEqual({ codec: 'x264', width: 320, height: 240, fps: 30, bitrateBps: 300_000, gop: 60, vbvFrames: 2.5, threads: 2, qpMax: 40 });
-    expect(describeEncoderOptions(options)).toBe('x264 320x240@30 bitrateBps=300000 gop=60 vbvFrames=2.5 threads=2 qpMax=40');
+    expect(describeEncoderOptions(options)).toBe('x264 320x240@30 bitrateBps=300000 gop=60 vbvFrames=2.5 threads=2 qpMax=40 input=i420');
     const defaults = encoderOptionsOf(scenario('{ codec: x264 }'));
     expect('qpMax' in defaults).toBe(false);
-    expect(describeEncoderOptions(defaults)).toMatch(/qpMax=default$/);
+    expect(describeEncoderOptions(defaults)).toMatch(/qpMax=default input=i420$/);
   });
 
   it('refuses values outside the ranges the addon accepts, naming the range', () => {
