@@ -26,6 +26,8 @@ export interface CongestionSegment {
   carriedBps: number | null;
   /** carriedBps ÷ capacityBps */
   utilisation: number | null;
+  /** of carriedBps, what competing flows (crossTraffic: TCP) carried; absent without them */
+  crossCarriedBps?: number | null;
   queueDelayMs: { p50: number | null; p95: number | null };
   queueDrops: number;
 }
@@ -108,12 +110,15 @@ export function computeCongestion(input: {
   const queueDelays = (packets: readonly LinkFateRecord[], i: number): number[] =>
     packets.filter((f) => f.releaseMs !== undefined).map((f) => f.releaseMs! - f.enqueueMs - delayOf(i));
 
+  // competing flows (TCP through the same link) are told apart from the media (UDP) by protocol
+  const hasCross = up.some((f) => f.proto !== undefined && f.proto !== 'udp');
   const segments: CongestionSegment[] = sets.map((_, i) => {
     const fromMs = starts[i]!;
     const toMs = Math.min(starts[i + 1] ?? Infinity, endMs);
     const seconds = (toMs - fromMs) / 1000;
     const carried = up.filter((f) => f.releaseMs !== undefined && f.releaseMs >= fromMs && f.releaseMs < toMs).reduce((sum, f) => sum + f.size * 8, 0);
     const carriedBps = seconds > 0 ? carried / seconds : null;
+    const crossBits = hasCross ? up.filter((f) => f.proto !== undefined && f.proto !== 'udp' && f.releaseMs !== undefined && f.releaseMs >= fromMs && f.releaseMs < toMs).reduce((sum, f) => sum + f.size * 8, 0) : 0;
     const capacityBps = rateOf(i);
     const inside = entered(fromMs, toMs);
     const sorted = sortedAscending(queueDelays(inside, i));
@@ -122,6 +127,7 @@ export function computeCongestion(input: {
       capacityBps,
       carriedBps,
       utilisation: carriedBps !== null && capacityBps !== null ? carriedBps / capacityBps : null,
+      ...(hasCross ? { crossCarriedBps: seconds > 0 ? crossBits / seconds : null } : {}),
       queueDelayMs: { p50: percentileSorted(sorted, 50), p95: percentileSorted(sorted, 95) },
       queueDrops: inside.filter((f) => f.drop === 'queue').length,
     };

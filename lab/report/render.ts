@@ -145,7 +145,7 @@ function congestionTable(results: Results): string {
   if (!c || !c.segments.some((seg) => seg.capacityBps !== null)) return '';
   const seconds = (v: number | null): string => (v === null ? 'start' : `${v.toFixed(1)} s`);
   const segmentRows = c.segments
-    .map((seg) => `<tr><td>${seconds(seg.fromS)}</td><td class="num">${seg.capacityBps === null ? 'unlimited' : formatBitrate(seg.capacityBps)}</td><td class="num">${formatBitrate(seg.carriedBps)}</td><td class="num">${formatPercent(seg.utilisation)}</td><td class="num">${formatMs(seg.queueDelayMs.p50)} / ${formatMs(seg.queueDelayMs.p95)}</td><td class="num">${formatCount(seg.queueDrops)}</td></tr>`)
+    .map((seg) => `<tr><td>${seconds(seg.fromS)}</td><td class="num">${seg.capacityBps === null ? 'unlimited' : formatBitrate(seg.capacityBps)}</td><td class="num">${formatBitrate(seg.carriedBps)}${seg.crossCarriedBps !== undefined ? ` (competing flows ${formatBitrate(seg.crossCarriedBps)})` : ''}</td><td class="num">${formatPercent(seg.utilisation)}</td><td class="num">${formatMs(seg.queueDelayMs.p50)} / ${formatMs(seg.queueDelayMs.p95)}</td><td class="num">${formatCount(seg.queueDrops)}</td></tr>`)
     .join('');
   const adaptRows = c.adaptations
     .map((a) => `<tr><td>${a.atS.toFixed(1)} s</td><td class="num">${a.fromBps === null ? 'unlimited' : formatBitrate(a.fromBps)} → ${formatBitrate(a.toBps)}</td><td class="num">${a.adaptMs === null ? 'never' : formatMs(a.adaptMs)}</td><td class="num">${formatPercent(a.overshootLoss)}</td></tr>`)

@@ -325,6 +325,7 @@ export const congestionSummarySchema = z
           capacityBps: nullableNumber.describe('the up direction\'s configured rate; null = unlimited'),
           carriedBps: nullableNumber,
           utilisation: nullableNumber.describe('carried ÷ configured rate'),
+          crossCarriedBps: nullableNumber.optional().describe('of carriedBps, what competing flows (crossTraffic, TCP) carried'),
           queueDelayMs: z.object({ p50: nullableNumber, p95: nullableNumber }).strict().describe('release − entry − configured delay (queueing and serialization), ms'),
           queueDrops: count,
         })

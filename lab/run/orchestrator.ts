@@ -1,3 +1,4 @@
+import { startCrossTraffic, type CrossTraffic } from './cross-traffic.ts';
 import path from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import type { ChildConfig, ChildProgress } from '../../src/control/messages.ts';
@@ -113,6 +114,7 @@ export async function runScenario(scenario: ResolvedScenario, options: RunOption
   let control: ControlServer | undefined;
   const stun = scenario.link === 'none' ? await startLocalStunServer('127.0.0.1') : undefined;
   let network: RunLink | undefined;
+  let cross: CrossTraffic | undefined;
   const children: ChildProcess[] = [];
   let statusWriteFailure: WriteFailedError | undefined;
   const expectExit = { value: false };
@@ -199,6 +201,7 @@ export async function runScenario(scenario: ResolvedScenario, options: RunOption
       events.write({ type: 'event', side: 'orchestrator', timeMs: appliedMs, name: 'link-change', detail: { index, scheduledMs: atMs, lateMs: appliedMs - atMs } }),
     );
     void timeline?.done.catch((error: unknown) => event('link-change-failed', { message: (error as Error).message }));
+    cross = scenario.crossTraffic && network ? startCrossTraffic(scenario.crossTraffic, network, startedMs, monotonicMs, event) : undefined;
     const ticker = setInterval(() => {
       progress.elapsedMs = monotonicMs() - startedMs;
       options.onProgress?.(progress);
@@ -211,6 +214,7 @@ export async function runScenario(scenario: ResolvedScenario, options: RunOption
     }
 
     phase('stopping');
+    await cross?.stop();
     const senderStopped = expectFromChild(channels.sender, 'sender', 'stopped', SETUP_TIMEOUT_MS);
     channels.sender.send({ type: 'stop' });
     event('child-stopped', { role: 'sender', ...(await guard(senderStopped)).summary });
@@ -227,6 +231,7 @@ export async function runScenario(scenario: ResolvedScenario, options: RunOption
     status.message = failureMessage(error);
   } finally {
     expectExit.value = true;
+    await cross?.stop();
     for (const child of children) child.kill('SIGTERM');
     await Promise.race([Promise.all(children.map((c) => c.exited)), new Promise((r) => setTimeout(r, 4000))]);
     for (const child of children) child.kill('SIGKILL');

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { checkDurationMs, parseBitrateBps, parseResolution } from './units.ts';
+import { checkDurationMs, parseBitrateBps, parseDurationUs, parseResolution } from './units.ts';
 import { linkSchema, linkTimelineSchema } from './link-schema.ts';
 import type { ResolvedLink } from './link-resolve.ts';
 
@@ -146,6 +146,20 @@ const congestionSchema = z
   })
   .strict();
 
+/** A competing flow: iperf3 TCP between the run's namespaces, through the same link as the media. */
+const crossFlowSchema = z
+  .object({
+    kind: z.literal('tcp').describe('an iperf3 TCP flow (Cubic, the kernel default)'),
+    direction: z.enum(['up', 'down']).default('up').describe('up: sender → receiver, sharing the media direction; down: the feedback direction'),
+    at: z
+      .string()
+      .default('0s')
+      .refine((v) => typeof parseDurationUs(v, MAX_RUN_DURATION_MS * 1000) === 'number', 'expected a time such as "5s" or "0s"')
+      .describe('when it starts, from the start of the media'),
+    duration: duration.optional().describe('how long it runs; default until the end of the run'),
+  })
+  .strict();
+
 /** Who receives the stream: the lab's own receiver, or Chromium (libwebrtc) in the receiver's namespace. */
 export const receiverKinds = ['glasslab', 'chromium'] as const;
 const receiverSchema = z
@@ -195,6 +209,11 @@ export const scenarioSchema = z
       .default('none')
       .describe('network impairment between sender and receiver: "none" (loopback), link fields, or { profile: name }'),
     timeline: linkTimelineSchema.optional().describe('link changes at times from the start of the media'),
+    crossTraffic: z
+      .array(crossFlowSchema)
+      .max(4, 'at most 4 flows')
+      .optional()
+      .describe('competing flows through the same link (iperf3 between the run\'s namespaces): the sender must share the capacity'),
     budgets: budgetsSchema.optional(),
   })
   .strict()
@@ -202,6 +221,10 @@ export const scenarioSchema = z
     // libwebrtc sends and reads transport-wide feedback: with a Chromium peer RFC 8888 would never arrive or never be read
     if (s.congestion.mode === 'googcc' && s.congestion.feedback === 'ccfb' && (s.receiver.kind === 'chromium' || s.sender.kind === 'chromium')) {
       ctx.addIssue({ code: 'custom', path: ['congestion', 'feedback'], message: 'ccfb needs the lab\'s sender and receiver (Chromium here sends and reads transport-wide feedback): use twcc' });
+    }
+    // competing flows run between the run's namespaces: without a link there are none
+    if (s.crossTraffic && s.crossTraffic.length > 0 && s.link === 'none') {
+      ctx.addIssue({ code: 'custom', path: ['crossTraffic'], message: 'competing flows share the link: give the scenario a link (link: none is loopback, with no namespaces to run iperf3 in)' });
     }
   });
 
@@ -242,8 +265,18 @@ export interface ResolvedScenario {
   sender?: { kind: (typeof senderKinds)[number] };
   /** "none": loopback, no emulator; otherwise the link's parameters per direction and its timeline */
   link: 'none' | ResolvedScenarioLink;
+  /** competing flows (absent: none) */
+  crossTraffic?: ResolvedCrossFlow[];
   /** normalized expressions "metric op value" */
   budgets: string[];
+}
+
+/** One competing flow, times ms from media start. */
+export interface ResolvedCrossFlow {
+  kind: 'tcp';
+  direction: 'up' | 'down';
+  atMs: number;
+  durationMs: number;
 }
 
 /** Resolved loss recovery: `rateTable` is "libwebrtc" or an absolute path; null = off for the RTT thresholds. */
@@ -338,6 +371,16 @@ export function resolveScenario(parsed: ScenarioParsed, seed: number, link: Reso
     receiver: { kind: parsed.receiver.kind, ...(parsed.receiver.captureRtp ? { captureRtp: true } : {}) },
     sender: { kind: parsed.sender.kind },
     link,
+    ...(parsed.crossTraffic && parsed.crossTraffic.length > 0
+      ? {
+          crossTraffic: parsed.crossTraffic.map((f) => {
+            const atMs = (parseDurationUs(f.at, MAX_RUN_DURATION_MS * 1000) as number) / 1000;
+            const runMs = checkDurationMs(parsed.duration, MAX_RUN_DURATION_MS) as number;
+            const durationMs = f.duration === undefined ? Math.max(0, runMs - atMs) : (checkDurationMs(f.duration, MAX_RUN_DURATION_MS) as number);
+            return { kind: f.kind, direction: f.direction, atMs, durationMs };
+          }),
+        }
+      : {}),
     budgets,
   };
 }

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { parseScenarioText, ScenarioError } from '../../lab/scenario/load.ts';
 import { receiverRunOptions, senderRunOptions } from '../../lab/run/child-options.ts';
 import { RECEIVER_RTCP_SSRC } from '../../src/receiver/run-options.ts';
+import { iperfSummary } from '../../lab/run/cross-traffic.ts';
 
 describe('scenario congestion', () => {
   it('fixed by default: no estimator, no feedback', () => {
@@ -64,5 +65,25 @@ describe('scenario congestion', () => {
       expect(error).toBeInstanceOf(ScenarioError);
       expect((error as ScenarioError).issues.map((i) => i.path)).toContain('congestion.mode');
     }
+  });
+});
+
+describe('crossTraffic', () => {
+  it('resolves flows with their times and refuses them without a link', () => {
+    const link = 'link: { backend: userspace, delay: 20ms, rate: 2mbit }\n';
+    const s = parseScenarioText(`name: x\nduration: 20s\n${link}crossTraffic:\n  - { kind: tcp, at: 6s, duration: 8s }\n  - { kind: tcp, direction: down }\n`, 'x.yaml', 1);
+    expect(s.crossTraffic).toEqual([
+      { kind: 'tcp', direction: 'up', atMs: 6000, durationMs: 8000 },
+      { kind: 'tcp', direction: 'down', atMs: 0, durationMs: 20_000 },
+    ]);
+    expect(() => parseScenarioText('name: x\ncrossTraffic:\n  - { kind: tcp }\n', 'x.yaml', 1)).toThrow(/crossTraffic: competing flows share the link/);
+    expect(() => parseScenarioText(`name: x\n${link}crossTraffic:\n  - { kind: udp }\n`, 'x.yaml', 1)).toThrow(/crossTraffic\.0\.kind/);
+    expect(() => parseScenarioText(`name: x\n${link}crossTraffic:\n  - { kind: tcp, at: soon }\n`, 'x.yaml', 1)).toThrow(/expected a time such as "5s"/);
+  });
+
+  it("reads iperf3's JSON summary, and says so when there is none", () => {
+    expect(iperfSummary(JSON.stringify({ end: { sum_received: { bits_per_second: 1.2e6 }, sum_sent: { retransmits: 3 } } }))).toEqual({ receivedBps: 1.2e6, retransmits: 3, error: null });
+    expect(iperfSummary(JSON.stringify({ error: 'unable to connect to server: Connection refused' })).error).toBe('unable to connect to server: Connection refused');
+    expect(iperfSummary('iperf3: error').error).toMatch(/^iperf3 printed no JSON/);
   });
 });
