@@ -9,6 +9,7 @@
  */
 import { escapeHtml as h, formatMs, formatPercent } from '../report/format.ts';
 import type { SuiteJson, SuiteRunEntry } from './suite-json.ts';
+import { groupByOtherAxes } from './axis-groups.ts';
 
 const dash = '—';
 const num = (value: string): string => `<td class="num">${value}</td>`;
@@ -81,12 +82,7 @@ function trackingRow(label: string, run: SuiteRunEntry): string {
 export function congestionSideBySideSection(suite: SuiteJson): string {
   const axis = controllerAxis(suite);
   if (axis === undefined) return '';
-  const others = suite.axes.filter((a) => a.name !== axis);
-  const groups = new Map<string, SuiteRunEntry[]>();
-  for (const run of suite.runs) {
-    const key = others.map((a) => run.variants[a.name] ?? dash).join(' · ') || 'all';
-    groups.set(key, [...(groups.get(key) ?? []), run]);
-  }
+  const groups = groupByOtherAxes(suite, axis);
   const rows: string[] = [];
   let met = 0;
   let compared = 0;

@@ -7,6 +7,7 @@
  */
 import { escapeHtml as h, formatCount, formatMs } from '../report/format.ts';
 import type { SuiteJson, SuiteRunEntry } from './suite-json.ts';
+import { groupByOtherAxes } from './axis-groups.ts';
 
 const dash = '—';
 const num = (value: string): string => `<td class="num">${value}</td>`;
@@ -46,12 +47,8 @@ function peerRow(run: SuiteRunEntry, receiver: string): string {
 export function interopSection(suite: SuiteJson): string {
   const axis = receiverAxis(suite);
   if (axis === undefined) return '';
+  const groups = groupByOtherAxes(suite, axis);
   const others = suite.axes.filter((a) => a.name !== axis);
-  const groups = new Map<string, SuiteRunEntry[]>();
-  for (const run of suite.runs) {
-    const key = others.map((a) => run.variants[a.name] ?? dash).join(' · ') || 'all';
-    groups.set(key, [...(groups.get(key) ?? []), run]);
-  }
   const rows: string[] = [];
   for (const [key, runs] of groups) {
     rows.push(`<tr class="group"><th colspan="11">${h(key)}</th></tr>`);

@@ -7,34 +7,7 @@
  * link drops packets. Random 1 % loss at constant capacity does not pull the estimate down.
  */
 import { describe, expect, it } from 'vitest';
-import { parseScenarioText } from '../../lab/scenario/load.ts';
-import { virtualSessionOptions } from '../../lab/sim/session-options.ts';
-import { frameSourceOf } from '../../lab/sim/run-sim.ts';
-import { runVirtualSession } from '../../src/sim/virtual-session.ts';
-import { parseFateLog } from '../../src/link/fate.ts';
-import type { EventRecord, LabRecord } from '../../src/shared/records.ts';
-
-function simulate(congestion: string, link: string, timeline = '') {
-  const scenario = parseScenarioText(
-    `name: c\nduration: 20s\nresolution: 640x360\nfps: 30\nseed: 3\nencoder: { codec: x264, bitrate: 1500kbps }\ncongestion: ${congestion}\n` +
-      `link: ${link}\n${timeline}`,
-    'c.yaml', 3,
-  );
-  const records: LabRecord[] = [];
-  let fateText = '';
-  const result = runVirtualSession(virtualSessionOptions(scenario, { frames: frameSourceOf(scenario, undefined), startMs: 1000, sender: { write: (r) => records.push(r) }, receiver: { write: (r) => records.push(r) }, linkFates: (t) => { fateText += t; } }));
-  const parsed = parseFateLog(fateText);
-  if (!('records' in parsed)) throw parsed.error;
-  const up = parsed.records.filter((f) => f.dir === 'up');
-  const bwe = records.filter((r): r is EventRecord => r.type === 'event' && r.name === 'bwe');
-  const targetAt = (ms: number): number => Number([...bwe].reverse().find((e) => e.timeMs <= 1000 + ms)?.detail?.targetBps ?? NaN);
-  const queueDelayMs = (fromMs: number, toMs: number): number[] =>
-    up.filter((f) => f.releaseMs !== undefined && f.enqueueMs >= 1000 + fromMs && f.enqueueMs < 1000 + toMs).map((f) => f.releaseMs! - f.enqueueMs - 20);
-  const drops = (fromMs: number, toMs: number): number => up.filter((f) => f.drop === 'queue' && f.enqueueMs >= 1000 + fromMs && f.enqueueMs < 1000 + toMs).length;
-  const sentKbps = (fromMs: number, toMs: number): number =>
-    up.filter((f) => f.enqueueMs >= 1000 + fromMs && f.enqueueMs < 1000 + toMs).reduce((s, f) => s + f.size * 8, 0) / (toMs - fromMs);
-  return { result, bwe, targetAt, queueDelayMs, drops, sentKbps };
-}
+import { simulate } from './congestion-harness.ts';
 
 const p95 = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length * 0.95)] ?? NaN;
 const STEP_LINK = '{ backend: userspace, delay: 20ms, rate: 2mbit, queue: { packets: 60 } }';
