@@ -26,6 +26,8 @@ export interface RunSeries {
     delayBasedBps: number | null;
     lossBasedBps: number | null;
     ackedBps: number | null;
+    /** the lab's sender: the encoder's target (the estimate less headers, FEC and RTX); absent in runs recorded before it existed */
+    encoderBps?: number | null;
     /** set for the Chromium sender: targetBps is libwebrtc's encoder target (outbound-rtp targetBitrate), estimateBps its BWE (candidate-pair availableOutgoingBitrate) */
     peer?: 'chromium';
     estimateBps?: number | null;
@@ -210,5 +212,6 @@ function congestionSeries(events: RunRecords['events'], originMs: number): RunSe
       delayBasedBps: num(e.detail?.delayBasedBps),
       lossBasedBps: num(e.detail?.lossBasedBps),
       ackedBps: num(e.detail?.ackedBps),
+      encoderBps: num(e.detail?.encoderBps),
     }));
 }

@@ -374,7 +374,8 @@ export class SendPipeline {
     const targetBps = this.cappedTarget(update.targetBps);
     this.record({
       type: 'event', side: 'sender', timeMs: nowMs, name: 'bwe',
-      detail: { ...update, targetBps, ...(this.rembBps !== undefined ? { rembBps: this.rembBps } : {}) },
+      // encoderBps: what the encoder is asked for (the target less headers, FEC and RTX: applyTarget)
+      detail: { ...update, targetBps, encoderBps: targetBps * this.encoderShare(nowMs), ...(this.rembBps !== undefined ? { rembBps: this.rembBps } : {}) },
     });
     this.applyTarget(targetBps, nowMs);
     this.probing?.onEstimate(targetBps, nowMs);

@@ -66,7 +66,7 @@ describe('congestion chart', () => {
       await page.close();
       expect(blocked).toEqual([]);
       expect(errors).toEqual([]);
-      expect(labels).toEqual(['target (kbit/s)', 'delay-based', 'loss-based', 'acknowledged', 'sent', 'capacity (configured, up)']);
+      expect(labels).toEqual(['target (kbit/s)', 'delay-based', 'loss-based', 'acknowledged', 'encoder target', 'sent', 'capacity (configured, up)', 'queueing delay (ms, right axis)']);
     } finally {
       await chromium.close();
     }

@@ -105,15 +105,26 @@
       line('delay-based', palette[3], congestion.map(function (c) { return { x: c.timeS, y: kbps(c.delayBasedBps) }; }), { borderWidth: 1, borderDash: [2, 2], stepped: 'before' }),
       line('loss-based', palette[4], congestion.map(function (c) { return { x: c.timeS, y: kbps(c.lossBasedBps) }; }), { borderWidth: 1, borderDash: [6, 3], stepped: 'before' }),
       line('acknowledged', palette[2], congestion.map(function (c) { return { x: c.timeS, y: kbps(c.ackedBps) }; }), { borderWidth: 1 }),
+      line('encoder target', palette[5] || '#7c3aed', congestion.map(function (c) { return { x: c.timeS, y: c.encoderBps === undefined ? null : kbps(c.encoderBps) }; }), { borderWidth: 1, stepped: 'before' }),
       line('sent', '#9ca3af', series.bitrate.binStartS.map(function (t, i) { return { x: t, y: series.bitrate.totalBps[i] / 1000 }; }), { borderWidth: 1, stepped: 'after' })
     ];
     if (data.link && data.link.up && data.link.up.configured.rateBps.some(function (r) { return r !== null; })) {
       sets.push(line('capacity (configured, up)', '#c0262d', data.link.binStartS.map(function (t, i) { return { x: t, y: kbps(data.link.up.configured.rateBps[i]) }; }), { borderDash: [6, 3], stepped: 'after' }));
     }
+    var scales = { x: axis('time (s)', { type: 'linear' }), y: axis('kbit/s', { beginAtZero: true }) };
+    if (data.link && data.link.up) {
+      // queueing delay per bin: measured one-way delay less the configured delay (fate log), right axis
+      var up = data.link.up;
+      sets.push(line('queueing delay (ms, right axis)', '#6b7280', data.link.binStartS.map(function (t, i) {
+        var measured = up.measured.delayMs[i];
+        return { x: t, y: measured === null || measured === undefined ? null : Math.max(0, measured - up.configured.delayMs[i]) };
+      }), { borderWidth: 1, borderDash: [1, 2], yAxisID: 'y2' }));
+      scales.y2 = axis('queueing delay (ms)', { beginAtZero: true, position: 'right', grid: { drawOnChartArea: false } });
+    }
     draw('chart-congestion', true, {
       type: 'scatter',
       data: { datasets: sets },
-      options: { scales: { x: axis('time (s)', { type: 'linear' }), y: axis('kbit/s', { beginAtZero: true }) } },
+      options: { scales: scales },
       plugins: [markers]
     });
   }
