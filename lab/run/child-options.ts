@@ -127,6 +127,7 @@ export function senderRunOptions(scenario: ResolvedScenario): SenderRunOptions {
     },
     encoder: encoderOptionsOf(scenario),
     ...(scenario.capture.fallback ? { captureFallback: true } : {}),
+    ...(scenario.sender?.scene !== undefined ? { chromiumScene: scenario.sender.scene } : {}),
     mtu: scenario.transport.mtu,
     seed: scenario.seed,
     // runs recorded before the pacer section existed sent back to back

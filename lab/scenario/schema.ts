@@ -174,6 +174,10 @@ export const senderKinds = ['glasslab', 'chromium'] as const;
 const senderSchema = z
   .object({
     kind: z.enum(senderKinds).default('glasslab').describe('glasslab: the lab\'s sender; chromium: /usr/bin/chromium headless sends a marked canvas with libwebrtc (its encoder, pacer, BWE, RTX, FEC)'),
+    scene: z
+      .enum(['smooth', 'detailed'])
+      .optional()
+      .describe('chromium: the canvas scene; smooth (default) compresses to a few hundred kbit/s, detailed adds changing blocks so libwebrtc\'s encoder fills its rate (for congestion comparisons; costs CPU)'),
   })
   .strict();
 
@@ -262,7 +266,7 @@ export interface ResolvedScenario {
   /** who receives (absent in runs recorded before it existed: the lab's receiver) */
   receiver?: { kind: (typeof receiverKinds)[number]; captureRtp?: boolean };
   /** who sends (absent in runs recorded before it existed: the lab's sender) */
-  sender?: { kind: (typeof senderKinds)[number] };
+  sender?: { kind: (typeof senderKinds)[number]; scene?: 'smooth' | 'detailed' };
   /** "none": loopback, no emulator; otherwise the link's parameters per direction and its timeline */
   link: 'none' | ResolvedScenarioLink;
   /** competing flows (absent: none) */
@@ -369,7 +373,7 @@ export function resolveScenario(parsed: ScenarioParsed, seed: number, link: Reso
     pacer: { ...parsed.pacer, queueLimitMs: parsed.pacer.queueLimitMs === 'off' ? null : parsed.pacer.queueLimitMs },
     congestion: resolveCongestion(parsed.congestion, parseBitrateBps(parsed.encoder.bitrate)!),
     receiver: { kind: parsed.receiver.kind, ...(parsed.receiver.captureRtp ? { captureRtp: true } : {}) },
-    sender: { kind: parsed.sender.kind },
+    sender: { kind: parsed.sender.kind, ...(parsed.sender.scene !== undefined ? { scene: parsed.sender.scene } : {}) },
     link,
     ...(parsed.crossTraffic && parsed.crossTraffic.length > 0
       ? {

@@ -33,6 +33,8 @@ let canvas: HTMLCanvasElement | undefined;
 let context: CanvasRenderingContext2D | undefined;
 let track: CanvasCaptureMediaStreamTrack | undefined;
 let nextFrameId = 0;
+/** the scene: 'smooth' (a gradient and a bar) or 'detailed' (plus a field of changing blocks) */
+let scene: 'smooth' | 'detailed' = 'smooth';
 let offsetMs = 0;
 
 /** Sets the canvas up and returns its capture track. */
@@ -78,9 +80,11 @@ function markerImage(width: number, height: number, frameId: number, captureTime
 }
 
 /**
- * Detail the encoder must spend bits on (as the lab's own scene has): the lower third is a field
- * of 16-pixel blocks whose grey levels change every frame (a seeded hash of block and frame), so
- * libwebrtc's encoder is limited by its rate controller, not by the content.
+ * Detail the encoder must spend bits on (scene 'detailed', as the lab's own scene has): the lower
+ * third is a field of 16-pixel blocks whose levels change every frame (a seeded hash of block and
+ * frame), so libwebrtc's encoder is limited by its rate controller, not by the content. On the
+ * smooth scene it sent ≈ 340 kbit/s whatever the capacity; the detailed one costs its encoder
+ * enough CPU that on 2 cores it drops frames at the source.
  */
 function drawTexture(ctx: CanvasRenderingContext2D, width: number, height: number, frameId: number): void {
   const block = 16;
@@ -110,7 +114,7 @@ function drawFrame(): void {
   context.fillRect(0, 0, width, height);
   context.fillStyle = '#f0f0f0';
   context.fillRect(Math.round(phase * width), Math.round(height / 3), Math.round(width / 12), Math.round(height / 3));
-  drawTexture(context, width, height, frameId);
+  if (scene === 'detailed') drawTexture(context, width, height, frameId);
   const captureTimeNs = BigInt(Math.round((drawStartMs + offsetMs) * 1e6));
   context.putImageData(markerImage(width, height, frameId, captureTimeNs), 0, 0);
   const drawDoneMs = performance.now();
@@ -123,7 +127,8 @@ async function takeStats(): Promise<void> {
 }
 
 /** Offers one sendonly H.264 track (packetization-mode 1) with RTX, RED/ULPFEC and FlexFEC where Chromium has them. */
-async function offer(options: { width: number; height: number; maxBitrateBps: number; iceServers: RTCIceServer[] }): Promise<string> {
+async function offer(options: { width: number; height: number; maxBitrateBps: number; iceServers: RTCIceServer[]; scene?: 'smooth' | 'detailed' }): Promise<string> {
+  scene = options.scene ?? 'smooth';
   if (!markerFits(options.width, options.height)) throw new Error(`a ${options.width}x${options.height} canvas is too small for the marker`);
   pc = new RTCPeerConnection({ iceServers: options.iceServers, bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
   const transceiver = pc.addTransceiver(setUp(options.width, options.height), { direction: 'sendonly', sendEncodings: [{ maxBitrate: options.maxBitrateBps }] });

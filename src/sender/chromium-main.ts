@@ -35,7 +35,7 @@ try {
   const { width, height, fps } = run.frameSource;
   channel.send({ type: 'ready', detail: { sender: 'chromium', browser: chromium.version, encoder: 'libwebrtc (Chromium) H.264', capturePath: 'canvas captureStream + requestFrame', clockMappingErrorMs: Number(mapping.errorBoundMs.toFixed(3)) } });
 
-  const offer = await call(`window.glasslab.offer(${JSON.stringify({ width, height, maxBitrateBps: run.encoder.bitrateBps, iceServers: [{ urls: config.stunUrl }] })})`, z.string());
+  const offer = await call(`window.glasslab.offer(${JSON.stringify({ width, height, maxBitrateBps: run.encoder.bitrateBps, iceServers: [{ urls: config.stunUrl }], scene: run.chromiumScene ?? 'smooth' })})`, z.string());
   // Chromium offers candidates on every interface of the namespace: hand on the run's address only
   channel.send({ type: 'offer', sdp: confineSdpToAddress(offer, config.hostAddress) });
   const { sdp: answer } = await channel.next('answer', 60_000);

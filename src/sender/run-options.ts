@@ -26,4 +26,6 @@ export interface SenderRunOptions {
   congestion?: SendCongestionOptions;
   /** the receiver is Chromium: the offer carries the lines libwebrtc needs (src/transport/chromium-offer.ts); absent = the lab's receiver */
   receiverKind?: 'chromium';
+  /** the Chromium sender's canvas scene (sender.scene); absent = smooth */
+  chromiumScene?: 'smooth' | 'detailed';
 }
