@@ -102,9 +102,14 @@ export class FrameAssembler {
     return this.packets.size;
   }
 
-  /** Inserts one received (or recovered) packet at `nowMs`; drain `pollOutput()` afterwards. */
-  insert(packet: AssemblerPacket, nowMs: number): InsertResult {
-    const seq = this.unwrapper.unwrap(packet.sequenceNumber);
+  /**
+   * Inserts one received (or recovered) packet at `nowMs`; drain `pollOutput()` afterwards.
+   * `extSeq`: its sequence number as the caller unwrapped it (the receive chain unwraps each
+   * stream once at its edge); without it the assembler unwraps itself. Feed it one way or the
+   * other, never both.
+   */
+  insert(packet: AssemblerPacket, nowMs: number, extSeq?: number): InsertResult {
+    const seq = extSeq ?? this.unwrapper.unwrap(packet.sequenceNumber);
     if (this.boundary !== undefined && seq <= this.boundary) return 'late';
     if (this.packets.has(seq) || this.seqTimestamps.get(seq) === PADDING) return 'duplicate';
     if (packet.payload.length === 0) return this.insertPadding(seq, nowMs);
@@ -145,8 +150,8 @@ export class FrameAssembler {
    * numbers of one frame are contiguous, so the notice is wrong and would keep that frame from
    * completing. 'late' at or below the last released packet, 'duplicate' when already known.
    */
-  insertNonMedia(seq: number, nowMs: number): NonMediaResult {
-    const ext = this.unwrapper.unwrap(seq);
+  insertNonMedia(seq: number, nowMs: number, extSeq?: number): NonMediaResult {
+    const ext = extSeq ?? this.unwrapper.unwrap(seq);
     if (this.boundary !== undefined && ext <= this.boundary) return 'late';
     if (this.packets.has(ext) || this.seqTimestamps.get(ext) === PADDING) return 'duplicate';
     for (const frame of this.frames.values()) if (ext > frame.minSeq && ext < frame.maxSeq) return 'refused';

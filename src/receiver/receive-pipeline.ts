@@ -218,12 +218,12 @@ export class ReceivePipeline {
               size: e.packet.length, timeMs: nowMs, rtpTimestamp: media.timestamp, recoveredBy: e.recoveredBy,
             } satisfies PacketRecord);
           }
-          this.assembler.insert(media, nowMs);
+          this.assembler.insert(media, nowMs, e.extSeq);
           break;
         }
         case 'fec-seq':
           // a ULPFEC packet holds this media sequence number: not a gap
-          this.assembler.insertNonMedia(e.seq, nowMs);
+          this.assembler.insertNonMedia(e.seq, nowMs, e.extSeq);
           break;
         case 'rtcp':
           // the chain's own PLI (NACK given up) goes through the one rate limiter below

@@ -136,7 +136,14 @@ export class NackRequester {
    * been sent for it (0 when it was not missing).
    */
   onPacket(seq: number, nowMs: number, flags: PacketFlags = {}): number {
-    const ext = this.unwrapper.unwrap(seq);
+    return this.onExtendedPacket(this.unwrapper.unwrap(seq), nowMs, flags);
+  }
+
+  /**
+   * The same for an extended sequence number unwrapped by the caller (the receive chain unwraps
+   * each stream once at its edge); a requester is fed one way or the other, never both.
+   */
+  onExtendedPacket(ext: number, nowMs: number, flags: PacketFlags = {}): number {
     if (this.newest === undefined) {
       this.newest = ext;
       if (flags.keyframe) this.keyframes.push(ext);

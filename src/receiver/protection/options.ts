@@ -38,7 +38,7 @@ export type ReceiveOutput =
   /** a media RTP packet (plain, not RED) for the frame assembler */
   | { type: 'media'; packet: Uint8Array; seq: number; extSeq: number; recoveredBy: RecoveredBy | undefined; timeMs: number }
   /** a ULPFEC packet used this media sequence number (a packet buffer may treat it as padding) */
-  | { type: 'fec-seq'; seq: number; timeMs: number }
+  | { type: 'fec-seq'; seq: number; extSeq: number; timeMs: number }
   /** an RTCP packet to send */
   | { type: 'rtcp'; kind: 'nack' | 'pli' | 'rr'; packet: Uint8Array; seqs?: number[]; timeMs: number }
   /** a lost media packet came back; `afterMs` = since the gap was seen (undefined: before it was seen) */

@@ -165,11 +165,11 @@ export class ReceiveRecovery {
   }
 
   private onFecSeq(seq: number, nowMs: number): void {
-    const { state } = this.track(seq, nowMs);
+    const { ext, state } = this.track(seq, nowMs);
     this.wireReceived++;
     if (state.got === undefined) state.got = 'fec-packet';
-    this.nack?.onPacket(seq, nowMs);
-    this.out.push({ type: 'fec-seq', seq, timeMs: nowMs });
+    this.nack?.onExtendedPacket(ext, nowMs);
+    this.out.push({ type: 'fec-seq', seq, extSeq: ext, timeMs: nowMs });
   }
 
   private onMedia(packet: Uint8Array, by: 'wire' | RecoveredBy, nowMs: number): void {
@@ -203,7 +203,8 @@ export class ReceiveRecovery {
         this.out.push({ type: 'too-late', seq, by, afterMs, timeMs: nowMs });
       }
     }
-    this.nack?.onPacket(seq, nowMs, { recovered: by === 'fec' });
+    // the media stream is unwrapped once, here (track): the NACK requester and the assembler take the extended number
+    this.nack?.onExtendedPacket(ext, nowMs, { recovered: by === 'fec' });
     this.out.push({ type: 'media', packet, seq, extSeq: ext, recoveredBy: by === 'wire' ? undefined : by, timeMs: nowMs });
   }
 
