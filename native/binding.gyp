@@ -13,7 +13,7 @@
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc": ["-std=c++17", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"],
       "libraries": [
-        "<!@(pkg-config --libs vulkan libavcodec libavutil openh264)",
+        "<!@(pkg-config --libs vulkan libavformat libavcodec libavutil openh264)",
         "-lyuv",
         "-lpthread"
       ]

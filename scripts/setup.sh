@@ -9,7 +9,7 @@ cd "$root"
 
 # Debian packages the project uses, one per purpose:
 #   build:   pkg-config, glslang-tools (shaders -> SPIR-V), g++/make/python3 (node-gyp)
-#   media:   libavcodec-dev/libavutil-dev (x264, NVENC, H.264 decoder), libopenh264-dev, libyuv-dev,
+#   media:   libavcodec-dev/libavutil-dev (x264, NVENC, H.264 decoder), libavformat-dev (relay muxers), libopenh264-dev, libyuv-dev,
 #            libffmpeg-nvenc-dev (ffnvcodec: loads the CUDA driver and NVENC at run time, for zero-copy)
 #   vulkan:  libvulkan-dev (loader), mesa-vulkan-drivers (lavapipe)
 #   peers:   ffmpeg, chromium
@@ -18,7 +18,7 @@ cd "$root"
 #            for the netem tests on Debian's stock kernel where this kernel lacks sch_netem (lab/guest/)
 packages=(
   pkg-config g++ make python3 glslang-tools
-  libavcodec-dev libavutil-dev libopenh264-dev libyuv-dev libffmpeg-nvenc-dev
+  libavcodec-dev libavformat-dev libavutil-dev libopenh264-dev libyuv-dev libffmpeg-nvenc-dev
   libvulkan-dev mesa-vulkan-drivers
   ffmpeg chromium
   iproute2 iperf3

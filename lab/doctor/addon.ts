@@ -20,6 +20,7 @@ const moduleOfExport: Partial<Record<keyof NativeAddon, string>> = {
   probeCapturePaths: 'zero-copy',
   decideZeroCopy: 'zero-copy',
   zeroCopyVulkanCheck: 'zero-copy',
+  RelayMuxer: 'relay',
   FrameSource: 'frame-source',
   probeEncoders: 'encoder',
   Encoder: 'encoder',

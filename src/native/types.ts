@@ -36,6 +36,12 @@ export const NATIVE_ERROR_CODES = {
   /** the codec library failed on this input */
   encodeFailed: 'ERR_ENCODE_FAILED',
   decodeFailed: 'ERR_DECODE_FAILED',
+  /** RelayMuxer constructor options (the message names the field) */
+  relayOptions: 'ERR_RELAY_OPTIONS',
+  /** RelayMuxer.write arguments */
+  relayArgs: 'ERR_RELAY_ARGS',
+  /** RelayMuxer.write after close() */
+  relayClosed: 'ERR_RELAY_CLOSED',
 } as const;
 
 /** One Vulkan physical device as the loader reports it. */
@@ -311,6 +317,55 @@ export interface NativeDecoder {
   close(): void;
 }
 
+/** libavformat muxer of a relay target: rtsp (rtsp://), mpegts over SRT (srt://), flv over RTMP (rtmp://). */
+export type RelayFormat = 'rtsp' | 'mpegts' | 'flv';
+
+export interface RelayMuxerOptions {
+  url: string;
+  format: RelayFormat;
+  width: number;
+  height: number;
+  /** frames per second (the stream's nominal rate and each packet's duration) */
+  fps: number;
+  /** AVOptions for the protocol (avio_open2) and the muxer (avformat_write_header); unknown keys fail the open */
+  options?: Record<string, string>;
+  /** access units queued for the worker before the drop policy applies; default 30 */
+  queueFrames?: number;
+  /** connect + header deadline, ms; default 5000 */
+  openTimeoutMs?: number;
+  /** deadline of one packet write, ms; default 2000 */
+  writeTimeoutMs?: number;
+}
+
+/** 'closed' once close() has resolved (stats() still answers then). */
+export type RelayMuxerState = 'connecting' | 'open' | 'failed' | 'closed';
+
+export interface RelayMuxerStats {
+  /** access-unit bytes handed to the muxer (container and protocol overhead not counted) */
+  bytes: number;
+  /** access units written */
+  frames: number;
+  /** access units dropped: before the first keyframe, by the queue policy, after failure or close */
+  dropped: number;
+  /** median of write() → av_write_frame returned (queue wait, muxing, handing to the socket) over the last 256 written, ms */
+  queueDelayMsP50?: number;
+  state: RelayMuxerState;
+  /** why the muxer failed: the libav call and the library's own text */
+  error?: string;
+}
+
+/** One relay target's muxer; opens and writes on its own thread (native/src/relay_mux.h). */
+export interface NativeRelayMuxer {
+  /**
+   * Queues one Annex-B access unit; `ptsUs` (µs) must increase. Returns false when the access
+   * unit was dropped (before the first keyframe, queue policy, failed or closing muxer).
+   */
+  write(accessUnit: Buffer, ptsUs: bigint, keyframe: boolean): boolean;
+  stats(): RelayMuxerStats;
+  /** Sends what is queued (1 s grace), writes the trailer, ends the thread. Idempotent. */
+  close(): Promise<void>;
+}
+
 /** What the addon exports; loaded by src/native/addon.ts. */
 export interface NativeAddon {
   modules: string[];
@@ -330,4 +385,5 @@ export interface NativeAddon {
   readMarker(y: Buffer, width: number, height: number, stride: number): MarkerRead;
   /** Writes the marker into a Y plane at full contrast (for tests and tools). */
   writeMarker(y: Buffer, width: number, height: number, stride: number, frameId: number, captureTimeNs: bigint): void;
+  RelayMuxer: new (options: RelayMuxerOptions) => NativeRelayMuxer;
 }

@@ -1,0 +1,189 @@
+/**
+ * Real endpoints at the far side of a relay target: ffmpeg as the listening server for RTSP
+ * (`-rtsp_flags listen`), SRT (`mode=listener`) and RTMP (`-listen 1`), on 127.0.0.1 only.
+ * Each writes what it received as an H.264 elementary stream (`-c copy -f h264`, for byte
+ * comparison), and/or decodes it to gray frames on its stdout that the lab's marker reader reads,
+ * giving one record per decoded frame with the time its last byte arrived here.
+ */
+import { createServer } from 'node:net';
+import { createSocket } from 'node:dgram';
+import { readFile } from 'node:fs/promises';
+import { execa, type ResultPromise } from 'execa';
+import { loadNative } from '../../src/native/addon.ts';
+
+export type EndpointProtocol = 'rtsp' | 'srt' | 'rtmp';
+
+export interface EndpointOptions {
+  protocol: EndpointProtocol;
+  /** listen on this port (e.g. to restart on the same one); default: a free one */
+  port?: number;
+  /** write the received bitstream here (Annex-B, `-c copy -f h264`) */
+  h264Path?: string;
+  /** decode and read markers from frames of this size */
+  gray?: { width: number; height: number };
+  /** srt: receiver latency, ms (ffmpeg's own default is 120); default 20 */
+  srtLatencyMs?: number;
+  /** srt: passphrase the listener requires (10..79 characters); targetUrl carries it too */
+  srtPassphrase?: string;
+  /** how long start() waits for the listening socket, ms; default 5000 */
+  readyTimeoutMs?: number;
+}
+
+/** A decoded frame at the endpoint; `receivedAtNs` is CLOCK_MONOTONIC (process.hrtime.bigint()). */
+export type EndpointFrame =
+  | { ok: true; frameId: number; captureTimeNs: bigint; receivedAtNs: bigint }
+  | { ok: false; reason: 'too-small' | 'check-failed'; receivedAtNs: bigint };
+
+/** A free port on 127.0.0.1 (TCP for rtsp/rtmp, UDP for srt), as the kernel hands it out. */
+export async function freePort(kind: 'tcp' | 'udp'): Promise<number> {
+  if (kind === 'udp') {
+    const socket = createSocket('udp4');
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(0, '127.0.0.1', resolve);
+    });
+    const { port } = socket.address();
+    await new Promise<void>((resolve) => socket.close(() => resolve()));
+    return port;
+  }
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('freePort: no port assigned');
+  return address.port;
+}
+
+/** Whether 127.0.0.1:port is listening (TCP) or bound (UDP), read from /proc/net without connecting. */
+async function bound(kind: 'tcp' | 'udp', port: number): Promise<boolean> {
+  const hex = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const text = await readFile(`/proc/net/${kind}`, 'utf8');
+  return text.split('\n').some((line) => {
+    const fields = line.trim().split(/\s+/);
+    return fields[1] === hex && (kind === 'udp' || fields[3] === '0A');
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class FfmpegEndpoint {
+  /** decoded frames, in arrival order (empty without `gray`) */
+  readonly frames: EndpointFrame[] = [];
+  private stderrTail = '';
+  private stopped = false;
+
+  private constructor(
+    readonly protocol: EndpointProtocol,
+    readonly port: number,
+    /** the URL a relay target should use to reach this endpoint */
+    readonly targetUrl: string,
+    private readonly child: ResultPromise,
+  ) {}
+
+  /** Starts ffmpeg and resolves once its socket listens; rejects with ffmpeg's stderr if it exits first. */
+  static async start(options: EndpointOptions): Promise<FfmpegEndpoint> {
+    const { protocol } = options;
+    if (!options.h264Path && !options.gray) throw new Error('FfmpegEndpoint: give h264Path, gray or both');
+    const kind = protocol === 'srt' ? 'udp' : 'tcp';
+    const port = options.port ?? (await freePort(kind));
+    const latencyUs = (options.srtLatencyMs ?? 20) * 1000;
+    const secret = options.srtPassphrase === undefined ? '' : `&passphrase=${encodeURIComponent(options.srtPassphrase)}`;
+    const input =
+      protocol === 'rtsp'
+        ? ['-rtsp_flags', 'listen', '-i', `rtsp://127.0.0.1:${port}/relay`]
+        : protocol === 'srt'
+          ? ['-i', `srt://127.0.0.1:${port}?mode=listener&latency=${latencyUs}${secret}`]
+          : ['-listen', '1', '-i', `rtmp://127.0.0.1:${port}/live/relay`];
+    const targetUrl =
+      protocol === 'rtsp' ? `rtsp://127.0.0.1:${port}/relay` : protocol === 'srt' ? `srt://127.0.0.1:${port}?latency=${latencyUs / 1000}${secret}` : `rtmp://127.0.0.1:${port}/live/relay`;
+    const outputs: string[] = [];
+    if (options.h264Path) outputs.push('-map', '0:v:0', '-c', 'copy', '-f', 'h264', '-y', options.h264Path);
+    if (options.gray) outputs.push('-map', '0:v:0', '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'gray', '-flush_packets', '1', 'pipe:1');
+    // Low delay without losing data: one decoder thread (frame threads hold n-1 frames back),
+    // low_delay, short probing. Not `-fflags nobuffer`: it discards the packets read while
+    // probing, so the output would start at the second keyframe.
+    const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-threads', '1', '-flags', 'low_delay', '-probesize', '32768', '-analyzeduration', '0', ...input, ...outputs];
+    const child = execa('ffmpeg', args, {
+      reject: false,
+      stdin: 'ignore',
+      stdout: options.gray ? 'pipe' : 'ignore',
+      stderr: 'pipe',
+      buffer: false,
+      forceKillAfterDelay: 2000,
+    });
+    const endpoint = new FfmpegEndpoint(protocol, port, targetUrl, child);
+    child.stderr?.on('data', (chunk: Buffer) => {
+      endpoint.stderrTail = (endpoint.stderrTail + chunk.toString('utf8')).slice(-4000);
+    });
+    if (options.gray) endpoint.readFrames(options.gray.width, options.gray.height);
+    let exited = false;
+    void child.then(() => {
+      exited = true;
+    });
+    const deadline = Date.now() + (options.readyTimeoutMs ?? 5000);
+    while (!(await bound(kind, port))) {
+      if (exited) throw new Error(`FfmpegEndpoint(${protocol}): ffmpeg exited before listening on port ${port}: ${endpoint.stderr().trim()}`);
+      if (Date.now() > deadline) {
+        await endpoint.stop();
+        throw new Error(`FfmpegEndpoint(${protocol}): not listening on 127.0.0.1:${port} after ${options.readyTimeoutMs ?? 5000} ms`);
+      }
+      await sleep(20);
+    }
+    return endpoint;
+  }
+
+  /** The last 4000 characters ffmpeg wrote to stderr. */
+  stderr(): string {
+    return this.stderrTail;
+  }
+
+  /** Resolves when `count` frames arrived (true), or false at `timeoutMs` or if ffmpeg exited. */
+  async waitFrames(count: number, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.frames.length < count) {
+      if (Date.now() > deadline || this.child.exitCode !== null) return this.frames.length >= count;
+      await sleep(10);
+    }
+    return true;
+  }
+
+  /** Resolves with ffmpeg's exit code once it exits by itself (e.g. at the end of the stream), or null at the timeout. */
+  async exited(timeoutMs: number): Promise<number | null> {
+    const result = await Promise.race([this.child, sleep(timeoutMs).then(() => undefined)]);
+    return result === undefined ? null : (result.exitCode ?? null);
+  }
+
+  /** Kills ffmpeg (SIGKILL after 2 s of SIGTERM) and waits for it. Idempotent. */
+  async stop(): Promise<void> {
+    if (!this.stopped) {
+      this.stopped = true;
+      this.child.kill('SIGTERM');
+    }
+    await this.child;
+  }
+
+  /** Kills ffmpeg at once (SIGKILL): a target that disappears without closing its connection. */
+  async kill(): Promise<void> {
+    this.stopped = true;
+    this.child.kill('SIGKILL');
+    await this.child;
+  }
+
+  private readFrames(width: number, height: number): void {
+    const native = loadNative();
+    const frameBytes = width * height;
+    let pending: Buffer = Buffer.alloc(0);
+    this.child.stdout?.on('data', (chunk: Buffer) => {
+      const receivedAtNs = process.hrtime.bigint();
+      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+      while (pending.length >= frameBytes) {
+        const marker = native.readMarker(pending.subarray(0, frameBytes), width, height, width);
+        this.frames.push({ ...marker, receivedAtNs });
+        pending = pending.subarray(frameBytes);
+      }
+    });
+  }
+}

@@ -1,0 +1,283 @@
+/**
+ * Relay targets that are not WebRTC: parsing their URLs into what the native RelayMuxer takes,
+ * and `RelayTarget`, a muxer with reconnect.
+ *
+ * URL forms (loopback or any host; credentials only where the protocol has them):
+ *   rtsp://[user:pass@]host[:port]/path[?transport=tcp|udp]   → rtsp muxer, ANNOUNCE/SETUP/RECORD
+ *   srt://host:port[?latency=MS&passphrase=TEXT]              → mpegts over SRT, caller mode
+ *   rtmp://[user:pass@]host[:port]/app/stream                 → flv over RTMP
+ * `latency` is in milliseconds (the unit of SRT's own URIs and srt-live-transmit); libavformat's
+ * srt option is in µs, so it is passed on ×1000. `passphrase` is 10..79 characters (SRT's limit).
+ * SRT targets also get `linger=1` (s): a closing target delivers its last packets.
+ */
+import { loadNative } from '../native/addon.ts';
+import type { NativeRelayMuxer, RelayFormat, RelayMuxerOptions, RelayMuxerStats } from '../native/types.ts';
+
+export type RelayProtocol = 'rtsp' | 'srt' | 'rtmp';
+
+/** A parsed target: the URL the muxer opens (query removed) and its AVOptions. */
+export interface RelayTargetSpec {
+  protocol: RelayProtocol;
+  format: RelayFormat;
+  url: string;
+  options: Record<string, string>;
+}
+
+/** Stable codes of RelayTargetError. */
+export const RELAY_TARGET_ERROR_CODES = {
+  /** the target URL is malformed or asks for something unsupported (message says what) */
+  url: 'ERR_RELAY_URL',
+  /** RelayTarget options out of range */
+  options: 'ERR_RELAY_TARGET_OPTIONS',
+} as const;
+
+export class RelayTargetError extends Error {
+  constructor(
+    readonly code: (typeof RELAY_TARGET_ERROR_CODES)[keyof typeof RELAY_TARGET_ERROR_CODES],
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RelayTargetError';
+  }
+}
+
+export type ParseResult = { ok: true; target: RelayTargetSpec } | { ok: false; error: RelayTargetError };
+
+const FORMAT: Record<RelayProtocol, RelayFormat> = { rtsp: 'rtsp', srt: 'mpegts', rtmp: 'flv' };
+const QUERY_KEYS: Record<RelayProtocol, readonly string[]> = { rtsp: ['transport'], srt: ['latency', 'passphrase'], rtmp: [] };
+const MAX_URL_LENGTH = 2048;
+/** Longest SRT latency accepted, ms. */
+export const MAX_SRT_LATENCY_MS = 60_000;
+
+/** A value for messages: quoted, cut at 60 characters. */
+function show(text: string): string {
+  return `'${text.length > 60 ? `${text.slice(0, 60)}...` : text}'`;
+}
+
+/** Parses a relay target URL; never throws: bad input gives `{ ok: false, error }`. */
+export function parseTargetUrl(input: unknown): ParseResult {
+  const fail = (message: string): ParseResult => ({ ok: false, error: new RelayTargetError('ERR_RELAY_URL', `relay target: ${message}`) });
+  if (typeof input !== 'string') return fail(`url must be a string (got ${input === null ? 'null' : typeof input})`);
+  if (input.length === 0 || input.length > MAX_URL_LENGTH) return fail(`url must be 1..${MAX_URL_LENGTH} characters (got ${input.length})`);
+  let url: URL;
+  try {
+    url = new URL(input);
+  } catch {
+    return fail(`url ${show(input)} is not a URL`);
+  }
+  const scheme = url.protocol.slice(0, -1);
+  if (scheme === 'whip' || scheme === 'whips') return fail(`url ${show(input)}: WHIP targets are not implemented yet`);
+  if (scheme !== 'rtsp' && scheme !== 'srt' && scheme !== 'rtmp') return fail(`url must be rtsp://, srt:// or rtmp:// (got ${show(input)})`);
+  const protocol: RelayProtocol = scheme;
+  if (url.hostname === '') return fail(`url ${show(input)} has no host`);
+  if (url.hash !== '') return fail(`url ${show(input)} must not have a #fragment`);
+  if (protocol === 'srt' && url.port === '') return fail(`srt url ${show(input)} needs a port (srt://host:port)`);
+  if (protocol === 'srt' && (url.username !== '' || url.password !== '')) return fail(`srt url ${show(input)} takes no user:password (use ?passphrase=)`);
+  const path = url.pathname;
+  if (protocol === 'srt' && path !== '' && path !== '/') return fail(`srt url ${show(input)} takes no path (got ${show(path)})`);
+  if (protocol === 'rtsp' && (path === '' || path === '/')) return fail(`rtsp url ${show(input)} needs a path (rtsp://host:port/name)`);
+  if (protocol === 'rtmp' && !/^\/[^/]+\/[^/]+/.test(path)) return fail(`rtmp url ${show(input)} needs /app/stream in its path`);
+
+  const options: Record<string, string> = {};
+  const seen = new Set<string>();
+  for (const [key, value] of url.searchParams) {
+    if (!QUERY_KEYS[protocol].includes(key)) {
+      const allowed = QUERY_KEYS[protocol].length > 0 ? `allowed: ${QUERY_KEYS[protocol].join(', ')}` : 'it takes none';
+      return fail(`${protocol} url parameter ${show(key)} is not supported (${allowed})`);
+    }
+    if (seen.has(key)) return fail(`${protocol} url parameter ${show(key)} is given twice`);
+    seen.add(key);
+    if (key === 'transport') {
+      if (value !== 'tcp' && value !== 'udp') return fail(`rtsp url parameter transport must be tcp or udp (got ${show(value)})`);
+      options.rtsp_transport = value;
+    } else if (key === 'latency') {
+      if (!/^\d{1,6}$/.test(value) || Number(value) > MAX_SRT_LATENCY_MS) {
+        return fail(`srt url parameter latency must be an integer 0..${MAX_SRT_LATENCY_MS} ms (got ${show(value)})`);
+      }
+      options.latency = String(Number(value) * 1000);
+    } else if (key === 'passphrase') {
+      if (value.length < 10 || value.length > 79) return fail(`srt url parameter passphrase must be 10..79 characters (got ${value.length})`);
+      options.passphrase = value;
+    }
+  }
+  // SRT's live mode closes with linger 0, dropping what the peer has not acknowledged: give a
+  // closing target up to 1 s (the muxer's close grace) to deliver its last packets
+  if (protocol === 'srt') options.linger = '1';
+  url.search = '';
+  return { ok: true, target: { protocol, format: FORMAT[protocol], url: url.toString(), options } };
+}
+
+/** Reconnect policy of a target, ms. */
+export interface ReconnectPolicy {
+  /** wait after a failure before reopening */
+  delayMs: number;
+  /** give up when the target has been down this long (from its first failure); Infinity = never */
+  maxTimeMs: number;
+}
+
+export interface RelayTargetOptions {
+  url: string;
+  width: number;
+  height: number;
+  fps: number;
+  /** default: retry after 1000 ms for up to 60 s */
+  reconnect?: ReconnectPolicy;
+  queueFrames?: number;
+  openTimeoutMs?: number;
+  writeTimeoutMs?: number;
+  /** called when a new muxer opens, which drops everything until a keyframe: ask the sender for one */
+  onNeedKeyframe?: () => void;
+}
+
+/** 'waiting': failed, reopening at pollTimeout(); 'gave-up': down longer than reconnect.maxTimeMs. */
+export type RelayTargetState = 'connecting' | 'open' | 'waiting' | 'gave-up' | 'closed';
+
+export interface RelayTargetStats {
+  bytes: number;
+  frames: number;
+  /** every muxer's drops plus writes while no muxer was open */
+  dropped: number;
+  reconnects: number;
+  /** the current muxer's median queue delay, ms */
+  queueDelayMsP50?: number;
+  state: RelayTargetState;
+  /** the last muxer failure (libav call and text) */
+  lastError?: string;
+}
+
+/** Creates the native muxer; tests pass a fake. */
+export type MuxerFactory = (options: RelayMuxerOptions) => NativeRelayMuxer;
+
+const defaultFactory: MuxerFactory = (options) => new (loadNative().RelayMuxer)(options);
+const DEFAULT_RECONNECT: ReconnectPolicy = { delayMs: 1000, maxTimeMs: 60_000 };
+
+/**
+ * One relay target: a RelayMuxer reopened after a failure. Time is an input (`nowMs`, any
+ * monotonic ms clock); it never starts a timer: call handleTimeout(now) at pollTimeout(), or
+ * just keep writing (each write checks the muxer and the reopen time).
+ */
+export class RelayTarget {
+  readonly spec: RelayTargetSpec;
+  private readonly reconnect: ReconnectPolicy;
+  private muxer: NativeRelayMuxer | undefined;
+  private readonly closing: Array<Promise<void>> = [];
+  private totals = { bytes: 0, frames: 0, dropped: 0 };
+  private reconnects = 0;
+  private state: RelayTargetState = 'connecting';
+  private downSinceMs: number | undefined;
+  private reopenAtMs: number | undefined;
+  private lastError: string | undefined;
+
+  /** Throws RelayTargetError for a bad URL or policy, the muxer's ERR_RELAY_OPTIONS for the rest. */
+  constructor(
+    private readonly options: RelayTargetOptions,
+    private readonly factory: MuxerFactory = defaultFactory,
+  ) {
+    const parsed = parseTargetUrl(options.url);
+    if (!parsed.ok) throw parsed.error;
+    this.spec = parsed.target;
+    this.reconnect = options.reconnect ?? DEFAULT_RECONNECT;
+    const { delayMs, maxTimeMs } = this.reconnect;
+    if (!(Number.isFinite(delayMs) && delayMs >= 0)) throw new RelayTargetError('ERR_RELAY_TARGET_OPTIONS', `relay target: reconnect.delayMs must be a finite number >= 0 (got ${delayMs})`);
+    if (!(maxTimeMs >= 0)) throw new RelayTargetError('ERR_RELAY_TARGET_OPTIONS', `relay target: reconnect.maxTimeMs must be >= 0 or Infinity (got ${maxTimeMs})`);
+    this.open();
+  }
+
+  /** Queues an access unit (Annex-B, `ptsUs` increasing); false when it was dropped. */
+  write(accessUnit: Buffer, ptsUs: bigint, keyframe: boolean, nowMs: number): boolean {
+    this.handleTimeout(nowMs);
+    if (!this.muxer) {
+      this.totals.dropped++;
+      return false;
+    }
+    return this.muxer.write(accessUnit, ptsUs, keyframe);
+  }
+
+  /** Notices a failed muxer, reopens when its delay has passed, gives up after maxTimeMs. */
+  handleTimeout(nowMs: number): void {
+    if (this.state === 'closed' || this.state === 'gave-up') return;
+    if (this.muxer) {
+      const s = this.muxer.stats();
+      if (s.state === 'open') {
+        this.state = 'open';
+        this.downSinceMs = undefined;
+      } else if (s.state === 'failed') {
+        this.lastError = s.error;
+        this.retire();
+        this.downSinceMs ??= nowMs;
+        this.reopenAtMs = nowMs + this.reconnect.delayMs;
+        this.state = 'waiting';
+      }
+    }
+    if (this.state === 'waiting' && this.reopenAtMs !== undefined && nowMs >= this.reopenAtMs) {
+      if (nowMs - (this.downSinceMs ?? nowMs) > this.reconnect.maxTimeMs) {
+        this.state = 'gave-up';
+        this.reopenAtMs = undefined;
+        return;
+      }
+      this.reconnects++;
+      this.open();
+    }
+  }
+
+  /** When handleTimeout should next run (ms, same clock as nowMs); undefined when no reopen is pending. */
+  pollTimeout(): number | undefined {
+    return this.state === 'waiting' ? this.reopenAtMs : undefined;
+  }
+
+  stats(): RelayTargetStats {
+    const current: Partial<RelayMuxerStats> = this.muxer?.stats() ?? {};
+    const out: RelayTargetStats = {
+      bytes: this.totals.bytes + (current.bytes ?? 0),
+      frames: this.totals.frames + (current.frames ?? 0),
+      dropped: this.totals.dropped + (current.dropped ?? 0),
+      reconnects: this.reconnects,
+      state: this.state,
+    };
+    if (current.queueDelayMsP50 !== undefined) out.queueDelayMsP50 = current.queueDelayMsP50;
+    const error = current.error ?? this.lastError;
+    if (error !== undefined) out.lastError = error;
+    return out;
+  }
+
+  /** Closes the current muxer (queued frames get a 1 s grace) and waits for every retired one. */
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    this.retire();
+    this.state = 'closed';
+    await Promise.all(this.closing);
+  }
+
+  private open(): void {
+    const { width, height, fps, queueFrames, openTimeoutMs, writeTimeoutMs } = this.options;
+    const options: RelayMuxerOptions = { url: this.spec.url, format: this.spec.format, width, height, fps, options: this.spec.options };
+    if (queueFrames !== undefined) options.queueFrames = queueFrames;
+    if (openTimeoutMs !== undefined) options.openTimeoutMs = openTimeoutMs;
+    if (writeTimeoutMs !== undefined) options.writeTimeoutMs = writeTimeoutMs;
+    this.muxer = this.factory(options);
+    this.state = 'connecting';
+    this.reopenAtMs = undefined;
+    this.options.onNeedKeyframe?.();
+  }
+
+  private retire(): void {
+    const muxer = this.muxer;
+    if (!muxer) return;
+    this.muxer = undefined;
+    // count what it did so far now, and what it still sends during its close grace once closed
+    const before = muxer.stats();
+    this.add(before, 1);
+    this.closing.push(
+      muxer.close().then(() => {
+        this.add(muxer.stats(), 1);
+        this.add(before, -1);
+      }),
+    );
+  }
+
+  private add(s: RelayMuxerStats, sign: 1 | -1): void {
+    this.totals.bytes += sign * s.bytes;
+    this.totals.frames += sign * s.frames;
+    this.totals.dropped += sign * s.dropped;
+  }
+}
