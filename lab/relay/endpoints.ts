@@ -27,6 +27,10 @@ export interface EndpointOptions {
   srtPassphrase?: string;
   /** how long start() waits for the listening socket, ms; default 5000 */
   readyTimeoutMs?: number;
+  /** rtsp/rtmp: the path it listens on; default /relay (rtsp), /live/relay (rtmp) */
+  path?: string;
+  /** argv prefix that runs ffmpeg elsewhere, e.g. ['ip', 'netns', 'exec', 'gl-…-rcv'] (it must exec ffmpeg, keeping its pid); default: here */
+  wrapper?: string[];
 }
 
 /** A decoded frame at the endpoint; `receivedAtNs` is CLOCK_MONOTONIC (process.hrtime.bigint()). */
@@ -58,9 +62,10 @@ export async function freePort(kind: 'tcp' | 'udp'): Promise<number> {
 }
 
 /** Whether 127.0.0.1:port is listening (TCP) or bound (UDP), read from /proc/net without connecting. */
-async function bound(kind: 'tcp' | 'udp', port: number): Promise<boolean> {
+async function bound(kind: 'tcp' | 'udp', port: number, pid: number | undefined): Promise<boolean> {
   const hex = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  const text = await readFile(`/proc/net/${kind}`, 'utf8');
+  // /proc/<pid>/net is the sockets of that process's network namespace (ffmpeg's own, in a run's namespace)
+  const text = await readFile(`/proc/${pid ?? 'self'}/net/${kind}`, 'utf8').catch(() => '');
   return text.split('\n').some((line) => {
     const fields = line.trim().split(/\s+/);
     return fields[1] === hex && (kind === 'udp' || fields[3] === '0A');
@@ -91,14 +96,15 @@ export class FfmpegEndpoint {
     const port = options.port ?? (await freePort(kind));
     const latencyUs = (options.srtLatencyMs ?? 20) * 1000;
     const secret = options.srtPassphrase === undefined ? '' : `&passphrase=${encodeURIComponent(options.srtPassphrase)}`;
+    const path = options.path ?? (protocol === 'rtsp' ? '/relay' : '/live/relay');
     const input =
       protocol === 'rtsp'
-        ? ['-rtsp_flags', 'listen', '-i', `rtsp://127.0.0.1:${port}/relay`]
+        ? ['-rtsp_flags', 'listen', '-i', `rtsp://127.0.0.1:${port}${path}`]
         : protocol === 'srt'
           ? ['-i', `srt://127.0.0.1:${port}?mode=listener&latency=${latencyUs}${secret}`]
-          : ['-listen', '1', '-i', `rtmp://127.0.0.1:${port}/live/relay`];
+          : ['-listen', '1', '-i', `rtmp://127.0.0.1:${port}${path}`];
     const targetUrl =
-      protocol === 'rtsp' ? `rtsp://127.0.0.1:${port}/relay` : protocol === 'srt' ? `srt://127.0.0.1:${port}?latency=${latencyUs / 1000}${secret}` : `rtmp://127.0.0.1:${port}/live/relay`;
+      protocol === 'rtsp' ? `rtsp://127.0.0.1:${port}${path}` : protocol === 'srt' ? `srt://127.0.0.1:${port}?latency=${latencyUs / 1000}${secret}` : `rtmp://127.0.0.1:${port}${path}`;
     const outputs: string[] = [];
     if (options.h264Path) outputs.push('-map', '0:v:0', '-c', 'copy', '-f', 'h264', '-y', options.h264Path);
     if (options.gray) outputs.push('-map', '0:v:0', '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'gray', '-flush_packets', '1', 'pipe:1');
@@ -106,7 +112,8 @@ export class FfmpegEndpoint {
     // low_delay, short probing. Not `-fflags nobuffer`: it discards the packets read while
     // probing, so the output would start at the second keyframe.
     const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-threads', '1', '-flags', 'low_delay', '-probesize', '32768', '-analyzeduration', '0', ...input, ...outputs];
-    const child = execa('ffmpeg', args, {
+    const [command, ...prefix] = options.wrapper && options.wrapper.length > 0 ? [...options.wrapper, 'ffmpeg'] : ['ffmpeg'];
+    const child = execa(command, [...prefix, ...args], {
       reject: false,
       stdin: 'ignore',
       stdout: options.gray ? 'pipe' : 'ignore',
@@ -124,7 +131,7 @@ export class FfmpegEndpoint {
       exited = true;
     });
     const deadline = Date.now() + (options.readyTimeoutMs ?? 5000);
-    while (!(await bound(kind, port))) {
+    while (!(await bound(kind, port, options.wrapper ? child.pid : undefined))) {
       if (exited) throw new Error(`FfmpegEndpoint(${protocol}): ffmpeg exited before listening on port ${port}: ${endpoint.stderr().trim()}`);
       if (Date.now() > deadline) {
         await endpoint.stop();

@@ -159,6 +159,18 @@ ${adaptRows ? `<table id="congestion-adaptations"><thead><tr><th>drop at</th><th
 ${riseRows ? `<table id="congestion-rises"><thead><tr><th>rise at</th><th class="num">capacity</th><th class="num">time to 90 % of it</th></tr></thead><tbody>${riseRows}</tbody></table>` : ''}`;
 }
 
+/** Per relay target: what the forwarder wrote, what the endpoint decoded, its G2G and what the target added over the direct path. */
+function relaySection(results: Results): string {
+  const targets = results.relay;
+  if (!targets || targets.length === 0) return '';
+  const c = (v: number | null): string => (v === null ? '—' : formatCount(v));
+  const rows = targets
+    .map((t) => `<tr><td>${h(t.protocol)}</td><td><code>${h(t.url)}</code></td><td class="num">${c(t.forwarded)} / ${c(t.written)} / ${c(t.dropped)}</td><td class="num">${c(t.reconnects)}</td><td class="num">${formatCount(t.decoded)} (${formatCount(t.markersRead)} markers)</td><td class="num">${formatMs(t.g2gMs.p50)} / ${formatMs(t.g2gMs.p95)}</td><td class="num">${formatMs(t.addedMs.p50)} / ${formatMs(t.addedMs.p95)}</td><td>${h(t.state ?? '—')}${t.lastError ? `: ${h(t.lastError)}` : ''}</td></tr>`)
+    .join('');
+  return `<section><h2>Relay targets</h2><p class="note">The receiver forwards every rebuilt access unit (after the WebRTC hop's recovery) without re-encoding; each target's endpoint (ffmpeg listening beside the receiver) decodes it and the lab reads the markers. G2G: endpoint arrival − capture; added: endpoint arrival − the lab receiver's own marker read of the same frame (the direct path).</p>
+<table id="relay-targets"><thead><tr><th>protocol</th><th>target</th><th class="num">forwarded / written / dropped</th><th class="num">reconnects</th><th class="num">decoded at the endpoint</th><th class="num">G2G p50 / p95</th><th class="num">added p50 / p95</th><th>state</th></tr></thead><tbody>${rows}</tbody></table></section>`;
+}
+
 function chart(id: string, title: string, extra = ''): string {
   return `<section><h2>${h(title)}</h2><div class="chart"><canvas id="${id}" role="img" aria-label="${h(title)}"></canvas></div>${extra}</section>`;
 }
@@ -192,6 +204,7 @@ ${congestionSection(results, series)}
 ${chart('chart-packets', 'Packets per kind', packetTable(results))}
 </div>
 ${chromiumSection(results)}
+${relaySection(results)}
 ${recoverySection(results, recoverySeries)}
 ${linkSection(results)}
 ${environmentSection(results)}

@@ -431,6 +431,28 @@ export const resultsSchema = z
     congestion: congestionSummarySchema.nullable().optional().describe('capacity tracking of the up direction; null without a link fate log; absent in files written before it existed'),
     simulation: simulationSchema.optional().describe('present when the run was simulated in virtual time (glasslab sim)'),
     chromium: chromiumSummarySchema.optional().describe('present when Chromium received: libwebrtc\'s counters beside the lab\'s'),
+    relay: z
+      .array(
+        z
+          .object({
+            index: count,
+            url: z.string(),
+            protocol: z.string(),
+            forwarded: nullableNumber,
+            written: nullableNumber,
+            dropped: nullableNumber,
+            reconnects: nullableNumber,
+            state: z.string().nullable(),
+            lastError: z.string().nullable(),
+            decoded: count,
+            markersRead: count,
+            g2gMs: z.object({ p50: nullableNumber, p95: nullableNumber }).strict(),
+            addedMs: z.object({ p50: nullableNumber, p95: nullableNumber, frames: count }).strict().describe('endpoint arrival − the lab receiver\'s marker read of the same frame'),
+          })
+          .strict(),
+      )
+      .optional()
+      .describe('relay targets (lab/metrics/relay.ts); absent without a relay'),
     generatedBy: z.string(),
   })
   .strict();

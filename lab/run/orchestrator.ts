@@ -1,4 +1,5 @@
 import { startCrossTraffic, type CrossTraffic } from './cross-traffic.ts';
+import { startRelayEndpoints, type RelayEndpoints } from '../relay/run-endpoints.ts';
 import path from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import type { ChildConfig, ChildProgress } from '../../src/control/messages.ts';
@@ -115,6 +116,7 @@ export async function runScenario(scenario: ResolvedScenario, options: RunOption
   const stun = scenario.link === 'none' ? await startLocalStunServer('127.0.0.1') : undefined;
   let network: RunLink | undefined;
   let cross: CrossTraffic | undefined;
+  let relayEndpoints: RelayEndpoints | undefined;
   const children: ChildProcess[] = [];
   let statusWriteFailure: WriteFailedError | undefined;
   const expectExit = { value: false };
@@ -132,6 +134,12 @@ export async function runScenario(scenario: ResolvedScenario, options: RunOption
         throw new RunFailedError('link', (error as Error).message);
       });
       event('link-up', { backend: network.backend, reason: network.reason, topology: network.runId });
+    }
+    if (scenario.relay) {
+      // the endpoints listen before the receiver's targets open
+      relayEndpoints = await startRelayEndpoints(scenario.relay.targets, { width: scenario.width, height: scenario.height }, runDir, network?.wrapper('receiver')).catch((error: unknown) => {
+        throw new RunFailedError('starting', `relay endpoint: ${(error as Error).message}`);
+      });
     }
     phase('starting');
     const accepted = control.acceptChildren(SETUP_TIMEOUT_MS);
@@ -235,6 +243,8 @@ export async function runScenario(scenario: ResolvedScenario, options: RunOption
     for (const child of children) child.kill('SIGTERM');
     await Promise.race([Promise.all(children.map((c) => c.exited)), new Promise((r) => setTimeout(r, 4000))]);
     for (const child of children) child.kill('SIGKILL');
+    // after the receiver closed its targets: the endpoints have seen everything it sent
+    await relayEndpoints?.stop().catch((error: unknown) => event('relay-endpoints-failed', { message: (error as Error).message }));
     await control?.close();
     await stun?.close();
     if (network) {

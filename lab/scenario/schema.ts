@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { checkDurationMs, parseBitrateBps, parseDurationUs, parseResolution } from './units.ts';
+import { parseTargetUrl } from '../../src/relay/targets.ts';
 import { linkSchema, linkTimelineSchema } from './link-schema.ts';
 import type { ResolvedLink } from './link-resolve.ts';
 
@@ -146,6 +147,34 @@ const congestionSchema = z
   })
   .strict();
 
+/**
+ * The relay (first part): the receiving process forwards every rebuilt access unit, without
+ * re-encoding, to each target; the lab runs a real endpoint (ffmpeg listening on the target's
+ * URL) beside the receiver, so targets name 127.0.0.1.
+ */
+const relayTargetSchema = z
+  .object({
+    url: z
+      .string()
+      .superRefine((v, ctx) => {
+        const parsed = parseTargetUrl(v);
+        if (!parsed.ok) {
+          ctx.addIssue({ code: 'custom', message: parsed.error.message.replace(/^relay target: /, '') });
+          return;
+        }
+        const host = new URL(v).hostname;
+        if (host !== '127.0.0.1') ctx.addIssue({ code: 'custom', message: `the lab runs each target's endpoint beside the receiver: the host must be 127.0.0.1 (got ${host})` });
+        if (new URL(v).port === '') ctx.addIssue({ code: 'custom', message: 'give the port the endpoint listens on (e.g. rtmp://127.0.0.1:1935/live/relay)' });
+      })
+      .describe('rtsp://127.0.0.1:PORT/path[?transport=tcp|udp], srt://127.0.0.1:PORT[?latency=ms&passphrase=…] or rtmp://127.0.0.1:PORT/app/stream'),
+  })
+  .strict();
+const relaySchema = z
+  .object({
+    targets: z.array(relayTargetSchema).min(1, 'at least one target').max(4, 'at most 4 targets'),
+  })
+  .strict();
+
 /** A competing flow: iperf3 TCP between the run's namespaces, through the same link as the media. */
 const crossFlowSchema = z
   .object({
@@ -213,6 +242,7 @@ export const scenarioSchema = z
       .default('none')
       .describe('network impairment between sender and receiver: "none" (loopback), link fields, or { profile: name }'),
     timeline: linkTimelineSchema.optional().describe('link changes at times from the start of the media'),
+    relay: relaySchema.optional().describe('forward the stream, without re-encoding, from the receiver to RTSP/SRT/RTMP targets, each with a real endpoint (docs/relay.md)'),
     crossTraffic: z
       .array(crossFlowSchema)
       .max(4, 'at most 4 flows')
@@ -271,6 +301,8 @@ export interface ResolvedScenario {
   link: 'none' | ResolvedScenarioLink;
   /** competing flows (absent: none) */
   crossTraffic?: ResolvedCrossFlow[];
+  /** relay targets (absent: none) */
+  relay?: { targets: Array<{ url: string }> };
   /** normalized expressions "metric op value" */
   budgets: string[];
 }
@@ -375,6 +407,7 @@ export function resolveScenario(parsed: ScenarioParsed, seed: number, link: Reso
     receiver: { kind: parsed.receiver.kind, ...(parsed.receiver.captureRtp ? { captureRtp: true } : {}) },
     sender: { kind: parsed.sender.kind, ...(parsed.sender.scene !== undefined ? { scene: parsed.sender.scene } : {}) },
     link,
+    ...(parsed.relay ? { relay: { targets: parsed.relay.targets.map((t) => ({ url: t.url })) } } : {}),
     ...(parsed.crossTraffic && parsed.crossTraffic.length > 0
       ? {
           crossTraffic: parsed.crossTraffic.map((f) => {

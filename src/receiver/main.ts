@@ -15,6 +15,8 @@ import { startCpuAccount } from '../control/process-cpu.ts';
 import { chromiumAnswer, offerForWerift, parseChromiumOffer, type ChromiumOfferedStreams } from '../transport/chromium-answer.ts';
 import type { ProtectionStreams } from '../shared/protection-streams.ts';
 import { RtpCapture } from '../shared/rtp-capture.ts';
+import { RelayForwarder } from './relay-forwarder.ts';
+import type { AssembledFrame } from './frame-assembler-types.ts';
 
 /** The recovery streams as Chromium's offer names them (the plan's seeded ones where it names none). */
 function streamsFromOffer(seeded: ProtectionStreams, offered: ChromiumOfferedStreams): ProtectionStreams {
@@ -69,8 +71,11 @@ try {
 
   // transport-wide feedback needs the id the answer gave the transport-wide sequence number
   const transportFeedbackId = config.receiver.transportFeedback ? peer.negotiatedExtensions()[TRANSPORT_WIDE_SEQ_URI] : undefined;
+  const relay = config.receiver.relay ? new RelayForwarder(config.receiver.relay) : undefined;
+  const relayTick = relay ? setInterval(() => relay.tick(Number(process.hrtime.bigint()) / 1e6), 200) : undefined;
   const receiver = new VideoReceiver({
     decoder,
+    ...(relay ? { onAccessUnit: (frame: AssembledFrame, atMs: number) => relay.forward(frame, atMs) } : {}),
     records,
     sendRtcp: (packet) => peer.sendRtcp(packet),
     pliIntervalMs: config.receiver.pliIntervalMs,
@@ -105,6 +110,16 @@ try {
   clearInterval(progress);
   await receiver.finish();
   receiver.close();
+  if (relay) {
+    clearInterval(relayTick);
+    await relay.close();
+    for (const [index, t] of relay.stats().entries()) {
+      records.write({
+        type: 'event', side: 'receiver', timeMs: Number(process.hrtime.bigint()) / 1e6, name: 'relay-target',
+        detail: { index, url: t.url, forwarded: relay.forwarded, frames: t.stats.frames, bytes: t.stats.bytes, dropped: t.stats.dropped, reconnects: t.stats.reconnects, state: t.stats.state, ...(t.stats.lastError ? { lastError: t.stats.lastError } : {}) },
+      });
+    }
+  }
   if (capture) {
     await capture.write(path.join(config.runDir, 'receiver-rtp.pcap'));
     records.write({ type: 'event', side: 'receiver', timeMs: Number(process.hrtime.bigint()) / 1e6, name: 'rtp-capture', detail: { file: 'receiver-rtp.pcap', packets: capture.captured, notCaptured: capture.notCaptured } });

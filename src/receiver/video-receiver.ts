@@ -25,6 +25,8 @@ export interface VideoReceiverOptions {
   /** RFC 8888 congestion control feedback on every SSRC received, instead of transport-wide feedback; undefined = none */
   ccfb?: { intervalMs?: number };
   onError: (error: Error) => void;
+  /** every access unit the assembler rebuilt, as it goes to the decoder (the relay forwards it) */
+  onAccessUnit?: (frame: AssembledFrame, nowMs: number) => void;
 }
 
 const nowMs = (): number => Number(process.hrtime.bigint()) / 1e6;
@@ -134,6 +136,7 @@ export class VideoReceiver {
           this.options.sendRtcp(Buffer.from(e.packet.buffer, e.packet.byteOffset, e.packet.length)).catch((error: Error) => this.options.onError(error));
           break;
         case 'decode':
+          this.options.onAccessUnit?.(e.frame, nowMs());
           this.decodeQueue.push(e.frame);
           this.decoding ??= this.decodeLoop();
           break;

@@ -1,0 +1,83 @@
+/**
+ * What each relay target added, from relay.ndjson (the endpoints' decoded frames with their
+ * markers), the receiver's `relay-target` events (the forwarder's counters) and the lab
+ * receiver's own frame records (the direct path, same frames): per target, frames the endpoint
+ * decoded, its glass-to-glass (endpoint arrival − capture time), and the latency it added (its
+ * arrival − the lab receiver's marker read of the same frame id). Pure; times ms.
+ */
+import { z } from 'zod';
+import type { EventRecord, ReceiverFrameRecord } from '../../src/shared/records.ts';
+import { percentileSorted, sortedAscending } from './stats.ts';
+
+const relayFrameSchema = z.object({
+  type: z.literal('relay-frame'),
+  target: z.number().int().min(0),
+  protocol: z.string(),
+  frameId: z.number().int().min(0).optional(),
+  captureMs: z.number().optional(),
+  receivedMs: z.number(),
+});
+export type RelayFrame = z.infer<typeof relayFrameSchema>;
+
+/** The lines of relay.ndjson that are relay frames (others are skipped and counted). */
+export function parseRelayFrames(text: string): { frames: RelayFrame[]; bad: number } {
+  const frames: RelayFrame[] = [];
+  let bad = 0;
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      const parsed = relayFrameSchema.safeParse(JSON.parse(line));
+      if (parsed.success) frames.push(parsed.data);
+      else bad++;
+    } catch {
+      bad++;
+    }
+  }
+  return { frames, bad };
+}
+
+export interface RelayTargetSummary {
+  index: number;
+  url: string;
+  protocol: string;
+  /** access units the forwarder wrote to the target (its muxer took) and dropped */
+  forwarded: number | null;
+  written: number | null;
+  dropped: number | null;
+  reconnects: number | null;
+  state: string | null;
+  lastError: string | null;
+  /** frames the endpoint decoded, and of those with a readable marker */
+  decoded: number;
+  markersRead: number;
+  g2gMs: { p50: number | null; p95: number | null };
+  /** endpoint arrival − the lab receiver's marker read of the same frame */
+  addedMs: { p50: number | null; p95: number | null; frames: number };
+}
+
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+
+export function computeRelay(input: { frames: readonly RelayFrame[]; events: readonly EventRecord[]; receiverFrames: readonly ReceiverFrameRecord[] }): RelayTargetSummary[] {
+  const direct = new Map<number, number>();
+  for (const f of input.receiverFrames) if (f.frameId !== undefined && f.markerReadMs !== undefined && !direct.has(f.frameId)) direct.set(f.frameId, f.markerReadMs);
+  const events = input.events.filter((e) => e.side === 'receiver' && e.name === 'relay-target');
+  const indexes = new Set<number>([...events.map((e) => Number(e.detail?.index)), ...input.frames.map((f) => f.target)].filter((i) => Number.isInteger(i) && i >= 0));
+  return [...indexes].sort((a, b) => a - b).map((index) => {
+    const e = events.find((x) => Number(x.detail?.index) === index)?.detail ?? {};
+    const frames = input.frames.filter((f) => f.target === index);
+    const read = frames.filter((f) => f.frameId !== undefined && f.captureMs !== undefined);
+    const g2g = sortedAscending(read.map((f) => f.receivedMs - f.captureMs!));
+    const added = sortedAscending(read.flatMap((f) => (direct.has(f.frameId!) ? [f.receivedMs - direct.get(f.frameId!)!] : [])));
+    return {
+      index,
+      url: str(e.url) ?? '',
+      protocol: frames[0]?.protocol ?? (str(e.url)?.split(':')[0] ?? 'unknown'),
+      forwarded: num(e.forwarded), written: num(e.frames), dropped: num(e.dropped), reconnects: num(e.reconnects), state: str(e.state), lastError: str(e.lastError),
+      decoded: frames.length,
+      markersRead: read.length,
+      g2gMs: { p50: percentileSorted(g2g, 50), p95: percentileSorted(g2g, 95) },
+      addedMs: { p50: percentileSorted(added, 50), p95: percentileSorted(added, 95), frames: added.length },
+    };
+  });
+}

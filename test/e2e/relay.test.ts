@@ -1,0 +1,79 @@
+/**
+ * The relay in a real run: the receiver forwards every rebuilt access unit, without re-encoding,
+ * to RTMP and SRT targets whose endpoints (ffmpeg listening beside the receiver) the lab starts;
+ * results.json gives each target's decoded frames, its G2G and what it added over the direct
+ * path. Over loopback, and over the userspace link, where receiver and endpoints share the
+ * receiver's network namespace.
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { afterAll, describe, expect, it } from 'vitest';
+import { describePrivileged, rootLink } from '../helpers/privileges.ts';
+import { freePort } from '../../lab/relay/endpoints.ts';
+import { parseScenarioText } from '../../lab/scenario/load.ts';
+import type { Results } from '../../lab/results/schema.ts';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const cli = path.join(root, 'bin/glasslab.js');
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+});
+
+async function relayRun(name: string, link: string): Promise<{ exitCode: number | undefined; stderr: string; results: Results }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'glasslab-e2e-relay-'));
+  dirs.push(dir);
+  const [rtmp, srt] = [await freePort('tcp'), await freePort('udp')];
+  const file = path.join(dir, `${name}.yaml`);
+  await writeFile(file, [
+    `name: ${name}`, 'duration: 3s', 'resolution: 320x180', 'fps: 30', 'seed: 6', 'encoder: { codec: x264, bitrate: 500kbps, gop: 30 }', link,
+    'relay:', '  targets:', `    - { url: 'rtmp://127.0.0.1:${rtmp}/live/relay' }`, `    - { url: 'srt://127.0.0.1:${srt}?latency=20' }`, '',
+  ].join('\n'));
+  const result = await execa(process.execPath, [cli, '--json', 'run', file, '--runs', path.join(dir, 'runs')], { reject: false, timeout: 120_000 });
+  const runDir = (JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as { runDir: string }).runDir;
+  return { exitCode: result.exitCode, stderr: result.stderr, results: JSON.parse(await readFile(path.join(runDir, 'results.json'), 'utf8')) as Results };
+}
+
+function expectForwarded(results: Results): void {
+  const sent = results.summary.frames.sent;
+  expect(results.relay).toHaveLength(2);
+  for (const target of results.relay!) {
+    expect(target.forwarded).toBeGreaterThan(0.9 * sent);
+    expect(target.written).toBe(target.forwarded);
+    expect(target.dropped).toBe(0);
+    expect(target.decoded).toBeGreaterThan(0.9 * sent);
+    expect(target.markersRead).toBe(target.decoded);
+    expect(target.state).toBe('closed');
+    // a relay adds latency: more than nothing, less than a second here
+    expect(target.addedMs.p50).toBeGreaterThan(0);
+    expect(target.addedMs.p50).toBeLessThan(1000);
+  }
+  expect(results.relay!.map((t) => t.protocol)).toEqual(['rtmp', 'srt']);
+}
+
+describe('relay targets in a real run', () => {
+  it('over loopback: both targets get every frame; results.json says what each added', async () => {
+    const { exitCode, stderr, results } = await relayRun('relay-loopback', 'link: none');
+    expect(exitCode, stderr).toBe(0);
+    expectForwarded(results);
+  }, 150_000);
+
+  it('refuses targets the lab cannot serve, naming the field', () => {
+    const base = 'name: r\nrelay:\n  targets:\n';
+    expect(() => parseScenarioText(`${base}    - { url: 'rtmp://10.0.0.1:1935/live/x' }\n`, 'r.yaml', 1)).toThrow(/relay\.targets\.0\.url: the lab runs each target's endpoint beside the receiver: the host must be 127\.0\.0\.1/);
+    expect(() => parseScenarioText(`${base}    - { url: 'http://127.0.0.1:80/x' }\n`, 'r.yaml', 1)).toThrow(/relay\.targets\.0\.url: url must be rtsp:\/\/, srt:\/\/ or rtmp:\/\//);
+    expect(() => parseScenarioText(`${base}    - { url: 'rtmp://127.0.0.1/live/x' }\n`, 'r.yaml', 1)).toThrow(/give the port the endpoint listens on/);
+    expect(() => parseScenarioText('name: r\nrelay: { targets: [] }\n', 'r.yaml', 1)).toThrow(/at least one target/);
+  });
+});
+
+describePrivileged(rootLink())('relay targets over the userspace link (needs root and /dev/net/tun)', () => {
+  it('the endpoints run in the receiver\'s namespace and get every frame', async () => {
+    const { exitCode, stderr, results } = await relayRun('relay-link', 'link: { backend: userspace, delay: 10ms }');
+    expect(exitCode, stderr).toBe(0);
+    expectForwarded(results);
+  }, 150_000);
+});
