@@ -53,6 +53,8 @@ export interface RelayTargetSummary {
   g2gMs: { p50: number | null; p95: number | null };
   /** endpoint arrival − the lab receiver's marker read of the same frame */
   addedMs: { p50: number | null; p95: number | null; frames: number };
+  /** the endpoint was killed and restarted (relay.targets[].restart): from its restart to the first frame it decoded again; null: none came */
+  reconnect?: { killedMs: number; restartedMs: number | null; firstFrameAfterMs: number | null };
 }
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
@@ -62,6 +64,10 @@ export function computeRelay(input: { frames: readonly RelayFrame[]; events: rea
   const direct = new Map<number, number>();
   for (const f of input.receiverFrames) if (f.frameId !== undefined && f.markerReadMs !== undefined && !direct.has(f.frameId)) direct.set(f.frameId, f.markerReadMs);
   const events = input.events.filter((e) => e.side === 'receiver' && e.name === 'relay-target');
+  const at = (name: string, index: number): number | undefined => {
+    const e = input.events.find((x) => x.name === name && Number(x.detail?.index) === index);
+    return e === undefined ? undefined : (num(e.detail?.atMs) ?? e.timeMs);
+  };
   const indexes = new Set<number>([...events.map((e) => Number(e.detail?.index)), ...input.frames.map((f) => f.target)].filter((i) => Number.isInteger(i) && i >= 0));
   return [...indexes].sort((a, b) => a - b).map((index) => {
     const e = events.find((x) => Number(x.detail?.index) === index)?.detail ?? {};
@@ -69,6 +75,9 @@ export function computeRelay(input: { frames: readonly RelayFrame[]; events: rea
     const read = frames.filter((f) => f.frameId !== undefined && f.captureMs !== undefined);
     const g2g = sortedAscending(read.map((f) => f.receivedMs - f.captureMs!));
     const added = sortedAscending(read.flatMap((f) => (direct.has(f.frameId!) ? [f.receivedMs - direct.get(f.frameId!)!] : [])));
+    const killedMs = at('relay-endpoint-killed', index);
+    const restartedMs = at('relay-endpoint-restarted', index);
+    const firstAfter = restartedMs === undefined ? undefined : frames.find((f) => f.receivedMs >= restartedMs)?.receivedMs;
     return {
       index,
       url: str(e.url) ?? '',
@@ -78,6 +87,9 @@ export function computeRelay(input: { frames: readonly RelayFrame[]; events: rea
       markersRead: read.length,
       g2gMs: { p50: percentileSorted(g2g, 50), p95: percentileSorted(g2g, 95) },
       addedMs: { p50: percentileSorted(added, 50), p95: percentileSorted(added, 95), frames: added.length },
+      ...(killedMs !== undefined
+        ? { reconnect: { killedMs, restartedMs: restartedMs ?? null, firstFrameAfterMs: firstAfter !== undefined && restartedMs !== undefined ? firstAfter - restartedMs : null } }
+        : {}),
     };
   });
 }

@@ -26,50 +26,90 @@ export interface RelayFrameRecord {
 }
 
 export interface RelayEndpoints {
+  /**
+   * Schedules each target's endpoint restart (`restart.atMs` after media start: killed with
+   * SIGKILL, as a crashed server; started again on the same port `downForMs` later); each step
+   * is reported through `event`.
+   */
+  scheduleRestarts(mediaStartMs: number, nowMs: () => number, event: (name: string, detail: Record<string, string | number | boolean | null>) => void): void;
   /** Stops the endpoints and writes relay.ndjson; idempotent. */
   stop(): Promise<void>;
 }
 
+/** A relay target as the endpoints need it: its URL and, optionally, when to kill and restart its endpoint. */
+export interface RelayEndpointTarget {
+  url: string;
+  restart?: { atMs: number; downForMs: number };
+}
+
 export async function startRelayEndpoints(
-  targets: ReadonlyArray<{ url: string }>,
+  targets: ReadonlyArray<RelayEndpointTarget>,
   frame: { width: number; height: number },
   runDir: string,
   wrapper: string[] | undefined,
 ): Promise<RelayEndpoints> {
-  const endpoints: FfmpegEndpoint[] = [];
+  /** each target's endpoints, the running one last (a restart adds one) */
+  const endpoints: FfmpegEndpoint[][] = [];
+  const timers: NodeJS.Timeout[] = [];
+  const startOne = async (target: RelayEndpointTarget): Promise<FfmpegEndpoint> => {
+    const parsed = parseTargetUrl(target.url);
+    if (!parsed.ok) throw parsed.error;
+    const url = new URL(target.url);
+    const latency = url.searchParams.get('latency');
+    const passphrase = url.searchParams.get('passphrase');
+    return FfmpegEndpoint.start({
+      protocol: parsed.target.protocol,
+      port: Number(url.port),
+      ...(parsed.target.protocol !== 'srt' ? { path: url.pathname } : {}),
+      gray: frame,
+      ...(latency !== null ? { srtLatencyMs: Number(latency) } : {}),
+      ...(passphrase !== null ? { srtPassphrase: passphrase } : {}),
+      ...(wrapper ? { wrapper } : {}),
+    });
+  };
   try {
-    for (const target of targets) {
-      const parsed = parseTargetUrl(target.url);
-      if (!parsed.ok) throw parsed.error;
-      const url = new URL(target.url);
-      const latency = url.searchParams.get('latency');
-      const passphrase = url.searchParams.get('passphrase');
-      endpoints.push(
-        await FfmpegEndpoint.start({
-          protocol: parsed.target.protocol,
-          port: Number(url.port),
-          ...(parsed.target.protocol !== 'srt' ? { path: url.pathname } : {}),
-          gray: frame,
-          ...(latency !== null ? { srtLatencyMs: Number(latency) } : {}),
-          ...(passphrase !== null ? { srtPassphrase: passphrase } : {}),
-          ...(wrapper ? { wrapper } : {}),
-        }),
-      );
-    }
+    for (const target of targets) endpoints.push([await startOne(target)]);
   } catch (error) {
-    await Promise.all(endpoints.map((e) => e.stop()));
+    await Promise.all(endpoints.flat().map((e) => e.stop()));
     throw error;
   }
   let stopped: Promise<void> | undefined;
   return {
+    scheduleRestarts(mediaStartMs, nowMs, event): void {
+      targets.forEach((target, index) => {
+        const restart = target.restart;
+        if (!restart) return;
+        timers.push(
+          setTimeout(() => {
+            const running = endpoints[index]!.at(-1)!;
+            void running.kill().then(() => event('relay-endpoint-killed', { index, atMs: nowMs() }));
+            timers.push(
+              setTimeout(() => {
+                if (stopped) return;
+                startOne(target).then(
+                  (fresh) => {
+                    endpoints[index]!.push(fresh);
+                    event('relay-endpoint-restarted', { index, atMs: nowMs() });
+                  },
+                  (error: unknown) => event('relay-endpoint-failed', { index, message: (error as Error).message }),
+                );
+              }, restart.downForMs),
+            );
+          }, Math.max(0, mediaStartMs + restart.atMs - nowMs())),
+        );
+      });
+    },
     stop(): Promise<void> {
       stopped ??= (async () => {
-        await Promise.all(endpoints.map((e) => e.stop()));
-        const lines = endpoints.flatMap((e, target) =>
-          e.frames.map((f): RelayFrameRecord => ({
-            type: 'relay-frame', target, protocol: e.protocol, receivedMs: Number(f.receivedAtNs) / 1e6,
-            ...(f.ok ? { frameId: f.frameId, captureMs: Number(f.captureTimeNs) / 1e6 } : {}),
-          })),
+        for (const timer of timers) clearTimeout(timer);
+        await Promise.all(endpoints.flat().map((e) => e.stop()));
+        const lines = endpoints.flatMap((list, target) =>
+          list.flatMap((e) =>
+            e.frames.map((f): RelayFrameRecord => ({
+              type: 'relay-frame', target, protocol: e.protocol, receivedMs: Number(f.receivedAtNs) / 1e6,
+              ...(f.ok ? { frameId: f.frameId, captureMs: Number(f.captureTimeNs) / 1e6 } : {}),
+            })),
+          ),
         );
         await writeFileAtomic(path.join(runDir, RELAY_FRAMES_FILE), lines.map((l) => JSON.stringify(l)).join('\n') + (lines.length > 0 ? '\n' : ''));
       })();

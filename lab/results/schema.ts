@@ -448,6 +448,11 @@ export const resultsSchema = z
             markersRead: count,
             g2gMs: z.object({ p50: nullableNumber, p95: nullableNumber }).strict(),
             addedMs: z.object({ p50: nullableNumber, p95: nullableNumber, frames: count }).strict().describe('endpoint arrival − the lab receiver\'s marker read of the same frame'),
+            reconnect: z
+              .object({ killedMs: z.number(), restartedMs: nullableNumber, firstFrameAfterMs: nullableNumber })
+              .strict()
+              .optional()
+              .describe('the endpoint was killed and restarted: from its restart to the first frame it decoded again'),
           })
           .strict(),
       )

@@ -210,6 +210,7 @@ export async function runScenario(scenario: ResolvedScenario, options: RunOption
     );
     void timeline?.done.catch((error: unknown) => event('link-change-failed', { message: (error as Error).message }));
     cross = scenario.crossTraffic && network ? startCrossTraffic(scenario.crossTraffic, network, startedMs, monotonicMs, event) : undefined;
+    relayEndpoints?.scheduleRestarts(startedMs, monotonicMs, event);
     const ticker = setInterval(() => {
       progress.elapsedMs = monotonicMs() - startedMs;
       options.onProgress?.(progress);

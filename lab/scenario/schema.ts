@@ -167,6 +167,14 @@ const relayTargetSchema = z
         if (new URL(v).port === '') ctx.addIssue({ code: 'custom', message: 'give the port the endpoint listens on (e.g. rtmp://127.0.0.1:1935/live/relay)' });
       })
       .describe('rtsp://127.0.0.1:PORT/path[?transport=tcp|udp], srt://127.0.0.1:PORT[?latency=ms&passphrase=…] or rtmp://127.0.0.1:PORT/app/stream'),
+    restart: z
+      .object({
+        at: duration.describe('when the endpoint is killed (SIGKILL, as a crashed server), from the start of the media'),
+        downFor: duration.default('1s').describe('how long it stays down before it listens again on the same port'),
+      })
+      .strict()
+      .optional()
+      .describe('kill and restart this target\'s endpoint mid-run, to measure the reconnect'),
   })
   .strict();
 const relaySchema = z
@@ -302,7 +310,7 @@ export interface ResolvedScenario {
   /** competing flows (absent: none) */
   crossTraffic?: ResolvedCrossFlow[];
   /** relay targets (absent: none) */
-  relay?: { targets: Array<{ url: string }> };
+  relay?: { targets: Array<{ url: string; restart?: { atMs: number; downForMs: number } }> };
   /** normalized expressions "metric op value" */
   budgets: string[];
 }
@@ -407,7 +415,16 @@ export function resolveScenario(parsed: ScenarioParsed, seed: number, link: Reso
     receiver: { kind: parsed.receiver.kind, ...(parsed.receiver.captureRtp ? { captureRtp: true } : {}) },
     sender: { kind: parsed.sender.kind, ...(parsed.sender.scene !== undefined ? { scene: parsed.sender.scene } : {}) },
     link,
-    ...(parsed.relay ? { relay: { targets: parsed.relay.targets.map((t) => ({ url: t.url })) } } : {}),
+    ...(parsed.relay
+      ? {
+          relay: {
+            targets: parsed.relay.targets.map((t) => ({
+              url: t.url,
+              ...(t.restart ? { restart: { atMs: checkDurationMs(t.restart.at, MAX_RUN_DURATION_MS) as number, downForMs: checkDurationMs(t.restart.downFor, MAX_RUN_DURATION_MS) as number } } : {}),
+            })),
+          },
+        }
+      : {}),
     ...(parsed.crossTraffic && parsed.crossTraffic.length > 0
       ? {
           crossTraffic: parsed.crossTraffic.map((f) => {

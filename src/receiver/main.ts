@@ -71,7 +71,9 @@ try {
 
   // transport-wide feedback needs the id the answer gave the transport-wide sequence number
   const transportFeedbackId = config.receiver.transportFeedback ? peer.negotiatedExtensions()[TRANSPORT_WIDE_SEQ_URI] : undefined;
-  const relay = config.receiver.relay ? new RelayForwarder(config.receiver.relay) : undefined;
+  // a target that reconnects waits for a keyframe: the receiver (made below) asks the sender for one
+  const keyframes = { ask: (): void => {} };
+  const relay = config.receiver.relay ? new RelayForwarder({ ...config.receiver.relay, onNeedKeyframe: () => keyframes.ask() }) : undefined;
   const relayTick = relay ? setInterval(() => relay.tick(Number(process.hrtime.bigint()) / 1e6), 200) : undefined;
   const receiver = new VideoReceiver({
     decoder,
@@ -87,6 +89,7 @@ try {
     ...(config.receiver.ccfb ? { ccfb: {} } : {}),
     onError: (error) => control.fail(error),
   });
+  keyframes.ask = () => receiver.requestKeyframe('relay-target');
   const capture = config.receiver.captureRtp ? new RtpCapture() : undefined;
   peer.onRtp((packet, arrivalNs) => {
     capture?.add(packet, arrivalNs);

@@ -305,6 +305,11 @@ export class ReceivePipeline {
     this.feedback.onPacket(seq, nowMs);
   }
 
+  /** A keyframe asked for from outside (a relay target that just (re)connected), through the same rate limiter. */
+  askForKeyframe(nowMs: number, reason: string): void {
+    this.requestKeyframe(nowMs, reason);
+  }
+
   /** The one keyframe-request policy: a PLI for the media stream, at most one per pliIntervalMs. */
   private requestKeyframe(nowMs: number, reason: string): void {
     if (this.mediaSsrc === undefined || nowMs - this.lastPliMs < this.options.pliIntervalMs) return;

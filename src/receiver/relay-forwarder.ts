@@ -15,6 +15,8 @@ export interface RelayForwarderOptions {
   width: number;
   height: number;
   fps: number;
+  /** a target's muxer (re)opened and waits for a keyframe: ask the sender for one */
+  onNeedKeyframe?: () => void;
 }
 
 export class RelayForwarder {
@@ -25,7 +27,9 @@ export class RelayForwarder {
 
   /** Throws RelayTargetError naming a bad URL (the orchestrator validated them already). */
   constructor(o: RelayForwarderOptions) {
-    this.targets = o.targets.map((t) => new RelayTarget({ url: t.url, width: o.width, height: o.height, fps: o.fps, ...(t.reconnect ? { reconnect: t.reconnect } : {}) }));
+    this.targets = o.targets.map(
+      (t) => new RelayTarget({ url: t.url, width: o.width, height: o.height, fps: o.fps, ...(t.reconnect ? { reconnect: t.reconnect } : {}), ...(o.onNeedKeyframe ? { onNeedKeyframe: o.onNeedKeyframe } : {}) }),
+    );
   }
 
   /** One rebuilt access unit at `nowMs`: to every target (each drops by its own policy when it cannot keep up). */

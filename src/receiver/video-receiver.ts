@@ -106,6 +106,13 @@ export class VideoReceiver {
     while (this.decoding) await this.decoding;
   }
 
+  /** Asks the sender for a keyframe (a PLI through the pipeline's one rate limiter): a relay target that just (re)connected needs one. */
+  requestKeyframe(reason: string): void {
+    if (this.closed || this.finished) return;
+    this.pipeline.askForKeyframe(nowMs(), reason);
+    this.drain();
+  }
+
   /** Ignores every packet from now on: call after `finish`, before the record sink closes (a late RTX would write to it). */
   close(): void {
     this.closed = true;

@@ -61,6 +61,29 @@ describe('relay targets in a real run', () => {
     expectForwarded(results);
   }, 150_000);
 
+  it('an endpoint killed mid-run and restarted: the target reconnects, asks for a keyframe (gop 0) and frames flow again', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'glasslab-e2e-relay-restart-'));
+    dirs.push(dir);
+    const port = await freePort('tcp');
+    const file = path.join(dir, 'relay-restart.yaml');
+    await writeFile(file, [
+      'name: relay-restart', 'duration: 6s', 'resolution: 320x180', 'fps: 30', 'seed: 6', 'encoder: { codec: x264, bitrate: 500kbps, gop: 0 }',
+      'relay:', '  targets:', `    - { url: 'rtmp://127.0.0.1:${port}/live/relay', restart: { at: 1500ms, downFor: 1s } }`, '',
+    ].join('\n'));
+    const result = await execa(process.execPath, [cli, '--json', 'run', file, '--runs', path.join(dir, 'runs')], { reject: false, timeout: 120_000 });
+    expect(result.exitCode, result.stderr).toBe(0);
+    const runDir = (JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as { runDir: string }).runDir;
+    const results = JSON.parse(await readFile(path.join(runDir, 'results.json'), 'utf8')) as Results;
+    const target = results.relay![0]!;
+    expect(target.reconnects).toBeGreaterThanOrEqual(1);
+    expect(target.reconnect?.restartedMs).not.toBeNull();
+    // back within a few seconds of the restart (reconnect delay 1 s, then a keyframe on request)
+    expect(target.reconnect!.firstFrameAfterMs).not.toBeNull();
+    expect(target.reconnect!.firstFrameAfterMs!).toBeLessThan(3000);
+    const receiver = await readFile(path.join(runDir, 'receiver.ndjson'), 'utf8');
+    expect(receiver).toContain('"reason":"relay-target"');
+  }, 150_000);
+
   it('refuses targets the lab cannot serve, naming the field', () => {
     const base = 'name: r\nrelay:\n  targets:\n';
     expect(() => parseScenarioText(`${base}    - { url: 'rtmp://10.0.0.1:1935/live/x' }\n`, 'r.yaml', 1)).toThrow(/relay\.targets\.0\.url: the lab runs each target's endpoint beside the receiver: the host must be 127\.0\.0\.1/);
