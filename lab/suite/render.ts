@@ -7,6 +7,7 @@
 import { captureSection } from './capture-section.ts';
 import { interopSection } from './interop-section.ts';
 import { congestionSideBySideSection } from './congestion-section.ts';
+import { relaySection } from './relay-section.ts';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { escapeHtml as h, formatCount, formatMs, formatPercent, jsonForScript, scriptForInline } from '../report/format.ts';
@@ -154,6 +155,7 @@ ${runTable(suite)}
 ${captureSection(suite)}
 ${interopSection(suite)}
 ${congestionSideBySideSection(suite)}
+${relaySection(suite)}
 ${chart('chart-suite-recovery', 'What became of the media packets the link dropped', `Per run, % of dropped media packets recovered by FEC, by RTX, too late, or never. Colour groups and order follow the first axis (${first}).`, true)}
 ${chart('chart-suite-overhead', 'FEC overhead vs residual loss', `One point per run, one colour per ${first} variant: what the FEC bytes bought.`)}
 ${chart('chart-suite-g2g', 'Glass-to-glass p95 per run', `Bars coloured by ${first} variant, in the order of the table.`, true)}

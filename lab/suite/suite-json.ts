@@ -88,6 +88,22 @@ export const keyResultsSchema = z
       .nullable()
       .optional()
       .describe('capacity tracking (results.congestion) where the link has a configured rate; absent otherwise and in files written before it existed'),
+    relay: z
+      .array(
+        z
+          .object({
+            protocol: z.string(),
+            decoded: count,
+            addedP50Ms: z.number().nullable(),
+            addedP95Ms: z.number().nullable(),
+            g2gP50Ms: z.number().nullable(),
+            dropped: z.number().nullable(),
+            reconnectMs: z.number().nullable().optional(),
+          })
+          .strict(),
+      )
+      .optional()
+      .describe('relay targets (results.relay): what each decoded and added over the direct path; absent without a relay'),
     chromium: z
       .object({
         counters: z.record(z.string(), z.number()).describe("libwebrtc's last inbound-rtp counters"),
@@ -207,6 +223,19 @@ export function keyResults(results: Results, process?: SenderProcess | null): Ke
     residualLoss: s.residualLoss,
     budgetsPassed: results.budgetsPassed,
     budgetsBroken: results.budgets.filter((b) => !b.pass).map((b) => b.expression),
+    ...(results.relay
+      ? {
+          relay: results.relay.map((t) => ({
+            protocol: t.protocol,
+            decoded: t.decoded,
+            addedP50Ms: t.addedMs.p50,
+            addedP95Ms: t.addedMs.p95,
+            g2gP50Ms: t.g2gMs.p50,
+            dropped: t.dropped,
+            ...(t.reconnect ? { reconnectMs: t.reconnect.firstFrameAfterMs } : {}),
+          })),
+        }
+      : {}),
     ...(results.chromium
       ? {
           chromium: {
