@@ -3,15 +3,13 @@
  * budgets, and writes results.json (validated), report.html and, when there are budgets, junit.xml
  * — each atomically, so a reader never sees half a file.
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { evaluateBudget, parseBudgets } from '../metrics/budgets.ts';
 import { computeRunMetrics, peerCongestionSeries, type RunSeries } from '../metrics/compute.ts';
 import { computeLinkMetrics, type LinkSeries } from '../metrics/link.ts';
 import { computeRecovery, type RecoverySeries } from '../metrics/recovery.ts';
 import { computeCongestion } from '../metrics/congestion.ts';
-import { computeRelay, parseRelayFrames, type RelayTargetSummary } from '../metrics/relay.ts';
-import { RELAY_FRAMES_FILE } from '../relay/run-endpoints.ts';
+import { computeRelay } from '../metrics/relay.ts';
 import { computeChromium } from '../metrics/chromium.ts';
 import { peerSenderPackets } from '../metrics/peer-sender-packets.ts';
 import { peerWarnings, runWarnings } from '../metrics/warnings.ts';
@@ -19,7 +17,7 @@ import { writeFileAtomic } from '../results/atomic.ts';
 import { environmentSummary } from '../results/environment.ts';
 import { renderJunit } from '../results/junit.ts';
 import { RESULTS_SCHEMA_VERSION, validateResults, type Outcome, type Results } from '../results/schema.ts';
-import type { EventRecord, ReceiverFrameRecord } from '../../src/shared/records.ts';
+import type { EventRecord } from '../../src/shared/records.ts';
 import { loadRun, RunFolderError, type LoadedRun } from './load-run.ts';
 import type { RecordLineProblem } from './record-problems.ts';
 import { renderReport } from './render.ts';
@@ -119,7 +117,7 @@ export async function buildReport(runDir: string, options: BuildReportOptions = 
     ...(loaded.scenario.protection ? { protection: loaded.scenario.protection } : {}),
   });
   const chromium = computeChromium({ records: loaded.records, fates: loaded.linkFates, recovery: recovery?.summary ?? null });
-  const relay = await relaySummary(runDir, loaded.records);
+  const relay = loaded.relayFrames === null ? undefined : computeRelay({ frames: loaded.relayFrames, events: loaded.records.events, receiverFrames: loaded.records.receiverFrames });
   // the Chromium sender's frame records say so (the scenario record here has no sender section)
   const senderIsChromium = loaded.records.senderFrames.some((f) => f.peer === 'chromium');
   const congestion = computeCongestion({
@@ -183,15 +181,4 @@ export async function buildReport(runDir: string, options: BuildReportOptions = 
   }
   await writeFileAtomic(resultsPath, JSON.stringify(results, null, 2) + '\n');
   return built;
-}
-
-/** The relay section, when the run folder has relay.ndjson (the endpoints' decoded frames). */
-async function relaySummary(runDir: string, records: { events: EventRecord[]; receiverFrames: ReceiverFrameRecord[] }): Promise<RelayTargetSummary[] | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path.join(runDir, RELAY_FRAMES_FILE), 'utf8');
-  } catch {
-    return undefined;
-  }
-  return computeRelay({ frames: parseRelayFrames(text).frames, events: records.events, receiverFrames: records.receiverFrames });
 }

@@ -6,6 +6,8 @@
  * Conventions read from run.ndjson: event `run-start` (detail: scenario, runId, wallClock ISO) and
  * event `run-end` (detail: status completed|failed|interrupted, message, wallClock ISO).
  */
+import { parseRelayFrames, type RelayFrame } from '../metrics/relay.ts';
+import { RELAY_FRAMES_FILE } from '../relay/run-endpoints.ts';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -26,6 +28,8 @@ export interface LoadedRun {
   records: RunRecords;
   /** the link's fate records (link.ndjson), null when the run has no fate log */
   linkFates: LinkFateRecord[] | null;
+  /** relay.ndjson (the relay endpoints' decoded frames); null when the run had no relay */
+  relayFrames: RelayFrame[] | null;
   /** record files present */
   files: string[];
   badLines: number;
@@ -165,9 +169,11 @@ export async function loadRun(runDir: string): Promise<LoadedRun> {
     if (!parsed.success) throw new RunFolderError('SIMULATION_INVALID', `${path.join(runDir, 'simulation.json')}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`);
     simulation = parsed.data;
   }
+  const relayText = await readOptional(path.join(runDir, RELAY_FRAMES_FILE));
   return {
     records: sortRecords(objects),
     linkFates,
+    relayFrames: relayText === undefined ? null : parseRelayFrames(relayText).frames,
     files,
     badLines,
     truncatedFiles,

@@ -2,20 +2,25 @@
 
 namespace glasslab::zerocopy {
 
+std::optional<std::string> VulkanProblem(const Facts& f) {
+  const std::string device = "the Vulkan device " + f.vulkanDevice;
+  if (!f.externalMemoryFd) return device + " does not offer VK_KHR_external_memory_fd";
+  if (!f.memoryExportable) return device + " cannot export storage-buffer memory as an opaque fd";
+  if (!f.externalSemaphoreFd) {
+    return device + " does not offer VK_KHR_external_semaphore_fd (needed to hand each frame to CUDA without a CPU wait)";
+  }
+  if (!f.timelineSemaphore) return device + " has no timeline semaphores (Vulkan 1.2 timelineSemaphore)";
+  if (!f.semaphoreExportable) return device + " cannot export a timeline semaphore as an opaque fd";
+  return std::nullopt;
+}
+
 Verdict Decide(const Facts& f) {
   Verdict v;
-  const std::string device = "the Vulkan device " + f.vulkanDevice;
   auto no = [&](std::string why) {
     v.reason = std::move(why);
     return v;
   };
-  if (!f.externalMemoryFd) return no(device + " does not offer VK_KHR_external_memory_fd");
-  if (!f.memoryExportable) return no(device + " cannot export storage-buffer memory as an opaque fd");
-  if (!f.externalSemaphoreFd) {
-    return no(device + " does not offer VK_KHR_external_semaphore_fd (needed to hand each frame to CUDA without a CPU wait)");
-  }
-  if (!f.timelineSemaphore) return no(device + " has no timeline semaphores (Vulkan 1.2 timelineSemaphore)");
-  if (!f.semaphoreExportable) return no(device + " cannot export a timeline semaphore as an opaque fd");
+  if (auto why = VulkanProblem(f)) return no(*why);
   if (!f.cudaLoadError.empty()) return no("no NVIDIA driver: " + f.cudaLoadError);
   if (!f.cudaInitError.empty()) return no("the CUDA driver is present but " + f.cudaInitError);
   if (f.cudaDevices.empty()) return no("the CUDA driver sees no CUDA device");
@@ -30,7 +35,7 @@ Verdict Decide(const Facts& f) {
     for (const auto& d : f.cudaDevices) {
       listing += (listing.empty() ? "" : ", ") + std::to_string(d.ordinal) + ": " + d.name + " " + cuda::UuidString(d.uuid);
     }
-    return no(device + " (UUID " + cuda::UuidString(f.vulkanUuid) + ") is not the same GPU as any CUDA device (" +
+    return no("the Vulkan device " + f.vulkanDevice + " (UUID " + cuda::UuidString(f.vulkanUuid) + ") is not the same GPU as any CUDA device (" +
               listing + "); choose the NVIDIA device with capture.device");
   }
   if (f.nvencError && !f.nvencError->empty()) {

@@ -34,6 +34,9 @@ struct Verdict {
 // The checks in order; the first that fails is the reason.
 Verdict Decide(const Facts& facts);
 
+// The Vulkan half of those checks alone (the device's export capabilities), or nothing.
+std::optional<std::string> VulkanProblem(const Facts& facts);
+
 // Can `physical` export storage-buffer memory / a timeline semaphore as opaque fds?
 bool MemoryExportable(VkPhysicalDevice physical);
 bool TimelineSemaphoreExportable(VkPhysicalDevice physical);

@@ -50,10 +50,7 @@ std::optional<std::string> ExportUnsupported(const vk::Device& device, bool need
   facts.timelineSemaphore = !needSemaphore || device.timelineSemaphore();
   facts.semaphoreExportable = !needSemaphore || (facts.externalSemaphoreFd && facts.timelineSemaphore &&
                                                  TimelineSemaphoreExportable(device.physical()));
-  const Verdict verdict = Decide(facts);
-  // Decide goes on to the CUDA checks: only the Vulkan ones (which name the device) count here.
-  if (!verdict.available && verdict.reason.rfind("the Vulkan device", 0) == 0) return verdict.reason;
-  return std::nullopt;
+  return VulkanProblem(facts);
 }
 
 SurfaceRing::SurfaceRing(vk::Device& device, VkImage image, int width, int height, const RingOptions& options)

@@ -4,7 +4,7 @@
  * refusal kept with its reason for env.json and the report. Also the rule that ties zero-copy
  * to NVENC: its frames never reach host memory, so only an encoder on the same GPU can take them.
  */
-import type { CapturePath, EncoderCodec, FrameSourceOptions, NativeAddon, NativeFrameSource } from '../native/types.ts';
+import { NATIVE_ERROR_CODES, type CapturePath, type EncoderCodec, type FrameSourceOptions, type NativeAddon, type NativeFrameSource } from '../native/types.ts';
 
 /** Encoders that take zero-copy frames (CUDA surfaces). */
 export const zeroCopyCodecs: readonly EncoderCodec[] = ['h264_nvenc', 'hevc_nvenc'];
@@ -35,7 +35,7 @@ export interface OpenedFrameSource {
 
 /** A frame source error that says the path cannot run here (not a failure of a path that can). */
 function unavailableReason(error: unknown, path: CapturePath): string | undefined {
-  if (!(error instanceof Error) || (error as { code?: unknown }).code !== 'ERR_SOURCE_UNAVAILABLE') return undefined;
+  if (!(error instanceof Error) || (error as { code?: unknown }).code !== NATIVE_ERROR_CODES.sourceUnavailable) return undefined;
   const prefix = `FrameSource: capture path '${path}' is not available: `;
   return error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
 }
@@ -55,7 +55,7 @@ export function openFrameSource(
   for (const path of captureAttempts(options.capturePath, fallback)) {
     const encoderProblem = path === 'zero-copy' ? zeroCopyEncoderProblem(codec) : undefined;
     if (encoderProblem !== undefined) {
-      const error = Object.assign(new Error(`FrameSource: capture path 'zero-copy' is not available: ${encoderProblem}`), { code: 'ERR_SOURCE_UNAVAILABLE' });
+      const error = Object.assign(new Error(`FrameSource: capture path 'zero-copy' is not available: ${encoderProblem}`), { code: NATIVE_ERROR_CODES.sourceUnavailable });
       firstError ??= error;
       refused.push({ path, reason: encoderProblem });
       continue;

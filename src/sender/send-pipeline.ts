@@ -149,9 +149,6 @@ const NO_PACING: PacingOptions = { mode: 'none', factor: 1, burstMs: 0, queueLim
 /** Most missed pacer due times one late wake-up steps through (a bound, not a tuning knob). */
 const MAX_CATCH_UP_STEPS = 10_000;
 
-/** A probe packet as the pacer and the link count it: 12-byte header, the send-time extensions (≈ 12) and 255 bytes of padding. */
-const PROBE_PACKET_BYTES = 280;
-
 export class SendPipeline {
   readonly counters: SendCounters = { framesSent: 0, packetsSent: 0, keyframeRequests: 0, rtxSent: 0, fecSent: 0, paddingSent: 0 };
   private readonly protection: SendProtection | undefined;
@@ -178,6 +175,8 @@ export class SendPipeline {
   private probeBoostBps: number | undefined;
   /** the RTP timestamp of the last frame packetized (probe padding carries it) */
   private lastRtpTimestamp = 0;
+  /** the probe packet clusters copy, built at the first probe */
+  private probeTemplate: { data: Uint8Array; ssrc: number; offsets: SendTimeOffsets } | undefined;
   /** encoder bytes (access units) and wire bytes (every packet with its transport overhead) sent over the last second, with their sums */
   private readonly sentShare = new Fifo<{ atMs: number; encoderBytes: number; wireBytes: number }>();
   private sentEncoderBytes = 0;
@@ -391,20 +390,19 @@ export class SendPipeline {
   private startProbe(nowMs: number): void {
     const probing = this.probing;
     if (!probing) return;
-    const next = probing.nextCluster(PROBE_PACKET_BYTES);
+    const template = (this.probeTemplate ??= this.buildProbeTemplate());
+    const next = probing.nextCluster(template.data.length);
     if (next) {
       this.probeBoostBps = Math.max(this.appliedTargetBps, next.cluster.bps / (this.options.pacing?.factor ?? 1));
       this.pacer.setRate(this.probeBoostBps, nowMs);
-      // the sequence number is written when the packet leaves (onRelease): padding has the lowest
-      // priority, so everything numbered before it has left by then and the stream stays in order
-      const stream = this.protection?.rtxStream ?? { ssrc: this.options.media.ssrc, payloadType: this.options.media.payloadType };
+      // each probe its own copy of the template: the sequence number, timestamp and send-time
+      // extensions are written when it leaves (onRelease, numberProbe)
       for (let i = 0; i < next.packets; i++) {
-        const header = { ...stream, seq: 0 };
-        const packet = buildProbePacket({ ...header, timestamp: this.lastRtpTimestamp, extensions: this.options.media.extensions, paddingBytes: MAX_PADDING_BYTES });
         this.pacer.enqueue({
           kind: 'padding',
-          sizeBytes: packet.data.length,
-          data: { kind: 'padding', data: packet.data, ssrc: header.ssrc, seq: header.seq, offsets: packet.offsets, probeCluster: next.cluster.id },
+          sizeBytes: template.data.length,
+          // a copy (Buffer#slice would be a view: every probe would share one set of bytes)
+          data: { kind: 'padding', data: Uint8Array.from(template.data), ssrc: template.ssrc, seq: 0, offsets: template.offsets, probeCluster: next.cluster.id },
         }, nowMs);
       }
     }
@@ -528,8 +526,27 @@ export class SendPipeline {
     }
   }
 
-  /** Gives a probe padding packet leaving now the next sequence number of its stream (RTX, or media without protection). */
+  /**
+   * The probe packet every cluster copies: padding only, on the RTX stream where there is one
+   * (the media stream otherwise), with the send-time extension placeholders.
+   */
+  private buildProbeTemplate(): { data: Uint8Array; ssrc: number; offsets: SendTimeOffsets } {
+    const stream = this.protection?.rtxStream ?? { ssrc: this.options.media.ssrc, payloadType: this.options.media.payloadType };
+    const packet = buildProbePacket({ ...stream, seq: 0, timestamp: 0, extensions: this.options.media.extensions, paddingBytes: MAX_PADDING_BYTES });
+    return { data: packet.data, ssrc: stream.ssrc, offsets: packet.offsets };
+  }
+
+  /**
+   * Gives a probe padding packet leaving now the next sequence number of its stream (RTX, or
+   * media without protection): padding has the lowest priority, so everything numbered before it
+   * has left by then and the stream stays in order; and the RTP timestamp of the newest frame.
+   */
   private numberProbe(item: OutgoingPacket): void {
+    const d = item.data;
+    d[4] = this.lastRtpTimestamp >>> 24;
+    d[5] = (this.lastRtpTimestamp >>> 16) & 0xff;
+    d[6] = (this.lastRtpTimestamp >>> 8) & 0xff;
+    d[7] = this.lastRtpTimestamp & 0xff;
     let seq: number | undefined;
     if (this.protection) seq = this.protection.takeRtxPaddingSeq();
     else {
@@ -538,8 +555,8 @@ export class SendPipeline {
     }
     if (seq === undefined) return;
     item.seq = seq;
-    item.data[2] = seq >> 8;
-    item.data[3] = seq & 0xff;
+    d[2] = seq >> 8;
+    d[3] = seq & 0xff;
   }
 
   /** A packet leaves the pacer: send-time extensions written, out, recorded; a frame's last media packet completes it. */
@@ -565,14 +582,14 @@ export class SendPipeline {
     let historyKey: number | undefined;
     if (this.feedbackFormat === 'ccfb') {
       // RFC 8888 names each packet by its SSRC and RTP sequence number, as on the wire (RTX and FEC have their own)
-      historyKey = this.sentHistory?.onSentRtp(readSsrc(wire), (wire[2]! << 8) | wire[3]!, sentMs, wireBytes);
+      historyKey = this.sentHistory?.onSentRtp(item.ssrc, item.seq, sentMs, wireBytes);
     } else if (transportSeq !== undefined) {
       historyKey = this.sentHistory?.onSent(transportSeq, sentMs, wireBytes);
     }
     if (this.estimator) this.noteSent(sentMs, 0, wireBytes);
     if (this.probing) {
       if (item.probeCluster === undefined) this.probing.onMediaSent(wireBytes, sentMs);
-      if (historyKey !== undefined && this.probing.probingNow && this.probing.onClusterPacketSent(historyKey, sentMs, wireBytes)) {
+      if (historyKey !== undefined && this.probing.onClusterPacketSent(historyKey, sentMs, wireBytes)) {
         // the cluster has sent its bytes: back to the target's pace, and the next cluster if one waits
         this.probeBoostBps = undefined;
         this.pacer.setRate(this.appliedTargetBps, sentMs);
@@ -616,11 +633,6 @@ export class SendPipeline {
       ...(frame.firstSentMs !== undefined ? { firstPacketSentMs: frame.firstSentMs, lastPacketSentMs: frame.lastSentMs } : {}),
     }));
   }
-}
-
-/** The SSRC of an RTP packet, uint32. */
-function readSsrc(rtp: Uint8Array): number {
-  return ((rtp[8]! << 24) | (rtp[9]! << 16) | (rtp[10]! << 8) | rtp[11]!) >>> 0;
 }
 
 function accessUnitBytes(accessUnit: Uint8Array | readonly Uint8Array[]): number {

@@ -22,6 +22,8 @@ export type ProbingEvent =
   | { name: 'probe-result'; detail: { id: number; probedBps: number; resultBps: number | null; sendBps: number | null; receiveBps: number | null; packets: number; received: number } }
   | { name: 'alr'; detail: { state: 'start' | 'end'; durationMs?: number; estimateBps: number } };
 
+const NO_EVENTS: readonly ProbingEvent[] = [];
+
 export class CongestionProbing {
   private readonly alr: AlrDetector;
   private readonly controller: ProbeController;
@@ -66,7 +68,8 @@ export class CongestionProbing {
   /**
    * A packet left while a cluster is being sent: media, FEC and RTX count towards the cluster as
    * much as its padding does (libwebrtc probes the same way: padding only fills what media does
-   * not). True when the cluster has now sent its bytes and its minimum packets.
+   * not). True when the cluster has now sent its bytes and its minimum packets; false, and
+   * nothing counted, while no cluster is being sent.
    */
   onClusterPacketSent(seq: number, sentMs: number, bytes: number): boolean {
     const active = this.active;
@@ -77,11 +80,6 @@ export class CongestionProbing {
     if (active.packets < active.cluster.minPackets || active.bytes < active.cluster.bytes) return false;
     this.active = undefined;
     return true;
-  }
-
-  /** A cluster is being sent. */
-  get probingNow(): boolean {
-    return this.active !== undefined;
   }
 
   /**
@@ -117,9 +115,9 @@ export class CongestionProbing {
     this.controller.onEstimate(bps, this.alr.alrSinceMs, nowMs);
   }
 
-  /** Events since the last call, oldest first. */
-  takeEvents(): ProbingEvent[] {
-    return this.events.splice(0);
+  /** Events since the last call, oldest first (called on every wake-up: no array made when there are none). */
+  takeEvents(): readonly ProbingEvent[] {
+    return this.events.length === 0 ? NO_EVENTS : this.events.splice(0);
   }
 
   private onAlr(change: AlrChange | undefined): void {
