@@ -92,7 +92,6 @@ SurfaceRing::SurfaceRing(vk::Device& device, VkImage image, int width, int heigh
     converter_ = std::make_unique<capture::Nv12Converter>(device_, image, width, height, buffers);
     if (options.exportSemaphore) {
       getSemaphoreFd_ = DeviceFunction<PFN_vkGetSemaphoreFdKHR>(dev, "vkGetSemaphoreFdKHR");
-      timeline_ = true;  // ExportUnsupported checked the device has them
       VkSemaphoreTypeCreateInfo type{VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO};
       type.semaphoreType = VK_SEMAPHORE_TYPE_TIMELINE;
       type.initialValue = 0;
@@ -149,15 +148,14 @@ SlotFrame SurfaceRing::Convert(size_t index, uint32_t frameId, uint64_t captureT
   submit.commandBufferCount = 1;
   submit.pCommandBuffers = &slot.commands.commands;
   VkTimelineSemaphoreSubmitInfo timelineInfo{VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO};
-  const uint64_t value = timeline_ ? ++timelineValue_ : 0;
+  // the exported semaphore is always a timeline one (ExportUnsupported checked the device has them)
+  const uint64_t value = semaphore_ ? ++timelineValue_ : 0;
   if (semaphore_) {
     submit.signalSemaphoreCount = 1;
     submit.pSignalSemaphores = &semaphore_;
-    if (timeline_) {
-      timelineInfo.signalSemaphoreValueCount = 1;
-      timelineInfo.pSignalSemaphoreValues = &value;
-      submit.pNext = &timelineInfo;
-    }
+    timelineInfo.signalSemaphoreValueCount = 1;
+    timelineInfo.pSignalSemaphoreValues = &value;
+    submit.pNext = &timelineInfo;
   }
   SlotFrame frame{index, value, marker::MonotonicNowNs()};
   vk::Check(vkQueueSubmit(device_.queue(), 1, &submit, slot.commands.fence), "vkQueueSubmit (zero-copy conversion)");

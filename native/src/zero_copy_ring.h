@@ -49,7 +49,6 @@ class SurfaceRing {
 
   size_t slots() const { return slots_.size(); }
   const capture::PlaneLayout& layout() const { return layout_; }
-  bool timeline() const { return timeline_; }
   // The exported allocation's size and memory type (an importer must use the same).
   VkDeviceSize allocationSize(size_t slot) const { return slots_.at(slot).allocationSize; }
   uint32_t memoryTypeIndex(size_t slot) const { return slots_.at(slot).memoryType; }
@@ -89,7 +88,6 @@ class SurfaceRing {
   std::vector<Slot> slots_;
   std::unique_ptr<capture::Nv12Converter> converter_;
   VkSemaphore semaphore_ = VK_NULL_HANDLE;
-  bool timeline_ = false;
   uint64_t timelineValue_ = 0;
   size_t next_ = 0;
   PFN_vkGetMemoryFdKHR getMemoryFd_ = nullptr;

@@ -96,8 +96,6 @@ export interface SendCounters {
   keyframeRequests: number;
   rtxSent: number;
   fecSent: number;
-  /** probe padding packets */
-  paddingSent: number;
 }
 
 /** A frame whose media packets are in the pacer: its record is written once the last has left. */
@@ -150,7 +148,7 @@ const NO_PACING: PacingOptions = { mode: 'none', factor: 1, burstMs: 0, queueLim
 const MAX_CATCH_UP_STEPS = 10_000;
 
 export class SendPipeline {
-  readonly counters: SendCounters = { framesSent: 0, packetsSent: 0, keyframeRequests: 0, rtxSent: 0, fecSent: 0, paddingSent: 0 };
+  readonly counters: SendCounters = { framesSent: 0, packetsSent: 0, keyframeRequests: 0, rtxSent: 0, fecSent: 0 };
   private readonly protection: SendProtection | undefined;
   private readonly pacer: Pacer<OutgoingPacket>;
   private readonly packetizer: H264Packetizer;
@@ -598,7 +596,6 @@ export class SendPipeline {
     }
     if (item.kind === 'rtx') this.counters.rtxSent++;
     else if (item.kind === 'fec') this.counters.fecSent++;
-    else if (item.kind === 'padding') this.counters.paddingSent++;
     else if (item.kind === 'media') this.counters.packetsSent++;
     const rtpTimestamp = ((wire[4]! << 24) | (wire[5]! << 16) | (wire[6]! << 8) | wire[7]!) >>> 0;
     this.record({
