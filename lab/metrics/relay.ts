@@ -53,6 +53,8 @@ export interface RelayTargetSummary {
   g2gMs: { p50: number | null; p95: number | null };
   /** endpoint arrival − the lab receiver's marker read of the same frame */
   addedMs: { p50: number | null; p95: number | null; frames: number };
+  /** WHIP targets: the passthrough's counters and the forwarder's own part per frame (last packet in → out), from its relay-target event */
+  webrtc?: { packets: number | null; sessions: number | null; nacksReceived: number | null; retransmitted: number | null; keyframeRequests: number | null; forwarderMs: { p50: number | null; p95: number | null; max: number | null } };
   /** the endpoint was killed and restarted (relay.targets[].restart): from its restart to the first frame it decoded again; null: none came */
   reconnect?: { killedMs: number; restartedMs: number | null; firstFrameAfterMs: number | null };
 }
@@ -77,6 +79,7 @@ export function computeRelay(input: { frames: readonly RelayFrame[]; events: rea
     const added = sortedAscending(read.flatMap((f) => (direct.has(f.frameId!) ? [f.receivedMs - direct.get(f.frameId!)!] : [])));
     const killedMs = at('relay-endpoint-killed', index);
     const restartedMs = at('relay-endpoint-restarted', index);
+    const whip = (str(e.url) ?? '').startsWith('whip');
     const firstAfter = restartedMs === undefined ? undefined : frames.find((f) => f.receivedMs >= restartedMs)?.receivedMs;
     return {
       index,
@@ -87,6 +90,14 @@ export function computeRelay(input: { frames: readonly RelayFrame[]; events: rea
       markersRead: read.length,
       g2gMs: { p50: percentileSorted(g2g, 50), p95: percentileSorted(g2g, 95) },
       addedMs: { p50: percentileSorted(added, 50), p95: percentileSorted(added, 95), frames: added.length },
+      ...(whip
+        ? {
+            webrtc: {
+              packets: num(e.packets), sessions: num(e.sessions), nacksReceived: num(e.nacksReceived), retransmitted: num(e.retransmitted), keyframeRequests: num(e.keyframeRequests),
+              forwarderMs: { p50: num(e.forwardMsP50), p95: num(e.forwardMsP95), max: num(e.forwardMsMax) },
+            },
+          }
+        : {}),
       ...(killedMs !== undefined
         ? { reconnect: { killedMs, restartedMs: restartedMs ?? null, firstFrameAfterMs: firstAfter !== undefined && restartedMs !== undefined ? firstAfter - restartedMs : null } }
         : {}),

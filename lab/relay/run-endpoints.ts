@@ -1,7 +1,9 @@
 /**
- * A run's relay endpoints: for each relay target of the scenario, ffmpeg listening on the
- * target's URL beside the receiver (in its network namespace when the run has a link), decoding
- * what arrives to grey frames whose markers the lab reads. At the end of the run each decoded
+ * A run's relay endpoints: for each relay target of the scenario, a real server listening on the
+ * target's URL beside the receiver (in its network namespace when the run has a link): ffmpeg for
+ * RTSP, SRT and RTMP, decoding what arrives to grey frames whose markers the lab reads; the lab's
+ * WHIP endpoint (src/relay/whip-endpoint.ts, its own process) for WHIP, decoding with the lab's
+ * receive pipeline and decoder. At the end of the run each decoded
  * frame becomes a line of relay.ndjson (target, frame id, capture and arrival time), written
  * atomically, and the endpoints are stopped; an endpoint that fails to start fails the run with
  * ffmpeg's own words.
@@ -9,7 +11,16 @@
 import path from 'node:path';
 import { writeFileAtomic } from '../results/atomic.ts';
 import { parseTargetUrl } from '../../src/relay/targets.ts';
-import { FfmpegEndpoint } from './endpoints.ts';
+import { FfmpegEndpoint, type EndpointFrame } from './endpoints.ts';
+import { WhipEndpointProcess } from './whip-endpoint-process.ts';
+
+/** What the run needs of an endpoint, ffmpeg's or the lab's WHIP endpoint. */
+interface RunningEndpoint {
+  readonly protocol: string;
+  readonly frames: readonly EndpointFrame[];
+  stop(): Promise<void>;
+  kill(): Promise<void>;
+}
 
 /** relay.ndjson in the run folder. */
 export const RELAY_FRAMES_FILE = 'relay.ndjson';
@@ -49,12 +60,16 @@ export async function startRelayEndpoints(
   wrapper: string[] | undefined,
 ): Promise<RelayEndpoints> {
   /** each target's endpoints, the running one last (a restart adds one) */
-  const endpoints: FfmpegEndpoint[][] = [];
+  const endpoints: RunningEndpoint[][] = [];
   const timers: NodeJS.Timeout[] = [];
-  const startOne = async (target: RelayEndpointTarget): Promise<FfmpegEndpoint> => {
+  const startOne = async (target: RelayEndpointTarget): Promise<RunningEndpoint> => {
     const parsed = parseTargetUrl(target.url);
     if (!parsed.ok) throw parsed.error;
     const url = new URL(target.url);
+    if (parsed.target.protocol === 'whip') {
+      const token = parsed.target.token;
+      return WhipEndpointProcess.start({ port: Number(url.port), path: url.pathname, gray: frame, ...(token !== undefined ? { token } : {}), ...(wrapper ? { wrapper } : {}) });
+    }
     const latency = url.searchParams.get('latency');
     const passphrase = url.searchParams.get('passphrase');
     return FfmpegEndpoint.start({

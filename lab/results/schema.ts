@@ -448,6 +448,14 @@ export const resultsSchema = z
             markersRead: count,
             g2gMs: z.object({ p50: nullableNumber, p95: nullableNumber }).strict(),
             addedMs: z.object({ p50: nullableNumber, p95: nullableNumber, frames: count }).strict().describe('endpoint arrival − the lab receiver\'s marker read of the same frame'),
+            webrtc: z
+              .object({
+                packets: nullableNumber, sessions: nullableNumber, nacksReceived: nullableNumber, retransmitted: nullableNumber, keyframeRequests: nullableNumber,
+                forwarderMs: z.object({ p50: nullableNumber, p95: nullableNumber, max: nullableNumber }).strict().describe('the forwarder\'s own part per frame: its last packet in → that packet out'),
+              })
+              .strict()
+              .optional()
+              .describe('WHIP targets: packets passed through, WHIP sessions, the endpoint\'s NACKs and the RTX that answered them, its keyframe requests'),
             reconnect: z
               .object({ killedMs: z.number(), restartedMs: nullableNumber, firstFrameAfterMs: nullableNumber })
               .strict()

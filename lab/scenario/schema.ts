@@ -2,6 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { checkDurationMs, parseBitrateBps, parseDurationUs, parseResolution } from './units.ts';
 import { parseTargetUrl } from '../../src/relay/targets.ts';
+import { parsePercent } from './units.ts';
 import { linkSchema, linkTimelineSchema } from './link-schema.ts';
 import type { ResolvedLink } from './link-resolve.ts';
 
@@ -148,9 +149,10 @@ const congestionSchema = z
   .strict();
 
 /**
- * The relay (first part): the receiving process forwards every rebuilt access unit, without
- * re-encoding, to each target; the lab runs a real endpoint (ffmpeg listening on the target's
- * URL) beside the receiver, so targets name 127.0.0.1.
+ * The relay: the receiving process forwards, without re-encoding, every rebuilt access unit to
+ * each RTSP/SRT/RTMP target and every media packet to each WHIP target; the lab runs a real
+ * endpoint (ffmpeg, or its own WHIP endpoint, listening on the target's URL) beside the receiver,
+ * so targets name 127.0.0.1.
  */
 const relayTargetSchema = z
   .object({
@@ -164,9 +166,10 @@ const relayTargetSchema = z
         }
         const host = new URL(v).hostname;
         if (host !== '127.0.0.1') ctx.addIssue({ code: 'custom', message: `the lab runs each target's endpoint beside the receiver: the host must be 127.0.0.1 (got ${host})` });
-        if (new URL(v).port === '') ctx.addIssue({ code: 'custom', message: 'give the port the endpoint listens on (e.g. rtmp://127.0.0.1:1935/live/relay)' });
+        if (v.toLowerCase().startsWith('whips:')) ctx.addIssue({ code: 'custom', message: 'the lab\'s WHIP endpoint speaks plain HTTP: use whip:// (whips:// is for endpoints outside the lab)' });
+        if (new URL(v).port === '') ctx.addIssue({ code: 'custom', message: 'give the port the endpoint listens on (e.g. rtmp://127.0.0.1:1935/live/relay, whip://127.0.0.1:8080/whip/relay)' });
       })
-      .describe('rtsp://127.0.0.1:PORT/path[?transport=tcp|udp], srt://127.0.0.1:PORT[?latency=ms&passphrase=…] or rtmp://127.0.0.1:PORT/app/stream'),
+      .describe('whip://127.0.0.1:PORT/path[?token=…], rtsp://127.0.0.1:PORT/path[?transport=tcp|udp], srt://127.0.0.1:PORT[?latency=ms&passphrase=…] or rtmp://127.0.0.1:PORT/app/stream'),
     restart: z
       .object({
         at: duration.describe('when the endpoint is killed (SIGKILL, as a crashed server), from the start of the media'),
@@ -175,8 +178,20 @@ const relayTargetSchema = z
       .strict()
       .optional()
       .describe('kill and restart this target\'s endpoint mid-run, to measure the reconnect'),
+    hopLoss: z
+      .union([z.number(), z.string()])
+      .superRefine((v, ctx) => {
+        const r = parsePercent(v);
+        if (typeof r === 'string') ctx.addIssue({ code: 'custom', message: r });
+        else if (r >= 1) ctx.addIssue({ code: 'custom', message: 'must be below 100 %' });
+      })
+      .optional()
+      .describe('WHIP targets only: random loss on the target hop (e.g. 2%), drawn per packet as the forwarder sends it; the endpoint NACKs and the forwarder answers from its history'),
   })
-  .strict();
+  .strict()
+  .superRefine((t, ctx) => {
+    if (t.hopLoss !== undefined && !/^whip:/i.test(t.url)) ctx.addIssue({ code: 'custom', path: ['hopLoss'], message: 'hopLoss applies to whip:// targets only (the muxer targets run over TCP or SRT\'s own recovery)' });
+  });
 const relaySchema = z
   .object({
     targets: z.array(relayTargetSchema).min(1, 'at least one target').max(4, 'at most 4 targets'),
@@ -250,7 +265,7 @@ export const scenarioSchema = z
       .default('none')
       .describe('network impairment between sender and receiver: "none" (loopback), link fields, or { profile: name }'),
     timeline: linkTimelineSchema.optional().describe('link changes at times from the start of the media'),
-    relay: relaySchema.optional().describe('forward the stream, without re-encoding, from the receiver to RTSP/SRT/RTMP targets, each with a real endpoint (docs/relay.md)'),
+    relay: relaySchema.optional().describe('forward the stream, without re-encoding, from the receiver to WHIP/RTSP/SRT/RTMP targets, each with a real endpoint (docs/relay.md)'),
     crossTraffic: z
       .array(crossFlowSchema)
       .max(4, 'at most 4 flows')
@@ -310,7 +325,7 @@ export interface ResolvedScenario {
   /** competing flows (absent: none) */
   crossTraffic?: ResolvedCrossFlow[];
   /** relay targets (absent: none) */
-  relay?: { targets: Array<{ url: string; restart?: { atMs: number; downForMs: number } }> };
+  relay?: { targets: Array<{ url: string; restart?: { atMs: number; downForMs: number }; hopLoss?: number }> };
   /** normalized expressions "metric op value" */
   budgets: string[];
 }
@@ -421,6 +436,7 @@ export function resolveScenario(parsed: ScenarioParsed, seed: number, link: Reso
             targets: parsed.relay.targets.map((t) => ({
               url: t.url,
               ...(t.restart ? { restart: { atMs: checkDurationMs(t.restart.at, MAX_RUN_DURATION_MS) as number, downForMs: checkDurationMs(t.restart.downFor, MAX_RUN_DURATION_MS) as number } } : {}),
+              ...(t.hopLoss !== undefined ? { hopLoss: parsePercent(t.hopLoss) as number } : {}),
             })),
           },
         }

@@ -12,13 +12,13 @@ export function relaySection(suite: SuiteJson): string {
   if (runs.length === 0) return '';
   const rows = runs.flatMap((run) => {
     const r = run.results!;
-    const direct = `<tr class="group"><th>${h(run.name)}</th><td>direct (the lab receiver)</td><td class="num">${formatCount(r.framesDisplayed)}</td><td class="num">—</td><td class="num">${formatMs(r.g2gP50Ms)}</td><td class="num">—</td><td class="num">—</td></tr>`;
+    const direct = `<tr class="group"><th>${h(run.name)}</th><td>direct (the lab receiver)</td><td class="num">${formatCount(r.framesDisplayed)}</td><td class="num">—</td><td class="num">${formatMs(r.g2gP50Ms)}</td><td class="num">—</td><td class="num">—</td><td class="num">—</td></tr>`;
     const targets = r.relay!.map(
       (t) =>
-        `<tr><td></td><td>${h(t.protocol)}</td><td class="num">${formatCount(t.decoded)}</td><td class="num">${formatMs(t.addedP50Ms)} / ${formatMs(t.addedP95Ms)}</td><td class="num">${formatMs(t.g2gP50Ms)}</td><td class="num">${t.dropped === null ? '—' : formatCount(t.dropped)}</td><td class="num">${t.reconnectMs === undefined ? '—' : t.reconnectMs === null ? 'never' : formatMs(t.reconnectMs)}</td></tr>`,
+        `<tr><td></td><td>${h(t.protocol)}</td><td class="num">${formatCount(t.decoded)}</td><td class="num">${formatMs(t.addedP50Ms)} / ${formatMs(t.addedP95Ms)}</td><td class="num">${formatMs(t.g2gP50Ms)}</td><td class="num">${t.dropped === null ? '—' : formatCount(t.dropped)}</td><td class="num">${t.reconnectMs === undefined ? '—' : t.reconnectMs === null ? 'never' : formatMs(t.reconnectMs)}</td><td class="num">${t.forwarderP50Ms === undefined ? '—' : formatMs(t.forwarderP50Ms)}</td></tr>`,
     );
     return [direct, ...targets];
   });
-  return `<section><h2>Relay targets</h2><p class="note">Each target gets every access unit the receiver rebuilt, without re-encoding; its endpoint (ffmpeg beside the receiver) decodes it. Added: endpoint arrival − the lab receiver's marker read of the same frame; reconnect: from the endpoint's restart to the first frame it decoded again.</p>
-<table id="relay-targets"><thead><tr><th>run</th><th>path</th><th class="num">frames</th><th class="num">added p50 / p95</th><th class="num">G2G p50</th><th class="num">dropped</th><th class="num">reconnect</th></tr></thead><tbody>${rows.join('')}</tbody></table></section>`;
+  return `<section><h2>Relay targets</h2><p class="note">Each target gets the stream without re-encoding (RTSP/SRT/RTMP: every access unit the receiver rebuilt; WHIP: every media packet, SSRC/seq/timestamp rewritten); its endpoint (ffmpeg, or the lab's WHIP endpoint, beside the receiver) decodes it. Forwarder: a frame's last packet in → out (WHIP). Added: endpoint arrival − the lab receiver's marker read of the same frame; reconnect: from the endpoint's restart to the first frame it decoded again.</p>
+<table id="relay-targets"><thead><tr><th>run</th><th>path</th><th class="num">frames</th><th class="num">added p50 / p95</th><th class="num">G2G p50</th><th class="num">dropped</th><th class="num">reconnect</th><th class="num">forwarder p50</th></tr></thead><tbody>${rows.join('')}</tbody></table></section>`;
 }

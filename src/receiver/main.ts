@@ -17,6 +17,7 @@ import type { ProtectionStreams } from '../shared/protection-streams.ts';
 import { RtpCapture } from '../shared/rtp-capture.ts';
 import { RelayForwarder } from './relay-forwarder.ts';
 import type { AssembledFrame } from './frame-assembler-types.ts';
+import type { RtpPacket } from '../shared/rtp/packet.ts';
 
 /** The recovery streams as Chromium's offer names them (the plan's seeded ones where it names none). */
 function streamsFromOffer(seeded: ProtectionStreams, offered: ChromiumOfferedStreams): ProtectionStreams {
@@ -73,11 +74,14 @@ try {
   const transportFeedbackId = config.receiver.transportFeedback ? peer.negotiatedExtensions()[TRANSPORT_WIDE_SEQ_URI] : undefined;
   // a target that reconnects waits for a keyframe: the receiver (made below) asks the sender for one
   const keyframes = { ask: (): void => {} };
-  const relay = config.receiver.relay ? new RelayForwarder({ ...config.receiver.relay, onNeedKeyframe: () => keyframes.ask() }) : undefined;
+  const relay = config.receiver.relay
+    ? await RelayForwarder.create({ ...config.receiver.relay, upstreamExtensions: peer.negotiatedExtensions(), onNeedKeyframe: () => keyframes.ask() })
+    : undefined;
   const relayTick = relay ? setInterval(() => relay.tick(Number(process.hrtime.bigint()) / 1e6), 200) : undefined;
   const receiver = new VideoReceiver({
     decoder,
     ...(relay ? { onAccessUnit: (frame: AssembledFrame, atMs: number) => relay.forward(frame, atMs) } : {}),
+    ...(relay?.wantsPackets ? { onMediaPacket: (packet: RtpPacket, arrivalMs: number) => relay.forwardPacket(packet, arrivalMs) } : {}),
     records,
     sendRtcp: (packet) => peer.sendRtcp(packet),
     pliIntervalMs: config.receiver.pliIntervalMs,
@@ -117,10 +121,15 @@ try {
     clearInterval(relayTick);
     await relay.close();
     for (const [index, t] of relay.stats().entries()) {
-      records.write({
-        type: 'event', side: 'receiver', timeMs: Number(process.hrtime.bigint()) / 1e6, name: 'relay-target',
-        detail: { index, url: t.url, forwarded: relay.forwarded, frames: t.stats.frames, bytes: t.stats.bytes, dropped: t.stats.dropped, reconnects: t.stats.reconnects, state: t.stats.state, ...(t.stats.lastError ? { lastError: t.stats.lastError } : {}) },
-      });
+      const common = { index, url: t.url, frames: t.stats.frames, bytes: t.stats.bytes, dropped: t.stats.dropped, reconnects: t.stats.reconnects, state: t.stats.state, ...(t.stats.lastError ? { lastError: t.stats.lastError } : {}) };
+      const detail = t.protocol === 'whip'
+        ? {
+            ...common, forwarded: relay.packetsForwarded, packets: t.stats.packets, sessions: t.stats.sessions, nacksReceived: t.stats.nacksReceived, retransmitted: t.stats.retransmitted,
+            notInHistory: t.stats.notInHistory, keyframeRequests: t.stats.keyframeRequests,
+            ...(t.stats.forwardMsP50 !== undefined ? { forwardMsP50: t.stats.forwardMsP50, forwardMsP95: t.stats.forwardMsP95 ?? null, forwardMsMax: t.stats.forwardMsMax ?? null } : {}),
+          }
+        : { ...common, forwarded: relay.forwarded };
+      records.write({ type: 'event', side: 'receiver', timeMs: Number(process.hrtime.bigint()) / 1e6, name: 'relay-target', detail });
     }
   }
   if (capture) {

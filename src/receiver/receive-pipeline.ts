@@ -35,6 +35,8 @@ export interface ReceivePipelineOptions {
    * instead of transport-wide feedback when both are given; undefined = none
    */
   ccfb?: { intervalMs?: number };
+  /** hand out every media packet (plain or recovered) as a `media` output, for the WebRTC relay; default false */
+  mediaOutput?: boolean;
 }
 
 /** What became of a frame handed out for decoding (times in ms on the pipeline's clock). */
@@ -49,7 +51,9 @@ export type ReceiveOutput =
   /** one serialized RTCP packet for the sender */
   | { type: 'rtcp'; packet: Uint8Array }
   /** a complete, decodable frame: decode it, then give the result to `handleDecoded` */
-  | { type: 'decode'; frame: AssembledFrame };
+  | { type: 'decode'; frame: AssembledFrame }
+  /** (mediaOutput only) a media packet as it reaches the assembler, at `atMs` (its own arrival, or its repair's) */
+  | { type: 'media'; packet: RtpPacket; atMs: number };
 
 /** Counters of the stream so far (the `stopped` summary). */
 export interface ReceiveCounters {
@@ -106,6 +110,7 @@ export class ReceivePipeline {
     if (!plan) {
       this.mediaSsrc ??= packet.ssrc;
       this.record(incomingPacketRecord(packet, raw.length, nowMs, 'media'));
+      if (this.options.mediaOutput) this.out.push({ type: 'media', packet, atMs: nowMs });
       this.assembler.insert(packet, nowMs);
       this.drainAssembler(nowMs);
       return;
@@ -218,6 +223,7 @@ export class ReceivePipeline {
               size: e.packet.length, timeMs: nowMs, rtpTimestamp: media.timestamp, recoveredBy: e.recoveredBy,
             } satisfies PacketRecord);
           }
+          if (this.options.mediaOutput) this.out.push({ type: 'media', packet: media, atMs: nowMs });
           this.assembler.insert(media, nowMs, e.extSeq);
           break;
         }

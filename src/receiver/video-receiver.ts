@@ -1,6 +1,7 @@
 import type { DecodedFrame, NativeDecoder } from '../native/types.ts';
 import type { RecordSink } from '../shared/records.ts';
 import type { AssembledFrame } from './frame-assembler-types.ts';
+import type { RtpPacket } from '../shared/rtp/packet.ts';
 import type { RealtimeRecoveryPlan } from './protection/realtime-options.ts';
 import { ReceivePipeline, type DecodeResult } from './receive-pipeline.ts';
 
@@ -27,6 +28,8 @@ export interface VideoReceiverOptions {
   onError: (error: Error) => void;
   /** every access unit the assembler rebuilt, as it goes to the decoder (the relay forwards it) */
   onAccessUnit?: (frame: AssembledFrame, nowMs: number) => void;
+  /** every media packet (plain or recovered by RTX/FEC) with the time it (or its repair) arrived, ms (the WebRTC relay forwards it) */
+  onMediaPacket?: (packet: RtpPacket, arrivalMs: number) => void;
 }
 
 const nowMs = (): number => Number(process.hrtime.bigint()) / 1e6;
@@ -71,6 +74,7 @@ export class VideoReceiver {
       ...(options.recovery ? { recovery: options.recovery } : {}),
       ...(options.transportFeedback ? { transportFeedback: options.transportFeedback } : {}),
       ...(options.ccfb ? { ccfb: options.ccfb } : {}),
+      ...(options.onMediaPacket ? { mediaOutput: true } : {}),
     });
   }
 
@@ -146,6 +150,9 @@ export class VideoReceiver {
           this.options.onAccessUnit?.(e.frame, nowMs());
           this.decodeQueue.push(e.frame);
           this.decoding ??= this.decodeLoop();
+          break;
+        case 'media':
+          this.options.onMediaPacket?.(e.packet, e.atMs);
           break;
       }
     }

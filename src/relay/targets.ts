@@ -1,11 +1,13 @@
 /**
- * Relay targets that are not WebRTC: parsing their URLs into what the native RelayMuxer takes,
- * and `RelayTarget`, a muxer with reconnect.
+ * Relay target URLs (every protocol) and `RelayTarget`, a native RelayMuxer with reconnect for the
+ * targets that are not WebRTC.
  *
  * URL forms (loopback or any host; credentials only where the protocol has them):
  *   rtsp://[user:pass@]host[:port]/path[?transport=tcp|udp]   → rtsp muxer, ANNOUNCE/SETUP/RECORD
  *   srt://host:port[?latency=MS&passphrase=TEXT]              → mpegts over SRT, caller mode
  *   rtmp://[user:pass@]host[:port]/app/stream                 → flv over RTMP
+ *   whip://host[:port]/path[?token=TEXT], whips://…           → WHIP (RFC 9725) over http / https,
+ *                                                                the token as `Authorization: Bearer`
  * `latency` is in milliseconds (the unit of SRT's own URIs and srt-live-transmit); libavformat's
  * srt option is in µs, so it is passed on ×1000. `passphrase` is 10..79 characters (SRT's limit).
  * SRT targets also get `linger=1` (s): a closing target delivers its last packets.
@@ -13,15 +15,27 @@
 import { loadNative } from '../native/addon.ts';
 import type { NativeRelayMuxer, RelayFormat, RelayMuxerOptions, RelayMuxerStats } from '../native/types.ts';
 
-export type RelayProtocol = 'rtsp' | 'srt' | 'rtmp';
+export type RelayProtocol = 'rtsp' | 'srt' | 'rtmp' | 'whip';
+/** The protocols a libavformat muxer serves (RelayTarget); WHIP is WhipTarget's (src/relay/whip-target.ts). */
+export type MuxerProtocol = Exclude<RelayProtocol, 'whip'>;
 
-/** A parsed target: the URL the muxer opens (query removed) and its AVOptions. */
-export interface RelayTargetSpec {
-  protocol: RelayProtocol;
+/** A parsed muxer target: the URL the muxer opens (query removed) and its AVOptions. */
+export interface MuxerTargetSpec {
+  protocol: MuxerProtocol;
   format: RelayFormat;
   url: string;
   options: Record<string, string>;
 }
+
+/** A parsed WHIP target: the endpoint's HTTP(S) URL and the bearer token it takes, if any. */
+export interface WhipTargetSpec {
+  protocol: 'whip';
+  /** http:// for whip://, https:// for whips:// (query removed) */
+  url: string;
+  token?: string;
+}
+
+export type RelayTargetSpec = MuxerTargetSpec | WhipTargetSpec;
 
 /** Stable codes of RelayTargetError. */
 export const RELAY_TARGET_ERROR_CODES = {
@@ -43,8 +57,8 @@ export class RelayTargetError extends Error {
 
 export type ParseResult = { ok: true; target: RelayTargetSpec } | { ok: false; error: RelayTargetError };
 
-const FORMAT: Record<RelayProtocol, RelayFormat> = { rtsp: 'rtsp', srt: 'mpegts', rtmp: 'flv' };
-const QUERY_KEYS: Record<RelayProtocol, readonly string[]> = { rtsp: ['transport'], srt: ['latency', 'passphrase'], rtmp: [] };
+const FORMAT: Record<MuxerProtocol, RelayFormat> = { rtsp: 'rtsp', srt: 'mpegts', rtmp: 'flv' };
+const QUERY_KEYS: Record<RelayProtocol, readonly string[]> = { rtsp: ['transport'], srt: ['latency', 'passphrase'], rtmp: [], whip: ['token'] };
 const MAX_URL_LENGTH = 2048;
 /** Longest SRT latency accepted, ms. */
 export const MAX_SRT_LATENCY_MS = 60_000;
@@ -66,11 +80,11 @@ export function parseTargetUrl(input: unknown): ParseResult {
     return fail(`url ${show(input)} is not a URL`);
   }
   const scheme = url.protocol.slice(0, -1);
-  if (scheme === 'whip' || scheme === 'whips') return fail(`url ${show(input)}: WHIP targets are not implemented yet`);
-  if (scheme !== 'rtsp' && scheme !== 'srt' && scheme !== 'rtmp') return fail(`url must be rtsp://, srt:// or rtmp:// (got ${show(input)})`);
-  const protocol: RelayProtocol = scheme;
+  if (scheme !== 'rtsp' && scheme !== 'srt' && scheme !== 'rtmp' && scheme !== 'whip' && scheme !== 'whips') return fail(`url must be whip://, whips://, rtsp://, srt:// or rtmp:// (got ${show(input)})`);
   if (url.hostname === '') return fail(`url ${show(input)} has no host`);
   if (url.hash !== '') return fail(`url ${show(input)} must not have a #fragment`);
+  if (scheme === 'whip' || scheme === 'whips') return parseWhip(url, scheme, input, fail);
+  const protocol: MuxerProtocol = scheme;
   if (protocol === 'srt' && url.port === '') return fail(`srt url ${show(input)} needs a port (srt://host:port)`);
   if (protocol === 'srt' && (url.username !== '' || url.password !== '')) return fail(`srt url ${show(input)} takes no user:password (use ?passphrase=)`);
   const path = url.pathname;
@@ -105,6 +119,23 @@ export function parseTargetUrl(input: unknown): ParseResult {
   if (protocol === 'srt') options.linger = '1';
   url.search = '';
   return { ok: true, target: { protocol, format: FORMAT[protocol], url: url.toString(), options } };
+}
+
+/** whip:// → http://, whips:// → https://; `token` (1..4096 visible ASCII characters) the only parameter. */
+function parseWhip(url: URL, scheme: 'whip' | 'whips', input: string, fail: (message: string) => ParseResult): ParseResult {
+  if (url.username !== '' || url.password !== '') return fail(`whip url ${show(input)} takes no user:password (use ?token= for a bearer token)`);
+  if (url.pathname === '' || url.pathname === '/') return fail(`whip url ${show(input)} needs the endpoint's path (whip://host:port/path)`);
+  let token: string | undefined;
+  for (const key of new Set(url.searchParams.keys())) {
+    if (key !== 'token') return fail(`whip url parameter ${show(key)} is not supported (allowed: token)`);
+    const values = url.searchParams.getAll(key);
+    if (values.length > 1) return fail(`whip url parameter 'token' is given twice`);
+    token = values[0]!;
+    if (!/^[\x21-\x7e]{1,4096}$/.test(token)) return fail(`whip url parameter token must be 1..4096 visible ASCII characters`);
+  }
+  const http = new URL(input.replace(/^whips?:/i, scheme === 'whips' ? 'https:' : 'http:'));
+  http.search = '';
+  return { ok: true, target: { protocol: 'whip', url: http.toString(), ...(token !== undefined ? { token } : {}) } };
 }
 
 /** Reconnect policy of a target, ms. */
@@ -157,7 +188,7 @@ const DEFAULT_RECONNECT: ReconnectPolicy = { delayMs: 1000, maxTimeMs: 60_000 };
  * just keep writing (each write checks the muxer and the reopen time).
  */
 export class RelayTarget {
-  readonly spec: RelayTargetSpec;
+  readonly spec: MuxerTargetSpec;
   private readonly reconnect: ReconnectPolicy;
   private muxer: NativeRelayMuxer | undefined;
   private readonly closing: Array<Promise<void>> = [];
@@ -175,6 +206,7 @@ export class RelayTarget {
   ) {
     const parsed = parseTargetUrl(options.url);
     if (!parsed.ok) throw parsed.error;
+    if (parsed.target.protocol === 'whip') throw new RelayTargetError('ERR_RELAY_URL', `relay target: ${show(options.url)} is a WHIP target (WhipTarget forwards those)`);
     this.spec = parsed.target;
     this.reconnect = options.reconnect ?? DEFAULT_RECONNECT;
     const { delayMs, maxTimeMs } = this.reconnect;

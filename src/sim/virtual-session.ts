@@ -117,6 +117,8 @@ export function runVirtualSession(o: VirtualSessionOptions): VirtualSessionResul
           decodes.push({ frame: e.frame, startMs, doneMs: startMs + o.decodeMs });
           break;
         }
+        case 'media': // only asked for by a relay, which the simulator has not
+          break;
       }
     }
   };

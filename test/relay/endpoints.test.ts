@@ -12,7 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FfmpegEndpoint, freePort, type EndpointFrame, type EndpointProtocol } from '../../lab/relay/endpoints.ts';
 import { loadNative } from '../../src/native/addon.ts';
 import type { NativeRelayMuxer } from '../../src/native/types.ts';
-import { RelayTarget, parseTargetUrl, type RelayTargetSpec } from '../../src/relay/targets.ts';
+import { RelayTarget, parseTargetUrl, type MuxerTargetSpec } from '../../src/relay/targets.ts';
 import { FIRST_NS, FPS, GOP, HEIGHT, STEP_NS, WIDTH, comparedNals, encodeUnits, parameterSets, type Unit } from './fixture.ts';
 
 const native = loadNative();
@@ -43,15 +43,16 @@ async function endpoint(...args: Parameters<typeof FfmpegEndpoint.start>): Promi
   return e;
 }
 
-function muxer(spec: RelayTargetSpec, extra: { queueFrames?: number; openTimeoutMs?: number } = {}): NativeRelayMuxer {
+function muxer(spec: MuxerTargetSpec, extra: { queueFrames?: number; openTimeoutMs?: number } = {}): NativeRelayMuxer {
   const m = new native.RelayMuxer({ url: spec.url, format: spec.format, width: WIDTH, height: HEIGHT, fps: FPS, options: spec.options, ...extra });
   muxers.push(m);
   return m;
 }
 
-function spec(url: string): RelayTargetSpec {
+function spec(url: string): MuxerTargetSpec {
   const parsed = parseTargetUrl(url);
   if (!parsed.ok) throw parsed.error;
+  if (parsed.target.protocol === 'whip') throw new Error(`${url} is not a muxer target`);
   return parsed.target;
 }
 

@@ -12,6 +12,8 @@ describe('parseTargetUrl', () => {
     ['srt://10.0.0.2:9000?latency=20&passphrase=0123456789', { protocol: 'srt', format: 'mpegts', url: 'srt://10.0.0.2:9000', options: { latency: '20000', passphrase: '0123456789', linger: '1' } }],
     ['srt://[::1]:9000', { protocol: 'srt', format: 'mpegts', url: 'srt://[::1]:9000', options: { linger: '1' } }],
     ['rtmp://127.0.0.1:1935/live/key', { protocol: 'rtmp', format: 'flv', url: 'rtmp://127.0.0.1:1935/live/key', options: {} }],
+    ['whip://127.0.0.1:8080/whip/relay', { protocol: 'whip', url: 'http://127.0.0.1:8080/whip/relay' }],
+    ['whips://media.example:443/w/1?token=abc.DEF-1', { protocol: 'whip', url: 'https://media.example/w/1', token: 'abc.DEF-1' }],
   ])('%s', (input, target) => {
     expect(parseTargetUrl(input)).toEqual({ ok: true, target });
   });
@@ -20,8 +22,12 @@ describe('parseTargetUrl', () => {
     [42, 'relay target: url must be a string (got number)'],
     ['', 'relay target: url must be 1..2048 characters (got 0)'],
     ['not a url', "relay target: url 'not a url' is not a URL"],
-    ['http://x/y', "relay target: url must be rtsp://, srt:// or rtmp:// (got 'http://x/y')"],
-    ['whip://h/w', "relay target: url 'whip://h/w': WHIP targets are not implemented yet"],
+    ['http://x/y', "relay target: url must be whip://, whips://, rtsp://, srt:// or rtmp:// (got 'http://x/y')"],
+    ['whip://h', "relay target: whip url 'whip://h' needs the endpoint's path (whip://host:port/path)"],
+    ['whip://u:p@h/w', "relay target: whip url 'whip://u:p@h/w' takes no user:password (use ?token= for a bearer token)"],
+    ['whip://h/w?room=1', "relay target: whip url parameter 'room' is not supported (allowed: token)"],
+    ['whip://h/w?token=a&token=b', "relay target: whip url parameter 'token' is given twice"],
+    ['whip://h/w?token=a%20b', 'relay target: whip url parameter token must be 1..4096 visible ASCII characters'],
     ['srt://host', "relay target: srt url 'srt://host' needs a port (srt://host:port)"],
     ['srt://h:1?latency=abc', "relay target: srt url parameter latency must be an integer 0..60000 ms (got 'abc')"],
     ['srt://h:1?latency=60001', "relay target: srt url parameter latency must be an integer 0..60000 ms (got '60001')"],
@@ -53,7 +59,7 @@ describe('parseTargetUrl', () => {
       fc.property(fc.oneof(fc.anything(), fc.string(), fc.webUrl(), structured), (input) => {
         const result = parseTargetUrl(input);
         if (result.ok) {
-          expect(['rtsp', 'srt', 'rtmp']).toContain(result.target.protocol);
+          expect(['rtsp', 'srt', 'rtmp', 'whip']).toContain(result.target.protocol);
           expect(result.target.url).not.toContain('?');
         } else {
           expect(result.error).toBeInstanceOf(RelayTargetError);
@@ -173,7 +179,8 @@ describe('RelayTarget reconnect (virtual time)', () => {
 
   it('bad URLs and policies throw typed errors naming the problem', () => {
     const make = (url: string, reconnect?: { delayMs: number; maxTimeMs: number }) => () => new RelayTarget({ url, width: 320, height: 180, fps: 30, reconnect }, (o) => new FakeMuxer(o));
-    expect(make('udp://x:1')).toThrow("relay target: url must be rtsp://, srt:// or rtmp:// (got 'udp://x:1')");
+    expect(make('udp://x:1')).toThrow("relay target: url must be whip://, whips://, rtsp://, srt:// or rtmp:// (got 'udp://x:1')");
+    expect(make('whip://x:1/w')).toThrow("relay target: 'whip://x:1/w' is a WHIP target (WhipTarget forwards those)");
     expect(make('srt://x:1', { delayMs: -1, maxTimeMs: 1 })).toThrow('relay target: reconnect.delayMs must be a finite number >= 0 (got -1)');
     expect(make('srt://x:1', { delayMs: 1, maxTimeMs: NaN })).toThrow(expect.objectContaining({ code: 'ERR_RELAY_TARGET_OPTIONS' }));
   });
