@@ -53,6 +53,8 @@ export interface RelayTargetSummary {
   g2gMs: { p50: number | null; p95: number | null };
   /** endpoint arrival − the lab receiver's marker read of the same frame */
   addedMs: { p50: number | null; p95: number | null; frames: number };
+  /** the forwarder's own part, p50 ms: WHIP, a frame's last packet in → out; muxer targets, write → av_write_frame returned (queue, muxing, socket) */
+  forwarderP50Ms?: number | null;
   /** WHIP targets: the passthrough's counters and the forwarder's own part per frame (last packet in → out), from its relay-target event */
   webrtc?: { packets: number | null; sessions: number | null; nacksReceived: number | null; retransmitted: number | null; keyframeRequests: number | null; forwarderMs: { p50: number | null; p95: number | null; max: number | null } };
   /** the endpoint was killed and restarted (relay.targets[].restart): from its restart to the first frame it decoded again; null: none came */
@@ -90,6 +92,7 @@ export function computeRelay(input: { frames: readonly RelayFrame[]; events: rea
       markersRead: read.length,
       g2gMs: { p50: percentileSorted(g2g, 50), p95: percentileSorted(g2g, 95) },
       addedMs: { p50: percentileSorted(added, 50), p95: percentileSorted(added, 95), frames: added.length },
+      forwarderP50Ms: num(e.forwardMsP50) ?? num(e.queueDelayMsP50),
       ...(whip
         ? {
             webrtc: {

@@ -448,6 +448,7 @@ export const resultsSchema = z
             markersRead: count,
             g2gMs: z.object({ p50: nullableNumber, p95: nullableNumber }).strict(),
             addedMs: z.object({ p50: nullableNumber, p95: nullableNumber, frames: count }).strict().describe('endpoint arrival − the lab receiver\'s marker read of the same frame'),
+            forwarderP50Ms: nullableNumber.optional().describe('the forwarder\'s own part, p50: WHIP, a frame\'s last packet in → out; muxer targets, write → av_write_frame returned'),
             webrtc: z
               .object({
                 packets: nullableNumber, sessions: nullableNumber, nacksReceived: nullableNumber, retransmitted: nullableNumber, keyframeRequests: nullableNumber,

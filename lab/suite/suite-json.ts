@@ -99,7 +99,7 @@ export const keyResultsSchema = z
             g2gP50Ms: z.number().nullable(),
             dropped: z.number().nullable(),
             reconnectMs: z.number().nullable().optional(),
-            forwarderP50Ms: z.number().nullable().optional().describe('WHIP targets: the forwarder\'s own part per frame, p50'),
+            forwarderP50Ms: z.number().nullable().optional().describe('the forwarder\'s own part, p50 (results.relay[].forwarderP50Ms)'),
           })
           .strict(),
       )
@@ -234,7 +234,7 @@ export function keyResults(results: Results, process?: SenderProcess | null): Ke
             g2gP50Ms: t.g2gMs.p50,
             dropped: t.dropped,
             ...(t.reconnect ? { reconnectMs: t.reconnect.firstFrameAfterMs } : {}),
-            ...(t.webrtc ? { forwarderP50Ms: t.webrtc.forwarderMs.p50 } : {}),
+            ...(t.forwarderP50Ms !== undefined ? { forwarderP50Ms: t.forwarderP50Ms } : {}),
           })),
         }
       : {}),

@@ -128,7 +128,7 @@ try {
             notInHistory: t.stats.notInHistory, keyframeRequests: t.stats.keyframeRequests,
             ...(t.stats.forwardMsP50 !== undefined ? { forwardMsP50: t.stats.forwardMsP50, forwardMsP95: t.stats.forwardMsP95 ?? null, forwardMsMax: t.stats.forwardMsMax ?? null } : {}),
           }
-        : { ...common, forwarded: relay.forwarded };
+        : { ...common, forwarded: relay.forwarded, ...(t.stats.queueDelayMsP50 !== undefined ? { queueDelayMsP50: t.stats.queueDelayMsP50 } : {}) };
       records.write({ type: 'event', side: 'receiver', timeMs: Number(process.hrtime.bigint()) / 1e6, name: 'relay-target', detail });
     }
   }

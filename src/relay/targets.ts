@@ -169,7 +169,7 @@ export interface RelayTargetStats {
   /** every muxer's drops plus writes while no muxer was open */
   dropped: number;
   reconnects: number;
-  /** the current muxer's median queue delay, ms */
+  /** median queue delay (write → av_write_frame returned) of the current muxer, or the last one after close, ms */
   queueDelayMsP50?: number;
   state: RelayTargetState;
   /** the last muxer failure (libav call and text) */
@@ -198,6 +198,8 @@ export class RelayTarget {
   private downSinceMs: number | undefined;
   private reopenAtMs: number | undefined;
   private lastError: string | undefined;
+  /** the last retired muxer's median queue delay (a closed target still reports it) */
+  private lastQueueDelayMsP50: number | undefined;
 
   /** Throws RelayTargetError for a bad URL or policy, the muxer's ERR_RELAY_OPTIONS for the rest. */
   constructor(
@@ -266,7 +268,8 @@ export class RelayTarget {
       reconnects: this.reconnects,
       state: this.state,
     };
-    if (current.queueDelayMsP50 !== undefined) out.queueDelayMsP50 = current.queueDelayMsP50;
+    const queueDelay = current.queueDelayMsP50 ?? this.lastQueueDelayMsP50;
+    if (queueDelay !== undefined) out.queueDelayMsP50 = queueDelay;
     const error = current.error ?? this.lastError;
     if (error !== undefined) out.lastError = error;
     return out;
@@ -298,6 +301,7 @@ export class RelayTarget {
     this.muxer = undefined;
     // count what it did so far now, and what it still sends during its close grace once closed
     const before = muxer.stats();
+    if (before.queueDelayMsP50 !== undefined) this.lastQueueDelayMsP50 = before.queueDelayMsP50;
     this.add(before, 1);
     this.closing.push(
       muxer.close().then(() => {

@@ -207,8 +207,10 @@ export class WhipTarget {
     this.closing ??= (async () => {
       this.state = 'closed';
       this.closeOldFrames(true);
-      await this.endSession(this.session);
+      const session = this.session;
       this.session = undefined;
+      if (session?.passthrough) this.retired.push(session.passthrough.counters);
+      await this.endSession(session);
     })();
     return this.closing;
   }
@@ -283,7 +285,11 @@ export class WhipTarget {
     this.totals.packets++;
     this.totals.bytes += bytes.length;
     const frame = this.noteIn(upstreamTimestamp, inMs);
-    if (this.lost()) return;
+    if (this.lost()) {
+      // the hop's loss is the wire's: the forwarder's part ended as it would have gone out
+      if (frame && inMs >= frame.lastInMs) frame.lastOutMs = this.options.now();
+      return;
+    }
     const sent = session.peer.sendRtp(bytes);
     if (!frame) {
       void sent.catch(() => undefined);

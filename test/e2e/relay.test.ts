@@ -1,6 +1,7 @@
 /**
- * The relay in a real run: the receiver forwards every rebuilt access unit, without re-encoding,
- * to RTMP and SRT targets whose endpoints (ffmpeg listening beside the receiver) the lab starts;
+ * The relay in a real run: the receiver forwards, without re-encoding, every rebuilt access unit
+ * to RTMP and SRT targets whose endpoints (ffmpeg listening beside the receiver) the lab starts,
+ * and every media packet to a WHIP target whose endpoint is the lab's own;
  * results.json gives each target's decoded frames, its G2G and what it added over the direct
  * path. Over loopback, and over the userspace link, where receiver and endpoints share the
  * receiver's network namespace.
@@ -26,11 +27,11 @@ afterAll(async () => {
 async function relayRun(name: string, link: string): Promise<{ exitCode: number | undefined; stderr: string; results: Results }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'glasslab-e2e-relay-'));
   dirs.push(dir);
-  const [rtmp, srt] = [await freePort('tcp'), await freePort('udp')];
+  const [rtmp, srt, whip] = [await freePort('tcp'), await freePort('udp'), await freePort('tcp')];
   const file = path.join(dir, `${name}.yaml`);
   await writeFile(file, [
     `name: ${name}`, 'duration: 3s', 'resolution: 320x180', 'fps: 30', 'seed: 6', 'encoder: { codec: x264, bitrate: 500kbps, gop: 30 }', link,
-    'relay:', '  targets:', `    - { url: 'rtmp://127.0.0.1:${rtmp}/live/relay' }`, `    - { url: 'srt://127.0.0.1:${srt}?latency=20' }`, '',
+    'relay:', '  targets:', `    - { url: 'rtmp://127.0.0.1:${rtmp}/live/relay' }`, `    - { url: 'srt://127.0.0.1:${srt}?latency=20' }`, `    - { url: 'whip://127.0.0.1:${whip}/whip/relay' }`, '',
   ].join('\n'));
   const result = await execa(process.execPath, [cli, '--json', 'run', file, '--runs', path.join(dir, 'runs')], { reject: false, timeout: 120_000 });
   const runDir = (JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as { runDir: string }).runDir;
@@ -39,8 +40,19 @@ async function relayRun(name: string, link: string): Promise<{ exitCode: number 
 
 function expectForwarded(results: Results): void {
   const sent = results.summary.frames.sent;
-  expect(results.relay).toHaveLength(2);
+  expect(results.relay).toHaveLength(3);
   for (const target of results.relay!) {
+    if (target.protocol === 'whip') {
+      // packets passed through; the session opens after the first frames, and starts at a keyframe asked for then
+      expect(target.decoded).toBeGreaterThan(0.8 * sent);
+      expect(target.markersRead).toBe(target.decoded);
+      expect(target.written).toBeGreaterThanOrEqual(target.decoded);
+      expect(target.state).toBe('closed');
+      expect(target.webrtc?.sessions).toBe(1);
+      expect(target.webrtc?.forwarderMs.p50).toBeGreaterThanOrEqual(0);
+      expect(target.addedMs.p50).toBeLessThan(1000);
+      continue;
+    }
     expect(target.forwarded).toBeGreaterThan(0.9 * sent);
     expect(target.written).toBe(target.forwarded);
     expect(target.dropped).toBe(0);
@@ -51,7 +63,7 @@ function expectForwarded(results: Results): void {
     expect(target.addedMs.p50).toBeGreaterThan(0);
     expect(target.addedMs.p50).toBeLessThan(1000);
   }
-  expect(results.relay!.map((t) => t.protocol)).toEqual(['rtmp', 'srt']);
+  expect(results.relay!.map((t) => t.protocol)).toEqual(['rtmp', 'srt', 'whip']);
 }
 
 describe('relay targets in a real run', () => {
@@ -87,7 +99,10 @@ describe('relay targets in a real run', () => {
   it('refuses targets the lab cannot serve, naming the field', () => {
     const base = 'name: r\nrelay:\n  targets:\n';
     expect(() => parseScenarioText(`${base}    - { url: 'rtmp://10.0.0.1:1935/live/x' }\n`, 'r.yaml', 1)).toThrow(/relay\.targets\.0\.url: the lab runs each target's endpoint beside the receiver: the host must be 127\.0\.0\.1/);
-    expect(() => parseScenarioText(`${base}    - { url: 'http://127.0.0.1:80/x' }\n`, 'r.yaml', 1)).toThrow(/relay\.targets\.0\.url: url must be rtsp:\/\/, srt:\/\/ or rtmp:\/\//);
+    expect(() => parseScenarioText(`${base}    - { url: 'http://127.0.0.1:80/x' }\n`, 'r.yaml', 1)).toThrow(/relay\.targets\.0\.url: url must be whip:\/\/, whips:\/\/, rtsp:\/\/, srt:\/\/ or rtmp:\/\//);
+    expect(() => parseScenarioText(`${base}    - { url: 'whips://127.0.0.1:8443/w' }\n`, 'r.yaml', 1)).toThrow(/the lab's WHIP endpoint speaks plain HTTP: use whip:\/\//);
+    expect(() => parseScenarioText(`${base}    - { url: 'rtmp://127.0.0.1:1935/live/x', hopLoss: 2% }\n`, 'r.yaml', 1)).toThrow(/relay\.targets\.0\.hopLoss: hopLoss applies to whip:\/\/ targets only/);
+    expect(() => parseScenarioText(`${base}    - { url: 'whip://127.0.0.1:8080/w', hopLoss: 120% }\n`, 'r.yaml', 1)).toThrow(/relay\.targets\.0\.hopLoss: must be between 0 % and 100 %/);
     expect(() => parseScenarioText(`${base}    - { url: 'rtmp://127.0.0.1/live/x' }\n`, 'r.yaml', 1)).toThrow(/give the port the endpoint listens on/);
     expect(() => parseScenarioText('name: r\nrelay: { targets: [] }\n', 'r.yaml', 1)).toThrow(/at least one target/);
   });
