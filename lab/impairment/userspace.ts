@@ -6,7 +6,7 @@
 import { loadLinkNative, type LinkDirectionStats, type NativeLinkDataPlane } from '../../src/link/native.ts';
 import type { DuplexLinkParams, LinkDirection, LinkModelParams } from '../../src/link/params.ts';
 import { run } from '../topology/ip.ts';
-import { LAB_ADDRESSES, linkName } from '../topology/names.ts';
+import { LAB_ADDRESSES, linkName, type NamespaceRole } from '../topology/names.ts';
 import type { LinkTopology } from '../topology/types.ts';
 
 export interface UserspaceLinkOptions {
@@ -22,6 +22,18 @@ export interface UserspaceLinkOptions {
   realtimePriority?: number;
   /** CPU the data-plane threads are pinned to (see NativeLinkDataPlaneCtor); default 'none' */
   cpu?: number | 'auto' | 'none';
+  /**
+   * which namespaces it joins ('up' goes from `near` to `far`); default the run's own link,
+   * snd → rcv on TUN devices s/r
+   */
+  between?: { near: LinkEnd; far: LinkEnd };
+}
+
+/** One end of a userspace link: its namespace, TUN device name and address (a /32 with the other end as peer). */
+export interface LinkEnd {
+  role: NamespaceRole;
+  tun: string;
+  address: string;
 }
 
 export interface UserspaceLink {
@@ -32,11 +44,13 @@ export interface UserspaceLink {
   stop(): void;
 }
 
-/** Starts the userspace link between the topology's snd and rcv namespaces. */
+/** Starts the userspace link between the topology's snd and rcv namespaces (or the two ends given). */
 export function startUserspaceLink(topology: LinkTopology, options: UserspaceLinkOptions): UserspaceLink {
   const { LinkDataPlane } = loadLinkNative();
-  const tunSnd = linkName(topology.runId, 's');
-  const tunRcv = linkName(topology.runId, 'r');
+  const near = options.between?.near ?? { role: 'snd', tun: linkName(topology.runId, 's'), address: LAB_ADDRESSES.snd };
+  const far = options.between?.far ?? { role: 'rcv', tun: linkName(topology.runId, 'r'), address: LAB_ADDRESSES.rcv };
+  const tunSnd = near.tun;
+  const tunRcv = far.tun;
   const planeOptions = {
     tunNames: [tunSnd, tunRcv] as [string, string],
     seeds: [options.seed, options.seed + 1] as [number, number],
@@ -57,8 +71,8 @@ export function startUserspaceLink(topology: LinkTopology, options: UserspaceLin
   try {
     const mtu = String(options.deviceMtu ?? 1500);
     const ends = [
-      [tunSnd, 'snd', LAB_ADDRESSES.snd, LAB_ADDRESSES.rcv],
-      [tunRcv, 'rcv', LAB_ADDRESSES.rcv, LAB_ADDRESSES.snd],
+      [tunSnd, near.role, near.address, far.address],
+      [tunRcv, far.role, far.address, near.address],
     ] as const;
     for (const [dev, role, local, peer] of ends) {
       // the fd stays valid when the device moves to another namespace

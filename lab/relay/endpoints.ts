@@ -1,6 +1,7 @@
 /**
  * Real endpoints at the far side of a relay target: ffmpeg as the listening server for RTSP
- * (`-rtsp_flags listen`), SRT (`mode=listener`) and RTMP (`-listen 1`), on 127.0.0.1 only.
+ * (`-rtsp_flags listen`), SRT (`mode=listener`) and RTMP (`-listen 1`), on 127.0.0.1 (or the
+ * address of the namespace it runs in).
  * Each writes what it received as an H.264 elementary stream (`-c copy -f h264`, for byte
  * comparison), and/or decodes it to gray frames on its stdout that the lab's marker reader reads,
  * giving one record per decoded frame with the time its last byte arrived here.
@@ -15,6 +16,8 @@ export type EndpointProtocol = 'rtsp' | 'srt' | 'rtmp';
 
 export interface EndpointOptions {
   protocol: EndpointProtocol;
+  /** listen on this IPv4 address (one of the namespace it runs in); default 127.0.0.1 */
+  host?: string;
   /** listen on this port (e.g. to restart on the same one); default: a free one */
   port?: number;
   /** write the received bitstream here (Annex-B, `-c copy -f h264`) */
@@ -61,9 +64,16 @@ export async function freePort(kind: 'tcp' | 'udp'): Promise<number> {
   return address.port;
 }
 
-/** Whether 127.0.0.1:port is listening (TCP) or bound (UDP), read from /proc/net without connecting. */
-async function bound(kind: 'tcp' | 'udp', port: number, pid: number | undefined): Promise<boolean> {
-  const hex = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+/** An IPv4 address as /proc/net/{tcp,udp} write it: the 32-bit value in host (little-endian) order, hex. */
+function procNetAddress(host: string): string {
+  const bytes = host.split('.').map(Number);
+  if (bytes.length !== 4 || bytes.some((b) => !Number.isInteger(b) || b < 0 || b > 255)) throw new Error(`FfmpegEndpoint: host must be an IPv4 address (got '${host}')`);
+  return bytes.reverse().map((b) => b.toString(16).toUpperCase().padStart(2, '0')).join('');
+}
+
+/** Whether host:port is listening (TCP) or bound (UDP), read from /proc/net without connecting. */
+async function bound(kind: 'tcp' | 'udp', host: string, port: number, pid: number | undefined): Promise<boolean> {
+  const hex = `${procNetAddress(host)}:${port.toString(16).toUpperCase().padStart(4, '0')}`;
   // /proc/<pid>/net is the sockets of that process's network namespace (ffmpeg's own, in a run's namespace)
   const text = await readFile(`/proc/${pid ?? 'self'}/net/${kind}`, 'utf8').catch(() => '');
   return text.split('\n').some((line) => {
@@ -93,18 +103,20 @@ export class FfmpegEndpoint {
     const { protocol } = options;
     if (!options.h264Path && !options.gray) throw new Error('FfmpegEndpoint: give h264Path, gray or both');
     const kind = protocol === 'srt' ? 'udp' : 'tcp';
+    const host = options.host ?? '127.0.0.1';
+    procNetAddress(host);
     const port = options.port ?? (await freePort(kind));
     const latencyUs = (options.srtLatencyMs ?? 20) * 1000;
     const secret = options.srtPassphrase === undefined ? '' : `&passphrase=${encodeURIComponent(options.srtPassphrase)}`;
     const path = options.path ?? (protocol === 'rtsp' ? '/relay' : '/live/relay');
     const input =
       protocol === 'rtsp'
-        ? ['-rtsp_flags', 'listen', '-i', `rtsp://127.0.0.1:${port}${path}`]
+        ? ['-rtsp_flags', 'listen', '-i', `rtsp://${host}:${port}${path}`]
         : protocol === 'srt'
-          ? ['-i', `srt://127.0.0.1:${port}?mode=listener&latency=${latencyUs}${secret}`]
-          : ['-listen', '1', '-i', `rtmp://127.0.0.1:${port}${path}`];
+          ? ['-i', `srt://${host}:${port}?mode=listener&latency=${latencyUs}${secret}`]
+          : ['-listen', '1', '-i', `rtmp://${host}:${port}${path}`];
     const targetUrl =
-      protocol === 'rtsp' ? `rtsp://127.0.0.1:${port}${path}` : protocol === 'srt' ? `srt://127.0.0.1:${port}?latency=${latencyUs / 1000}${secret}` : `rtmp://127.0.0.1:${port}${path}`;
+      protocol === 'rtsp' ? `rtsp://${host}:${port}${path}` : protocol === 'srt' ? `srt://${host}:${port}?latency=${latencyUs / 1000}${secret}` : `rtmp://${host}:${port}${path}`;
     const outputs: string[] = [];
     if (options.h264Path) outputs.push('-map', '0:v:0', '-c', 'copy', '-f', 'h264', '-y', options.h264Path);
     if (options.gray) outputs.push('-map', '0:v:0', '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'gray', '-flush_packets', '1', 'pipe:1');
@@ -131,11 +143,11 @@ export class FfmpegEndpoint {
       exited = true;
     });
     const deadline = Date.now() + (options.readyTimeoutMs ?? 5000);
-    while (!(await bound(kind, port, options.wrapper ? child.pid : undefined))) {
+    while (!(await bound(kind, host, port, options.wrapper ? child.pid : undefined))) {
       if (exited) throw new Error(`FfmpegEndpoint(${protocol}): ffmpeg exited before listening on port ${port}: ${endpoint.stderr().trim()}`);
       if (Date.now() > deadline) {
         await endpoint.stop();
-        throw new Error(`FfmpegEndpoint(${protocol}): not listening on 127.0.0.1:${port} after ${options.readyTimeoutMs ?? 5000} ms`);
+        throw new Error(`FfmpegEndpoint(${protocol}): not listening on ${host}:${port} after ${options.readyTimeoutMs ?? 5000} ms`);
       }
       await sleep(20);
     }

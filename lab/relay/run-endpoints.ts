@@ -36,6 +36,13 @@ export interface RelayFrameRecord {
   receivedMs: number;
 }
 
+/** A target URL moved to the host its endpoint listens on (the scenario names 127.0.0.1 and the port). */
+export function placeTargetUrl(url: string, host: string): string {
+  const placed = new URL(url);
+  placed.hostname = host;
+  return placed.toString();
+}
+
 export interface RelayEndpoints {
   /**
    * Schedules each target's endpoint restart (`restart.atMs` after media start: killed with
@@ -58,6 +65,8 @@ export async function startRelayEndpoints(
   frame: { width: number; height: number },
   runDir: string,
   wrapper: string[] | undefined,
+  /** the address they listen on (the target hop's far end with relay.link); default 127.0.0.1, the URL's */
+  host?: string,
 ): Promise<RelayEndpoints> {
   /** each target's endpoints, the running one last (a restart adds one) */
   const endpoints: RunningEndpoint[][] = [];
@@ -68,7 +77,7 @@ export async function startRelayEndpoints(
     const url = new URL(target.url);
     if (parsed.target.protocol === 'whip') {
       const token = parsed.target.token;
-      return WhipEndpointProcess.start({ port: Number(url.port), path: url.pathname, gray: frame, ...(token !== undefined ? { token } : {}), ...(wrapper ? { wrapper } : {}) });
+      return WhipEndpointProcess.start({ port: Number(url.port), path: url.pathname, gray: frame, ...(token !== undefined ? { token } : {}), ...(wrapper ? { wrapper } : {}), ...(host ? { host } : {}) });
     }
     const latency = url.searchParams.get('latency');
     const passphrase = url.searchParams.get('passphrase');
@@ -80,6 +89,7 @@ export async function startRelayEndpoints(
       ...(latency !== null ? { srtLatencyMs: Number(latency) } : {}),
       ...(passphrase !== null ? { srtPassphrase: passphrase } : {}),
       ...(wrapper ? { wrapper } : {}),
+      ...(host ? { host } : {}),
     });
   };
   try {

@@ -1,7 +1,7 @@
 /**
  * The lab's WHIP endpoint (src/relay/whip-endpoint-main.ts) as a child process at the far side
  * of a WHIP relay target, with the surface of FfmpegEndpoint (lab/relay/endpoints.ts) so a run's
- * endpoints can be either: it listens on 127.0.0.1 (in the receiver's namespace through
+ * endpoints can be either: it listens on 127.0.0.1 or `host` (in a run's namespace through
  * `wrapper`), and each `frame` line it writes becomes an EndpointFrame (ms → ns); every line is
  * kept for the run's events.
  */
@@ -11,6 +11,8 @@ import { childEntry } from '../run/child-entry.ts';
 import { freePort, type EndpointFrame } from './endpoints.ts';
 
 export interface WhipEndpointProcessOptions {
+  /** listen on this address (an address of the namespace it runs in); default 127.0.0.1 */
+  host?: string;
   /** listen on this TCP port (e.g. to restart on the same one); default: a free one */
   port?: number;
   /** the endpoint URL's path; default /whip/relay */
@@ -67,11 +69,12 @@ export class WhipEndpointProcess {
   static async start(options: WhipEndpointProcessOptions): Promise<WhipEndpointProcess> {
     const port = options.port ?? (await freePort('tcp'));
     const path = options.path ?? WHIP_ENDPOINT_DEFAULT_PATH;
-    const targetUrl = `whip://127.0.0.1:${port}${path}${options.token !== undefined ? `?token=${encodeURIComponent(options.token)}` : ''}`;
+    const host = options.host ?? '127.0.0.1';
+    const targetUrl = `whip://${host}:${port}${path}${options.token !== undefined ? `?token=${encodeURIComponent(options.token)}` : ''}`;
     const entry = childEntry('src/relay/whip-endpoint-main.ts');
     const args = [
       ...entry.execArgv, entry.entry,
-      '--host', '127.0.0.1', '--port', String(port), '--path', path,
+      '--host', host, '--port', String(port), '--path', path,
       '--width', String(options.gray.width), '--height', String(options.gray.height),
       ...(options.token !== undefined ? ['--token', options.token] : []),
     ];
@@ -100,7 +103,7 @@ export class WhipEndpointProcess {
     }
     if (outcome === 'timeout') {
       await endpoint.stop();
-      throw new Error(`WhipEndpointProcess: not listening on 127.0.0.1:${port} after ${timeoutMs} ms: ${endpoint.stderr().trim()}`);
+      throw new Error(`WhipEndpointProcess: not listening on ${host}:${port} after ${timeoutMs} ms: ${endpoint.stderr().trim()}`);
     }
     return endpoint;
   }

@@ -1,5 +1,5 @@
 import { startCrossTraffic, type CrossTraffic } from './cross-traffic.ts';
-import { startRelayEndpoints, type RelayEndpoints } from '../relay/run-endpoints.ts';
+import { placeTargetUrl, startRelayEndpoints, type RelayEndpoints } from '../relay/run-endpoints.ts';
 import path from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import type { ChildConfig, ChildProgress } from '../../src/control/messages.ts';
@@ -130,14 +130,16 @@ export async function runScenario(scenario: ResolvedScenario, options: RunOption
     control = await startControlServer();
     if (scenario.link !== 'none') {
       phase('link');
-      network = await startRunLink(scenario.link, { runDir, seed: scenario.seed, ...(options.linkBackend ? { backend: options.linkBackend } : {}) }).catch((error: unknown) => {
+      network = await startRunLink(scenario.link, { runDir, seed: scenario.seed, ...(options.linkBackend ? { backend: options.linkBackend } : {}), ...(scenario.relay?.link ? { relayLink: scenario.relay.link } : {}) }).catch((error: unknown) => {
         throw new RunFailedError('link', (error as Error).message);
       });
       event('link-up', { backend: network.backend, reason: network.reason, topology: network.runId });
     }
     if (scenario.relay) {
       // the endpoints listen before the receiver's targets open
-      relayEndpoints = await startRelayEndpoints(scenario.relay.targets, { width: scenario.width, height: scenario.height }, runDir, network?.wrapper('receiver')).catch((error: unknown) => {
+      // with relay.link they sit behind the target hop's link, in their own namespace
+      const hop = network?.relayHop;
+      relayEndpoints = await startRelayEndpoints(scenario.relay.targets, { width: scenario.width, height: scenario.height }, runDir, hop?.wrapper ?? network?.wrapper('receiver'), hop?.endpointAddress).catch((error: unknown) => {
         throw new RunFailedError('starting', `relay endpoint: ${(error as Error).message}`);
       });
     }
@@ -160,7 +162,13 @@ export async function runScenario(scenario: ResolvedScenario, options: RunOption
 
     const configOf = (role: ChildRole): ChildConfig => {
       const place = { runDir, hostAddress: network?.hostAddress(role) ?? '127.0.0.1', stunUrl: network?.stunUrl(role) ?? stun!.url };
-      return role === 'sender' ? { ...place, role, sender: senderRunOptions(scenario) } : { ...place, role, receiver: receiverRunOptions(scenario) };
+      if (role === 'sender') return { ...place, role, sender: senderRunOptions(scenario) };
+      const receiver = receiverRunOptions(scenario);
+      const hop = network?.relayHop;
+      if (receiver.relay && hop) {
+        receiver.relay = { ...receiver.relay, localAddress: hop.forwarderAddress, targets: receiver.relay.targets.map((t) => ({ ...t, url: placeTargetUrl(t.url, hop.endpointAddress) })) };
+      }
+      return { ...place, role, receiver };
     };
     phase('configuring');
     const readySender = channels.sender.next('ready', SETUP_TIMEOUT_MS);
@@ -172,7 +180,7 @@ export async function runScenario(scenario: ResolvedScenario, options: RunOption
       ? {
           backend: network.backend,
           reason: network.reason,
-          topology: `namespaces gl-${network.runId}-snd/rcv`,
+          topology: `namespaces gl-${network.runId}-snd/rcv${network.relayHop ? "/tgt (relay targets, behind the target hop's link)" : ""}`,
           ...(network.scheduling ? { scheduling: network.scheduling } : {}),
           ...(scenario.link !== 'none' && scenario.link.profile ? { profile: scenario.link.profile } : {}),
         }
@@ -246,6 +254,11 @@ export async function runScenario(scenario: ResolvedScenario, options: RunOption
     for (const child of children) child.kill('SIGKILL');
     // after the receiver closed its targets: the endpoints have seen everything it sent
     await relayEndpoints?.stop().catch((error: unknown) => event('relay-endpoints-failed', { message: (error as Error).message }));
+    const hopStats = network?.relayHop?.stats();
+    if (hopStats) {
+      const { up, down } = hopStats;
+      event('relay-link', { upOffered: up?.offered ?? null, upDelivered: up?.delivered ?? null, upDropped: up?.dropped ?? null, downOffered: down?.offered ?? null, downDelivered: down?.delivered ?? null, downDropped: down?.dropped ?? null });
+    }
     await control?.close();
     await stun?.close();
     if (network) {

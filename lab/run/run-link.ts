@@ -13,7 +13,10 @@ import { probeNetem } from '../impairment/netem.ts';
 import { runLinkTimeline, type TimelineHandle } from '../impairment/timeline.ts';
 import type { ResolvedScenarioLink } from '../scenario/schema.ts';
 import { LabTopology } from '../topology/topology.ts';
-import { LAB_ADDRESSES } from '../topology/names.ts';
+import { LAB_ADDRESSES, linkName } from '../topology/names.ts';
+import { startUserspaceLink } from '../impairment/userspace.ts';
+import type { DuplexLinkParams } from '../../src/link/params.ts';
+import type { LinkDirectionStats } from '../../src/link/native.ts';
 import type { ChildRole } from './children.ts';
 import { childEntry } from './child-entry.ts';
 
@@ -29,8 +32,20 @@ export const LINK_REALTIME_PRIORITY = 50;
 /** Link backend a run may be told to use (overrides the scenario's `link.backend`). */
 export type LinkBackendChoice = 'userspace' | 'netem' | 'auto';
 
-/** Files the userspace link writes into the run folder. */
-export const LINK_FILES = { fates: 'link.ndjson', pcap: 'link.pcap' } as const;
+/** Files the userspace link writes into the run folder (relay*: the relay's target hop). */
+export const LINK_FILES = { fates: 'link.ndjson', pcap: 'link.pcap', relayFates: 'relay-link.ndjson', relayPcap: 'relay-link.pcap' } as const;
+
+/** The relay's target hop: the targets' endpoints in their own namespace (tgt) behind a userspace link from the receiver's. */
+export interface RelayHop {
+  /** the endpoints' address (what the forwarder's target URLs name) */
+  endpointAddress: string;
+  /** the forwarder's address on the hop (its WHIP targets' ICE address) */
+  forwarderAddress: string;
+  /** argv prefix that runs an endpoint in the tgt namespace */
+  wrapper: string[];
+  /** packets offered, delivered and dropped per direction so far */
+  stats(): { up?: LinkDirectionStats; down?: LinkDirectionStats };
+}
 
 /** The live network of a run. */
 export interface RunLink {
@@ -48,6 +63,8 @@ export interface RunLink {
   stunUrl(role: ChildRole): string;
   /** argv prefix that runs a command in a child's namespace */
   wrapper(role: ChildRole): string[];
+  /** present when the scenario gave the relay's target hop a link (relay.link) */
+  relayHop?: RelayHop;
   /** Applies the timeline from `startMs` (CLOCK_MONOTONIC ms); `onApplied` gets each change's real time. */
   startTimeline(startMs: number, onApplied: (index: number, atMs: number, appliedMs: number) => void): TimelineHandle;
   /** Stops the link (flushing its logs), the STUN servers and removes the namespaces; idempotent. */
@@ -82,8 +99,8 @@ async function startStun(topology: LabTopology, role: 'snd' | 'rcv'): Promise<{ 
 }
 
 /** Sets up the run's network; on failure removes what it made and rethrows. */
-export async function startRunLink(link: ResolvedScenarioLink, options: { runDir: string; seed: number; backend?: LinkBackendChoice }): Promise<RunLink> {
-  const topology = LabTopology.create({ handleSignals: false });
+export async function startRunLink(link: ResolvedScenarioLink, options: { runDir: string; seed: number; backend?: LinkBackendChoice; relayLink?: DuplexLinkParams }): Promise<RunLink> {
+  const topology = LabTopology.create({ handleSignals: false, withTargets: options.relayLink !== undefined });
   const onExit = (): void => topology.teardown();
   process.once('exit', onExit);
   const stuns: Array<{ process: ResultPromise }> = [];
@@ -110,6 +127,22 @@ export async function startRunLink(link: ResolvedScenarioLink, options: { runDir
     await Promise.all([started.setParams('up', {}), started.setParams('down', {})]);
     if (started.backend === 'netem') skipped.push({ what: 'link fate log and pcap', why: 'the netem backend keeps no per-packet record' });
     if (started.scheduling && !started.scheduling.granted) skipped.push({ what: 'real-time scheduling of the link data plane', why: `${started.scheduling.text}: its releases may run late under load (see the report's link timing)` });
+    // the relay's target hop: the forwarding receiver (rcv, the same address on its own device) to
+    // the endpoints (tgt), seeded apart from the first hop; unimpaired until media start, as above
+    const relayLink = options.relayLink;
+    const relayPlane = relayLink
+      ? startUserspaceLink(topology, {
+          params: { up: {}, down: {} },
+          seed: options.seed + 2,
+          realtimePriority: link.scheduling === 'normal' ? 0 : LINK_REALTIME_PRIORITY,
+          fateLogPath: path.join(options.runDir, LINK_FILES.relayFates),
+          pcapPath: path.join(options.runDir, LINK_FILES.relayPcap),
+          between: {
+            near: { role: 'rcv', tun: linkName(topology.runId, 'ts'), address: LAB_ADDRESSES.rcv },
+            far: { role: 'tgt', tun: linkName(topology.runId, 'tt'), address: LAB_ADDRESSES.tgt },
+          },
+        })
+      : undefined;
     const [snd, rcv] = await Promise.all([startStun(topology, 'snd'), startStun(topology, 'rcv')]);
     stuns.push(snd, rcv);
     const urls: Record<'snd' | 'rcv', string> = { snd: snd.url, rcv: rcv.url };
@@ -122,8 +155,23 @@ export async function startRunLink(link: ResolvedScenarioLink, options: { runDir
       hostAddress: (role) => LAB_ADDRESSES[NAMESPACE_OF[role]],
       stunUrl: (role) => urls[NAMESPACE_OF[role]],
       wrapper: (role) => ['ip', 'netns', 'exec', topology.namespace(NAMESPACE_OF[role])],
-      startTimeline: (startMs, onApplied) =>
-        runLinkTimeline(
+      ...(relayPlane
+        ? {
+            relayHop: {
+              endpointAddress: LAB_ADDRESSES.tgt,
+              forwarderAddress: LAB_ADDRESSES.rcv,
+              wrapper: ['ip', 'netns', 'exec', topology.namespace('tgt')],
+              stats: () => relayPlane.stats(),
+            },
+          }
+        : {}),
+      startTimeline: (startMs, onApplied) => {
+        // the target hop's link has no timeline: its parameters apply from media start
+        if (relayPlane && relayLink) {
+          relayPlane.setParams('up', relayLink.up);
+          relayPlane.setParams('down', relayLink.down);
+        }
+        return runLinkTimeline(
           { setParams: (dir: LinkDirection, params) => started.setParams(dir, params) },
           // entry 0: the scenario's own link, at media start; then the scenario's timeline
           [{ atUs: 0, params: link.params }, ...link.timeline],
@@ -131,7 +179,8 @@ export async function startRunLink(link: ResolvedScenarioLink, options: { runDir
           (index, appliedMs) => {
             if (index > 0) onApplied(index - 1, startMs + link.timeline[index - 1]!.atUs / 1000, appliedMs);
           },
-        ),
+        );
+      },
       stop: () => {
         process.off('exit', onExit);
         topology.teardown();

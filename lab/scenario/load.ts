@@ -4,6 +4,7 @@ import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import type { z } from 'zod';
 import { resolveScenario, scenarioSchema, type ResolvedScenario } from './schema.ts';
 import { resolveScenarioLink } from './scenario-link.ts';
+import { resolveLink } from './link-resolve.ts';
 import { readScenarioFile, scenarioFileAccess, type ScenarioFileAccess } from './scenario-files.ts';
 import { formatLimitMs, parseDurationUs } from './units.ts';
 import { parseFecRateTable } from '../../src/sender/fec-controller/rate-table.ts';
@@ -152,6 +153,18 @@ export function parseScenarioText(text: string, file: string, seed = randomInt(0
     );
   }
   const scenario = resolveScenario(result.data, seed, link.link, path.dirname(file));
+  const relayLink = (raw as { relay?: { link?: unknown } }).relay?.link;
+  if (scenario.relay && relayLink !== undefined) {
+    const resolved = resolveLink(relayLink, undefined, path.dirname(file), 'relay.link', access);
+    if ('error' in resolved) {
+      throw new ScenarioError(resolved.error.issues.map((message) => {
+        // resolveLink's issues read "relay.link.up.delay: ..."
+        const at = /^([\w.]+): (.*)$/.exec(message);
+        return at ? { ...locate(at[1]!.split('.'), at[2]!), path: at[1]! } : locate(['relay', 'link'], message);
+      }));
+    }
+    scenario.relay.link = resolved.link.params;
+  }
   const late = lateTimelineIssues(scenario, raw.timeline, locate);
   if (late.length > 0) throw new ScenarioError(late);
   // a rate table file is read and checked now (type, size, folder, shape), so a bad one fails

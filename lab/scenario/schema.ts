@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { checkDurationMs, parseBitrateBps, parseDurationUs, parseResolution } from './units.ts';
+import { checkDurationMs, parseBitrateBps, parseDurationUs, parsePercent, parseResolution } from './units.ts';
 import { parseTargetUrl } from '../../src/relay/targets.ts';
-import { parsePercent } from './units.ts';
+import type { DuplexLinkParams } from '../../src/link/params.ts';
 import { linkSchema, linkTimelineSchema } from './link-schema.ts';
 import type { ResolvedLink } from './link-resolve.ts';
 
@@ -194,6 +194,11 @@ const relayTargetSchema = z
   });
 const relaySchema = z
   .object({
+    link: linkSchema
+      .omit({ backend: true, seed: true, scheduling: true })
+      .strict()
+      .optional()
+      .describe('the target hop\'s own link (userspace, the same fields as link:; up = forwarder → endpoints): the endpoints then run in their own namespace behind it; absent: beside the receiver, no impairment'),
     targets: z.array(relayTargetSchema).min(1, 'at least one target').max(4, 'at most 4 targets'),
   })
   .strict();
@@ -280,6 +285,10 @@ export const scenarioSchema = z
       ctx.addIssue({ code: 'custom', path: ['congestion', 'feedback'], message: 'ccfb needs the lab\'s sender and receiver (Chromium here sends and reads transport-wide feedback): use twcc' });
     }
     // competing flows run between the run's namespaces: without a link there are none
+    // the target hop's link joins the run's namespaces: without a first-hop link there are none
+    if (s.relay?.link !== undefined && s.link === 'none') {
+      ctx.addIssue({ code: 'custom', path: ['relay', 'link'], message: 'the target hop\'s link needs the run\'s namespaces: give the scenario a link (the first hop) too' });
+    }
     if (s.crossTraffic && s.crossTraffic.length > 0 && s.link === 'none') {
       ctx.addIssue({ code: 'custom', path: ['crossTraffic'], message: 'competing flows share the link: give the scenario a link (link: none is loopback, with no namespaces to run iperf3 in)' });
     }
@@ -325,7 +334,11 @@ export interface ResolvedScenario {
   /** competing flows (absent: none) */
   crossTraffic?: ResolvedCrossFlow[];
   /** relay targets (absent: none) */
-  relay?: { targets: Array<{ url: string; restart?: { atMs: number; downForMs: number }; hopLoss?: number }> };
+  relay?: {
+    targets: Array<{ url: string; restart?: { atMs: number; downForMs: number }; hopLoss?: number }>;
+    /** the target hop's link (resolved in lab/scenario/load.ts); absent: the endpoints sit beside the receiver */
+    link?: DuplexLinkParams;
+  };
   /** normalized expressions "metric op value" */
   budgets: string[];
 }

@@ -1,5 +1,5 @@
 /**
- * A run's network topology: one namespace per endpoint (snd, rcv, optionally fwd), created with
+ * A run's network topology: one namespace per endpoint (snd, rcv, optionally fwd and tgt), created with
  * `ip netns` (root). Setup and teardown are idempotent; teardown runs on normal exit, on error
  * (process 'exit'), and on SIGINT/SIGTERM (then the signal is re-raised). After SIGKILL,
  * cleanupLabLeftovers() removes what is left.
@@ -14,6 +14,8 @@ export interface TopologyOptions {
   runId?: string;
   /** also create the fwd namespace (relay hop) */
   withFwd?: boolean;
+  /** also create the tgt namespace (the relay targets' endpoints, behind the target hop's link) */
+  withTargets?: boolean;
   /** install exit/SIGINT/SIGTERM teardown handlers; default true */
   handleSignals?: boolean;
 }
@@ -41,7 +43,7 @@ export class LabTopology implements LinkTopology {
   static create(options: TopologyOptions = {}): LabTopology {
     const runId = options.runId ?? newRunId();
     if (!/^[0-9a-f]{6}$/.test(runId)) throw new Error(`runId must be 6 lowercase hex digits, got "${runId}"`);
-    const roles: NamespaceRole[] = options.withFwd ? ['snd', 'fwd', 'rcv'] : ['snd', 'rcv'];
+    const roles: NamespaceRole[] = [...(options.withFwd ? (['snd', 'fwd', 'rcv'] as const) : (['snd', 'rcv'] as const)), ...(options.withTargets ? (['tgt'] as const) : [])];
     const topology = new LabTopology(runId, roles);
     writeOwner(runId);
     if (options.handleSignals !== false) {

@@ -77,6 +77,8 @@ try {
   const relay = config.receiver.relay
     ? await RelayForwarder.create({ ...config.receiver.relay, upstreamExtensions: peer.negotiatedExtensions(), onNeedKeyframe: () => keyframes.ask() })
     : undefined;
+  // WHIP sessions (ICE and DTLS over the target hop) come up before the media starts
+  await relay?.settle(5000);
   const relayTick = relay ? setInterval(() => relay.tick(Number(process.hrtime.bigint()) / 1e6), 200) : undefined;
   const receiver = new VideoReceiver({
     decoder,

@@ -22,6 +22,8 @@ export interface RelayForwarderOptions {
   width: number;
   height: number;
   fps: number;
+  /** the address WHIP targets' ICE uses (the forwarder's end of the target hop); default each URL's host (loopback: endpoints beside the receiver) */
+  localAddress?: string;
   /** the first hop's negotiated header extensions (WHIP targets map them by URI) */
   upstreamExtensions: NegotiatedExtensions;
   /** a target (re)opened and waits for a keyframe, or a WHIP endpoint asked for one: ask the sender */
@@ -47,9 +49,8 @@ export class RelayForwarder {
   ) {}
 
   /**
-   * Opens every target. WHIP targets get ICE on their endpoint's address (the URL's host, an
-   * address of this namespace) with a STUN server of this process there, so no packet leaves the
-   * run. Throws RelayTargetError naming a bad URL (the orchestrator validated them already).
+   * Opens every target. WHIP targets get ICE on `localAddress` (or, beside the receiver, the
+   * URL's host) with a STUN server of this process there, so no packet leaves the run. Throws RelayTargetError naming a bad URL (the orchestrator validated them already).
    */
   static async create(o: RelayForwarderOptions): Promise<RelayForwarder> {
     const stun = new Map<string, LocalStunServer>();
@@ -60,7 +61,7 @@ export class RelayForwarder {
         if (!parsed.ok) throw parsed.error;
         const common = { ...(t.reconnect ? { reconnect: t.reconnect } : {}), ...(o.onNeedKeyframe ? { onNeedKeyframe: o.onNeedKeyframe } : {}) };
         if (parsed.target.protocol === 'whip') {
-          const host = new URL(parsed.target.url).hostname;
+          const host = o.localAddress ?? new URL(parsed.target.url).hostname;
           let server = stun.get(host);
           if (!server) {
             server = await startLocalStunServer(host);
@@ -77,6 +78,19 @@ export class RelayForwarder {
       throw error;
     }
     return new RelayForwarder(targets, [...stun.values()]);
+  }
+
+  /**
+   * Waits (at most `timeoutMs`) until no WHIP target is still connecting, so that a target that
+   * can come up does before media starts; one that cannot is left to its reconnect policy.
+   */
+  async settle(timeoutMs: number): Promise<void> {
+    const deadline = nowMs() + timeoutMs;
+    const connecting = (): boolean => this.targets.some(({ target }) => target instanceof WhipTarget && target.stats().state === 'connecting');
+    while (connecting() && nowMs() < deadline) {
+      this.tick(nowMs());
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   }
 
   /** Whether any target takes packets (WHIP): the receiver then hands them out. */

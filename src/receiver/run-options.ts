@@ -21,5 +21,5 @@ export interface ReceiverRunOptions {
   /** write the decrypted RTP received to receiver-rtp.pcap */
   captureRtp?: boolean;
   /** forward every rebuilt access unit to these relay targets (no re-encoding); absent = none */
-  relay?: { targets: Array<{ url: string; reconnect?: { delayMs: number; maxTimeMs: number }; hopLoss?: { rate: number; seed: number } }>; width: number; height: number; fps: number };
+  relay?: { targets: Array<{ url: string; reconnect?: { delayMs: number; maxTimeMs: number }; hopLoss?: { rate: number; seed: number } }>; localAddress?: string; width: number; height: number; fps: number };
 }

@@ -105,10 +105,44 @@ describe('relay targets in a real run', () => {
     expect(() => parseScenarioText(`${base}    - { url: 'whip://127.0.0.1:8080/w', hopLoss: 120% }\n`, 'r.yaml', 1)).toThrow(/relay\.targets\.0\.hopLoss: must be between 0 % and 100 %/);
     expect(() => parseScenarioText(`${base}    - { url: 'rtmp://127.0.0.1/live/x' }\n`, 'r.yaml', 1)).toThrow(/give the port the endpoint listens on/);
     expect(() => parseScenarioText('name: r\nrelay: { targets: [] }\n', 'r.yaml', 1)).toThrow(/at least one target/);
+    expect(() => parseScenarioText(`${base}    - { url: 'whip://127.0.0.1:8080/w' }\n  link: { delay: 10ms }\n`, 'r.yaml', 1)).toThrow(/relay\.link: the target hop's link needs the run's namespaces: give the scenario a link/);
+    expect(() => parseScenarioText(`link: { delay: 1ms }\n${base}    - { url: 'whip://127.0.0.1:8080/w' }\n  link: { backend: netem }\n`, 'r.yaml', 1)).toThrow(/relay\.link\.backend: unknown field "backend"/);
   });
 });
 
 describePrivileged(rootLink())('relay targets over the userspace link (needs root and /dev/net/tun)', () => {
+  it('relay.link: the endpoints sit in their own namespace behind the target hop\'s link; its delay and loss show in what the targets add', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'glasslab-e2e-relay-hop-'));
+    dirs.push(dir);
+    const [whip, rtmp] = [await freePort('tcp'), await freePort('tcp')];
+    const file = path.join(dir, 'relay-hop.yaml');
+    await writeFile(file, [
+      'name: relay-hop', 'duration: 4s', 'resolution: 320x180', 'fps: 30', 'seed: 6', 'encoder: { codec: x264, bitrate: 500kbps, gop: 30 }', 'link: { backend: userspace, delay: 5ms }',
+      'relay:', '  link: { delay: 20ms, up: { loss: { model: random, p: 4% } } }', '  targets:', `    - { url: 'whip://127.0.0.1:${whip}/whip/relay' }`, `    - { url: 'rtmp://127.0.0.1:${rtmp}/live/relay' }`, '',
+    ].join('\n'));
+    const result = await execa(process.execPath, [cli, '--json', 'run', file, '--runs', path.join(dir, 'runs')], { reject: false, timeout: 120_000 });
+    expect(result.exitCode, result.stderr).toBe(0);
+    const runDir = (JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as { runDir: string }).runDir;
+    const results = JSON.parse(await readFile(path.join(runDir, 'results.json'), 'utf8')) as Results;
+    const sent = results.summary.frames.sent;
+    const [webrtc, muxed] = results.relay!;
+    // placed on the target hop's far end
+    expect(webrtc!.url).toBe(`whip://10.250.0.4:${whip}/whip/relay`);
+    expect(muxed!.url).toBe(`rtmp://10.250.0.4:${rtmp}/live/relay`);
+    for (const target of [webrtc!, muxed!]) {
+      expect(target.decoded).toBeGreaterThan(0.9 * sent);
+      // at least the hop's one-way delay on top of the direct path
+      expect(target.addedMs.p50).toBeGreaterThan(20);
+    }
+    // the endpoint NACKed what the hop lost and the forwarder answered from its history
+    expect(webrtc!.webrtc!.nacksReceived).toBeGreaterThan(0);
+    expect(webrtc!.webrtc!.retransmitted).toBeGreaterThan(0);
+    const events = await readFile(path.join(runDir, 'run.ndjson'), 'utf8');
+    const hop = events.split('\n').filter((l) => l.includes('"relay-link"')).map((l) => JSON.parse(l) as { detail: Record<string, number> })[0];
+    expect(hop?.detail.upDropped).toBeGreaterThan(0);
+    expect((await readFile(path.join(runDir, 'relay-link.ndjson'), 'utf8')).length).toBeGreaterThan(0);
+  }, 150_000);
+
   it('the endpoints run in the receiver\'s namespace and get every frame', async () => {
     const { exitCode, stderr, results } = await relayRun('relay-link', 'link: { backend: userspace, delay: 10ms }');
     expect(exitCode, stderr).toBe(0);
