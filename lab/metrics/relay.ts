@@ -13,6 +13,7 @@ const relayFrameSchema = z.object({
   type: z.literal('relay-frame'),
   target: z.number().int().min(0),
   protocol: z.string(),
+  endpoint: z.string().optional(),
   frameId: z.number().int().min(0).optional(),
   captureMs: z.number().optional(),
   receivedMs: z.number(),
@@ -40,6 +41,8 @@ export interface RelayTargetSummary {
   index: number;
   url: string;
   protocol: string;
+  /** the endpoint when not the protocol's default (node-media-server, chromium) */
+  endpoint?: string;
   /** access units the forwarder wrote to the target (its muxer took) and dropped */
   forwarded: number | null;
   written: number | null;
@@ -87,6 +90,7 @@ export function computeRelay(input: { frames: readonly RelayFrame[]; events: rea
       index,
       url: str(e.url) ?? '',
       protocol: frames[0]?.protocol ?? (str(e.url)?.split(':')[0] ?? 'unknown'),
+      ...(frames[0]?.endpoint !== undefined ? { endpoint: frames[0].endpoint } : {}),
       forwarded: num(e.forwarded), written: num(e.frames), dropped: num(e.dropped), reconnects: num(e.reconnects), state: str(e.state), lastError: str(e.lastError),
       decoded: frames.length,
       markersRead: read.length,

@@ -1,9 +1,9 @@
 /**
  * A run's relay endpoints: for each relay target of the scenario, a real server listening on the
  * target's URL beside the receiver (in its network namespace when the run has a link): ffmpeg for
- * RTSP, SRT and RTMP, decoding what arrives to grey frames whose markers the lab reads; the lab's
- * WHIP endpoint (src/relay/whip-endpoint.ts, its own process) for WHIP, decoding with the lab's
- * receive pipeline and decoder. At the end of the run each decoded
+ * RTSP, SRT and RTMP (or node-media-server with ffmpeg playing from it), decoding what arrives to
+ * grey frames whose markers the lab reads; the lab's WHIP endpoint (src/relay/whip-endpoint.ts,
+ * its own process) for WHIP, receiving with the lab's pipeline or with Chromium. At the end of the run each decoded
  * frame becomes a line of relay.ndjson (target, frame id, capture and arrival time), written
  * atomically, and the endpoints are stopped; an endpoint that fails to start fails the run with
  * ffmpeg's own words.
@@ -13,10 +13,14 @@ import { writeFileAtomic } from '../results/atomic.ts';
 import { parseTargetUrl } from '../../src/relay/targets.ts';
 import { FfmpegEndpoint, type EndpointFrame } from './endpoints.ts';
 import { WhipEndpointProcess } from './whip-endpoint-process.ts';
+import { NmsRtmpEndpoint } from './nms-endpoint.ts';
+import type { RelayEndpointKind } from '../scenario/schema.ts';
 
 /** What the run needs of an endpoint, ffmpeg's or the lab's WHIP endpoint. */
 interface RunningEndpoint {
   readonly protocol: string;
+  /** which server (relay.targets[].endpoint); absent: the protocol's default */
+  readonly kind?: RelayEndpointKind;
   readonly frames: readonly EndpointFrame[];
   stop(): Promise<void>;
   kill(): Promise<void>;
@@ -30,6 +34,8 @@ export interface RelayFrameRecord {
   type: 'relay-frame';
   target: number;
   protocol: string;
+  /** the endpoint when not the protocol's default (node-media-server, chromium) */
+  endpoint?: RelayEndpointKind;
   /** from the marker; absent when it could not be read */
   frameId?: number;
   captureMs?: number;
@@ -57,6 +63,7 @@ export interface RelayEndpoints {
 /** A relay target as the endpoints need it: its URL and, optionally, when to kill and restart its endpoint. */
 export interface RelayEndpointTarget {
   url: string;
+  endpoint?: RelayEndpointKind;
   restart?: { atMs: number; downForMs: number };
 }
 
@@ -75,9 +82,16 @@ export async function startRelayEndpoints(
     const parsed = parseTargetUrl(target.url);
     if (!parsed.ok) throw parsed.error;
     const url = new URL(target.url);
+    const placement = { ...(wrapper ? { wrapper } : {}), ...(host ? { host } : {}) };
     if (parsed.target.protocol === 'whip') {
       const token = parsed.target.token;
-      return WhipEndpointProcess.start({ port: Number(url.port), path: url.pathname, gray: frame, ...(token !== undefined ? { token } : {}), ...(wrapper ? { wrapper } : {}), ...(host ? { host } : {}) });
+      const chromium = target.endpoint === 'chromium';
+      const started = await WhipEndpointProcess.start({ port: Number(url.port), path: url.pathname, gray: frame, ...(token !== undefined ? { token } : {}), ...(chromium ? { receiver: 'chromium' as const } : {}), ...placement });
+      return chromium ? Object.assign(started, { kind: 'chromium' as const }) : started;
+    }
+    if (parsed.target.protocol === 'rtmp' && target.endpoint === 'node-media-server') {
+      const started = await NmsRtmpEndpoint.start({ port: Number(url.port), path: url.pathname, gray: frame, ...placement });
+      return Object.assign(started, { kind: 'node-media-server' as const });
     }
     const latency = url.searchParams.get('latency');
     const passphrase = url.searchParams.get('passphrase');
@@ -131,7 +145,7 @@ export async function startRelayEndpoints(
         const lines = endpoints.flatMap((list, target) =>
           list.flatMap((e) =>
             e.frames.map((f): RelayFrameRecord => ({
-              type: 'relay-frame', target, protocol: e.protocol, receivedMs: Number(f.receivedAtNs) / 1e6,
+              type: 'relay-frame', target, protocol: e.protocol, ...(e.kind ? { endpoint: e.kind } : {}), receivedMs: Number(f.receivedAtNs) / 1e6,
               ...(f.ok ? { frameId: f.frameId, captureMs: Number(f.captureTimeNs) / 1e6 } : {}),
             })),
           ),

@@ -19,6 +19,8 @@ export interface WhipEndpointProcessOptions {
   path?: string;
   /** bearer token the endpoint requires; targetUrl carries it as `?token=` */
   token?: string;
+  /** who receives behind the endpoint: the lab's pipeline (default) or Chromium */
+  receiver?: 'lab' | 'chromium';
   /** frame size the forwarder sends */
   gray: { width: number; height: number };
   /** argv prefix that runs node elsewhere, e.g. ['ip', 'netns', 'exec', 'gl-…-rcv'] (it must exec node, keeping its pid); default: here */
@@ -77,6 +79,7 @@ export class WhipEndpointProcess {
       '--host', host, '--port', String(port), '--path', path,
       '--width', String(options.gray.width), '--height', String(options.gray.height),
       ...(options.token !== undefined ? ['--token', options.token] : []),
+      ...(options.receiver !== undefined ? ['--receiver', options.receiver] : []),
     ];
     const wrapper = options.wrapper ?? [];
     const [command, ...prefix] = wrapper.length > 0 ? [...wrapper, process.execPath] : [process.execPath];
@@ -96,7 +99,8 @@ export class WhipEndpointProcess {
     const exited = child.then((result) => {
       endpoint.exitCode = result.exitCode ?? null;
     });
-    const timeoutMs = options.readyTimeoutMs ?? 10_000;
+    // a Chromium endpoint launches its first browser before it listens
+    const timeoutMs = options.readyTimeoutMs ?? (options.receiver === 'chromium' ? 30_000 : 10_000);
     const outcome = await Promise.race([ready.then(() => 'ready' as const), exited.then(() => 'exited' as const), sleep(timeoutMs).then(() => 'timeout' as const)]);
     if (outcome === 'exited') {
       throw new Error(`WhipEndpointProcess: the endpoint exited (code ${endpoint.exitCode}) before listening on port ${port}: ${endpoint.stderr().trim()}`);

@@ -438,6 +438,7 @@ export const resultsSchema = z
             index: count,
             url: z.string(),
             protocol: z.string(),
+            endpoint: z.string().optional().describe('the endpoint when not the protocol\'s default (node-media-server, chromium)'),
             forwarded: nullableNumber,
             written: nullableNumber,
             dropped: nullableNumber,

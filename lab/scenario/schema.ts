@@ -178,6 +178,10 @@ const relayTargetSchema = z
       .strict()
       .optional()
       .describe('kill and restart this target\'s endpoint mid-run, to measure the reconnect'),
+    endpoint: z
+      .enum(['ffmpeg', 'node-media-server', 'lab', 'chromium'])
+      .optional()
+      .describe('the real endpoint the lab runs for the target: rtmp ffmpeg (default) or node-media-server (ffmpeg plays from it); rtsp/srt ffmpeg; whip lab (the lab\'s receive pipeline, default) or chromium (libwebrtc in headless Chromium)'),
     hopLoss: z
       .union([z.number(), z.string()])
       .superRefine((v, ctx) => {
@@ -190,8 +194,16 @@ const relayTargetSchema = z
   })
   .strict()
   .superRefine((t, ctx) => {
+    const scheme = /^([a-z]+):/i.exec(t.url)?.[1]?.toLowerCase() ?? '';
+    const endpoints: Record<string, readonly string[]> = { rtmp: ['ffmpeg', 'node-media-server'], rtsp: ['ffmpeg'], srt: ['ffmpeg'], whip: ['lab', 'chromium'], whips: ['lab', 'chromium'] };
+    if (t.endpoint !== undefined && endpoints[scheme] && !endpoints[scheme].includes(t.endpoint)) {
+      ctx.addIssue({ code: 'custom', path: ['endpoint'], message: `a ${scheme} target's endpoint is ${endpoints[scheme].join(' or ')} (got ${t.endpoint})` });
+    }
     if (t.hopLoss !== undefined && !/^whip:/i.test(t.url)) ctx.addIssue({ code: 'custom', path: ['hopLoss'], message: 'hopLoss applies to whip:// targets only (the muxer targets run over TCP or SRT\'s own recovery)' });
   });
+/** Which real endpoint the lab runs for a relay target (lab/relay/run-endpoints.ts). */
+export type RelayEndpointKind = 'ffmpeg' | 'node-media-server' | 'lab' | 'chromium';
+
 const relaySchema = z
   .object({
     link: linkSchema
@@ -335,7 +347,7 @@ export interface ResolvedScenario {
   crossTraffic?: ResolvedCrossFlow[];
   /** relay targets (absent: none) */
   relay?: {
-    targets: Array<{ url: string; restart?: { atMs: number; downForMs: number }; hopLoss?: number }>;
+    targets: Array<{ url: string; restart?: { atMs: number; downForMs: number }; hopLoss?: number; endpoint?: RelayEndpointKind }>;
     /** the target hop's link (resolved in lab/scenario/load.ts); absent: the endpoints sit beside the receiver */
     link?: DuplexLinkParams;
   };
@@ -450,6 +462,7 @@ export function resolveScenario(parsed: ScenarioParsed, seed: number, link: Reso
               url: t.url,
               ...(t.restart ? { restart: { atMs: checkDurationMs(t.restart.at, MAX_RUN_DURATION_MS) as number, downForMs: checkDurationMs(t.restart.downFor, MAX_RUN_DURATION_MS) as number } } : {}),
               ...(t.hopLoss !== undefined ? { hopLoss: parsePercent(t.hopLoss) as number } : {}),
+              ...(t.endpoint !== undefined ? { endpoint: t.endpoint } : {}),
             })),
           },
         }

@@ -227,7 +227,7 @@ export function keyResults(results: Results, process?: SenderProcess | null): Ke
     ...(results.relay
       ? {
           relay: results.relay.map((t) => ({
-            protocol: t.protocol,
+            protocol: t.endpoint ? `${t.protocol} (${t.endpoint})` : t.protocol,
             decoded: t.decoded,
             addedP50Ms: t.addedMs.p50,
             addedP95Ms: t.addedMs.p95,

@@ -1,7 +1,7 @@
 /**
  * The WHIP endpoint as its own process (started by lab/relay/whip-endpoint-process.ts, in the
  * receiver's network namespace when the run has a link):
- *   whip-endpoint-main --host H --port N --path P --width W --height H [--token T]
+ *   whip-endpoint-main --host H --port N --path P --width W --height H [--token T] [--receiver lab|chromium]
  * It runs its own STUN server on the host (werift never gets a public one), then the endpoint,
  * and writes every WhipEndpointLine as JSON on stdout, `listening` first. SIGTERM/SIGINT stop it
  * (exit 0); bad arguments exit 2, any other failure 1, with the reason on stderr.
@@ -18,6 +18,8 @@ interface MainArgs {
   width: number;
   height: number;
   token?: string;
+  /** who receives: the lab's pipeline (default) or Chromium (src/relay/chromium-whip-session.ts) */
+  receiver: 'lab' | 'chromium';
 }
 
 class UsageError extends Error {}
@@ -36,6 +38,7 @@ const OPTIONS = {
   width: { type: 'string' },
   height: { type: 'string' },
   token: { type: 'string' },
+  receiver: { type: 'string' },
 } as const;
 
 function parseMainArgs(argv: string[]): MainArgs {
@@ -50,6 +53,8 @@ function parseMainArgs(argv: string[]): MainArgs {
     throw new UsageError(`--path must start with / and not end with one, got ${JSON.stringify(values.path ?? '')}`);
   }
   if (values.token === '') throw new UsageError('--token must not be empty');
+  const receiver = values.receiver ?? 'lab';
+  if (receiver !== 'lab' && receiver !== 'chromium') throw new UsageError(`--receiver must be lab or chromium, got ${JSON.stringify(receiver)}`);
   return {
     host: values.host,
     port: integer('port', values.port, 0, 65535),
@@ -57,6 +62,7 @@ function parseMainArgs(argv: string[]): MainArgs {
     width: integer('width', values.width, 1, 16384),
     height: integer('height', values.height, 1, 16384),
     ...(values.token !== undefined ? { token: values.token } : {}),
+    receiver,
   };
 }
 
@@ -70,18 +76,19 @@ try {
 
 try {
   const stun = await startLocalStunServer(args.host);
-  const endpoint = await WhipEndpointServer.start({
-    ...args,
-    stunUrl: stun.url,
-    onLine: (line: WhipEndpointLine) => process.stdout.write(`${JSON.stringify(line)}\n`),
-    log: (message) => process.stderr.write(`${message}\n`),
-  });
+  const onLine = (line: WhipEndpointLine): void => void process.stdout.write(`${JSON.stringify(line)}\n`);
+  const log = (message: string): void => void process.stderr.write(`${message}\n`);
+  // Chromium (and puppeteer) only load for a Chromium endpoint
+  const chromium = args.receiver === 'chromium' ? await (await import('./chromium-whip-session.ts')).chromiumSessions({ host: args.host, stunUrl: stun.url, onLine, log }) : undefined;
+  const { receiver: _receiver, ...endpointArgs } = args;
+  const endpoint = await WhipEndpointServer.start({ ...endpointArgs, stunUrl: stun.url, onLine, log, ...(chromium ? { sessions: chromium.sessions } : {}) });
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;
     stopping = true;
     endpoint
       .stop()
+      .then(() => chromium?.close())
       .then(() => stun.close())
       .then(() => process.exit(0))
       .catch((error: unknown) => {

@@ -1,9 +1,10 @@
 /**
  * The lab's WHIP endpoint (RFC 9725, server side) at the far end of a WHIP relay hop: an HTTP
- * server on one address that takes a forwarder's SDP offer, answers it with a werift
- * ReceiverPeer, and receives the stream as the lab's own receiver does (frame assembly, NACK
- * answered by RTX on WHIP_HOP_STREAMS.rtx, native decode, marker read), writing one `frame` line
- * per displayed frame. One session at a time: a new POST replaces the session (a forwarder that
+ * server on one address that takes a forwarder's SDP offer and answers it with a session that
+ * receives the stream, writing one `frame` line per displayed frame. By default the session is
+ * the lab's own receiver (a werift ReceiverPeer, frame assembly, NACK answered by RTX on
+ * WHIP_HOP_STREAMS.rtx, native decode, marker read); `sessions` gives another receiver
+ * (Chromium: src/relay/chromium-whip-session.ts). One session at a time: a new POST replaces the session (a forwarder that
  * reconnects), DELETE on its Location ends it. Every refusal is answered with the status RFC
  * 9725 / RFC 9110 give it and a `refused` line.
  */
@@ -16,6 +17,7 @@ import type { RealtimeRecoveryPlan } from '../receiver/protection/realtime-optio
 import { VideoReceiver } from '../receiver/video-receiver.ts';
 import type { LabRecord } from '../shared/records.ts';
 import { ReceiverPeer } from '../transport/webrtc-peer.ts';
+import { offerForWerift } from '../transport/chromium-answer.ts';
 import { WHIP_CONTENT_TYPE, WHIP_HOP_STREAMS, type WhipEndpointLine } from './whip-hop.ts';
 
 export interface WhipEndpointOptions {
@@ -40,7 +42,23 @@ export interface WhipEndpointOptions {
   bodyTimeoutMs?: number;
   /** why a session failed, for the process's stderr; default: nowhere */
   log?: (message: string) => void;
+  /** who receives each session; default the lab's own receive pipeline (labSessions) */
+  sessions?: SessionFactory;
 }
+
+type EndReason = Extract<WhipEndpointLine, { type: 'session-end' }>['reason'];
+
+/** A WHIP session as the HTTP side sees it: answered, then ended once. */
+export interface EndpointSession {
+  readonly id: string;
+  end(reason: EndReason): Promise<void>;
+}
+
+/**
+ * Answers an offer with a session that receives in the background; rejects with the reason an
+ * offer cannot be answered (the client gets it as a 400).
+ */
+export type SessionFactory = (offer: string, id: string) => Promise<{ answer: string; session: EndpointSession }>;
 
 /** Largest SDP offer accepted, bytes. */
 export const WHIP_MAX_OFFER_BYTES = 64 * 1024;
@@ -71,8 +89,6 @@ export class WhipEndpointError extends Error {
   }
 }
 
-type EndReason = Extract<WhipEndpointLine, { type: 'session-end' }>['reason'];
-
 /** An HTTP answer: status, headers, text body. */
 interface Reply {
   status: number;
@@ -89,7 +105,7 @@ function refuse(status: number, reason: string, headers: Record<string, string> 
 }
 
 /** One WHIP session: its peer and, once connected, its receiver and decoder. */
-class WhipSession {
+class WhipSession implements EndpointSession {
   private receiver: VideoReceiver | undefined;
   private decoder: NativeDecoder | undefined;
   private ending: Promise<void> | undefined;
@@ -179,6 +195,27 @@ class WhipSession {
   }
 }
 
+/**
+ * Sessions received by the lab's own pipeline: a werift ReceiverPeer answers the offer without
+ * its rtcp-fb lines (werift would otherwise NACK and ask for keyframes by itself; the lab's
+ * receiver does both), then the session receives once connected.
+ */
+export function labSessions(options: WhipEndpointOptions): SessionFactory {
+  return async (offer, id) => {
+    const peer = ReceiverPeer.create({ hostAddress: options.host, stunUrl: options.stunUrl });
+    let answer: string;
+    try {
+      answer = await peer.answer(offerForWerift(offer));
+    } catch (error) {
+      await peer.close().catch(() => undefined);
+      throw new Error(`werift could not answer the offer: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    const session = new WhipSession(id, peer, options);
+    session.connect();
+    return { answer, session };
+  };
+}
+
 /** Why an SDP offer cannot be answered, before werift sees it; undefined when it looks like one. */
 function offerProblem(sdp: string): string | undefined {
   if (sdp.trim() === '') return 'empty SDP offer';
@@ -234,7 +271,7 @@ function drain(req: IncomingMessage): void {
 }
 
 export class WhipEndpointServer {
-  private session: WhipSession | undefined;
+  private session: EndpointSession | undefined;
   /** offers are answered one at a time, so a replacement always follows the session it replaces */
   private answering: Promise<unknown> = Promise.resolve();
   private stopping: Promise<void> | undefined;
@@ -340,27 +377,25 @@ export class WhipEndpointServer {
     return answered;
   }
 
-  /** Answers an offer with a new session, replacing the current one. */
+  /** Answers an offer with a new session, replacing the current one (ended first: a receiver may hold one peer only). */
   private async answer(offer: string): Promise<Reply> {
     if (this.stopping) return refuse(503, 'the endpoint is stopping');
-    const peer = ReceiverPeer.create({ hostAddress: this.options.host, stunUrl: this.options.stunUrl });
-    let answer: string;
+    const previous = this.session;
+    this.session = undefined;
+    if (previous) await previous.end('replaced');
+    let made: { answer: string; session: EndpointSession };
     try {
-      answer = await peer.answer(offer);
+      made = await (this.options.sessions ?? labSessions(this.options))(offer, randomBytes(16).toString('hex'));
     } catch (error) {
-      await peer.close().catch(() => undefined);
-      return refuse(400, `werift could not answer the offer: ${error instanceof Error ? error.message : String(error)}`);
+      return refuse(400, error instanceof Error ? error.message : String(error));
     }
+    const { answer, session } = made;
     if (this.stopping) {
-      await peer.close().catch(() => undefined);
+      await session.end('stopped');
       return refuse(503, 'the endpoint is stopping');
     }
-    const previous = this.session;
-    const session = new WhipSession(randomBytes(16).toString('hex'), peer, this.options);
     this.session = session;
-    if (previous) await previous.end('replaced');
     this.options.onLine({ type: 'session', id: session.id, atMs: nowMs() });
-    session.connect();
     return { status: 201, headers: { 'Content-Type': WHIP_CONTENT_TYPE, Location: `${this.options.path}/sessions/${session.id}` }, body: answer };
   }
 

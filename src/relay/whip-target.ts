@@ -24,6 +24,7 @@ import { parseCompound } from '../shared/rtcp/compound.ts';
 import { RtpPassthrough, type PassthroughCounters } from './rtp-passthrough.ts';
 import { whipDelete, whipPublish } from './whip-client.ts';
 import { WHIP_HOP_STREAMS } from './whip-hop.ts';
+import { chromiumOffer } from '../transport/chromium-offer.ts';
 import { makeRng } from '../sim/frame-trace.ts';
 import { parseTargetUrl, RelayTargetError, type ReconnectPolicy, type RelayTargetState, type WhipTargetSpec } from './targets.ts';
 
@@ -229,7 +230,9 @@ export class WhipTarget {
   }
 
   private async connect(session: Session): Promise<void> {
-    const offer = await session.peer.offer();
+    // the offer says what the forwarder sends and answers: RTX on the hop's stream, NACK, PLI/FIR
+    // (a libwebrtc endpoint needs the lines; the lab's endpoint drops the rtcp-fb ones for werift)
+    const offer = chromiumOffer(await session.peer.offer(), { rtx: WHIP_HOP_STREAMS.rtx, nack: true, transportCc: false });
     const whip = await whipPublish(this.spec.url, offer, { ...(this.spec.token !== undefined ? { token: this.spec.token } : {}), timeoutMs: this.options.connectTimeoutMs ?? 10_000 });
     session.resourceUrl = whip.resourceUrl;
     const media = await session.peer.accept(whip.answerSdp, this.options.connectTimeoutMs ?? 10_000);

@@ -24,23 +24,23 @@ afterAll(async () => {
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
 });
 
-async function relayRun(name: string, link: string): Promise<{ exitCode: number | undefined; stderr: string; results: Results }> {
+async function relayRun(name: string, link: string, extraTargets: string[] = []): Promise<{ exitCode: number | undefined; stderr: string; results: Results }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'glasslab-e2e-relay-'));
   dirs.push(dir);
   const [rtmp, srt, whip] = [await freePort('tcp'), await freePort('udp'), await freePort('tcp')];
   const file = path.join(dir, `${name}.yaml`);
   await writeFile(file, [
     `name: ${name}`, 'duration: 3s', 'resolution: 320x180', 'fps: 30', 'seed: 6', 'encoder: { codec: x264, bitrate: 500kbps, gop: 30 }', link,
-    'relay:', '  targets:', `    - { url: 'rtmp://127.0.0.1:${rtmp}/live/relay' }`, `    - { url: 'srt://127.0.0.1:${srt}?latency=20' }`, `    - { url: 'whip://127.0.0.1:${whip}/whip/relay' }`, '',
+    'relay:', '  targets:', `    - { url: 'rtmp://127.0.0.1:${rtmp}/live/relay' }`, `    - { url: 'srt://127.0.0.1:${srt}?latency=20' }`, `    - { url: 'whip://127.0.0.1:${whip}/whip/relay' }`, ...extraTargets.map((t) => `    - ${t}`), '',
   ].join('\n'));
   const result = await execa(process.execPath, [cli, '--json', 'run', file, '--runs', path.join(dir, 'runs')], { reject: false, timeout: 120_000 });
   const runDir = (JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as { runDir: string }).runDir;
   return { exitCode: result.exitCode, stderr: result.stderr, results: JSON.parse(await readFile(path.join(runDir, 'results.json'), 'utf8')) as Results };
 }
 
-function expectForwarded(results: Results): void {
+function expectForwarded(results: Results, protocols: string[] = ['rtmp', 'srt', 'whip']): void {
   const sent = results.summary.frames.sent;
-  expect(results.relay).toHaveLength(3);
+  expect(results.relay).toHaveLength(protocols.length);
   for (const target of results.relay!) {
     if (target.protocol === 'whip') {
       // packets passed through; the session opens after the first frames, and starts at a keyframe asked for then
@@ -63,14 +63,15 @@ function expectForwarded(results: Results): void {
     expect(target.addedMs.p50).toBeGreaterThan(0);
     expect(target.addedMs.p50).toBeLessThan(1000);
   }
-  expect(results.relay!.map((t) => t.protocol)).toEqual(['rtmp', 'srt', 'whip']);
+  expect(results.relay!.map((t) => (t.endpoint ? `${t.protocol} (${t.endpoint})` : t.protocol))).toEqual(protocols);
 }
 
 describe('relay targets in a real run', () => {
-  it('over loopback: both targets get every frame; results.json says what each added', async () => {
-    const { exitCode, stderr, results } = await relayRun('relay-loopback', 'link: none');
+  it('over loopback: every target (RTMP to ffmpeg and to node-media-server, SRT, WHIP) gets every frame; results.json says what each added', async () => {
+    const nms = await freePort('tcp');
+    const { exitCode, stderr, results } = await relayRun('relay-loopback', 'link: none', [`{ url: 'rtmp://127.0.0.1:${nms}/live/relay', endpoint: node-media-server }`]);
     expect(exitCode, stderr).toBe(0);
-    expectForwarded(results);
+    expectForwarded(results, ['rtmp', 'srt', 'whip', 'rtmp (node-media-server)']);
   }, 150_000);
 
   it('an endpoint killed mid-run and restarted: the target reconnects, asks for a keyframe (gop 0) and frames flow again', async () => {
@@ -102,6 +103,7 @@ describe('relay targets in a real run', () => {
     expect(() => parseScenarioText(`${base}    - { url: 'http://127.0.0.1:80/x' }\n`, 'r.yaml', 1)).toThrow(/relay\.targets\.0\.url: url must be whip:\/\/, whips:\/\/, rtsp:\/\/, srt:\/\/ or rtmp:\/\//);
     expect(() => parseScenarioText(`${base}    - { url: 'whips://127.0.0.1:8443/w' }\n`, 'r.yaml', 1)).toThrow(/the lab's WHIP endpoint speaks plain HTTP: use whip:\/\//);
     expect(() => parseScenarioText(`${base}    - { url: 'rtmp://127.0.0.1:1935/live/x', hopLoss: 2% }\n`, 'r.yaml', 1)).toThrow(/relay\.targets\.0\.hopLoss: hopLoss applies to whip:\/\/ targets only/);
+    expect(() => parseScenarioText(`${base}    - { url: 'srt://127.0.0.1:8080', endpoint: chromium }\n`, 'r.yaml', 1)).toThrow(/relay\.targets\.0\.endpoint: a srt target's endpoint is ffmpeg \(got chromium\)/);
     expect(() => parseScenarioText(`${base}    - { url: 'whip://127.0.0.1:8080/w', hopLoss: 120% }\n`, 'r.yaml', 1)).toThrow(/relay\.targets\.0\.hopLoss: must be between 0 % and 100 %/);
     expect(() => parseScenarioText(`${base}    - { url: 'rtmp://127.0.0.1/live/x' }\n`, 'r.yaml', 1)).toThrow(/give the port the endpoint listens on/);
     expect(() => parseScenarioText('name: r\nrelay: { targets: [] }\n', 'r.yaml', 1)).toThrow(/at least one target/);
