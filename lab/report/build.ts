@@ -10,6 +10,7 @@ import { computeLinkMetrics, type LinkSeries } from '../metrics/link.ts';
 import { computeRecovery, type RecoverySeries } from '../metrics/recovery.ts';
 import { computeCongestion } from '../metrics/congestion.ts';
 import { computeRelay } from '../metrics/relay.ts';
+import { computeRelayHop } from '../metrics/relay-hop.ts';
 import { computeChromium } from '../metrics/chromium.ts';
 import { peerSenderPackets } from '../metrics/peer-sender-packets.ts';
 import { peerWarnings, runWarnings } from '../metrics/warnings.ts';
@@ -118,6 +119,7 @@ export async function buildReport(runDir: string, options: BuildReportOptions = 
   });
   const chromium = computeChromium({ records: loaded.records, fates: loaded.linkFates, recovery: recovery?.summary ?? null });
   const relay = loaded.relayFrames === null ? undefined : computeRelay({ frames: loaded.relayFrames, events: loaded.records.events, receiverFrames: loaded.records.receiverFrames });
+  const relayHop = loaded.relayHopFates === null ? undefined : computeRelayHop(loaded.relayHopFates);
   // the Chromium sender's frame records say so (the scenario record here has no sender section)
   const senderIsChromium = loaded.records.senderFrames.some((f) => f.peer === 'chromium');
   const congestion = computeCongestion({
@@ -163,6 +165,7 @@ export async function buildReport(runDir: string, options: BuildReportOptions = 
     ...(loaded.simulation ? { simulation: loaded.simulation } : {}),
     ...(chromium ? { chromium } : {}),
     ...(relay ? { relay } : {}),
+    ...(relayHop ? { relayHop } : {}),
     generatedBy: loaded.simulation ? 'glasslab sim' : 'glasslab report',
   };
   const validated = validateResults(candidate);

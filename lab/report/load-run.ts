@@ -8,6 +8,9 @@
  */
 import { parseRelayFrames, type RelayFrame } from '../metrics/relay.ts';
 import { RELAY_FRAMES_FILE } from '../relay/run-endpoints.ts';
+
+/** The relay target hop's fate log (LINK_FILES.relayFates of lab/run/run-link.ts, named here as link.ndjson is). */
+const RELAY_HOP_FATES_FILE = 'relay-link.ndjson';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -30,6 +33,8 @@ export interface LoadedRun {
   linkFates: LinkFateRecord[] | null;
   /** relay.ndjson (the relay endpoints' decoded frames); null when the run had no relay */
   relayFrames: RelayFrame[] | null;
+  /** relay-link.ndjson (the relay's target hop, relay.link); null when absent */
+  relayHopFates: LinkFateRecord[] | null;
   /** record files present */
   files: string[];
   badLines: number;
@@ -170,10 +175,17 @@ export async function loadRun(runDir: string): Promise<LoadedRun> {
     simulation = parsed.data;
   }
   const relayText = await readOptional(path.join(runDir, RELAY_FRAMES_FILE));
+  // the relay's target hop (relay.link): its own fate log, fate records only
+  const hopRead = await readNdjsonFile(path.join(runDir, RELAY_HOP_FATES_FILE));
+  const relayHopFates = hopRead.missing ? null : hopRead.records.flatMap((record) => {
+    const fate = linkFateRecordSchema.safeParse(record);
+    return fate.success ? [fate.data] : [];
+  });
   return {
     records: sortRecords(objects),
     linkFates,
     relayFrames: relayText === undefined ? null : parseRelayFrames(relayText).frames,
+    relayHopFates,
     files,
     badLines,
     truncatedFiles,

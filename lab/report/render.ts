@@ -171,6 +171,18 @@ function relaySection(results: Results): string {
 <table id="relay-targets"><thead><tr><th>protocol</th><th>target</th><th class="num">forwarded / written / dropped</th><th class="num">reconnects</th><th class="num">decoded at the endpoint</th><th class="num">G2G p50 / p95</th><th class="num">added p50 / p95</th><th class="num">forwarder p50</th><th>state</th></tr></thead><tbody>${rows}</tbody></table></section>`;
 }
 
+/** The relay's target hop (relay.link) from its fate log: what each flow towards the endpoints lost. */
+function relayHopSection(results: Results): string {
+  const hop = results.relayHop;
+  if (!hop) return '';
+  const pct = (dropped: number, offered: number): string => (offered === 0 ? '—' : `${((100 * dropped) / offered).toFixed(2)} %`);
+  const rows = hop.flows
+    .map((f) => `<tr><td>${h(f.proto)} → :${f.port}</td><td>${f.rtpSsrcs.length > 0 ? `RTP (WHIP), SSRC ${f.rtpSsrcs.map((x) => x.toString()).join(', ')}` : 'target protocol'}</td><td class="num">${formatCount(f.offered)}</td><td class="num">${formatCount(f.dropped)}</td><td class="num">${pct(f.dropped, f.offered)}</td></tr>`)
+    .join('');
+  return `<section><h2>Relay target hop</h2><p class="note">The link between the forwarding receiver and the targets' endpoints (relay.link), from its own fate log (relay-link.ndjson): forwarder → endpoints ${formatCount(hop.up.offered)} packets, ${formatCount(hop.up.dropped)} dropped (${pct(hop.up.dropped, hop.up.offered)}); back ${formatCount(hop.down.offered)}, ${formatCount(hop.down.dropped)} dropped.</p>
+<table id="relay-hop"><thead><tr><th>flow</th><th>carries</th><th class="num">offered</th><th class="num">dropped</th><th class="num">loss</th></tr></thead><tbody>${rows}</tbody></table></section>`;
+}
+
 function chart(id: string, title: string, extra = ''): string {
   return `<section><h2>${h(title)}</h2><div class="chart"><canvas id="${id}" role="img" aria-label="${h(title)}"></canvas></div>${extra}</section>`;
 }
@@ -205,6 +217,7 @@ ${chart('chart-packets', 'Packets per kind', packetTable(results))}
 </div>
 ${chromiumSection(results)}
 ${relaySection(results)}
+${relayHopSection(results)}
 ${recoverySection(results, recoverySeries)}
 ${linkSection(results)}
 ${environmentSection(results)}

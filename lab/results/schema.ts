@@ -468,6 +468,15 @@ export const resultsSchema = z
       )
       .optional()
       .describe('relay targets (lab/metrics/relay.ts); absent without a relay'),
+    relayHop: z
+      .object({
+        up: z.object({ offered: count, dropped: count }).strict(),
+        down: z.object({ offered: count, dropped: count }).strict(),
+        flows: z.array(z.object({ proto: z.string(), port: count, rtpSsrcs: z.array(z.number().int().min(0)), offered: count, dropped: count }).strict()),
+      })
+      .strict()
+      .optional()
+      .describe('the relay\'s target hop from its fate log (relay-link.ndjson, lab/metrics/relay-hop.ts): per direction and per flow towards the endpoints, offered and dropped; absent without relay.link'),
     generatedBy: z.string(),
   })
   .strict();
