@@ -159,7 +159,7 @@ export function receiverRunOptions(scenario: ResolvedScenario): ReceiverRunOptio
     recovery: realtimeRecoveryPlan(scenario),
     ...(ccfb ? { ccfb: true } : scenario.congestion?.mode === 'googcc' || chromiumSender ? { transportFeedback: true } : {}),
     ...(chromiumSender ? { senderKind: 'chromium' as const } : {}),
-    ...(scenario.relay ? { relay: { targets: scenario.relay.targets.map((t) => ({ url: t.url, ...(t.hopLoss ? { hopLoss: { rate: t.hopLoss, seed: scenario.seed } } : {}) })), width: scenario.width, height: scenario.height, fps: scenario.fps } } : {}),
+    ...(scenario.relay ? { relay: { targets: scenario.relay.targets.map((t) => ({ url: t.url, ...(t.reconnect ? { reconnect: t.reconnect } : {}), ...(t.hopLoss ? { hopLoss: { rate: t.hopLoss, seed: scenario.seed } } : {}) })), width: scenario.width, height: scenario.height, fps: scenario.fps } } : {}),
     ...(scenario.receiver?.captureRtp ? { captureRtp: true } : {}),
   };
 }

@@ -178,6 +178,15 @@ const relayTargetSchema = z
       .strict()
       .optional()
       .describe('kill and restart this target\'s endpoint mid-run, to measure the reconnect'),
+    enabled: z.boolean().default(true).describe('false keeps the target in the file but neither forwards to it nor runs its endpoint'),
+    reconnect: z
+      .object({
+        delay: duration.default('1s').describe('wait after a failure before reopening'),
+        maxTime: z.union([z.literal('never'), duration]).default('60s').describe('give up once the target has been down this long; "never" keeps trying'),
+      })
+      .strict()
+      .optional()
+      .describe('reopening a failed target (each reopen asks for a keyframe); default delay 1s, maxTime 60s'),
     endpoint: z
       .enum(['ffmpeg', 'node-media-server', 'lab', 'chromium'])
       .optional()
@@ -347,7 +356,8 @@ export interface ResolvedScenario {
   crossTraffic?: ResolvedCrossFlow[];
   /** relay targets (absent: none) */
   relay?: {
-    targets: Array<{ url: string; restart?: { atMs: number; downForMs: number }; hopLoss?: number; endpoint?: RelayEndpointKind }>;
+    /** the enabled targets (enabled: false ones are left out here) */
+    targets: Array<{ url: string; restart?: { atMs: number; downForMs: number }; hopLoss?: number; endpoint?: RelayEndpointKind; reconnect?: { delayMs: number; maxTimeMs: number } }>;
     /** the target hop's link (resolved in lab/scenario/load.ts); absent: the endpoints sit beside the receiver */
     link?: DuplexLinkParams;
   };
@@ -455,14 +465,23 @@ export function resolveScenario(parsed: ScenarioParsed, seed: number, link: Reso
     receiver: { kind: parsed.receiver.kind, ...(parsed.receiver.captureRtp ? { captureRtp: true } : {}) },
     sender: { kind: parsed.sender.kind, ...(parsed.sender.scene !== undefined ? { scene: parsed.sender.scene } : {}) },
     link,
-    ...(parsed.relay
+    ...(parsed.relay && parsed.relay.targets.some((t) => t.enabled)
       ? {
           relay: {
-            targets: parsed.relay.targets.map((t) => ({
+            targets: parsed.relay.targets.filter((t) => t.enabled).map((t) => ({
               url: t.url,
               ...(t.restart ? { restart: { atMs: checkDurationMs(t.restart.at, MAX_RUN_DURATION_MS) as number, downForMs: checkDurationMs(t.restart.downFor, MAX_RUN_DURATION_MS) as number } } : {}),
               ...(t.hopLoss !== undefined ? { hopLoss: parsePercent(t.hopLoss) as number } : {}),
               ...(t.endpoint !== undefined ? { endpoint: t.endpoint } : {}),
+              ...(t.reconnect
+                ? {
+                    reconnect: {
+                      delayMs: checkDurationMs(t.reconnect.delay, MAX_RUN_DURATION_MS) as number,
+                      // JSON has no Infinity: "never" is the longest a run can last, which no run outlives
+                      maxTimeMs: t.reconnect.maxTime === 'never' ? MAX_RUN_DURATION_MS : (checkDurationMs(t.reconnect.maxTime, MAX_RUN_DURATION_MS) as number),
+                    },
+                  }
+                : {}),
             })),
           },
         }
