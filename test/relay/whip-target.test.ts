@@ -4,14 +4,18 @@
 // endpoint went away and came back on the same port; a dead target and a refused token named in
 // the target's state while a live target beside it gets every frame.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { WhipEndpointServer } from '../../src/relay/whip-endpoint.ts';
+import { WhipEndpointServer, type SessionFactory } from '../../src/relay/whip-endpoint.ts';
+import { FrameAssembler } from '../../src/receiver/frame-assembler.ts';
+import { DEFAULT_FRAME_ASSEMBLER_OPTIONS } from '../../src/receiver/frame-assembler-types.ts';
+import { offerForWerift } from '../../src/transport/chromium-answer.ts';
+import { ReceiverPeer } from '../../src/transport/webrtc-peer.ts';
 import type { WhipEndpointLine } from '../../src/relay/whip-hop.ts';
 import { WhipTarget } from '../../src/relay/whip-target.ts';
 import { H264Packetizer, H264PacketizeError, DEFAULT_H264_PACKETIZER_OPTIONS } from '../../src/sender/h264/packetizer.ts';
 import { parseRtp, RtpParseError, type RtpPacket } from '../../src/shared/rtp/packet.ts';
 import { startLocalStunServer, type LocalStunServer } from '../../src/transport/stun-server.ts';
 import { freePort } from '../../lab/relay/endpoints.ts';
-import { FPS, HEIGHT, WIDTH, encodeUnits, type Unit } from './fixture.ts';
+import { FPS, HEIGHT, WIDTH, comparedNals, encodeUnits, type Unit } from './fixture.ts';
 
 const PATH = '/whip/relay';
 const FRAME_MS = 1000 / FPS;
@@ -158,5 +162,37 @@ describe('WhipTarget → the lab WHIP endpoint', () => {
       expect(t.stats().dropped).toBeGreaterThan(0);
       expect(t.stats().reconnects).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('WhipTarget: byte-exact', () => {
+  it('what the WHIP endpoint rebuilds is what the sender encoded, access unit for access unit, RTP time kept', async () => {
+    // the endpoint's session here is a bare werift receiver whose packets the lab's frame assembler rebuilds
+    const rebuilt: Array<{ accessUnit: Buffer; rtpTimestamp: number }> = [];
+    const sessions: SessionFactory = async (offer, id) => {
+      const peer = ReceiverPeer.create({ hostAddress: '127.0.0.1', stunUrl: stun.url });
+      const answer = await peer.answer(offerForWerift(offer));
+      const assembler = new FrameAssembler({ ...DEFAULT_FRAME_ASSEMBLER_OPTIONS });
+      void peer.waitConnected().then(() =>
+        peer.onRtp((raw) => {
+          const packet = parseRtp(raw);
+          if (packet instanceof RtpParseError) return;
+          assembler.insert(packet, nowMs());
+          for (let o = assembler.pollOutput(); o; o = assembler.pollOutput()) if (o.type === 'frame') rebuilt.push({ accessUnit: o.frame.accessUnit, rtpTimestamp: o.frame.rtpTimestamp });
+        }),
+      );
+      return { answer, session: { id, end: () => peer.close() } };
+    };
+    const server = await WhipEndpointServer.start({ host: '127.0.0.1', port: 0, path: PATH, stunUrl: stun.url, width: WIDTH, height: HEIGHT, sessions, onLine: () => undefined });
+    cleanups.push(() => server.stop());
+    const t = target(`whip://127.0.0.1:${server.port}${PATH}`);
+    await waitFor('the session', () => t.stats().state === 'open', 10_000, () => t.handleTimeout(nowMs()));
+    const upstream = upstreamPackets(units, 40_000);
+    await feed([t], upstream);
+    await waitFor('30 access units', () => rebuilt.length >= units.length, 5000);
+    for (const [i, unit] of units.entries()) expect(comparedNals(rebuilt[i]!.accessUnit), `frame ${i}`).toEqual(comparedNals(unit.data));
+    // the target hop's RTP time keeps every frame's distance from the first
+    const sentTs = upstream.map((packets) => packets[0]!.timestamp);
+    for (let i = 1; i < units.length; i++) expect((rebuilt[i]!.rtpTimestamp - rebuilt[0]!.rtpTimestamp) >>> 0).toBe((sentTs[i]! - sentTs[0]!) >>> 0);
   });
 });
