@@ -17,6 +17,7 @@ const relayFrameSchema = z.object({
   frameId: z.number().int().min(0).optional(),
   captureMs: z.number().optional(),
   receivedMs: z.number(),
+  lastPacketMs: z.number().optional(),
 });
 export type RelayFrame = z.infer<typeof relayFrameSchema>;
 
@@ -58,6 +59,13 @@ export interface RelayTargetSummary {
   addedMs: { p50: number | null; p95: number | null; frames: number };
   /** the forwarder's own part, p50 ms: WHIP, a frame's last packet in → out; muxer targets, write → av_write_frame returned (queue, muxing, socket) */
   forwarderP50Ms?: number | null;
+  /**
+   * WebRTC endpoints, where the endpoint gives each frame's last-packet arrival: p50 of the way
+   * there (its last packet at the endpoint − the same frame's last packet at the lab receiver: the
+   * forwarder and the target hop) and of the endpoint's own part (marker read − its last packet:
+   * assembly, jitter buffer, decode), beside the direct path's own part at the lab receiver
+   */
+  stagesMs?: { toEndpointP50: number | null; inEndpointP50: number | null; directInReceiverP50: number | null; frames: number };
   /** WHIP targets: the passthrough's counters and the forwarder's own part per frame (last packet in → out), from its relay-target event */
   webrtc?: { packets: number | null; sessions: number | null; nacksReceived: number | null; retransmitted: number | null; keyframeRequests: number | null; forwarderMs: { p50: number | null; p95: number | null; max: number | null } };
   /** the endpoint was killed and restarted (relay.targets[].restart): from its restart to the first frame it decoded again; null: none came */
@@ -69,7 +77,13 @@ const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
 export function computeRelay(input: { frames: readonly RelayFrame[]; events: readonly EventRecord[]; receiverFrames: readonly ReceiverFrameRecord[] }): RelayTargetSummary[] {
   const direct = new Map<number, number>();
-  for (const f of input.receiverFrames) if (f.frameId !== undefined && f.markerReadMs !== undefined && !direct.has(f.frameId)) direct.set(f.frameId, f.markerReadMs);
+  const directLastPacket = new Map<number, number>();
+  for (const f of input.receiverFrames) {
+    if (f.frameId === undefined || f.markerReadMs === undefined || direct.has(f.frameId)) continue;
+    direct.set(f.frameId, f.markerReadMs);
+    if (f.lastPacketMs !== undefined) directLastPacket.set(f.frameId, f.lastPacketMs);
+  }
+  const directInReceiver = sortedAscending([...directLastPacket.entries()].map(([id, lastMs]) => direct.get(id)! - lastMs));
   const events = input.events.filter((e) => e.side === 'receiver' && e.name === 'relay-target');
   const at = (name: string, index: number): number | undefined => {
     const e = input.events.find((x) => x.name === name && Number(x.detail?.index) === index);
@@ -85,6 +99,9 @@ export function computeRelay(input: { frames: readonly RelayFrame[]; events: rea
     const killedMs = at('relay-endpoint-killed', index);
     const restartedMs = at('relay-endpoint-restarted', index);
     const whip = (str(e.url) ?? '').startsWith('whip');
+    const staged = read.filter((f) => f.lastPacketMs !== undefined && directLastPacket.has(f.frameId!));
+    const toEndpoint = sortedAscending(staged.map((f) => f.lastPacketMs! - directLastPacket.get(f.frameId!)!));
+    const inEndpoint = sortedAscending(staged.map((f) => f.receivedMs - f.lastPacketMs!));
     const firstAfter = restartedMs === undefined ? undefined : frames.find((f) => f.receivedMs >= restartedMs)?.receivedMs;
     return {
       index,
@@ -97,6 +114,9 @@ export function computeRelay(input: { frames: readonly RelayFrame[]; events: rea
       g2gMs: { p50: percentileSorted(g2g, 50), p95: percentileSorted(g2g, 95) },
       addedMs: { p50: percentileSorted(added, 50), p95: percentileSorted(added, 95), frames: added.length },
       forwarderP50Ms: num(e.forwardMsP50) ?? num(e.queueDelayMsP50),
+      ...(staged.length > 0
+        ? { stagesMs: { toEndpointP50: percentileSorted(toEndpoint, 50), inEndpointP50: percentileSorted(inEndpoint, 50), directInReceiverP50: percentileSorted(directInReceiver, 50), frames: staged.length } }
+        : {}),
       ...(whip
         ? {
             webrtc: {

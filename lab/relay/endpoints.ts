@@ -37,9 +37,13 @@ export interface EndpointOptions {
 }
 
 /** A decoded frame at the endpoint; `receivedAtNs` is CLOCK_MONOTONIC (process.hrtime.bigint()). */
-export type EndpointFrame =
+export type EndpointFrame = (
   | { ok: true; frameId: number; captureTimeNs: bigint; receivedAtNs: bigint }
-  | { ok: false; reason: 'too-small' | 'check-failed'; receivedAtNs: bigint };
+  | { ok: false; reason: 'too-small' | 'check-failed'; receivedAtNs: bigint }
+) & {
+  /** WebRTC endpoints: when the frame's last packet arrived there (ffmpeg's pipe gives no such time) */
+  lastPacketAtNs?: bigint;
+};
 
 /** A free port on 127.0.0.1 (TCP for rtsp/rtmp, UDP for srt), as the kernel hands it out. */
 export async function freePort(kind: 'tcp' | 'udp'): Promise<number> {

@@ -40,6 +40,8 @@ export interface RelayFrameRecord {
   frameId?: number;
   captureMs?: number;
   receivedMs: number;
+  /** WebRTC endpoints: the frame's last packet's arrival there */
+  lastPacketMs?: number;
 }
 
 /** A target URL moved to the host its endpoint listens on (the scenario names 127.0.0.1 and the port). */
@@ -147,6 +149,7 @@ export async function startRelayEndpoints(
             e.frames.map((f): RelayFrameRecord => ({
               type: 'relay-frame', target, protocol: e.protocol, ...(e.kind ? { endpoint: e.kind } : {}), receivedMs: Number(f.receivedAtNs) / 1e6,
               ...(f.ok ? { frameId: f.frameId, captureMs: Number(f.captureTimeNs) / 1e6 } : {}),
+              ...(f.lastPacketAtNs !== undefined ? { lastPacketMs: Number(f.lastPacketAtNs) / 1e6 } : {}),
             })),
           ),
         );

@@ -170,10 +170,11 @@ export class WhipEndpointProcess {
     if (line.type === 'listening') this.listening?.();
     if (line.type !== 'frame') return;
     const receivedAtNs = msToNs(line.receivedMs);
+    const arrival = line.lastPacketMs !== undefined ? { lastPacketAtNs: msToNs(line.lastPacketMs) } : {};
     if (line.ok && line.frameId !== undefined && line.captureMs !== undefined) {
-      this.frames.push({ ok: true, frameId: line.frameId, captureTimeNs: msToNs(line.captureMs), receivedAtNs });
+      this.frames.push({ ok: true, frameId: line.frameId, captureTimeNs: msToNs(line.captureMs), receivedAtNs, ...arrival });
     } else {
-      this.frames.push({ ok: false, reason: 'check-failed', receivedAtNs });
+      this.frames.push({ ok: false, reason: 'check-failed', receivedAtNs, ...arrival });
     }
   }
 }

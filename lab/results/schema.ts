@@ -449,6 +449,11 @@ export const resultsSchema = z
             markersRead: count,
             g2gMs: z.object({ p50: nullableNumber, p95: nullableNumber }).strict(),
             addedMs: z.object({ p50: nullableNumber, p95: nullableNumber, frames: count }).strict().describe('endpoint arrival − the lab receiver\'s marker read of the same frame'),
+            stagesMs: z
+              .object({ toEndpointP50: nullableNumber, inEndpointP50: nullableNumber, directInReceiverP50: nullableNumber, frames: count })
+              .strict()
+              .optional()
+              .describe('WebRTC endpoints: p50 of the way there (last packet at the endpoint − at the lab receiver) and of the endpoint\'s own part (marker read − its last packet), the direct path\'s own part beside it'),
             forwarderP50Ms: nullableNumber.optional().describe('the forwarder\'s own part, p50: WHIP, a frame\'s last packet in → out; muxer targets, write → av_write_frame returned'),
             webrtc: z
               .object({

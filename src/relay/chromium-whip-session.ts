@@ -71,6 +71,8 @@ class ChromiumSession implements EndpointSession {
         ...(ok && record.frameId !== undefined ? { frameId: record.frameId } : {}),
         ...(ok && record.captureMs !== undefined ? { captureMs: record.captureMs } : {}),
         receivedMs: record.markerReadMs ?? monotonicMs(),
+        // libwebrtc's receiveTime of the frame (its last packet), when rvfc gives it
+        ...(record.lastPacketMs !== undefined ? { lastPacketMs: record.lastPacketMs } : {}),
       });
     }
     this.stats.push(...drained.stats);

@@ -166,6 +166,7 @@ class WhipSession implements EndpointSession {
       ...(ok && record.frameId !== undefined ? { frameId: record.frameId } : {}),
       ...(ok && record.captureMs !== undefined ? { captureMs: record.captureMs } : {}),
       receivedMs: record.markerReadMs ?? record.decodeDoneMs ?? nowMs(),
+      lastPacketMs: record.lastPacketMs,
     });
   }
 

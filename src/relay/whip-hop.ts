@@ -28,7 +28,7 @@ export type WhipEndpointLine =
   | { type: 'session'; id: string; atMs: number }
   /** a session ended (DELETE, replaced by a newer one, or the process stopping), with its receive counters */
   | { type: 'session-end'; id: string; atMs: number; reason: 'deleted' | 'replaced' | 'stopped' | 'failed'; framesReceived: number; framesDisplayed: number; nacksSent: number; recoveredByRtx: number; keyframeRequests: number }
-  /** one decoded frame; frameId/captureMs only when its marker was read */
-  | { type: 'frame'; ok: boolean; frameId?: number; captureMs?: number; receivedMs: number }
+  /** one decoded frame; frameId/captureMs only when its marker was read; lastPacketMs: its last packet's arrival at the endpoint (the rest to receivedMs is the endpoint's own assembly, buffering and decode) */
+  | { type: 'frame'; ok: boolean; frameId?: number; captureMs?: number; receivedMs: number; lastPacketMs?: number }
   /** a request refused (status and why), for the run's events */
   | { type: 'refused'; status: number; reason: string; atMs: number };

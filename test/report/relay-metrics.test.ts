@@ -30,6 +30,25 @@ describe('relay metrics', () => {
     expect(srt).toMatchObject({ index: 1, protocol: 'srt', dropped: 1, reconnects: 1, decoded: 3, reconnect: { killedMs: 1100, restartedMs: 1500, firstFrameAfterMs: 400 } });
   });
 
+  it('WHIP: the WebRTC counters, the forwarder part, and added split into the way there and the endpoint\'s own part', () => {
+    // the lab receiver: last packet at 1000 + 33 id, marker read 4 ms later
+    const receiverFrames = [0, 1, 2].map((id): ReceiverFrameRecord => ({ ...receiverFrame(id, 1000 + id * 33 + 4), lastPacketMs: 1000 + id * 33 }));
+    // the endpoint: its last packet 1.5 ms after the receiver's, marker read 5 ms after that
+    const frames: RelayFrame[] = [0, 1, 2].map((id) => ({ type: 'relay-frame', target: 0, protocol: 'whip', frameId: id, captureMs: 990 + id * 33, lastPacketMs: 1001.5 + id * 33, receivedMs: 1006.5 + id * 33 }));
+    const events = [
+      event('relay-target', 'receiver', {
+        index: 0, url: 'whip://127.0.0.1:1/w', forwarded: 30, frames: 3, packets: 30, dropped: 0, reconnects: 0, state: 'closed', sessions: 1, nacksReceived: 2, retransmitted: 2,
+        keyframeRequests: 1, forwardMsP50: 0.4, forwardMsP95: 0.9, forwardMsMax: 2,
+      }),
+    ];
+    const [whip] = computeRelay({ frames, events, receiverFrames });
+    expect(whip).toMatchObject({
+      protocol: 'whip', decoded: 3, addedMs: { p50: 2.5 }, forwarderP50Ms: 0.4,
+      stagesMs: { toEndpointP50: 1.5, inEndpointP50: 5, directInReceiverP50: 4, frames: 3 },
+      webrtc: { packets: 30, sessions: 1, nacksReceived: 2, retransmitted: 2, keyframeRequests: 1, forwarderMs: { p50: 0.4, p95: 0.9, max: 2 } },
+    });
+  });
+
   it('relay.ndjson: malformed lines are counted, never thrown', () => {
     const { frames, bad } = parseRelayFrames(['{"type":"relay-frame","target":0,"protocol":"rtmp","receivedMs":5}', '{nope', '{"type":"other"}', ''].join('\n'));
     expect(frames).toHaveLength(1);
