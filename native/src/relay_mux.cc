@@ -65,7 +65,10 @@ bool MuxCore::Push(AVPacket* packet, int64_t ptsUs, bool keyframe) {
   };
   if (closing_ || stats_.state == MuxState::kFailed) return drop(packet);
   if (!keyframe && waitKey_) return drop(packet);
-  if (queue_.size() >= static_cast<size_t>(config_.queueFrames)) {
+  const int64_t nowNs = NowNs();
+  // a target that cannot keep up falls behind in time before it fills a long queue
+  auto tooOld = [&] { return config_.maxQueueAgeMs > 0 && !queue_.empty() && nowNs - queue_.front().enqueuedNs > config_.maxQueueAgeMs * 1'000'000; };
+  if (queue_.size() >= static_cast<size_t>(config_.queueFrames) || tooOld()) {
     for (auto it = queue_.begin(); it != queue_.end();) {
       if (it->keyframe) {
         ++it;
@@ -75,7 +78,7 @@ bool MuxCore::Push(AVPacket* packet, int64_t ptsUs, bool keyframe) {
       ++stats_.dropped;
       it = queue_.erase(it);
     }
-    if (queue_.size() >= static_cast<size_t>(config_.queueFrames)) {
+    while (!queue_.empty() && (queue_.size() >= static_cast<size_t>(config_.queueFrames) || tooOld())) {
       av_packet_free(&queue_.front().packet);
       ++stats_.dropped;
       queue_.pop_front();
@@ -84,7 +87,7 @@ bool MuxCore::Push(AVPacket* packet, int64_t ptsUs, bool keyframe) {
     if (!keyframe) return drop(packet);
   }
   if (keyframe) waitKey_ = false;
-  queue_.push_back({packet, ptsUs, keyframe, NowNs()});
+  queue_.push_back({packet, ptsUs, keyframe, nowNs});
   wake_.notify_one();
   return true;
 }

@@ -8,10 +8,11 @@
 // callback with a deadline (openTimeoutMs for the open, writeTimeoutMs per packet) that close()
 // also trips.
 //
-// Queue and drop policy (bounded, `queueFrames` access units):
+// Queue and drop policy (bounded, `queueFrames` access units, and `maxQueueAgeMs` when > 0):
 //   - nothing is queued before the first keyframe (each such write is dropped and counted);
-//   - when a write finds the queue full, every queued non-key frame is dropped (counted); if the
-//     queue is still full (all keyframes), the oldest is dropped too;
+//   - when a write finds the queue full, or its oldest frame queued longer than maxQueueAgeMs,
+//     every queued non-key frame is dropped (counted); if the queue is still full (all
+//     keyframes) or its oldest still too old, the oldest is dropped too;
 //   - after any drop, non-key frames are dropped until the next keyframe (a P frame whose
 //     reference was dropped is never sent); the keyframe is queued and sending resumes.
 // write() returns false when the access unit it was given was dropped.
@@ -56,6 +57,7 @@ struct MuxConfig {
   double fps = 0;
   std::map<std::string, std::string> options;  // AVDictionary for avio_open2 + write_header
   int queueFrames = 30;
+  int64_t maxQueueAgeMs = 0;  // 0: bounded by frames only
   int64_t openTimeoutMs = 5000;
   int64_t writeTimeoutMs = 2000;
 };

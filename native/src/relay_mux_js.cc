@@ -61,6 +61,7 @@ MuxConfig ParseConfig(const Napi::CallbackInfo& info) {
   c.height = static_cast<int>(js::RequiredNumber(env, o.Get("height"), "RelayMuxer: height", 16, 16384, true, kOptions));
   c.fps = js::RequiredNumber(env, o.Get("fps"), "RelayMuxer: fps", 0.001, 1000, false, kOptions);
   c.queueFrames = static_cast<int>(js::Number(env, o.Get("queueFrames"), "RelayMuxer: queueFrames", 30, 1, 10000, true, kOptions));
+  c.maxQueueAgeMs = static_cast<int64_t>(js::Number(env, o.Get("maxQueueAgeMs"), "RelayMuxer: maxQueueAgeMs", 0, 0, 600000, true, kOptions));
   c.openTimeoutMs = static_cast<int64_t>(js::Number(env, o.Get("openTimeoutMs"), "RelayMuxer: openTimeoutMs", 5000, 1, 600000, true, kOptions));
   c.writeTimeoutMs = static_cast<int64_t>(js::Number(env, o.Get("writeTimeoutMs"), "RelayMuxer: writeTimeoutMs", 2000, 1, 600000, true, kOptions));
   Napi::Value options = o.Get("options");

@@ -331,6 +331,8 @@ export interface RelayMuxerOptions {
   options?: Record<string, string>;
   /** access units queued for the worker before the drop policy applies; default 30 */
   queueFrames?: number;
+  /** also drop by the queue policy once the oldest queued frame waited this long, ms (0..600000); default 0: by frames only */
+  maxQueueAgeMs?: number;
   /** connect + header deadline, ms; default 5000 */
   openTimeoutMs?: number;
   /** deadline of one packet write, ms; default 2000 */

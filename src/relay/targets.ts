@@ -154,6 +154,8 @@ export interface RelayTargetOptions {
   /** default: retry after 1000 ms for up to 60 s */
   reconnect?: ReconnectPolicy;
   queueFrames?: number;
+  /** a queue whose oldest frame waited this long drops by the queue policy, ms; default 2000 (0: by frames only) */
+  maxQueueAgeMs?: number;
   openTimeoutMs?: number;
   writeTimeoutMs?: number;
   /** called when a new muxer opens, which drops everything until a keyframe: ask the sender for one */
@@ -181,6 +183,8 @@ export type MuxerFactory = (options: RelayMuxerOptions) => NativeRelayMuxer;
 
 const defaultFactory: MuxerFactory = (options) => new (loadNative().RelayMuxer)(options);
 const DEFAULT_RECONNECT: ReconnectPolicy = { delayMs: 1000, maxTimeMs: 60_000 };
+/** A muxer target more than this far behind (its oldest queued frame), ms, drops to the next keyframe. */
+export const DEFAULT_MAX_QUEUE_AGE_MS = 2000;
 
 /**
  * One relay target: a RelayMuxer reopened after a failure. Time is an input (`nowMs`, any
@@ -285,9 +289,11 @@ export class RelayTarget {
 
   private open(): void {
     const { width, height, fps, queueFrames, openTimeoutMs, writeTimeoutMs } = this.options;
+    const maxQueueAgeMs = this.options.maxQueueAgeMs ?? DEFAULT_MAX_QUEUE_AGE_MS;
     const options: RelayMuxerOptions = { url: this.spec.url, format: this.spec.format, width, height, fps, options: this.spec.options };
     if (queueFrames !== undefined) options.queueFrames = queueFrames;
     if (openTimeoutMs !== undefined) options.openTimeoutMs = openTimeoutMs;
+    if (maxQueueAgeMs > 0) options.maxQueueAgeMs = maxQueueAgeMs;
     if (writeTimeoutMs !== undefined) options.writeTimeoutMs = writeTimeoutMs;
     this.muxer = this.factory(options);
     this.state = 'connecting';

@@ -287,6 +287,43 @@ describe.each(cases)('$name target', ({ name, protocol, query }) => {
   }, 30_000);
 });
 
+describe('RelayMuxer queue bounded by age', () => {
+  it('a target that falls maxQueueAgeMs behind drops by the queue policy and resumes at the next keyframe', async () => {
+    // an RTMP server that accepts and never answers: the muxer stays connecting, its queue never drains
+    const held: Socket[] = [];
+    const server: Server = createServer((sock) => held.push(sock));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => {
+      held.forEach((sock) => sock.destroy());
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const m = new native.RelayMuxer({ url: `rtmp://127.0.0.1:${port}/live/slow`, format: 'flv', width: WIDTH, height: HEIGHT, fps: FPS, queueFrames: 100, maxQueueAgeMs: 200, openTimeoutMs: 10_000 });
+    muxers.push(m);
+    // 45 frames at 30 fps (keyframes at 0, 15, 30): frames queue until the oldest is 200 ms old
+    // (the 7th, at 231 ms), then the queue empties and non-key frames drop until the next keyframe
+    const accepted: boolean[] = [];
+    const start = performance.now();
+    for (const [i, u] of units.slice(0, 45).entries()) {
+      const wait = start + i * (1000 / FPS) - performance.now();
+      if (wait > 0) await sleep(wait);
+      accepted.push(m.write(u.data, ptsUs(u), u.keyframe));
+    }
+    expect(units[15]!.keyframe && units[30]!.keyframe).toBe(true);
+    // the frame-interval margins either side of 200 ms keep the boundaries off the edge
+    for (const i of [0, 1, 2, 3, 4, 5, 15, 16, 17, 18, 19, 20, 30, 31, 32, 33, 34, 35]) expect(accepted[i], `frame ${i}`).toBe(true);
+    for (const i of [8, 9, 10, 11, 12, 13, 14, 23, 24, 25, 26, 27, 28, 29, 38, 39, 40, 41, 42, 43, 44]) expect(accepted[i], `frame ${i}`).toBe(false);
+    // the frame bound (100) was never reached: every drop is the age bound's
+    expect(m.stats().dropped).toBeGreaterThanOrEqual(2 * 14);
+    await m.close();
+  });
+
+  it('maxQueueAgeMs out of range is named', () => {
+    expect(() => new native.RelayMuxer({ url: 'rtmp://127.0.0.1:1/live/x', format: 'flv', width: WIDTH, height: HEIGHT, fps: FPS, maxQueueAgeMs: -1 })).toThrow('RelayMuxer: maxQueueAgeMs must be');
+  });
+});
+
 describe('RelayMuxer options', () => {
   const base = { url: 'rtmp://127.0.0.1:1/live/x', format: 'flv' as const, width: WIDTH, height: HEIGHT, fps: FPS };
   const create = (o: object) => () => new native.RelayMuxer({ ...base, ...o });

@@ -118,7 +118,7 @@ describe('RelayTarget reconnect (virtual time)', () => {
 
   it('passes the parsed URL and options to the muxer', () => {
     const { made } = target();
-    expect(made[0]!.options).toEqual({ url: 'srt://127.0.0.1:9000', format: 'mpegts', width: 320, height: 180, fps: 30, options: { latency: '40000', linger: '1' } });
+    expect(made[0]!.options).toEqual({ url: 'srt://127.0.0.1:9000', format: 'mpegts', width: 320, height: 180, fps: 30, options: { latency: '40000', linger: '1' }, maxQueueAgeMs: 2000 }); // DEFAULT_MAX_QUEUE_AGE_MS
   });
 
   it('reopens after the delay, counts reconnects, asks for a keyframe, keeps totals', async () => {
