@@ -133,8 +133,15 @@ function parseWhip(url: URL, scheme: 'whip' | 'whips', input: string, fail: (mes
     token = values[0]!;
     if (!/^[\x21-\x7e]{1,4096}$/.test(token)) return fail(`whip url parameter token must be 1..4096 visible ASCII characters`);
   }
-  const http = new URL(input.replace(/^whips?:/i, scheme === 'whips' ? 'https:' : 'http:'));
+  // whip: is parsed as an opaque scheme; the http(s) URL it stands for is stricter (host characters)
+  let http: URL;
+  try {
+    http = new URL(input.replace(/^whips?:/i, scheme === 'whips' ? 'https:' : 'http:'));
+  } catch {
+    return fail(`whip url ${show(input)} is not a valid http(s) URL once whip:// is read as ${scheme === 'whips' ? 'https' : 'http'}://`);
+  }
   http.search = '';
+  http.hash = '';
   return { ok: true, target: { protocol: 'whip', url: http.toString(), ...(token !== undefined ? { token } : {}) } };
 }
 

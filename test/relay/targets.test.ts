@@ -28,6 +28,7 @@ describe('parseTargetUrl', () => {
     ['whip://h/w?room=1', "relay target: whip url parameter 'room' is not supported (allowed: token)"],
     ['whip://h/w?token=a&token=b', "relay target: whip url parameter 'token' is given twice"],
     ['whip://h/w?token=a%20b', 'relay target: whip url parameter token must be 1..4096 visible ASCII characters'],
+    ['whip://%/ ?', "relay target: whip url 'whip://%/ ?' is not a valid http(s) URL once whip:// is read as http://"],
     ['srt://host', "relay target: srt url 'srt://host' needs a port (srt://host:port)"],
     ['srt://h:1?latency=abc', "relay target: srt url parameter latency must be an integer 0..60000 ms (got 'abc')"],
     ['srt://h:1?latency=60001', "relay target: srt url parameter latency must be an integer 0..60000 ms (got '60001')"],
