@@ -2,23 +2,16 @@
  * The lab's WHIP endpoint (RFC 9725, server side) at the far end of a WHIP relay hop: an HTTP
  * server on one address that takes a forwarder's SDP offer and answers it with a session that
  * receives the stream, writing one `frame` line per displayed frame. By default the session is
- * the lab's own receiver (a werift ReceiverPeer, frame assembly, NACK answered by RTX on
- * WHIP_HOP_STREAMS.rtx, native decode, marker read); `sessions` gives another receiver
- * (Chromium: src/relay/chromium-whip-session.ts). One session at a time: a new POST replaces the session (a forwarder that
- * reconnects), DELETE on its Location ends it. Every refusal is answered with the status RFC
+ * the lab's own receiver (src/relay/whip-lab-session.ts); `sessions` gives another receiver
+ * (Chromium: src/relay/chromium-whip-session.ts). One session at a time: a new POST replaces
+ * the session (a forwarder that reconnects), DELETE on its Location ends it. Every refusal is answered with the status RFC
  * 9725 / RFC 9110 give it and a `refused` line.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { loadNative } from '../native/addon.ts';
-import type { NativeDecoder } from '../native/types.ts';
-import type { RealtimeRecoveryPlan } from '../receiver/protection/realtime-options.ts';
-import { VideoReceiver } from '../receiver/video-receiver.ts';
-import type { LabRecord } from '../shared/records.ts';
-import { ReceiverPeer } from '../transport/webrtc-peer.ts';
-import { offerForWerift } from '../transport/chromium-answer.ts';
-import { WHIP_CONTENT_TYPE, WHIP_HOP_STREAMS, type WhipEndpointLine } from './whip-hop.ts';
+import { WHIP_CONTENT_TYPE, type WhipEndpointLine } from './whip-hop.ts';
+import { labSessions } from './whip-lab-session.ts';
 
 export interface WhipEndpointOptions {
   /** the only address the HTTP server and ICE use, e.g. 127.0.0.1 */
@@ -46,7 +39,7 @@ export interface WhipEndpointOptions {
   sessions?: SessionFactory;
 }
 
-type EndReason = Extract<WhipEndpointLine, { type: 'session-end' }>['reason'];
+export type EndReason = Extract<WhipEndpointLine, { type: 'session-end' }>['reason'];
 
 /** A WHIP session as the HTTP side sees it: answered, then ended once. */
 export interface EndpointSession {
@@ -64,22 +57,9 @@ export type SessionFactory = (offer: string, id: string) => Promise<{ answer: st
 export const WHIP_MAX_OFFER_BYTES = 64 * 1024;
 /** Default time a request body may take, ms. */
 export const WHIP_BODY_TIMEOUT_DEFAULT_MS = 5000;
-/** Default minimum time between two keyframe requests, ms. */
-export const WHIP_PLI_INTERVAL_DEFAULT_MS = 500;
-/** The endpoint's RTCP sender SSRC. */
-export const WHIP_ENDPOINT_RTCP_SSRC = 1;
 /** A refused body is drained up to this many bytes (so the client reads the answer), then the connection is cut. */
 const DRAIN_LIMIT_BYTES = 1024 * 1024;
 
-/** Loss recovery on the hop: NACK, answered with RTX on WHIP_HOP_STREAMS.rtx (no FEC is sent there). */
-export const WHIP_ENDPOINT_RECOVERY: RealtimeRecoveryPlan = {
-  mode: 'nack',
-  fecScheme: 'flexfec',
-  streams: WHIP_HOP_STREAMS,
-  maxRetries: 10,
-  rttBoundMs: 30,
-  assemblerMaxWaitMs: 250,
-};
 
 /** Options the endpoint cannot start with; `code` is stable. */
 export class WhipEndpointError extends Error {
@@ -104,118 +84,6 @@ function refuse(status: number, reason: string, headers: Record<string, string> 
   return { status, headers: { 'Content-Type': 'text/plain; charset=utf-8', ...headers }, body: `${reason}\n`, refused: reason };
 }
 
-/** One WHIP session: its peer and, once connected, its receiver and decoder. */
-class WhipSession implements EndpointSession {
-  private receiver: VideoReceiver | undefined;
-  private decoder: NativeDecoder | undefined;
-  private ending: Promise<void> | undefined;
-
-  constructor(
-    readonly id: string,
-    readonly peer: ReceiverPeer,
-    private readonly options: WhipEndpointOptions,
-  ) {}
-
-  /** Waits for ICE + DTLS in the background, then receives; a failure ends the session. */
-  connect(): void {
-    this.peer
-      .waitConnected()
-      .then(() => {
-        if (!this.ending) this.receive();
-      })
-      .catch((error: unknown) => this.fail(error));
-  }
-
-  /** Ends the session once: flushes the receiver, closes decoder and peer, writes `session-end`. */
-  end(reason: EndReason): Promise<void> {
-    this.ending ??= this.close(reason);
-    return this.ending;
-  }
-
-  private fail(error: unknown): void {
-    if (this.ending) return;
-    this.options.log?.(`whip session ${this.id} failed: ${error instanceof Error ? error.message : String(error)}`);
-    void this.end('failed');
-  }
-
-  private receive(): void {
-    const decoder = new (loadNative().Decoder)({ codec: 'h264', readMarker: true });
-    this.decoder = decoder;
-    const receiver = new VideoReceiver({
-      decoder,
-      records: { write: (record) => this.record(record) },
-      sendRtcp: (packet) => this.peer.sendRtcp(packet),
-      pliIntervalMs: this.options.pliIntervalMs ?? WHIP_PLI_INTERVAL_DEFAULT_MS,
-      localSsrc: WHIP_ENDPOINT_RTCP_SSRC,
-      maxWaitMs: WHIP_ENDPOINT_RECOVERY.assemblerMaxWaitMs,
-      recovery: WHIP_ENDPOINT_RECOVERY,
-      onError: (error) => this.fail(error),
-    });
-    this.receiver = receiver;
-    this.peer.onRtp((packet, arrivalNs) => receiver.handleRtp(packet, arrivalNs));
-    this.peer.onRtcp((packet, arrivalNs) => receiver.handleRtcp(packet, arrivalNs));
-  }
-
-  /** A displayed receiver frame becomes a `frame` line; other records only count. */
-  private record(record: LabRecord): void {
-    if (record.type !== 'frame' || record.side !== 'receiver' || record.notDisplayed !== undefined) return;
-    const ok = record.marker === 'ok';
-    this.options.onLine({
-      type: 'frame',
-      ok,
-      ...(ok && record.frameId !== undefined ? { frameId: record.frameId } : {}),
-      ...(ok && record.captureMs !== undefined ? { captureMs: record.captureMs } : {}),
-      receivedMs: record.markerReadMs ?? record.decodeDoneMs ?? nowMs(),
-      lastPacketMs: record.lastPacketMs,
-    });
-  }
-
-  private async close(reason: EndReason): Promise<void> {
-    const receiver = this.receiver;
-    if (receiver) {
-      try {
-        await receiver.finish();
-      } catch (error) {
-        this.options.log?.(`whip session ${this.id}: finishing the receiver: ${(error as Error).message}`);
-      }
-      receiver.close();
-    }
-    this.decoder?.close();
-    await this.peer.close().catch(() => undefined);
-    this.options.onLine({
-      type: 'session-end',
-      id: this.id,
-      atMs: nowMs(),
-      reason,
-      framesReceived: receiver?.framesReceived ?? 0,
-      framesDisplayed: receiver?.framesDisplayed ?? 0,
-      nacksSent: receiver?.nacksSent ?? 0,
-      recoveredByRtx: receiver?.recoveredByRtx ?? 0,
-      keyframeRequests: receiver?.keyframeRequests ?? 0,
-    });
-  }
-}
-
-/**
- * Sessions received by the lab's own pipeline: a werift ReceiverPeer answers the offer without
- * its rtcp-fb lines (werift would otherwise NACK and ask for keyframes by itself; the lab's
- * receiver does both), then the session receives once connected.
- */
-export function labSessions(options: WhipEndpointOptions): SessionFactory {
-  return async (offer, id) => {
-    const peer = ReceiverPeer.create({ hostAddress: options.host, stunUrl: options.stunUrl });
-    let answer: string;
-    try {
-      answer = await peer.answer(offerForWerift(offer));
-    } catch (error) {
-      await peer.close().catch(() => undefined);
-      throw new Error(`werift could not answer the offer: ${error instanceof Error ? error.message : String(error)}`);
-    }
-    const session = new WhipSession(id, peer, options);
-    session.connect();
-    return { answer, session };
-  };
-}
 
 /** Why an SDP offer cannot be answered, before werift sees it; undefined when it looks like one. */
 function offerProblem(sdp: string): string | undefined {
