@@ -22,6 +22,7 @@ import { WhipTarget } from '../src/relay/whip-target.ts';
 import { H264PacketizeError, H264Packetizer, DEFAULT_H264_PACKETIZER_OPTIONS } from '../src/sender/h264/packetizer.ts';
 import { isRtpParseError, parseRtp, type RtpPacket } from '../src/shared/rtp/packet.ts';
 import { startLocalStunServer } from '../src/transport/stun-server.ts';
+import { medianPassMs } from './lib/median-pass.ts';
 
 const framesArg = process.argv.indexOf('--frames');
 const FRAMES = framesArg > 0 ? Number(process.argv[framesArg + 1]) : 300;
@@ -64,17 +65,8 @@ interface CpuResult {
   usPerPacket: number;
 }
 
-/** Two warm-up passes, then the median of REPEATS. */
 function measure(stage: string, count: number, run: () => void): CpuResult {
-  run();
-  run();
-  const passes: number[] = [];
-  for (let r = 0; r < REPEATS; r++) {
-    const start = process.hrtime.bigint();
-    run();
-    passes.push(Number(process.hrtime.bigint() - start) / 1e3);
-  }
-  return { stage, packets: count, usPerPacket: passes.sort((a, b) => a - b)[REPEATS >> 1]! / count };
+  return { stage, packets: count, usPerPacket: (medianPassMs(run, REPEATS) * 1000) / count };
 }
 
 const cpu: CpuResult[] = [];

@@ -21,6 +21,7 @@ import { ABS_CAPTURE_TIME_URI, q32FromMs } from '../src/shared/rtp/extensions/ab
 import { ABS_SEND_TIME_URI } from '../src/shared/rtp/extensions/abs-send-time.ts';
 import { TRANSPORT_WIDE_SEQ_URI } from '../src/shared/rtp/extensions/transport-wide-seq.ts';
 import { isRtpParseError, parseRtp, type RtpPacket } from '../src/shared/rtp/packet.ts';
+import { medianPassMs } from './lib/median-pass.ts';
 
 const MTU_BYTES = 1200;
 const FPS = 30;
@@ -73,15 +74,7 @@ const REPEATS = 7;
 
 /** Runs `run` twice to warm the JIT, then REPEATS times; reports the median pass. */
 function measure(stage: string, packets: number, bytes: number, run: () => void): StageResult {
-  run();
-  run();
-  const passes: number[] = [];
-  for (let r = 0; r < REPEATS; r++) {
-    const start = process.hrtime.bigint();
-    run();
-    passes.push(Number(process.hrtime.bigint() - start) / 1e6);
-  }
-  const totalMs = passes.sort((a, b) => a - b)[REPEATS >> 1]!;
+  const totalMs = medianPassMs(run, REPEATS);
   return {
     stage,
     packets,

@@ -88,6 +88,41 @@ async function bound(kind: 'tcp' | 'udp', host: string, port: number, pid: numbe
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Resolves true once `frames` holds `count`, false at `timeoutMs` or once `gone()` (the endpoint exited) with fewer. */
+export async function waitForFrames(frames: readonly EndpointFrame[], count: number, timeoutMs: number, gone: () => boolean): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (frames.length < count) {
+    if (Date.now() > deadline || gone()) return frames.length >= count;
+    await sleep(10);
+  }
+  return true;
+}
+
+/** The exit code of `child` once it exits by itself within `timeoutMs`, or null. */
+export async function exitCodeWithin(child: ResultPromise, timeoutMs: number): Promise<number | null> {
+  const result = await Promise.race([child, sleep(timeoutMs).then(() => undefined)]);
+  return result === undefined ? null : (result.exitCode ?? null);
+}
+
+/**
+ * Reads width×height gray frames (ffmpeg `-f rawvideo -pix_fmt gray`) from `stream` into `into`,
+ * each with its marker and the arrival of its last byte; a partial frame at the end is dropped.
+ */
+export function readGrayFrames(stream: NodeJS.ReadableStream, width: number, height: number, into: EndpointFrame[]): void {
+  const native = loadNative();
+  const frameBytes = width * height;
+  let pending: Buffer = Buffer.alloc(0);
+  stream.on('data', (chunk: Buffer) => {
+    const receivedAtNs = process.hrtime.bigint();
+    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+    while (pending.length >= frameBytes) {
+      const marker = native.readMarker(pending.subarray(0, frameBytes), width, height, width);
+      into.push({ ...marker, receivedAtNs });
+      pending = pending.subarray(frameBytes);
+    }
+  });
+}
+
 export class FfmpegEndpoint {
   /** decoded frames, in arrival order (empty without `gray`) */
   readonly frames: EndpointFrame[] = [];
@@ -141,7 +176,7 @@ export class FfmpegEndpoint {
     child.stderr?.on('data', (chunk: Buffer) => {
       endpoint.stderrTail = (endpoint.stderrTail + chunk.toString('utf8')).slice(-4000);
     });
-    if (options.gray) endpoint.readFrames(options.gray.width, options.gray.height);
+    if (options.gray && child.stdout) readGrayFrames(child.stdout, options.gray.width, options.gray.height, endpoint.frames);
     let exited = false;
     void child.then(() => {
       exited = true;
@@ -164,19 +199,13 @@ export class FfmpegEndpoint {
   }
 
   /** Resolves when `count` frames arrived (true), or false at `timeoutMs` or if ffmpeg exited. */
-  async waitFrames(count: number, timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.frames.length < count) {
-      if (Date.now() > deadline || this.child.exitCode !== null) return this.frames.length >= count;
-      await sleep(10);
-    }
-    return true;
+  waitFrames(count: number, timeoutMs: number): Promise<boolean> {
+    return waitForFrames(this.frames, count, timeoutMs, () => this.child.exitCode !== null);
   }
 
   /** Resolves with ffmpeg's exit code once it exits by itself (e.g. at the end of the stream), or null at the timeout. */
-  async exited(timeoutMs: number): Promise<number | null> {
-    const result = await Promise.race([this.child, sleep(timeoutMs).then(() => undefined)]);
-    return result === undefined ? null : (result.exitCode ?? null);
+  exited(timeoutMs: number): Promise<number | null> {
+    return exitCodeWithin(this.child, timeoutMs);
   }
 
   /** Kills ffmpeg (SIGKILL after 2 s of SIGTERM) and waits for it. Idempotent. */
@@ -195,18 +224,4 @@ export class FfmpegEndpoint {
     await this.child;
   }
 
-  private readFrames(width: number, height: number): void {
-    const native = loadNative();
-    const frameBytes = width * height;
-    let pending: Buffer = Buffer.alloc(0);
-    this.child.stdout?.on('data', (chunk: Buffer) => {
-      const receivedAtNs = process.hrtime.bigint();
-      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-      while (pending.length >= frameBytes) {
-        const marker = native.readMarker(pending.subarray(0, frameBytes), width, height, width);
-        this.frames.push({ ...marker, receivedAtNs });
-        pending = pending.subarray(frameBytes);
-      }
-    });
-  }
 }

@@ -17,9 +17,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
-import { loadNative } from '../../src/native/addon.ts';
 import { childEntry } from '../run/child-entry.ts';
-import { freePort, type EndpointFrame } from './endpoints.ts';
+import { exitCodeWithin, freePort, readGrayFrames, waitForFrames, type EndpointFrame } from './endpoints.ts';
 import type { NmsListeningLine } from './nms-main.ts';
 
 export interface NmsRtmpEndpointOptions {
@@ -131,22 +130,16 @@ export class NmsRtmpEndpoint {
   }
 
   /** Resolves when `count` frames arrived (true), or false at `timeoutMs` or if the server exited. */
-  async waitFrames(count: number, timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.frames.length < count) {
-      if (Date.now() > deadline || this.serverExitCode !== undefined) return this.frames.length >= count;
-      await sleep(10);
-    }
-    return true;
+  waitFrames(count: number, timeoutMs: number): Promise<boolean> {
+    return waitForFrames(this.frames, count, timeoutMs, () => this.serverExitCode !== undefined);
   }
 
   /**
    * Resolves with the server's exit code once it exits by itself (it does not at the end of a
    * stream: it waits for the next publish), or null at the timeout.
    */
-  async exited(timeoutMs: number): Promise<number | null> {
-    const result = await Promise.race([this.server, sleep(timeoutMs).then(() => undefined)]);
-    return result === undefined ? null : (result.exitCode ?? null);
+  exited(timeoutMs: number): Promise<number | null> {
+    return exitCodeWithin(this.server, timeoutMs);
   }
 
   /** Stops the player and the server (SIGTERM, SIGKILL after 2 s) and waits for both. Idempotent. */
@@ -194,27 +187,12 @@ export class NmsRtmpEndpoint {
       player.stderr?.on('data', (chunk: Buffer) => {
         this.playerStderr = (this.playerStderr + chunk.toString('utf8')).slice(-STDERR_TAIL);
       });
-      this.readFrames(player, width, height);
+      // a partial frame at the player's exit is dropped
+      if (player.stdout) readGrayFrames(player.stdout, width, height, this.frames);
       await player;
       if (this.stopped) break;
       await sleep(PLAYER_RETRY_MS);
     }
-  }
-
-  /** Gray frames of one player's stdout → EndpointFrames (a partial frame at its exit is dropped). */
-  private readFrames(player: ResultPromise, width: number, height: number): void {
-    const native = loadNative();
-    const frameBytes = width * height;
-    let pending: Buffer = Buffer.alloc(0);
-    player.stdout?.on('data', (chunk: Buffer) => {
-      const receivedAtNs = process.hrtime.bigint();
-      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-      while (pending.length >= frameBytes) {
-        const marker = native.readMarker(pending.subarray(0, frameBytes), width, height, width);
-        this.frames.push({ ...marker, receivedAtNs });
-        pending = pending.subarray(frameBytes);
-      }
-    });
   }
 
   private readServerOutput(): void {

@@ -16,7 +16,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { integerFlag, strictFlags, UsageError } from '../../src/shared/process-args.ts';
 import NodeMediaServer from 'node-media-server';
 import nmsLogger, { type NmsLogLevel } from 'node-media-server/src/core/logger.js';
 
@@ -32,8 +32,6 @@ export interface NmsListeningLine {
   port: number;
 }
 
-class UsageError extends Error {}
-
 const OPTIONS = {
   host: { type: 'string' },
   port: { type: 'string' },
@@ -41,18 +39,10 @@ const OPTIONS = {
 } as const;
 
 function parseMainArgs(argv: string[]): MainArgs {
-  let values: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; strict: true; allowPositionals: false }>>['values'];
-  try {
-    values = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }).values;
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const values = strictFlags(argv, OPTIONS);
   if (values.host === undefined || values.host === '') throw new UsageError('--host is required');
-  const portText = values.port;
-  if (portText === undefined) throw new UsageError('--port is required');
-  const port = Number(portText);
   // node-media-server treats port 0 as "no listener", so a kernel-chosen port is not possible
-  if (!/^\d+$/.test(portText) || port < 1 || port > 65535) throw new UsageError(`--port must be an integer in 1..65535, got ${JSON.stringify(portText)}`);
+  const port = integerFlag('port', values.port, 1, 65535);
   if (values['data-dir'] === '') throw new UsageError('--data-dir must not be empty');
   return { host: values.host, port, ...(values['data-dir'] !== undefined ? { dataDir: values['data-dir'] } : {}) };
 }

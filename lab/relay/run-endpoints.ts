@@ -19,8 +19,6 @@ import type { RelayEndpointKind } from '../scenario/schema.ts';
 /** What the run needs of an endpoint, ffmpeg's or the lab's WHIP endpoint. */
 interface RunningEndpoint {
   readonly protocol: string;
-  /** which server (relay.targets[].endpoint); absent: the protocol's default */
-  readonly kind?: RelayEndpointKind;
   readonly frames: readonly EndpointFrame[];
   stop(): Promise<void>;
   kill(): Promise<void>;
@@ -69,6 +67,11 @@ export interface RelayEndpointTarget {
   restart?: { atMs: number; downForMs: number };
 }
 
+/** The target's endpoint when it is not the protocol's default (ffmpeg, the lab's WHIP endpoint). */
+function kindOf(target: RelayEndpointTarget): RelayEndpointKind | undefined {
+  return target.endpoint === 'node-media-server' || target.endpoint === 'chromium' ? target.endpoint : undefined;
+}
+
 export async function startRelayEndpoints(
   targets: ReadonlyArray<RelayEndpointTarget>,
   frame: { width: number; height: number },
@@ -87,13 +90,11 @@ export async function startRelayEndpoints(
     const placement = { ...(wrapper ? { wrapper } : {}), ...(host ? { host } : {}) };
     if (parsed.target.protocol === 'whip') {
       const token = parsed.target.token;
-      const chromium = target.endpoint === 'chromium';
-      const started = await WhipEndpointProcess.start({ port: Number(url.port), path: url.pathname, gray: frame, ...(token !== undefined ? { token } : {}), ...(chromium ? { receiver: 'chromium' as const } : {}), ...placement });
-      return chromium ? Object.assign(started, { kind: 'chromium' as const }) : started;
+      const receiver = target.endpoint === 'chromium' ? { receiver: 'chromium' as const } : {};
+      return WhipEndpointProcess.start({ port: Number(url.port), path: url.pathname, gray: frame, ...(token !== undefined ? { token } : {}), ...receiver, ...placement });
     }
     if (parsed.target.protocol === 'rtmp' && target.endpoint === 'node-media-server') {
-      const started = await NmsRtmpEndpoint.start({ port: Number(url.port), path: url.pathname, gray: frame, ...placement });
-      return Object.assign(started, { kind: 'node-media-server' as const });
+      return NmsRtmpEndpoint.start({ port: Number(url.port), path: url.pathname, gray: frame, ...placement });
     }
     const latency = url.searchParams.get('latency');
     const passphrase = url.searchParams.get('passphrase');
@@ -144,10 +145,11 @@ export async function startRelayEndpoints(
       stopped ??= (async () => {
         for (const timer of timers) clearTimeout(timer);
         await Promise.all(endpoints.flat().map((e) => e.stop()));
+        const kinds = targets.map(kindOf);
         const lines = endpoints.flatMap((list, target) =>
           list.flatMap((e) =>
             e.frames.map((f): RelayFrameRecord => ({
-              type: 'relay-frame', target, protocol: e.protocol, ...(e.kind ? { endpoint: e.kind } : {}), receivedMs: Number(f.receivedAtNs) / 1e6,
+              type: 'relay-frame', target, protocol: e.protocol, ...(kinds[target] ? { endpoint: kinds[target] } : {}), receivedMs: Number(f.receivedAtNs) / 1e6,
               ...(f.ok ? { frameId: f.frameId, captureMs: Number(f.captureTimeNs) / 1e6 } : {}),
               ...(f.lastPacketAtNs !== undefined ? { lastPacketMs: Number(f.lastPacketAtNs) / 1e6 } : {}),
             })),

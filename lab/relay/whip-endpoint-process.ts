@@ -8,7 +8,7 @@
 import { execa, type ResultPromise } from 'execa';
 import type { WhipEndpointLine } from '../../src/relay/whip-hop.ts';
 import { childEntry } from '../run/child-entry.ts';
-import { freePort, type EndpointFrame } from './endpoints.ts';
+import { exitCodeWithin, freePort, waitForFrames, type EndpointFrame } from './endpoints.ts';
 
 export interface WhipEndpointProcessOptions {
   /** listen on this address (an address of the namespace it runs in); default 127.0.0.1 */
@@ -118,19 +118,13 @@ export class WhipEndpointProcess {
   }
 
   /** Resolves when `count` frames arrived (true), or false at `timeoutMs` or if the endpoint exited. */
-  async waitFrames(count: number, timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.frames.length < count) {
-      if (Date.now() > deadline || this.exitCode !== undefined) return this.frames.length >= count;
-      await sleep(10);
-    }
-    return true;
+  waitFrames(count: number, timeoutMs: number): Promise<boolean> {
+    return waitForFrames(this.frames, count, timeoutMs, () => this.exitCode !== undefined);
   }
 
   /** Resolves with the exit code once the endpoint exits by itself, or null at the timeout. */
-  async exited(timeoutMs: number): Promise<number | null> {
-    const result = await Promise.race([this.child, sleep(timeoutMs).then(() => undefined)]);
-    return result === undefined ? null : (result.exitCode ?? null);
+  exited(timeoutMs: number): Promise<number | null> {
+    return exitCodeWithin(this.child, timeoutMs);
   }
 
   /** Stops the endpoint (SIGTERM: sessions end, lines flushed; SIGKILL after 2 s) and waits for it. Idempotent. */

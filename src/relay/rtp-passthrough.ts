@@ -15,7 +15,7 @@
  * - A history of what went out answers the target's NACKs with RTX (RFC 4588) on the hop's RTX
  *   stream (src/relay/whip-hop.ts).
  */
-import { parseRtp, RtpParseError, serializeRtp, type RtpPacket } from '../shared/rtp/packet.ts';
+import { serializeRtp, type RtpPacket } from '../shared/rtp/packet.ts';
 import { NewestSeqUnwrapper, seqFromExtended } from '../shared/rtp/seq.ts';
 import { NalType, nalType } from '../shared/h264/nal.ts';
 import { readRtpLayout, wrapRtx } from '../shared/rtx-format.ts';
@@ -37,7 +37,7 @@ export interface RtpPassthroughOptions {
 
 /** What became of one upstream packet. */
 export type PassthroughResult =
-  | { kind: 'forward'; packet: Buffer; seq: number; timestamp: number; keyframeStart: boolean }
+  | { kind: 'forward'; packet: Buffer; seq: number; timestamp: number }
   /** no keyframe yet: held (it may go out with its frame) or dropped */
   | { kind: 'waiting' }
   /** released together with a keyframe that just arrived: every held packet of that frame, in order */
@@ -130,8 +130,7 @@ export class RtpPassthrough {
       this.counters.duplicates++;
       return { kind: 'duplicate' };
     }
-    const out = this.emit(packet, ext);
-    return { kind: 'forward', ...out, keyframeStart: payloadStartsKeyframe(packet.payload) };
+    return { kind: 'forward', ...this.emit(packet, ext) };
   }
 
   /**
@@ -191,10 +190,4 @@ export class RtpPassthrough {
     const newestDown = this.downstreamSeq(newest);
     return newest + (((seq - newestDown + 0x8000) & 0xffff) - 0x8000);
   }
-}
-
-/** Parses a datagram for `accept`; undefined when it is not RTP. */
-export function parseForPassthrough(raw: Uint8Array): RtpPacket | undefined {
-  const parsed = parseRtp(raw);
-  return parsed instanceof RtpParseError ? undefined : parsed;
 }

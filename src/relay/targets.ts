@@ -194,20 +194,62 @@ const DEFAULT_RECONNECT: ReconnectPolicy = { delayMs: 1000, maxTimeMs: 60_000 };
 export const DEFAULT_MAX_QUEUE_AGE_MS = 2000;
 
 /**
+ * When a failed target reopens and when it gives up, by its reconnect policy (RelayTarget and
+ * WhipTarget). Time is an input; the down time counts from the first failure of a streak.
+ */
+export class ReconnectSchedule {
+  readonly policy: ReconnectPolicy;
+  /** reopens done */
+  reconnects = 0;
+  private downSinceMs: number | undefined;
+  private reopenAtMs: number | undefined;
+
+  /** Throws RelayTargetError for a policy out of range. */
+  constructor(policy: ReconnectPolicy = DEFAULT_RECONNECT) {
+    const { delayMs, maxTimeMs } = policy;
+    if (!(Number.isFinite(delayMs) && delayMs >= 0)) throw new RelayTargetError('ERR_RELAY_TARGET_OPTIONS', `relay target: reconnect.delayMs must be a finite number >= 0 (got ${delayMs})`);
+    if (!(maxTimeMs >= 0)) throw new RelayTargetError('ERR_RELAY_TARGET_OPTIONS', `relay target: reconnect.maxTimeMs must be >= 0 or Infinity (got ${maxTimeMs})`);
+    this.policy = policy;
+  }
+
+  /** The target failed at `nowMs`: it reopens after the delay. */
+  failed(nowMs: number): void {
+    this.downSinceMs ??= nowMs;
+    this.reopenAtMs = nowMs + this.policy.delayMs;
+  }
+
+  /** The target is up: the next failure starts a new streak. */
+  up(): void {
+    this.downSinceMs = undefined;
+  }
+
+  /** 'reopen' (counted) once the delay has passed, 'give-up' once down longer than maxTimeMs, else undefined. */
+  due(nowMs: number): 'reopen' | 'give-up' | undefined {
+    if (this.reopenAtMs === undefined || nowMs < this.reopenAtMs) return undefined;
+    this.reopenAtMs = undefined;
+    if (nowMs - (this.downSinceMs ?? nowMs) > this.policy.maxTimeMs) return 'give-up';
+    this.reconnects++;
+    return 'reopen';
+  }
+
+  /** When the pending reopen is due (same clock as nowMs); undefined when none is. */
+  get reopenAt(): number | undefined {
+    return this.reopenAtMs;
+  }
+}
+
+/**
  * One relay target: a RelayMuxer reopened after a failure. Time is an input (`nowMs`, any
  * monotonic ms clock); it never starts a timer: call handleTimeout(now) at pollTimeout(), or
  * just keep writing (each write checks the muxer and the reopen time).
  */
 export class RelayTarget {
   readonly spec: MuxerTargetSpec;
-  private readonly reconnect: ReconnectPolicy;
+  private readonly schedule: ReconnectSchedule;
   private muxer: NativeRelayMuxer | undefined;
   private readonly closing: Array<Promise<void>> = [];
   private totals = { bytes: 0, frames: 0, dropped: 0 };
-  private reconnects = 0;
   private state: RelayTargetState = 'connecting';
-  private downSinceMs: number | undefined;
-  private reopenAtMs: number | undefined;
   private lastError: string | undefined;
   /** the last retired muxer's median queue delay (a closed target still reports it) */
   private lastQueueDelayMsP50: number | undefined;
@@ -221,10 +263,7 @@ export class RelayTarget {
     if (!parsed.ok) throw parsed.error;
     if (parsed.target.protocol === 'whip') throw new RelayTargetError('ERR_RELAY_URL', `relay target: ${show(options.url)} is a WHIP target (WhipTarget forwards those)`);
     this.spec = parsed.target;
-    this.reconnect = options.reconnect ?? DEFAULT_RECONNECT;
-    const { delayMs, maxTimeMs } = this.reconnect;
-    if (!(Number.isFinite(delayMs) && delayMs >= 0)) throw new RelayTargetError('ERR_RELAY_TARGET_OPTIONS', `relay target: reconnect.delayMs must be a finite number >= 0 (got ${delayMs})`);
-    if (!(maxTimeMs >= 0)) throw new RelayTargetError('ERR_RELAY_TARGET_OPTIONS', `relay target: reconnect.maxTimeMs must be >= 0 or Infinity (got ${maxTimeMs})`);
+    this.schedule = new ReconnectSchedule(options.reconnect);
     this.open();
   }
 
@@ -245,29 +284,23 @@ export class RelayTarget {
       const s = this.muxer.stats();
       if (s.state === 'open') {
         this.state = 'open';
-        this.downSinceMs = undefined;
+        this.schedule.up();
       } else if (s.state === 'failed') {
         this.lastError = s.error;
         this.retire();
-        this.downSinceMs ??= nowMs;
-        this.reopenAtMs = nowMs + this.reconnect.delayMs;
+        this.schedule.failed(nowMs);
         this.state = 'waiting';
       }
     }
-    if (this.state === 'waiting' && this.reopenAtMs !== undefined && nowMs >= this.reopenAtMs) {
-      if (nowMs - (this.downSinceMs ?? nowMs) > this.reconnect.maxTimeMs) {
-        this.state = 'gave-up';
-        this.reopenAtMs = undefined;
-        return;
-      }
-      this.reconnects++;
-      this.open();
-    }
+    if (this.state !== 'waiting') return;
+    const next = this.schedule.due(nowMs);
+    if (next === 'give-up') this.state = 'gave-up';
+    else if (next === 'reopen') this.open();
   }
 
   /** When handleTimeout should next run (ms, same clock as nowMs); undefined when no reopen is pending. */
   pollTimeout(): number | undefined {
-    return this.state === 'waiting' ? this.reopenAtMs : undefined;
+    return this.state === 'waiting' ? this.schedule.reopenAt : undefined;
   }
 
   stats(): RelayTargetStats {
@@ -276,7 +309,7 @@ export class RelayTarget {
       bytes: this.totals.bytes + (current.bytes ?? 0),
       frames: this.totals.frames + (current.frames ?? 0),
       dropped: this.totals.dropped + (current.dropped ?? 0),
-      reconnects: this.reconnects,
+      reconnects: this.schedule.reconnects,
       state: this.state,
     };
     const queueDelay = current.queueDelayMsP50 ?? this.lastQueueDelayMsP50;
@@ -304,7 +337,6 @@ export class RelayTarget {
     if (writeTimeoutMs !== undefined) options.writeTimeoutMs = writeTimeoutMs;
     this.muxer = this.factory(options);
     this.state = 'connecting';
-    this.reopenAtMs = undefined;
     this.options.onNeedKeyframe?.();
   }
 

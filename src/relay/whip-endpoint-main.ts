@@ -6,7 +6,7 @@
  * and writes every WhipEndpointLine as JSON on stdout, `listening` first. SIGTERM/SIGINT stop it
  * (exit 0); bad arguments exit 2, any other failure 1, with the reason on stderr.
  */
-import { parseArgs } from 'node:util';
+import { integerFlag, strictFlags, UsageError } from '../shared/process-args.ts';
 import { startLocalStunServer } from '../transport/stun-server.ts';
 import { WhipEndpointServer } from './whip-endpoint.ts';
 import type { WhipEndpointLine } from './whip-hop.ts';
@@ -22,15 +22,6 @@ interface MainArgs {
   receiver: 'lab' | 'chromium';
 }
 
-class UsageError extends Error {}
-
-function integer(flag: string, text: string | undefined, min: number, max: number): number {
-  if (text === undefined) throw new UsageError(`--${flag} is required`);
-  const value = Number(text);
-  if (!/^\d+$/.test(text) || value < min || value > max) throw new UsageError(`--${flag} must be an integer in ${min}..${max}, got ${JSON.stringify(text)}`);
-  return value;
-}
-
 const OPTIONS = {
   host: { type: 'string' },
   port: { type: 'string' },
@@ -42,12 +33,7 @@ const OPTIONS = {
 } as const;
 
 function parseMainArgs(argv: string[]): MainArgs {
-  let values: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; strict: true; allowPositionals: false }>>['values'];
-  try {
-    values = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }).values;
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const values = strictFlags(argv, OPTIONS);
   if (values.host === undefined || values.host === '') throw new UsageError('--host is required');
   if (values.path === undefined || !values.path.startsWith('/') || values.path.endsWith('/')) {
     throw new UsageError(`--path must start with / and not end with one, got ${JSON.stringify(values.path ?? '')}`);
@@ -57,10 +43,10 @@ function parseMainArgs(argv: string[]): MainArgs {
   if (receiver !== 'lab' && receiver !== 'chromium') throw new UsageError(`--receiver must be lab or chromium, got ${JSON.stringify(receiver)}`);
   return {
     host: values.host,
-    port: integer('port', values.port, 0, 65535),
+    port: integerFlag('port', values.port, 0, 65535),
     path: values.path,
-    width: integer('width', values.width, 1, 16384),
-    height: integer('height', values.height, 1, 16384),
+    width: integerFlag('width', values.width, 1, 16384),
+    height: integerFlag('height', values.height, 1, 16384),
     ...(values.token !== undefined ? { token: values.token } : {}),
     receiver,
   };

@@ -26,7 +26,7 @@ import { whipDelete, whipPublish } from './whip-client.ts';
 import { WHIP_HOP_STREAMS } from './whip-hop.ts';
 import { chromiumOffer } from '../transport/chromium-offer.ts';
 import { makeRng } from '../sim/frame-trace.ts';
-import { parseTargetUrl, RelayTargetError, type ReconnectPolicy, type RelayTargetState, type WhipTargetSpec } from './targets.ts';
+import { parseTargetUrl, ReconnectSchedule, RelayTargetError, type ReconnectPolicy, type RelayTargetState, type WhipTargetSpec } from './targets.ts';
 
 export interface WhipTargetOptions {
   url: string;
@@ -75,7 +75,6 @@ export interface WhipTargetStats {
   lastError?: string;
 }
 
-const DEFAULT_RECONNECT: ReconnectPolicy = { delayMs: 1000, maxTimeMs: 60_000 };
 /** RTP time a frame is kept open for late (recovered) packets before its latency is taken, 90 kHz ticks (0.5 s) */
 const FRAME_OPEN_TICKS = 45_000;
 /** per-frame latency samples kept (the last ones), for the percentiles */
@@ -103,13 +102,10 @@ function percentile(sorted: readonly number[], p: number): number | undefined {
 
 export class WhipTarget {
   readonly spec: WhipTargetSpec;
-  private readonly reconnect: ReconnectPolicy;
+  private readonly schedule: ReconnectSchedule;
   private session: Session | undefined;
   private state: RelayTargetState = 'connecting';
   private sessions = 0;
-  private reconnects = 0;
-  private downSinceMs: number | undefined;
-  private reopenAtMs: number | undefined;
   private lastError: string | undefined;
   private readonly totals = { packets: 0, bytes: 0, dropped: 0, nacksReceived: 0, retransmitted: 0, notInHistory: 0, keyframeRequests: 0, hopLost: 0 };
   private readonly lossDraw: (() => number) | undefined;
@@ -127,7 +123,7 @@ export class WhipTarget {
     if (!parsed.ok) throw parsed.error;
     if (parsed.target.protocol !== 'whip') throw new RelayTargetError('ERR_RELAY_URL', `relay target: ${options.url} is not a WHIP target`);
     this.spec = parsed.target;
-    this.reconnect = options.reconnect ?? DEFAULT_RECONNECT;
+    this.schedule = new ReconnectSchedule(options.reconnect);
     const loss = options.hopLoss;
     if (loss && !(loss.rate >= 0 && loss.rate < 1)) throw new RelayTargetError('ERR_RELAY_TARGET_OPTIONS', `relay target: hopLoss.rate must be in [0, 1) (got ${loss.rate})`);
     this.lossDraw = loss && loss.rate > 0 ? lossDraws(loss.seed) : undefined;
@@ -159,20 +155,13 @@ export class WhipTarget {
     if (session?.failed) {
       this.lastError = session.failed;
       this.retire();
-      this.downSinceMs ??= nowMs;
-      this.reopenAtMs = nowMs + this.reconnect.delayMs;
+      this.schedule.failed(nowMs);
       this.state = 'waiting';
     }
-    if (this.state === 'waiting' && this.reopenAtMs !== undefined && nowMs >= this.reopenAtMs) {
-      if (nowMs - (this.downSinceMs ?? nowMs) > this.reconnect.maxTimeMs) {
-        this.state = 'gave-up';
-        this.reopenAtMs = undefined;
-        return;
-      }
-      this.reconnects++;
-      this.open();
-    }
-    this.closeOldFrames(false);
+    if (this.state !== 'waiting') return;
+    const next = this.schedule.due(nowMs);
+    if (next === 'give-up') this.state = 'gave-up';
+    else if (next === 'reopen') this.open();
   }
 
   stats(): WhipTargetStats {
@@ -182,7 +171,7 @@ export class WhipTarget {
     const out: WhipTargetStats = {
       state: this.state,
       sessions: this.sessions,
-      reconnects: this.reconnects,
+      reconnects: this.schedule.reconnects,
       packets: this.totals.packets,
       bytes: this.totals.bytes,
       frames: this.framesOut,
@@ -218,7 +207,6 @@ export class WhipTarget {
 
   private open(): void {
     this.state = 'connecting';
-    this.reopenAtMs = undefined;
     const peer = SenderPeer.create({ hostAddress: this.options.hostAddress, stunUrl: this.options.stunUrl, extensions: ['absCaptureTime'] });
     const session: Session = { peer, lastRtcpMs: this.options.now() };
     this.session = session;
@@ -257,7 +245,7 @@ export class WhipTarget {
     });
     this.sessions++;
     this.state = 'open';
-    this.downSinceMs = undefined;
+    this.schedule.up();
     this.lastError = undefined;
     // the target hop starts at a keyframe: ask for one now instead of waiting for the next
     this.options.onNeedKeyframe?.();
@@ -320,7 +308,11 @@ export class WhipTarget {
 
   /** The open frame a packet belongs to, with its arrival noted; undefined for a frame already taken. */
   private noteIn(timestamp: number, inMs: number): { lastInMs: number; lastOutMs: number | undefined; pending: number } | undefined {
-    if (this.newestTimestamp === undefined || ((timestamp - this.newestTimestamp) | 0) > 0) this.newestTimestamp = timestamp;
+    if (this.newestTimestamp === undefined || ((timestamp - this.newestTimestamp) | 0) > 0) {
+      this.newestTimestamp = timestamp;
+      // a newer frame began: frames older than the open window are taken now, once per frame
+      this.closeOldFrames(false);
+    }
     let frame = this.openFrames.get(timestamp);
     if (!frame) {
       if (((this.newestTimestamp - timestamp) | 0) > FRAME_OPEN_TICKS) return undefined;

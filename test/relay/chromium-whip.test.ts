@@ -8,10 +8,8 @@ import { chromiumSessions } from '../../src/relay/chromium-whip-session.ts';
 import { WhipEndpointServer } from '../../src/relay/whip-endpoint.ts';
 import type { WhipEndpointLine } from '../../src/relay/whip-hop.ts';
 import { WhipTarget } from '../../src/relay/whip-target.ts';
-import { H264Packetizer, H264PacketizeError, DEFAULT_H264_PACKETIZER_OPTIONS } from '../../src/sender/h264/packetizer.ts';
-import { parseRtp, RtpParseError } from '../../src/shared/rtp/packet.ts';
 import { startLocalStunServer, type LocalStunServer } from '../../src/transport/stun-server.ts';
-import { FPS, encodeUnits, HEIGHT, WIDTH, type Unit } from './fixture.ts';
+import { FPS, encodeUnits, HEIGHT, upstreamPackets, WIDTH, type Unit } from './fixture.ts';
 
 const missing = chromiumUnavailableReason();
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -44,20 +42,11 @@ describe.skipIf(missing !== undefined)(`WhipTarget → Chromium behind the WHIP 
         target.handleTimeout(nowMs());
         await sleep(20);
       }
-      const packetizer = new H264Packetizer({ ...DEFAULT_H264_PACKETIZER_OPTIONS, payloadType: 102, ssrc: 0x1234, extensions: {} });
-      let seq = 1;
       const start = performance.now();
-      for (const [index, unit] of units.entries()) {
+      for (const [index, packets] of upstreamPackets(units, 1).entries()) {
         const wait = start + (index * 1000) / FPS - performance.now();
         if (wait > 0) await sleep(wait);
-        const frame = packetizer.packetize({ accessUnit: unit.data, rtpTimestamp: Number(((unit.captureTimeNs * 9n) / 100_000n) & 0xffff_ffffn), firstSequenceNumber: seq });
-        if (frame instanceof H264PacketizeError) throw new Error(frame.message);
-        seq = frame.nextSequenceNumber;
-        for (const p of frame.packets) {
-          const parsed = parseRtp(p.data);
-          if (parsed instanceof RtpParseError) throw new Error(parsed.message);
-          target.forward(parsed, nowMs());
-        }
+        for (const packet of packets) target.forward(packet, nowMs());
       }
       await sleep(1500);
     } finally {

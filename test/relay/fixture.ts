@@ -6,6 +6,8 @@
 import { splitAnnexB } from '../../src/shared/h264/annexb.ts';
 import { NalType, nalType } from '../../src/shared/h264/nal.ts';
 import { loadNative } from '../../src/native/addon.ts';
+import { DEFAULT_H264_PACKETIZER_OPTIONS, H264PacketizeError, H264Packetizer } from '../../src/sender/h264/packetizer.ts';
+import { parseRtp, RtpParseError, type RtpPacket } from '../../src/shared/rtp/packet.ts';
 
 export const WIDTH = 320;
 export const HEIGHT = 180;
@@ -67,4 +69,23 @@ export function parameterSets(stream: Buffer): Set<string> {
       })
       .map((nal) => nal.toString('hex')),
   );
+}
+
+/**
+ * Each unit's RTP packets as a forwarder's first hop hands them on (the lab's packetizer, no
+ * extensions, RTP time from the capture time), parsed; sequence numbers from `firstSeq`.
+ */
+export function upstreamPackets(list: readonly Unit[], firstSeq: number): RtpPacket[][] {
+  const packetizer = new H264Packetizer({ ...DEFAULT_H264_PACKETIZER_OPTIONS, payloadType: 102, ssrc: 0xabcdef01, extensions: {} });
+  let seq = firstSeq;
+  return list.map((unit) => {
+    const frame = packetizer.packetize({ accessUnit: unit.data, rtpTimestamp: Number(((unit.captureTimeNs * 9n) / 100_000n) & 0xffff_ffffn), firstSequenceNumber: seq });
+    if (frame instanceof H264PacketizeError) throw new Error(frame.message);
+    seq = frame.nextSequenceNumber;
+    return frame.packets.map((p) => {
+      const parsed = parseRtp(p.data);
+      if (parsed instanceof RtpParseError) throw new Error(parsed.message);
+      return parsed;
+    });
+  });
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { payloadStartsKeyframe, parseForPassthrough, RtpPassthrough } from '../../src/relay/rtp-passthrough.ts';
+import { payloadStartsKeyframe, RtpPassthrough } from '../../src/relay/rtp-passthrough.ts';
 import { parseRtp, RtpParseError, type RtpPacket } from '../../src/shared/rtp/packet.ts';
 import { readRtpLayout, unwrapRtx } from '../../src/shared/rtx-format.ts';
 
@@ -35,10 +35,9 @@ describe('payloadStartsKeyframe (RFC 6184 payloads)', () => {
     expect(payloadStartsKeyframe(new Uint8Array(0))).toBe(false);
   });
 
-  it('never throws on any payload or datagram', () => {
+  it('never throws on any payload', () => {
     fc.assert(fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
       payloadStartsKeyframe(bytes);
-      parseForPassthrough(bytes);
     }));
   });
 });

@@ -11,11 +11,10 @@ import { offerForWerift } from '../../src/transport/chromium-answer.ts';
 import { ReceiverPeer } from '../../src/transport/webrtc-peer.ts';
 import type { WhipEndpointLine } from '../../src/relay/whip-hop.ts';
 import { WhipTarget } from '../../src/relay/whip-target.ts';
-import { H264Packetizer, H264PacketizeError, DEFAULT_H264_PACKETIZER_OPTIONS } from '../../src/sender/h264/packetizer.ts';
 import { parseRtp, RtpParseError, type RtpPacket } from '../../src/shared/rtp/packet.ts';
 import { startLocalStunServer, type LocalStunServer } from '../../src/transport/stun-server.ts';
 import { freePort } from '../../lab/relay/endpoints.ts';
-import { FPS, HEIGHT, WIDTH, comparedNals, encodeUnits, type Unit } from './fixture.ts';
+import { FPS, HEIGHT, WIDTH, comparedNals, encodeUnits, upstreamPackets, type Unit } from './fixture.ts';
 
 const PATH = '/whip/relay';
 const FRAME_MS = 1000 / FPS;
@@ -62,22 +61,6 @@ async function waitFor(what: string, done: () => boolean, timeoutMs: number, tic
     tick?.();
     await sleep(10);
   }
-}
-
-/** The upstream packets of every unit (the first hop's, as the forwarder's pipeline hands them on), parsed. */
-function upstreamPackets(list: Unit[], firstSeq: number): RtpPacket[][] {
-  const packetizer = new H264Packetizer({ ...DEFAULT_H264_PACKETIZER_OPTIONS, payloadType: 102, ssrc: 0xabcdef01, extensions: {} });
-  let seq = firstSeq;
-  return list.map((unit) => {
-    const frame = packetizer.packetize({ accessUnit: unit.data, rtpTimestamp: Number(((unit.captureTimeNs * 9n) / 100_000n) & 0xffff_ffffn), firstSequenceNumber: seq });
-    if (frame instanceof H264PacketizeError) throw new Error(frame.message);
-    seq = frame.nextSequenceNumber;
-    return frame.packets.map((p) => {
-      const parsed = parseRtp(p.data);
-      if (parsed instanceof RtpParseError) throw new Error(parsed.message);
-      return parsed;
-    });
-  });
 }
 
 /** Forwards the frames paced at the frame rate to every target. */
